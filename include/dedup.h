@@ -1,0 +1,476 @@
+/*
+ * dedup.h - the public API of libdedup, a library that finds near-duplicate
+ * news articles and clusters them.
+ *
+ * The header reads from simple to advanced:
+ *   1. versions, status codes and parameters;
+ *   2. the one-shot similarity call;
+ *   3. the text pipeline (normalize, tokenize, shingle) and signatures, through
+ *      a reusable per-thread context, the hasher;
+ *   4. the index: add documents one at a time, query, forget, save and load;
+ *   5. batch clustering of a whole corpus.
+ *
+ * Conventions
+ *   - Functions that can fail return an int: DEDUP_OK (0) on success, a
+ *     negative dedup_status on failure. Results come back through pointer
+ *     arguments named out. New negative codes may appear in later versions:
+ *     treat any unknown negative value as a failure.
+ *   - Text is UTF-8 given as a pointer and a length; it need not be
+ *     NUL-terminated and may contain NUL bytes. Invalid UTF-8 is never an
+ *     error: each maximal invalid subsequence is replaced by U+FFFD (see
+ *     dedup_hasher_normalize).
+ *   - An object returned through **out belongs to the caller, who releases it
+ *     with the matching _free function; every _free accepts NULL. A pointer
+ *     returned as a function's value is borrowed from the object it came from.
+ *   - No pointer passed in is kept after a call returns, except where a
+ *     function says so.
+ *
+ * Thread safety
+ *   There is no global mutable state and no initialisation call. Different
+ *   objects may be used from different threads at the same time. Any number of
+ *   threads may call functions taking a const pointer on one object while no
+ *   thread modifies it (for example: many threads querying a finished index).
+ *   Anything else on one object needs the caller's lock. A dedup_hasher holds
+ *   scratch buffers: use one per thread.
+ *
+ * Determinism
+ *   The same parameters and seed give bit-identical shingles and signatures on
+ *   every platform, compiler and CPU (SIMD or not) within one format version.
+ */
+#ifndef DEDUP_H
+#define DEDUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dedup_version.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && !defined(DEDUP_STATIC)
+#  ifdef DEDUP_BUILDING
+#    define DEDUP_API __declspec(dllexport)
+#  else
+#    define DEDUP_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#  define DEDUP_API __attribute__((visibility("default")))
+#else
+#  define DEDUP_API
+#endif
+
+#if defined(__GNUC__)
+#  define DEDUP_DEPRECATED(msg) __attribute__((deprecated(msg)))
+#else
+#  define DEDUP_DEPRECATED(msg)
+#endif
+
+/* ======================================================================
+ * 1. Versions, status codes, parameters
+ * ====================================================================== */
+
+/* Runtime version of the library, as DEDUP_VERSION_NUMBER and
+ * DEDUP_VERSION_STRING give it at compile time. Thread-safe. Since 0.1. */
+DEDUP_API unsigned dedup_version_number(void);
+DEDUP_API const char *dedup_version_string(void);
+
+/*
+ * Status codes. One list produces the enum and dedup_strerror(), so they
+ * cannot drift apart. Values never change; new codes are added at the end.
+ */
+#define DEDUP_STATUS_MAP(X)                                                   \
+    X(OK, 0, "success")                                                       \
+    X(E_NOMEM, -1, "out of memory")                                           \
+    X(E_INVAL, -2, "invalid argument")                                        \
+    X(E_UTF8, -3, "invalid UTF-8")                                            \
+    X(E_RANGE, -4, "value out of range")                                      \
+    X(E_MISMATCH, -5, "objects were built with different parameters")        \
+    X(E_FORMAT, -6, "malformed or corrupted data")                            \
+    X(E_VERSION, -7, "unsupported format version")                            \
+    X(E_TRUNCATED, -8, "data truncated")                                      \
+    X(E_CHECKSUM, -9, "checksum mismatch")                                    \
+    X(E_IO, -10, "input/output error")                                        \
+    X(E_NOTFOUND, -11, "no such document")                                    \
+    X(E_EXISTS, -12, "document id already present")                           \
+    X(E_TOOBIG, -13, "input too large")                                       \
+    X(E_STATE, -14, "operation not allowed in the object's current state")
+
+typedef enum dedup_status {
+#define DEDUP__STATUS_ENUM(name, value, text) DEDUP_##name = value,
+    DEDUP_STATUS_MAP(DEDUP__STATUS_ENUM)
+#undef DEDUP__STATUS_ENUM
+    DEDUP__STATUS_LAST = -15
+} dedup_status;
+
+/* A static, human-readable description of a status code. Never returns NULL:
+ * an unknown code gives "unknown error". Thread-safe. Since 0.1. */
+DEDUP_API const char *dedup_strerror(int status);
+
+/* A static name for a status code ("DEDUP_E_NOMEM"), never NULL. Since 0.1. */
+DEDUP_API const char *dedup_status_name(int status);
+
+/*
+ * Parameters are keyed settings in a dedup_params object. Keys have fixed
+ * numbers; new ones are added, never renumbered. Integer keys are read and
+ * written with dedup_params_set/get, real keys with _set_real/_get_real; using
+ * the wrong type returns DEDUP_E_INVAL. dedup_param_bounds gives each key's
+ * range. Objects built from params (hashers, signatures, indexes, batches)
+ * copy what they need when created: changing params later does not affect
+ * them.
+ */
+typedef enum dedup_param {
+    /* int: number of MinHash values in a signature, k. [16, 1024], 128. */
+    DEDUP_P_NUM_HASHES = 1,
+    /* int: seed of every hash function; the full 64 bits are used. 0. */
+    DEDUP_P_SEED = 2,
+    /* int: tokens per shingle for text written with spaces between words
+     * (Latin, Cyrillic, Greek, Hangul...). [1, 16], 5. */
+    DEDUP_P_SHINGLE_SIZE = 3,
+    /* int: tokens per shingle for text in scripts without spaces (Han,
+     * Hiragana, Katakana, Thai...), where each character is a token.
+     * [1, 16], 4. A document takes this size when most of its tokens are
+     * such characters. */
+    DEDUP_P_CHAR_SHINGLE_SIZE = 4,
+    /* int: normalization flags, DEDUP_NORM_* or'ed together.
+     * Default DEDUP_NORM_DEFAULT. */
+    DEDUP_P_NORMALIZE = 5,
+    /* int: similarity measure, a dedup_measure. Default
+     * DEDUP_MEASURE_CONTAINMENT. */
+    DEDUP_P_MEASURE = 6,
+    /* real: similarity threshold in (0, 1]: pairs at or above it are
+     * duplicates. Default 0.5. */
+    DEDUP_P_THRESHOLD = 7,
+    /* int: LSH bands. 0 derives bands and rows from the threshold (see
+     * dedup_lsh_choose). [0, 1024], 0. bands * rows must not exceed k. */
+    DEDUP_P_BANDS = 8,
+    /* int: LSH rows per band; 0 derives it. [0, 64], 0. */
+    DEDUP_P_ROWS = 9,
+    /* int: how clusters form, a dedup_cluster_mode. Default
+     * DEDUP_CLUSTER_REPRESENTATIVE. */
+    DEDUP_P_CLUSTER_MODE = 10,
+    /* int: largest ratio between the shingle-set sizes of two documents that
+     * the candidate stage must still catch under the containment measure.
+     * [1, 64], 4. */
+    DEDUP_P_MAX_SIZE_RATIO = 11,
+    /* int: Hangul tokens: 0 = words (runs of Hangul syllables), 1 = one token
+     * per syllable (character shingles). Default 0. */
+    DEDUP_P_HANGUL_CHARS = 12
+} dedup_param;
+
+/* Normalization flags for DEDUP_P_NORMALIZE. */
+enum {
+    /* Unicode case folding. */
+    DEDUP_NORM_CASEFOLD = 1 << 0,
+    /* Remove diacritics (combining marks after canonical decomposition). */
+    DEDUP_NORM_STRIP_MARKS = 1 << 1,
+    /* Fold traditional Chinese characters to simplified ones. */
+    DEDUP_NORM_HANT_TO_HANS = 1 << 2,
+    DEDUP_NORM_DEFAULT = DEDUP_NORM_CASEFOLD | DEDUP_NORM_HANT_TO_HANS,
+    DEDUP_NORM_ALL = DEDUP_NORM_CASEFOLD | DEDUP_NORM_STRIP_MARKS |
+                     DEDUP_NORM_HANT_TO_HANS
+};
+
+typedef enum dedup_measure {
+    /* |A and B| / |A or B|. */
+    DEDUP_MEASURE_JACCARD = 0,
+    /* |A and B| / min(|A|, |B|): a trimmed copy inside a longer page. */
+    DEDUP_MEASURE_CONTAINMENT = 1
+} dedup_measure;
+
+typedef enum dedup_cluster_mode {
+    /* Transitive closure of all duplicate pairs (union-find). */
+    DEDUP_CLUSTER_TRANSITIVE = 0,
+    /* In input order, a document joins the cluster of the first earlier
+     * representative it duplicates, or becomes a representative itself. No
+     * chaining through bridges. */
+    DEDUP_CLUSTER_REPRESENTATIVE = 1
+} dedup_cluster_mode;
+
+typedef enum dedup_param_type {
+    DEDUP_PARAM_INVALID = 0,
+    DEDUP_PARAM_INT = 1,
+    DEDUP_PARAM_REAL = 2
+} dedup_param_type;
+
+typedef struct dedup_params dedup_params;
+
+/* Create a params object holding every default. Returns DEDUP_OK or
+ * DEDUP_E_NOMEM / DEDUP_E_INVAL (out NULL). Since 0.1. */
+DEDUP_API int dedup_params_create(dedup_params **out);
+/* Create an independent copy of p. Since 0.1. */
+DEDUP_API int dedup_params_copy(dedup_params **out, const dedup_params *p);
+/* Release p. Accepts NULL. Since 0.1. */
+DEDUP_API void dedup_params_free(dedup_params *p);
+
+/* Set an integer key. DEDUP_E_INVAL for an unknown key or a real key,
+ * DEDUP_E_RANGE for a value outside the key's bounds (p is then unchanged).
+ * Since 0.1. */
+DEDUP_API int dedup_params_set(dedup_params *p, dedup_param key, int64_t value);
+DEDUP_API int dedup_params_get(const dedup_params *p, dedup_param key, int64_t *out);
+/* The same for real keys; NaN is out of range. Since 0.1. */
+DEDUP_API int dedup_params_set_real(dedup_params *p, dedup_param key, double value);
+DEDUP_API int dedup_params_get_real(const dedup_params *p, dedup_param key, double *out);
+
+/* Type of a key, DEDUP_PARAM_INVALID if the key is unknown. Since 0.1. */
+DEDUP_API dedup_param_type dedup_param_type_of(dedup_param key);
+/* Bounds of an integer key (inclusive). Since 0.1. */
+DEDUP_API int dedup_param_bounds(dedup_param key, int64_t *min, int64_t *max);
+/* Bounds of a real key (inclusive). Since 0.1. */
+DEDUP_API int dedup_param_bounds_real(dedup_param key, double *min, double *max);
+/* A key's name ("num_hashes"), or NULL for an unknown key; and the key of a
+ * name, for command lines and language bindings. Since 0.1. */
+DEDUP_API const char *dedup_param_name(dedup_param key);
+DEDUP_API int dedup_param_from_name(const char *name, dedup_param *out);
+
+/* ======================================================================
+ * 2. One-shot similarity
+ * ====================================================================== */
+
+/* Estimate the similarity of two texts under the measure in p (NULL means
+ * defaults), from their signatures. Allocates and frees its own context:
+ * convenient, not fast. Since 0.1. */
+DEDUP_API int dedup_similarity(const dedup_params *p, const char *a, size_t alen,
+                               const char *b, size_t blen, double *out);
+
+/* ======================================================================
+ * 3. Text pipeline and signatures
+ * ====================================================================== */
+
+typedef struct dedup_hasher dedup_hasher;
+typedef struct dedup_signature dedup_signature;
+
+/* A token of normalized text: a byte range of the normalized buffer and its
+ * 64-bit hash (XXH3 with the seed). */
+typedef struct dedup_token {
+    size_t offset;
+    size_t length;
+    uint64_t hash;
+} dedup_token;
+
+/* Create a hasher: the per-thread context that turns text into shingles and
+ * signatures, holding reusable buffers so that no call allocates per token.
+ * It copies p (NULL means defaults). Not thread-safe: one per thread.
+ * Since 0.1. */
+DEDUP_API int dedup_hasher_create(dedup_hasher **out, const dedup_params *p);
+DEDUP_API void dedup_hasher_free(dedup_hasher *h);
+
+/*
+ * Normalize text. The result, valid until the next call on h, is borrowed.
+ * Rules, in order:
+ *   1. Decoding: each maximal subpart of an ill-formed UTF-8 sequence
+ *      (truncated sequences, overlong forms, surrogates, code points above
+ *      U+10FFFF, stray continuation bytes, bytes 0xC0, 0xC1, 0xF5-0xFF)
+ *      becomes one U+FFFD, as the Unicode standard recommends.
+ *   2. NFKC with case folding (DEDUP_NORM_CASEFOLD), default-ignorable code
+ *      points (zero-width space, soft hyphen, BOM...) removed, control
+ *      characters removed, line breaks and tabs turned into spaces.
+ *   3. Typographic variants unified: curly and angle quotes to ' and ",
+ *      dashes and minus signs to -, every kind of space to U+0020.
+ *   4. Optional: diacritics removed (DEDUP_NORM_STRIP_MARKS), traditional
+ *      Chinese characters folded to simplified (DEDUP_NORM_HANT_TO_HANS).
+ *   5. Runs of spaces collapsed to one, leading and trailing spaces removed.
+ * ASCII text takes a fast path that gives byte-identical results.
+ * Since 0.1.
+ */
+DEDUP_API int dedup_hasher_normalize(dedup_hasher *h, const char *text, size_t len,
+                                     const char **out, size_t *out_len);
+
+/*
+ * Normalize and tokenize text. Letters, marks and digits form tokens;
+ * punctuation, symbols and spaces separate them. Characters of Han,
+ * Hiragana, Katakana, Thai, Lao, Khmer and Myanmar (and Hangul when
+ * DEDUP_P_HANGUL_CHARS is 1) are one token each. *norm receives the
+ * normalized text the tokens point into; both arrays are borrowed until the
+ * next call on h. Since 0.1.
+ */
+DEDUP_API int dedup_hasher_tokenize(dedup_hasher *h, const char *text, size_t len,
+                                    const char **norm, size_t *norm_len,
+                                    const dedup_token **tokens, size_t *ntokens);
+
+/*
+ * The set of shingle hashes of text: every n consecutive tokens, n taken
+ * from DEDUP_P_SHINGLE_SIZE or, when most tokens are single characters,
+ * DEDUP_P_CHAR_SHINGLE_SIZE. Each hash combines the n token hashes. The set
+ * holds no duplicates and lists shingles in order of first appearance. A
+ * text with fewer than n tokens gives one shingle of all its tokens; an
+ * empty text, or one of punctuation only, gives the empty set. Borrowed until
+ * the next call on h. Since 0.1.
+ */
+DEDUP_API int dedup_hasher_shingles(dedup_hasher *h, const char *text, size_t len,
+                                    const uint64_t **out, size_t *n);
+
+/* Number of invalid UTF-8 sequences replaced during the last call on h.
+ * Since 0.1. */
+DEDUP_API size_t dedup_hasher_replaced(const dedup_hasher *h);
+
+/* Compute the signature of text into sig, which must have been created with
+ * the same parameters as h (DEDUP_E_MISMATCH otherwise). Since 0.1. */
+DEDUP_API int dedup_hasher_sign(dedup_hasher *h, const char *text, size_t len,
+                                dedup_signature *sig);
+
+/* Compute the signature of a set of shingle hashes (duplicates allowed, they
+ * count once). For callers that shingle text themselves. Since 0.1. */
+DEDUP_API int dedup_hasher_sign_shingles(dedup_hasher *h, const uint64_t *shingles,
+                                         size_t n, dedup_signature *sig);
+
+/* Create an empty signature (the signature of an empty document) for the
+ * parameters p (NULL: defaults). Since 0.1. */
+DEDUP_API int dedup_signature_create(dedup_signature **out, const dedup_params *p);
+DEDUP_API int dedup_signature_copy(dedup_signature **out, const dedup_signature *sig);
+DEDUP_API void dedup_signature_free(dedup_signature *sig);
+
+/* k, the number of values. */
+DEDUP_API size_t dedup_signature_length(const dedup_signature *sig);
+/* The k values, borrowed. */
+DEDUP_API const uint32_t *dedup_signature_values(const dedup_signature *sig);
+/* The number of distinct shingles the signature was made from; 0 for an
+ * empty document. Empty documents are never similar to anything. */
+DEDUP_API uint64_t dedup_signature_set_size(const dedup_signature *sig);
+
+/* Estimated Jaccard similarity and containment (|A and B| / min(|A|,|B|)),
+ * in [0, 1]. DEDUP_E_MISMATCH if a and b were made with different
+ * parameters. Either set empty gives 0. Thread-safe on const objects.
+ * Since 0.1. */
+DEDUP_API int dedup_signature_jaccard(const dedup_signature *a, const dedup_signature *b,
+                                      double *out);
+DEDUP_API int dedup_signature_containment(const dedup_signature *a,
+                                          const dedup_signature *b, double *out);
+
+/*
+ * Serialized form: a fixed little-endian byte layout with magic and format
+ * version, documented in libdedup/signature.c. _serialized_size gives the
+ * exact number of bytes; _serialize writes them to buf (DEDUP_E_RANGE if cap
+ * is too small); _deserialize validates everything and returns DEDUP_E_FORMAT,
+ * DEDUP_E_VERSION or DEDUP_E_TRUNCATED on bad input. Since 0.1.
+ */
+DEDUP_API size_t dedup_signature_serialized_size(const dedup_signature *sig);
+DEDUP_API int dedup_signature_serialize(const dedup_signature *sig, void *buf, size_t cap,
+                                        size_t *written);
+DEDUP_API int dedup_signature_deserialize(dedup_signature **out, const void *buf,
+                                          size_t len);
+
+/* Choose LSH bands and rows for a Jaccard threshold t and k values by
+ * minimizing fp_weight * (false-positive area) + fn_weight * (false-negative
+ * area) under the S-curve 1 - (1 - s^rows)^bands, with bands * rows <= k.
+ * Weights 0.5 and 0.5 are the usual choice. Thread-safe. Since 0.1. */
+DEDUP_API int dedup_lsh_choose(double t, unsigned k, double fp_weight, double fn_weight,
+                               unsigned *bands, unsigned *rows);
+
+/* ======================================================================
+ * 4. The index: one document at a time
+ * ====================================================================== */
+
+typedef struct dedup_index dedup_index;
+
+typedef struct dedup_match {
+    uint64_t id;       /* the caller's id of a stored document */
+    double similarity; /* estimated, under the index's measure */
+} dedup_match;
+
+/* Create an empty index for parameters p (NULL: defaults). Since 0.1. */
+DEDUP_API int dedup_index_create(dedup_index **out, const dedup_params *p);
+DEDUP_API void dedup_index_free(dedup_index *idx);
+
+/* Add a document. id is the caller's; stamp is any ordered value (a time or
+ * a sequence number) used by dedup_index_expire. The signature is copied.
+ * DEDUP_E_EXISTS if id is present, DEDUP_E_MISMATCH for a signature made
+ * with other parameters. Since 0.1. */
+DEDUP_API int dedup_index_add(dedup_index *idx, uint64_t id, int64_t stamp,
+                              const dedup_signature *sig);
+
+/* Find the stored documents whose similarity to sig is at or above the
+ * threshold, verified against the stored signature: no result below the
+ * threshold is ever returned. Up to cap matches are written to out, best
+ * first (ties by smaller id); *n receives the total number found, which
+ * may exceed cap. Thread-safe on an index nobody modifies. Since 0.1. */
+DEDUP_API int dedup_index_query(const dedup_index *idx, const dedup_signature *sig,
+                                dedup_match *out, size_t cap, size_t *n);
+
+/* The crawler's call: query, and add the document only if it duplicates
+ * nothing stored. *is_dup receives 1 (and *best the best match; the
+ * document is not added) or 0 (the document was added). best may be NULL.
+ * Since 0.1. */
+DEDUP_API int dedup_index_add_unique(dedup_index *idx, uint64_t id, int64_t stamp,
+                                     const dedup_signature *sig, int *is_dup,
+                                     dedup_match *best);
+
+/* Remove a document; DEDUP_E_NOTFOUND if absent. Since 0.1. */
+DEDUP_API int dedup_index_remove(dedup_index *idx, uint64_t id);
+
+/* Remove every document whose stamp is below before; *removed (may be NULL)
+ * receives how many. Since 0.1. */
+DEDUP_API int dedup_index_expire(dedup_index *idx, int64_t before, size_t *removed);
+
+/* Number of stored documents. */
+DEDUP_API size_t dedup_index_count(const dedup_index *idx);
+/* 1 if id is stored, else 0. */
+DEDUP_API int dedup_index_contains(const dedup_index *idx, uint64_t id);
+/* Bytes of memory the index holds. */
+DEDUP_API size_t dedup_index_memory(const dedup_index *idx);
+/* The index's parameters, borrowed. */
+DEDUP_API const dedup_params *dedup_index_params(const dedup_index *idx);
+
+/* Call fn for every stored document, in the order they were added; a
+ * non-zero return from fn stops the walk and is returned. The index must not
+ * be modified from fn. Since 0.1. */
+typedef int (*dedup_index_visit_fn)(uint64_t id, int64_t stamp, void *payload);
+DEDUP_API int dedup_index_foreach(const dedup_index *idx, dedup_index_visit_fn fn,
+                                  void *payload);
+
+/* Save atomically: the file is written to a temporary file in the same
+ * folder, flushed to disk and renamed over path, so a crash or a full disk
+ * leaves the previous file intact. DEDUP_E_IO on failure. Since 0.1. */
+DEDUP_API int dedup_index_save(const dedup_index *idx, const char *path);
+
+/* Load an index saved by dedup_index_save. A truncated, corrupted or
+ * incompatible file gives DEDUP_E_TRUNCATED, DEDUP_E_FORMAT,
+ * DEDUP_E_CHECKSUM or DEDUP_E_VERSION; a missing or unreadable one
+ * DEDUP_E_IO. Since 0.1. */
+DEDUP_API int dedup_index_load(dedup_index **out, const char *path);
+
+/* ======================================================================
+ * 5. Batch clustering
+ * ====================================================================== */
+
+typedef struct dedup_batch dedup_batch;
+typedef struct dedup_clusters dedup_clusters;
+
+/* Create a batch of signatures for parameters p. Since 0.1. */
+DEDUP_API int dedup_batch_create(dedup_batch **out, const dedup_params *p);
+DEDUP_API void dedup_batch_free(dedup_batch *b);
+
+/* Append a signature (copied); *index (may be NULL) receives its position.
+ * Not thread-safe. Since 0.1. */
+DEDUP_API int dedup_batch_add(dedup_batch *b, const dedup_signature *sig, size_t *index);
+/* Grow or shrink to n documents; new ones are empty. Since 0.1. */
+DEDUP_API int dedup_batch_resize(dedup_batch *b, size_t n);
+/* Store a copy of sig at position i < count. Threads may call this at once
+ * for distinct positions, while nothing resizes b. Since 0.1. */
+DEDUP_API int dedup_batch_set(dedup_batch *b, size_t i, const dedup_signature *sig);
+DEDUP_API size_t dedup_batch_count(const dedup_batch *b);
+
+/* Cluster every document of b with up to nthreads threads (0: one). The
+ * result does not depend on nthreads. Since 0.1. */
+DEDUP_API int dedup_batch_cluster(const dedup_batch *b, unsigned nthreads,
+                                  dedup_clusters **out);
+
+DEDUP_API void dedup_clusters_free(dedup_clusters *c);
+/* Number of documents and of clusters (singletons included). */
+DEDUP_API size_t dedup_clusters_doc_count(const dedup_clusters *c);
+DEDUP_API size_t dedup_clusters_count(const dedup_clusters *c);
+/* The cluster of document i: the position of the first document of its
+ * cluster in input order (i itself for a representative). */
+DEDUP_API size_t dedup_clusters_of(const dedup_clusters *c, size_t i);
+/* Estimated similarity of document i to the document it was matched with
+ * (1 for a cluster's first document). */
+DEDUP_API double dedup_clusters_similarity(const dedup_clusters *c, size_t i);
+/* Size of the cluster that document i belongs to. */
+DEDUP_API size_t dedup_clusters_size_of(const dedup_clusters *c, size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DEDUP_H */

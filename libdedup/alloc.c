@@ -1,0 +1,81 @@
+/*
+ * alloc.c - the library's allocator wrappers.
+ *
+ * Every allocation goes through here so that tests can inject failures: a
+ * thread-local countdown makes the n-th allocation from now return NULL.
+ * The countdown is thread-local so that tests running in parallel threads do
+ * not disturb each other; it is off (negative) unless a test sets it.
+ */
+#include <stdlib.h>
+
+#include "common.h"
+
+static _Thread_local long fail_countdown = -1;
+static _Thread_local long alloc_count = 0;
+
+static int should_fail(void)
+{
+    alloc_count++;
+    if (fail_countdown < 0)
+        return 0;
+    if (fail_countdown == 0)
+        return 1;
+    fail_countdown--;
+    return 0;
+}
+
+long dedup__alloc_fail_at(long n)
+{
+    long made = alloc_count;
+    alloc_count = 0;
+    fail_countdown = n;
+    return made;
+}
+
+void *dedup__malloc(size_t n)
+{
+    if (should_fail())
+        return NULL;
+    return malloc(n ? n : 1);
+}
+
+void *dedup__calloc(size_t count, size_t size)
+{
+    if (should_fail())
+        return NULL;
+    if (count == 0 || size == 0)
+        count = size = 1;
+    return calloc(count, size);
+}
+
+void *dedup__realloc(void *p, size_t n)
+{
+    if (should_fail())
+        return NULL;
+    return realloc(p, n ? n : 1);
+}
+
+void dedup__free(void *p)
+{
+    free(p);
+}
+
+int dedup__grow(void **buf, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return DEDUP_OK;
+    size_t ncap = *cap ? *cap : 16;
+    while (ncap < need) {
+        if (ncap > SIZE_MAX / 2)
+            return DEDUP_E_NOMEM;
+        ncap *= 2;
+    }
+    if (ncap > SIZE_MAX / elem)
+        return DEDUP_E_NOMEM;
+    void *nb = dedup__realloc(*buf, ncap * elem);
+    if (!nb)
+        return DEDUP_E_NOMEM;
+    *buf = nb;
+    *cap = ncap;
+    return DEDUP_OK;
+}

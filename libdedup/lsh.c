@@ -1,0 +1,97 @@
+/*
+ * lsh.c - choice of LSH bands and rows.
+ *
+ * Two documents of Jaccard similarity s become candidates with probability
+ * P(s) = 1 - (1 - s^r)^b. For a threshold t we pick (b, r), b * r <= k, to
+ * minimize w_fp * FP + w_fn * FN where FP is the area under P on [0, t]
+ * (dissimilar pairs let through to verification) and FN the area above P on
+ * [t, 1] (similar pairs missed). Verification removes false positives, so
+ * the library weights false negatives more heavily by default (see
+ * dedup__params_lsh): a missed copy cannot be recovered, an extra candidate
+ * only costs one signature comparison.
+ */
+#include <math.h>
+
+#include "lsh.h"
+#include "params.h"
+
+double dedup__lsh_probability(double s, unsigned bands, unsigned rows)
+{
+    return 1.0 - pow(1.0 - pow(s, (double)rows), (double)bands);
+}
+
+/* Integral of f over [a, b] by Simpson's rule with n (even) intervals. */
+static double integrate(double a, double b, unsigned bands, unsigned rows, int above)
+{
+    const int n = 200;
+    double h = (b - a) / n, sum = 0.0;
+    for (int i = 0; i <= n; i++) {
+        double x = a + i * h;
+        double y = dedup__lsh_probability(x, bands, rows);
+        if (above)
+            y = 1.0 - y;
+        double w = (i == 0 || i == n) ? 1.0 : (i % 2 ? 4.0 : 2.0);
+        sum += w * y;
+    }
+    return sum * h / 3.0;
+}
+
+int dedup_lsh_choose(double t, unsigned k, double fp_weight, double fn_weight,
+                     unsigned *bands, unsigned *rows)
+{
+    if (!bands || !rows || !(t > 0.0 && t <= 1.0) || k < 1 || !(fp_weight >= 0.0) ||
+        !(fn_weight >= 0.0) || fp_weight + fn_weight <= 0.0)
+        return DEDUP_E_INVAL;
+    double best = INFINITY;
+    unsigned bb = 1, br = k;
+    for (unsigned b = 1; b <= k; b++) {
+        unsigned rmax = k / b;
+        for (unsigned r = 1; r <= rmax && r <= 64; r++) {
+            double fp = integrate(0.0, t, b, r, 0);
+            double fn = integrate(t, 1.0, b, r, 1);
+            double err = fp_weight * fp + fn_weight * fn;
+            if (err < best - 1e-12) {
+                best = err;
+                bb = b;
+                br = r;
+            }
+        }
+    }
+    *bands = bb;
+    *rows = br;
+    return DEDUP_OK;
+}
+
+double dedup__lsh_jaccard_floor(dedup_measure m, double threshold, unsigned max_ratio)
+{
+    if (m == DEDUP_MEASURE_JACCARD)
+        return threshold;
+    double r = max_ratio ? (double)max_ratio : 1.0;
+    return threshold / (r + 1.0 - threshold);
+}
+
+void dedup__params_lsh(const dedup_params *p, unsigned *bands, unsigned *rows)
+{
+    unsigned k = (unsigned)p->ival[DEDUP_P_NUM_HASHES];
+    unsigned b = (unsigned)p->ival[DEDUP_P_BANDS], r = (unsigned)p->ival[DEDUP_P_ROWS];
+    if (b && r) {
+        *bands = b;
+        *rows = r;
+        return;
+    }
+    double floor = dedup__lsh_jaccard_floor((dedup_measure)p->ival[DEDUP_P_MEASURE],
+                                            p->threshold,
+                                            (unsigned)p->ival[DEDUP_P_MAX_SIZE_RATIO]);
+    unsigned cb, cr;
+    /* False negatives weigh more: see the file comment. */
+    dedup_lsh_choose(floor, k, 0.2, 0.8, &cb, &cr);
+    if (b) { /* bands fixed, rows derived */
+        cr = DEDUP_MAX(1u, k / b);
+        cb = b;
+    } else if (r) {
+        cb = DEDUP_MAX(1u, k / r);
+        cr = r;
+    }
+    *bands = cb;
+    *rows = cr;
+}

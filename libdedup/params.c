@@ -1,0 +1,199 @@
+/*
+ * params.c - keyed parameters with defaults and bounds.
+ *
+ * Each key has a fixed number, a type, a name, bounds and a default, all in
+ * one table so that they stay together. Integer values are stored as int64;
+ * the one real key (the threshold) has its own field.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "params.h"
+
+typedef struct {
+    dedup_param key;
+    dedup_param_type type;
+    const char *name;
+    int64_t min, max, def;
+} param_info;
+
+static const param_info params_table[] = {
+    {DEDUP_P_NUM_HASHES, DEDUP_PARAM_INT, "num_hashes", 16, 1024, 128},
+    {DEDUP_P_SEED, DEDUP_PARAM_INT, "seed", INT64_MIN, INT64_MAX, 0},
+    {DEDUP_P_SHINGLE_SIZE, DEDUP_PARAM_INT, "shingle_size", 1, 16, 5},
+    {DEDUP_P_CHAR_SHINGLE_SIZE, DEDUP_PARAM_INT, "char_shingle_size", 1, 16, 4},
+    {DEDUP_P_NORMALIZE, DEDUP_PARAM_INT, "normalize", 0, DEDUP_NORM_ALL, DEDUP_NORM_DEFAULT},
+    {DEDUP_P_MEASURE, DEDUP_PARAM_INT, "measure", 0, 1, DEDUP_MEASURE_CONTAINMENT},
+    {DEDUP_P_THRESHOLD, DEDUP_PARAM_REAL, "threshold", 0, 0, 0},
+    {DEDUP_P_BANDS, DEDUP_PARAM_INT, "bands", 0, 1024, 0},
+    {DEDUP_P_ROWS, DEDUP_PARAM_INT, "rows", 0, 64, 0},
+    {DEDUP_P_CLUSTER_MODE, DEDUP_PARAM_INT, "cluster_mode", 0, 1, DEDUP_CLUSTER_REPRESENTATIVE},
+    {DEDUP_P_MAX_SIZE_RATIO, DEDUP_PARAM_INT, "max_size_ratio", 1, 64, 4},
+    {DEDUP_P_HANGUL_CHARS, DEDUP_PARAM_INT, "hangul_chars", 0, 1, 0},
+};
+
+#define THRESHOLD_DEFAULT 0.5
+#define NPARAMS (sizeof params_table / sizeof params_table[0])
+
+static const param_info *lookup(dedup_param key)
+{
+    for (size_t i = 0; i < NPARAMS; i++)
+        if (params_table[i].key == key)
+            return &params_table[i];
+    return NULL;
+}
+
+void dedup__params_defaults(dedup_params *p)
+{
+    memset(p, 0, sizeof *p);
+    for (size_t i = 0; i < NPARAMS; i++)
+        if (params_table[i].type == DEDUP_PARAM_INT)
+            p->ival[params_table[i].key] = params_table[i].def;
+    p->threshold = THRESHOLD_DEFAULT;
+}
+
+int dedup_params_create(dedup_params **out)
+{
+    if (!out)
+        return DEDUP_E_INVAL;
+    *out = NULL;
+    dedup_params *p = dedup__malloc(sizeof *p);
+    if (!p)
+        return DEDUP_E_NOMEM;
+    dedup__params_defaults(p);
+    *out = p;
+    return DEDUP_OK;
+}
+
+int dedup_params_copy(dedup_params **out, const dedup_params *src)
+{
+    if (!out)
+        return DEDUP_E_INVAL;
+    *out = NULL;
+    if (!src)
+        return DEDUP_E_INVAL;
+    dedup_params *p = dedup__malloc(sizeof *p);
+    if (!p)
+        return DEDUP_E_NOMEM;
+    *p = *src;
+    *out = p;
+    return DEDUP_OK;
+}
+
+void dedup_params_free(dedup_params *p)
+{
+    dedup__free(p);
+}
+
+int dedup_params_set(dedup_params *p, dedup_param key, int64_t value)
+{
+    const param_info *pi = lookup(key);
+    if (!p || !pi || pi->type != DEDUP_PARAM_INT)
+        return DEDUP_E_INVAL;
+    if (value < pi->min || value > pi->max)
+        return DEDUP_E_RANGE;
+    if (key == DEDUP_P_NORMALIZE && (value & ~(int64_t)DEDUP_NORM_ALL))
+        return DEDUP_E_RANGE;
+    p->ival[key] = value;
+    return DEDUP_OK;
+}
+
+int dedup_params_get(const dedup_params *p, dedup_param key, int64_t *out)
+{
+    const param_info *pi = lookup(key);
+    if (!p || !out || !pi || pi->type != DEDUP_PARAM_INT)
+        return DEDUP_E_INVAL;
+    *out = p->ival[key];
+    return DEDUP_OK;
+}
+
+int dedup_params_set_real(dedup_params *p, dedup_param key, double value)
+{
+    const param_info *pi = lookup(key);
+    if (!p || !pi || pi->type != DEDUP_PARAM_REAL)
+        return DEDUP_E_INVAL;
+    /* The comparison is false for NaN, which is therefore out of range. */
+    if (!(value > 0.0 && value <= 1.0))
+        return DEDUP_E_RANGE;
+    p->threshold = value;
+    return DEDUP_OK;
+}
+
+int dedup_params_get_real(const dedup_params *p, dedup_param key, double *out)
+{
+    const param_info *pi = lookup(key);
+    if (!p || !out || !pi || pi->type != DEDUP_PARAM_REAL)
+        return DEDUP_E_INVAL;
+    *out = p->threshold;
+    return DEDUP_OK;
+}
+
+dedup_param_type dedup_param_type_of(dedup_param key)
+{
+    const param_info *pi = lookup(key);
+    return pi ? pi->type : DEDUP_PARAM_INVALID;
+}
+
+int dedup_param_bounds(dedup_param key, int64_t *min, int64_t *max)
+{
+    const param_info *pi = lookup(key);
+    if (!pi || pi->type != DEDUP_PARAM_INT || !min || !max)
+        return DEDUP_E_INVAL;
+    *min = pi->min;
+    *max = pi->max;
+    return DEDUP_OK;
+}
+
+int dedup_param_bounds_real(dedup_param key, double *min, double *max)
+{
+    const param_info *pi = lookup(key);
+    if (!pi || pi->type != DEDUP_PARAM_REAL || !min || !max)
+        return DEDUP_E_INVAL;
+    /* The threshold must be above 0: 0 would call every pair a duplicate. */
+    *min = 1e-6;
+    *max = 1.0;
+    return DEDUP_OK;
+}
+
+const char *dedup_param_name(dedup_param key)
+{
+    const param_info *pi = lookup(key);
+    return pi ? pi->name : NULL;
+}
+
+int dedup_param_from_name(const char *name, dedup_param *out)
+{
+    if (!name || !out)
+        return DEDUP_E_INVAL;
+    for (size_t i = 0; i < NPARAMS; i++)
+        if (strcmp(params_table[i].name, name) == 0) {
+            *out = params_table[i].key;
+            return DEDUP_OK;
+        }
+    return DEDUP_E_INVAL;
+}
+
+uint64_t dedup__params_fingerprint(const dedup_params *p)
+{
+    /* Only what changes signature values goes in; threshold, bands and
+     * cluster mode are decisions taken on top of signatures. The leading
+     * constant is the signature format version, so that a new format never
+     * compares equal to an old one. */
+    static const dedup_param keys[] = {
+        DEDUP_P_NUM_HASHES, DEDUP_P_SEED, DEDUP_P_SHINGLE_SIZE,
+        DEDUP_P_CHAR_SHINGLE_SIZE, DEDUP_P_NORMALIZE, DEDUP_P_HANGUL_CHARS,
+    };
+    uint64_t h = dedup__mix64(0x6465647570763031ULL); /* "dedupv01" */
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        h = dedup__mix64(h ^ dedup__mix64((uint64_t)p->ival[keys[i]] + i));
+    return h;
+}
+
+int dedup__params_validate(const dedup_params *p)
+{
+    int64_t b = p->ival[DEDUP_P_BANDS], r = p->ival[DEDUP_P_ROWS];
+    if (b && r && b * r > p->ival[DEDUP_P_NUM_HASHES])
+        return DEDUP_E_RANGE;
+    return DEDUP_OK;
+}

@@ -1,0 +1,50 @@
+/*
+ * signature.h - the in-memory MinHash signature and the MinHash kernel.
+ * Internal.
+ */
+#ifndef DEDUP_SIGNATURE_H
+#define DEDUP_SIGNATURE_H
+
+#include "common.h"
+#include "params.h"
+
+struct dedup_signature {
+    uint64_t fingerprint; /* dedup__params_fingerprint of the params */
+    uint64_t set_size;    /* distinct shingles; 0 = empty document */
+    uint32_t k;           /* number of values */
+    uint32_t values[];    /* k MinHash values */
+};
+
+/* Allocate a signature for k values with the given fingerprint, marked
+ * empty. NULL on allocation failure. */
+DEDUP_INTERNAL dedup_signature *dedup__signature_alloc(uint32_t k, uint64_t fingerprint);
+
+/* Reset sig to the signature of the empty document. */
+DEDUP_INTERNAL void dedup__signature_clear(dedup_signature *sig);
+
+/*
+ * Compute the k MinHash values of the set of 64-bit shingle hashes
+ * (n > 0; duplicates allowed) with the given seed into out. scratch, if the
+ * kernel needs one, is managed by the caller through *scratch / *scratch_cap
+ * (freed by the caller with dedup__free). Identical results on every
+ * platform and code path. Returns DEDUP_OK or DEDUP_E_NOMEM.
+ */
+DEDUP_INTERNAL int dedup__minhash(const uint64_t *shingles, size_t n, uint32_t k,
+                                  uint64_t seed, uint32_t *out, void **scratch,
+                                  size_t *scratch_cap);
+
+/* Number of positions where a and b hold equal values (same k assumed). */
+DEDUP_INTERNAL uint32_t dedup__signature_matches(const uint32_t *a, const uint32_t *b,
+                                                 uint32_t k);
+
+/* Similarity of two signatures under measure m; 0 if either is empty. The
+ * fingerprints must match (checked by the callers). */
+DEDUP_INTERNAL double dedup__signature_similarity(const dedup_signature *a,
+                                                  const dedup_signature *b,
+                                                  dedup_measure m);
+
+/* Containment estimate from a Jaccard estimate and the two set sizes:
+ * overlap = J (|A| + |B|) / (1 + J), divided by min(|A|, |B|), capped at 1. */
+DEDUP_INTERNAL double dedup__containment_from_jaccard(double j, uint64_t na, uint64_t nb);
+
+#endif
