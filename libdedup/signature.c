@@ -1,0 +1,144 @@
+/*
+ * signature.c - MinHash signatures: allocation, accessors and similarity
+ * estimates.
+ *
+ * A signature holds k 32-bit MinHash values, the number of distinct
+ * shingles it was made from (so that containment can be estimated as well
+ * as Jaccard similarity) and a fingerprint of the parameters that produced
+ * it, so that signatures made with different settings are never compared.
+ * The empty document has set_size 0; it is similar to nothing, itself
+ * included, so that empty and punctuation-only documents never cluster.
+ */
+#include <stdlib.h>
+
+#include "signature.h"
+
+/* Value stored in every slot of an empty signature. */
+#define EMPTY_VALUE UINT32_MAX
+
+dedup_signature *dedup__signature_alloc(uint32_t k, uint64_t fingerprint)
+{
+    dedup_signature *s = dedup__malloc(sizeof *s + (size_t)k * sizeof(uint32_t));
+    if (!s)
+        return NULL;
+    s->fingerprint = fingerprint;
+    s->k = k;
+    dedup__signature_clear(s);
+    return s;
+}
+
+void dedup__signature_clear(dedup_signature *sig)
+{
+    sig->set_size = 0;
+    for (uint32_t i = 0; i < sig->k; i++)
+        sig->values[i] = EMPTY_VALUE;
+}
+
+int dedup_signature_create(dedup_signature **out, const dedup_params *p)
+{
+    if (!out)
+        return DEDUP_E_INVAL;
+    *out = NULL;
+    dedup_params defaults;
+    if (!p) {
+        dedup__params_defaults(&defaults);
+        p = &defaults;
+    }
+    dedup_signature *s = dedup__signature_alloc((uint32_t)p->ival[DEDUP_P_NUM_HASHES],
+                                                dedup__params_fingerprint(p));
+    if (!s)
+        return DEDUP_E_NOMEM;
+    *out = s;
+    return DEDUP_OK;
+}
+
+int dedup_signature_copy(dedup_signature **out, const dedup_signature *sig)
+{
+    if (!out)
+        return DEDUP_E_INVAL;
+    *out = NULL;
+    if (!sig)
+        return DEDUP_E_INVAL;
+    size_t bytes = sizeof *sig + (size_t)sig->k * sizeof(uint32_t);
+    dedup_signature *s = dedup__malloc(bytes);
+    if (!s)
+        return DEDUP_E_NOMEM;
+    memcpy(s, sig, bytes);
+    *out = s;
+    return DEDUP_OK;
+}
+
+void dedup_signature_free(dedup_signature *sig)
+{
+    dedup__free(sig);
+}
+
+size_t dedup_signature_length(const dedup_signature *sig)
+{
+    return sig ? sig->k : 0;
+}
+
+const uint32_t *dedup_signature_values(const dedup_signature *sig)
+{
+    return sig ? sig->values : NULL;
+}
+
+uint64_t dedup_signature_set_size(const dedup_signature *sig)
+{
+    return sig ? sig->set_size : 0;
+}
+
+uint32_t dedup__signature_matches(const uint32_t *a, const uint32_t *b, uint32_t k)
+{
+    /* Written so that compilers vectorize it with the baseline instruction
+     * set of each target (SSE2, NEON). */
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < k; i++)
+        m += a[i] == b[i];
+    return m;
+}
+
+double dedup__containment_from_jaccard(double j, uint64_t na, uint64_t nb)
+{
+    if (na == 0 || nb == 0)
+        return 0.0;
+    double overlap = j * (double)(na + nb) / (1.0 + j);
+    double c = overlap / (double)DEDUP_MIN(na, nb);
+    return c > 1.0 ? 1.0 : c;
+}
+
+double dedup__signature_similarity(const dedup_signature *a, const dedup_signature *b,
+                                   dedup_measure m)
+{
+    if (a->set_size == 0 || b->set_size == 0)
+        return 0.0;
+    double j = (double)dedup__signature_matches(a->values, b->values, a->k) / a->k;
+    if (m == DEDUP_MEASURE_CONTAINMENT)
+        return dedup__containment_from_jaccard(j, a->set_size, b->set_size);
+    return j;
+}
+
+static int compare(const dedup_signature *a, const dedup_signature *b, dedup_measure m,
+                   double *out)
+{
+    if (!out)
+        return DEDUP_E_INVAL;
+    *out = 0.0;
+    if (!a || !b)
+        return DEDUP_E_INVAL;
+    if (a->fingerprint != b->fingerprint || a->k != b->k)
+        return DEDUP_E_MISMATCH;
+    *out = dedup__signature_similarity(a, b, m);
+    return DEDUP_OK;
+}
+
+int dedup_signature_jaccard(const dedup_signature *a, const dedup_signature *b, double *out)
+{
+    return compare(a, b, DEDUP_MEASURE_JACCARD, out);
+}
+
+int dedup_signature_containment(const dedup_signature *a, const dedup_signature *b,
+                                double *out)
+{
+    return compare(a, b, DEDUP_MEASURE_CONTAINMENT, out);
+}
