@@ -339,11 +339,13 @@ DEDUP_API int dedup_signature_containment(const dedup_signature *a,
                                           const dedup_signature *b, double *out);
 
 /*
- * Serialized form: a fixed little-endian byte layout with magic and format
- * version, documented in libdedup/signature.c. _serialized_size gives the
- * exact number of bytes; _serialize writes them to buf (DEDUP_E_RANGE if cap
- * is too small); _deserialize validates everything and returns DEDUP_E_FORMAT,
- * DEDUP_E_VERSION or DEDUP_E_TRUNCATED on bad input. Since 0.1.
+ * Serialized form: a fixed little-endian byte layout with magic, format
+ * version and an XXH3 checksum, documented in libdedup/signature_io.c
+ * (40 + 4k bytes). _serialized_size gives the exact number of bytes;
+ * _serialize writes them to buf (DEDUP_E_RANGE if cap is too small);
+ * _deserialize takes exactly one serialized signature, validates every field
+ * and returns DEDUP_E_FORMAT, DEDUP_E_VERSION, DEDUP_E_TRUNCATED or
+ * DEDUP_E_CHECKSUM on bad input, never reading outside buf. Since 0.1.
  */
 DEDUP_API size_t dedup_signature_serialized_size(const dedup_signature *sig);
 DEDUP_API int dedup_signature_serialize(const dedup_signature *sig, void *buf, size_t cap,
