@@ -40,6 +40,35 @@ void dedup__tokenizer_release(dedup_tokenizer *tk)
     tk->tokens_cap = 0;
 }
 
+/* End of the run of ASCII word characters starting at i. The eight-byte
+ * step recognizes lower case letters and digits (all a case-folded text
+ * has); anything else is settled byte by byte. */
+static inline size_t ascii_word_end(const unsigned char *text, size_t i, size_t len,
+                                    const unsigned char *aclass)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    while (len - i >= 8) {
+        uint64_t w;
+        memcpy(&w, text + i, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        w = __builtin_bswap64(w);
+#endif
+        /* For ASCII bytes: 0x80 where the byte is in 'a'..'z' or '0'..'9'. */
+        uint64_t lower = ((w + ones * (0x80 - 'a')) & ~(w + ones * (0x80 - 'z' - 1)));
+        uint64_t digit = ((w + ones * (0x80 - '0')) & ~(w + ones * (0x80 - '9' - 1)));
+        uint64_t word = (lower | digit) & ~w & high;
+        if (word != high) {
+            uint64_t non = ~word & high;
+            i += (size_t)(__builtin_ctzll(non) >> 3);
+            break;
+        }
+        i += 8;
+    }
+    while (i < len && text[i] < 0x80 && aclass[text[i]])
+        i++;
+    return i;
+}
+
 static inline int token_class(int32_t cp)
 {
     if (cp < 0x10000)
@@ -95,10 +124,9 @@ int dedup__tokenize(dedup_tokenizer *tk, const unsigned char *text, size_t len)
                     start = i;
                     open_char = 0;
                 }
-                /* The rest of an ASCII word in a tight loop. */
+                /* The rest of an ASCII word, eight bytes at a time. */
                 i++;
-                while (i < len && text[i] < 0x80 && aclass[text[i]])
-                    i++;
+                i = ascii_word_end(text, i, len, aclass);
                 continue;
             }
             if (start != SIZE_MAX) {
