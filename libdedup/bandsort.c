@@ -44,19 +44,30 @@ void dedup__u64vec_release(dedup__u64vec *a)
 
 /* ------------------------------------------------------------ band keys */
 
-size_t dedup__band_keys(uint64_t *keys, const dedup__sigtab *t, uint32_t first_doc,
-                        unsigned band, unsigned rows, uint64_t seed)
+size_t dedup__band_keys_group(uint64_t *const *keys, const dedup__sigtab *t,
+                              uint32_t first_doc, unsigned band0, unsigned nb, unsigned rows,
+                              uint64_t seed)
 {
     size_t m = 0;
     for (size_t i = 0; i < t->n; i++) {
         const dedup_signature *s = dedup__sigtab_get(t, i);
         if (s->set_size == 0)
             continue;
-        uint64_t h = dedup__band_hash(s->values, band, rows, seed);
-        /* The hash has 63 bits; keep its top 32. */
-        keys[m++] = (h >> 31) << 32 | (uint32_t)(first_doc + i);
+        uint32_t doc = (uint32_t)(first_doc + i);
+        for (unsigned j = 0; j < nb; j++) {
+            uint64_t h = dedup__band_hash(s->values, band0 + j, rows, seed);
+            /* The hash has 63 bits; keep its top 32. */
+            keys[j][m] = (h >> 31) << 32 | doc;
+        }
+        m++;
     }
     return m;
+}
+
+size_t dedup__band_keys(uint64_t *keys, const dedup__sigtab *t, uint32_t first_doc,
+                        unsigned band, unsigned rows, uint64_t seed)
+{
+    return dedup__band_keys_group(&keys, t, first_doc, band, 1, rows, seed);
 }
 
 /* ---------------------------------------------------------- radix sort */

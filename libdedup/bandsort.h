@@ -56,6 +56,14 @@ DEDUP_INTERNAL size_t dedup__band_keys(uint64_t *keys, const dedup__sigtab *t,
                                        uint32_t first_doc, unsigned band, unsigned rows,
                                        uint64_t seed);
 
+/* The same for nb consecutive bands band0 .. band0 + nb - 1 in one pass
+ * over the signatures, band band0 + j into keys[j]. Reading the signatures
+ * is the cost of this stage (one cache miss per document and pass), and
+ * neighbouring bands usually share a cache line. */
+DEDUP_INTERNAL size_t dedup__band_keys_group(uint64_t *const *keys, const dedup__sigtab *t,
+                                             uint32_t first_doc, unsigned band0,
+                                             unsigned nb, unsigned rows, uint64_t seed);
+
 /* Stable LSD radix sort of n keys on bits [lo_bit, 64), 8 bits per pass,
  * skipping passes in which every key has the same digit. tmp holds n keys.
  * The result is in keys. Keys made by dedup__band_keys are produced in

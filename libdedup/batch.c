@@ -8,8 +8,10 @@
  * them as one forward stream and verification can hand slots straight to
  * dedup__signature_similarity.
  *
- * Threads. Stage 1 gives band b to thread b mod T; each thread keeps its
- * own sorted set of pairs and the sets are merged at the end. Stage 2 cuts
+ * Threads. Stage 1 gives each of T threads a contiguous range of bands,
+ * whose keys it computes BAND_GROUP bands per pass over the signatures;
+ * each thread keeps its own sorted set of pairs and the sets are merged at
+ * the end. Stage 2 cuts
  * the candidate array into T contiguous ranges. Both results are sets or
  * per-position values, so they are the same for any T: the output never
  * depends on the number of threads or on scheduling. The calling thread
@@ -188,10 +190,13 @@ static unsigned clamp_threads(unsigned nthreads, size_t units)
 
 /* ------------------------------------------------- stage 1: candidates */
 
+/* Bands whose keys a thread computes in one pass over the signatures. */
+#define BAND_GROUP 8
+
 typedef struct {
     const dedup_batch *b;
-    unsigned first, step;
-    uint64_t *keys, *tmp; /* one band's keys and the radix sort's buffer */
+    unsigned first, end;              /* bands [first, end) */
+    uint64_t *keys[BAND_GROUP], *tmp; /* a group's keys, the sort's buffer */
     dedup__u64vec band;   /* one band's pairs */
     dedup__u64vec acc;    /* pairs of every band done so far */
     uint64_t *stmp;
@@ -205,15 +210,18 @@ static void *cand_run(void *arg)
     const dedup_batch *b = w->b;
     dedup__sigtab tab = dedup__batch_table(b);
     uint64_t seed = (uint64_t)b->params.ival[DEDUP_P_SEED];
-    for (unsigned band = w->first; band < b->bands; band += w->step) {
-        size_t m = dedup__band_keys(w->keys, &tab, 0, band, b->rows, seed);
-        dedup__radix_sort(w->keys, w->tmp, m, 32);
-        w->band.n = 0;
-        if (dedup__band_pairs(&w->band, w->keys, m) ||
-            dedup__pairs_sort_unique(&w->band, &w->stmp, &w->stmp_cap) ||
-            dedup__pairs_merge_unique(&w->acc, w->band.v, w->band.n)) {
-            w->status = DEDUP_E_NOMEM;
-            break;
+    for (unsigned band0 = w->first; band0 < w->end; band0 += BAND_GROUP) {
+        unsigned nb = DEDUP_MIN((unsigned)BAND_GROUP, w->end - band0);
+        size_t m = dedup__band_keys_group(w->keys, &tab, 0, band0, nb, b->rows, seed);
+        for (unsigned j = 0; j < nb; j++) {
+            dedup__radix_sort(w->keys[j], w->tmp, m, 32);
+            w->band.n = 0;
+            if (dedup__band_pairs(&w->band, w->keys[j], m) ||
+                dedup__pairs_sort_unique(&w->band, &w->stmp, &w->stmp_cap) ||
+                dedup__pairs_merge_unique(&w->acc, w->band.v, w->band.n)) {
+                w->status = DEDUP_E_NOMEM;
+                return NULL;
+            }
         }
     }
     return NULL;
@@ -221,7 +229,8 @@ static void *cand_run(void *arg)
 
 static void cand_release(cand_worker *w)
 {
-    dedup__free(w->keys);
+    for (unsigned j = 0; j < BAND_GROUP; j++)
+        dedup__free(w->keys[j]);
     dedup__free(w->tmp);
     dedup__free(w->stmp);
     dedup__u64vec_release(&w->band);
@@ -241,11 +250,14 @@ int dedup__batch_candidates(const dedup_batch *b, unsigned nthreads, dedup__u64v
     size_t n = b->count ? b->count : 1;
     for (unsigned t = 0; t < T; t++) {
         w[t].b = b;
-        w[t].first = t;
-        w[t].step = T;
-        w[t].keys = dedup__malloc(n * sizeof(uint64_t));
-        w[t].tmp = dedup__malloc(n * sizeof(uint64_t));
-        if (!w[t].keys || !w[t].tmp) {
+        /* Contiguous ranges of bands, so that groups share cache lines. */
+        w[t].first = (unsigned)((uint64_t)b->bands * t / T);
+        w[t].end = (unsigned)((uint64_t)b->bands * (t + 1) / T);
+        unsigned groups = DEDUP_MIN((unsigned)BAND_GROUP, w[t].end - w[t].first);
+        int bad = !(w[t].tmp = dedup__malloc(n * sizeof(uint64_t)));
+        for (unsigned j = 0; j < groups && !bad; j++)
+            bad = !(w[t].keys[j] = dedup__malloc(n * sizeof(uint64_t)));
+        if (bad) {
             rc = DEDUP_E_NOMEM;
             T = t + 1;
             goto done;
