@@ -2,13 +2,15 @@
  * test-batch.c - batch clustering: planted clusters recovered exactly in
  * both modes, chaining, empty and short documents, thread-count and run
  * invariance, a huge run of identical documents, the mergeable candidate
- * stage, bad arguments and allocation failure.
+ * stage, the whole pipeline from text, bad arguments and allocation
+ * failure.
  *
  * Documents are random sets of 64-bit shingles signed with dedup__minhash.
  * Planted copies keep all but a few shingles of a base set, so that every
  * pair inside a group has a Jaccard similarity far above the threshold
  * (margins are given where the sets are built).
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "batch.h"
@@ -468,6 +470,77 @@ static void test_bandsort(void)
     free(m);
 }
 
+/* ---------------------------------------------------------- from text */
+
+/* Append n pseudo-words (drawn from a 500-word vocabulary) to buf. */
+static size_t words(char *buf, size_t at, size_t n)
+{
+    static const char *syl[] = {"ka", "to", "ri", "mon", "sel", "da", "vu", "pen",
+                                "or", "lis", "ne", "gu", "bar", "te", "xi", "lo",
+                                "ran", "mu", "che", "sa"};
+    for (size_t i = 0; i < n; i++) {
+        uint64_t r = rnd() % 500;
+        at += (size_t)sprintf(buf + at, "%s%s%s ", syl[r % 20], syl[(r / 20) % 20],
+                              r % 3 ? "" : "n");
+    }
+    return at;
+}
+
+/*
+ * Whole pipeline with default parameters (containment 0.5, representative
+ * mode): a 120-word story, a copy with a boilerplate block appended, a copy
+ * trimmed to its first 80 words with a new headline, an independent story
+ * written from the same vocabulary, an empty text and a punctuation-only
+ * text. The copies contain (nearly) all 5-word shingles of the story or are
+ * contained in it; independent texts share essentially no 5-word shingle.
+ */
+static void test_text(void)
+{
+    dedup_hasher *h;
+    if (dedup_hasher_create(&h, NULL) != DEDUP_OK) {
+        ok(0, "hasher");
+        return;
+    }
+    static char story[4096], boiler[4096], trimmed[4096], other[4096];
+    rng_state = 2024;
+    size_t ls = words(story, 0, 120);
+    memcpy(boiler, story, ls);
+    size_t lb = (size_t)sprintf(boiler + ls, "ALSO READ: ");
+    lb = words(boiler, ls + lb, 25);
+    size_t lt = (size_t)sprintf(trimmed, "Breaking - ");
+    size_t cut = 0;
+    for (size_t i = 0, sp = 0; i < ls && sp < 80; i++, cut++)
+        sp += story[i] == ' ';
+    memcpy(trimmed + lt, story, cut);
+    lt += cut;
+    size_t lo = words(other, 0, 120);
+    const char *text[] = {story, boiler, "", other, trimmed, "!!! ... ???"};
+    size_t len[] = {ls, lb, 0, lo, lt, 11};
+    dedup_batch *b;
+    dedup_batch_create(&b, NULL);
+    dedup_batch_resize(b, 6);
+    dedup_signature *sig;
+    dedup_signature_create(&sig, NULL);
+    int rc = DEDUP_OK;
+    for (size_t i = 0; i < 6 && rc == DEDUP_OK; i++)
+        if ((rc = dedup_hasher_sign(h, text[i], len[i], sig)) == DEDUP_OK)
+            rc = dedup_batch_set(b, i, sig);
+    is_int(rc, DEDUP_OK, "texts signed and stored");
+    dedup_clusters *c = NULL;
+    dedup_batch_cluster(b, 2, &c);
+    size_t want[] = {0, 0, 2, 3, 0, 5};
+    int same = 1;
+    for (size_t i = 0; i < 6; i++)
+        same &= dedup_clusters_of(c, i) == want[i];
+    ok(same, "copies join the story; independent, empty and punctuation-only texts "
+             "stay alone");
+    is_int(dedup_clusters_count(c), 4, "four clusters");
+    dedup_clusters_free(c);
+    dedup_signature_free(sig);
+    dedup_batch_free(b);
+    dedup_hasher_free(h);
+}
+
 /* --------------------------------------------------------- bad input */
 
 static void test_errors(void)
@@ -587,6 +660,7 @@ int main(void)
     test_threads();
     test_identical();
     test_bandsort();
+    test_text();
     test_errors();
     test_nomem();
     dedup__free(scratch);
