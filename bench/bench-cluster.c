@@ -56,7 +56,7 @@ int main(int argc, char **argv)
     double dup_frac = 0.2;
     int mode = DEDUP_CLUSTER_REPRESENTATIVE;
     uint64_t seed = 1;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) {
             fprintf(stderr, "bench-cluster: %s needs a value\n", a);
@@ -79,7 +79,6 @@ int main(int argc, char **argv)
                             "[--mode transitive|representative] [--seed S]\n");
             return 2;
         }
-        i++;
     }
 
     dedup_params *p;
