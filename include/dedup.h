@@ -323,6 +323,40 @@ DEDUP_API int dedup_hasher_sign(dedup_hasher *h, const char *text, size_t len,
 DEDUP_API int dedup_hasher_sign_shingles(dedup_hasher *h, const uint64_t *shingles,
                                          size_t n, dedup_signature *sig);
 
+/*
+ * Boilerplate lines. Pages of one site share navigation, notices and lists
+ * of other headlines; two different stories from one site can share more
+ * text that way than two copies of one story on different sites. A
+ * dedup_linestats counts, for each distinct line (text between line
+ * breaks, surrounding spaces ignored), how many documents contain it, in a
+ * count-min sketch of fixed size (counts are never under-estimated). A
+ * hasher given line statistics leaves out of its shingles every line found
+ * in at least min_docs documents, unless that would leave nothing.
+ */
+typedef struct dedup_linestats dedup_linestats;
+
+/* Create empty statistics with about width counters per row (rounded up to
+ * a power of two; 0 picks 2^20, about 16 MiB in all). Since 0.1. */
+DEDUP_API int dedup_linestats_create(dedup_linestats **out, size_t width);
+DEDUP_API void dedup_linestats_free(dedup_linestats *ls);
+/* Count the distinct lines of one document (each once). Not thread-safe.
+ * Since 0.1. */
+DEDUP_API int dedup_linestats_add(dedup_linestats *ls, const char *text, size_t len);
+/* Estimated number of documents containing line (no line breaks in it).
+ * Since 0.1. */
+DEDUP_API uint32_t dedup_linestats_count(const dedup_linestats *ls, const char *line,
+                                         size_t len);
+/* Number of documents added. */
+DEDUP_API uint64_t dedup_linestats_documents(const dedup_linestats *ls);
+/* Add the counts of src to dst (statistics gathered by several threads or
+ * machines); both must have the same width (DEDUP_E_MISMATCH). Since 0.1. */
+DEDUP_API int dedup_linestats_merge(dedup_linestats *dst, const dedup_linestats *src);
+/* Use ls (borrowed: it must outlive its use by h, and nobody may modify it
+ * while h uses it) to leave out lines found in at least min_docs documents
+ * (min_docs >= 2). NULL turns filtering off. Since 0.1. */
+DEDUP_API int dedup_hasher_set_linestats(dedup_hasher *h, const dedup_linestats *ls,
+                                         uint32_t min_docs);
+
 /* Create an empty signature (the signature of an empty document) for the
  * parameters p (NULL: defaults). Since 0.1. */
 DEDUP_API int dedup_signature_create(dedup_signature **out, const dedup_params *p);

@@ -39,6 +39,7 @@ void dedup_hasher_free(dedup_hasher *h)
     dedup__tokenizer_release(&h->tk);
     dedup__shingler_release(&h->sh);
     dedup__free(h->mh_scratch);
+    dedup__free(h->kept);
     dedup__free(h);
 }
 
@@ -74,9 +75,58 @@ int dedup_hasher_tokenize(dedup_hasher *h, const char *text, size_t len, const c
     return DEDUP_OK;
 }
 
+int dedup_hasher_set_linestats(dedup_hasher *h, const dedup_linestats *ls, uint32_t min_docs)
+{
+    if (!h || (ls && min_docs < 2))
+        return DEDUP_E_INVAL;
+    h->ls = ls;
+    h->ls_min_docs = min_docs;
+    return DEDUP_OK;
+}
+
+/* Copy into h->kept the lines of text that are not boilerplate (found in
+ * at least ls_min_docs documents). Sets *out to the text to shingle: the
+ * kept lines, or the whole text when nothing or everything was dropped. */
+static int drop_boilerplate(dedup_hasher *h, const char *text, size_t len, const char **out,
+                            size_t *out_len)
+{
+    *out = text;
+    *out_len = len;
+    h->lines_dropped = 0;
+    if (!h->ls || len == 0)
+        return DEDUP_OK;
+    void *b = h->kept;
+    if (dedup__grow(&b, &h->kept_cap, len, 1) != DEDUP_OK)
+        return DEDUP_E_NOMEM;
+    h->kept = b;
+    size_t n = 0, kept_lines = 0;
+    const char *p = text, *end = text + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = nl ? nl + 1 : end;
+        uint64_t lh = dedup__line_hash(p, (size_t)((nl ? nl : end) - p));
+        if (lh && dedup__linestats_lookup(h->ls, lh) >= h->ls_min_docs) {
+            h->lines_dropped++;
+        } else {
+            memcpy(h->kept + n, p, (size_t)(e - p));
+            n += (size_t)(e - p);
+            kept_lines += lh != 0;
+        }
+        p = e;
+    }
+    if (h->lines_dropped && kept_lines) {
+        *out = h->kept;
+        *out_len = n;
+    }
+    return DEDUP_OK;
+}
+
 int dedup__hasher_shingle(dedup_hasher *h, const char *text, size_t len)
 {
-    int rc = dedup__normalize(&h->nz, (const unsigned char *)text, len);
+    int rc = drop_boilerplate(h, text, len, &text, &len);
+    if (rc != DEDUP_OK)
+        return rc;
+    rc = dedup__normalize(&h->nz, (const unsigned char *)text, len);
     if (rc == DEDUP_OK)
         rc = dedup__tokenize(&h->tk, h->nz.out, h->nz.out_len);
     if (rc != DEDUP_OK)

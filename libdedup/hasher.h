@@ -7,6 +7,7 @@
 #include "normalize.h"
 #include "params.h"
 #include "signature.h"
+#include "linestats.h"
 #include "tokenize.h"
 
 struct dedup_hasher {
@@ -20,6 +21,11 @@ struct dedup_hasher {
     dedup_shingler sh;
     void *mh_scratch; /* MinHash kernel scratch */
     size_t mh_scratch_cap;
+    const dedup_linestats *ls; /* boilerplate statistics, borrowed */
+    uint32_t ls_min_docs;
+    char *kept;        /* text without its boilerplate lines */
+    size_t kept_cap;
+    size_t lines_dropped; /* by the last call */
 };
 
 /* Shingle text into h->sh (runs the three stages). */
