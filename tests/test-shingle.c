@@ -173,6 +173,16 @@ static void set_rules(void)
     ok(nt == 2 && short_one == dedup__shingle_hash(t, 2),
        "that shingle combines all the tokens");
 
+    /* The rolling combination gives each shingle's direct hash. */
+    const char *roll = "one two three four five six seven eight nine ten eleven twelve";
+    dedup_hasher_tokenize(h, roll, strlen(roll), &norm, &nlen, &t, &nt);
+    uint64_t direct[16];
+    for (size_t i = 0; i + 5 <= nt; i++)
+        direct[i] = dedup__shingle_hash(t + i, 5);
+    dedup_hasher_shingles(h, roll, strlen(roll), &s, &n);
+    ok(nt == 12 && n == 8 && memcmp(s, direct, n * 8) == 0,
+       "rolling shingle hashes equal the direct combination");
+
     dedup_hasher_shingles(h, "word", 4, &s, &n);
     ok(n == 1, "a single token gives one shingle");
     dedup_hasher_shingles(h, "", 0, &s, &n);
