@@ -126,12 +126,15 @@ typedef enum dedup_param {
     /* int: seed of every hash function; the full 64 bits are used. 0. */
     DEDUP_P_SEED = 2,
     /* int: tokens per shingle for text written with spaces between words
-     * (Latin, Cyrillic, Greek, Hangul...). [1, 16], 5. */
+     * (Latin, Cyrillic, Greek...). [1, 16], 5. */
     DEDUP_P_SHINGLE_SIZE = 3,
     /* int: tokens per shingle for text in scripts without spaces (Han,
      * Hiragana, Katakana, Thai...), where each character is a token.
      * [1, 16], 4. A document takes this size when most of its tokens are
-     * such characters. */
+     * such characters. 4 keeps copies robust to small edits while unrelated
+     * articles share almost nothing: mean containment of random pairs was
+     * 0.0006 in Chinese news and 0.011 in Japanese news (0.004 and 0.036
+     * with 3). */
     DEDUP_P_CHAR_SHINGLE_SIZE = 4,
     /* int: normalization flags, DEDUP_NORM_* or'ed together.
      * Default DEDUP_NORM_DEFAULT. */
@@ -155,7 +158,12 @@ typedef enum dedup_param {
      * [1, 64], 4. */
     DEDUP_P_MAX_SIZE_RATIO = 11,
     /* int: Hangul tokens: 0 = words (runs of Hangul syllables), 1 = one token
-     * per syllable (character shingles). Default 0. */
+     * per syllable, so that Korean takes character shingles. Default 1:
+     * Korean attaches particles and endings to words (서울시는, 서울시가),
+     * so an edited copy changes many words but few syllables; on the
+     * project's Korean test articles, an edited copy kept a containment of
+     * 0.80 with syllable 4-grams against 0.44 with word 5-grams, while an
+     * article on the same event stayed at 0.03 and 0.0. */
     DEDUP_P_HANGUL_CHARS = 12
 } dedup_param;
 
@@ -314,6 +322,40 @@ DEDUP_API int dedup_hasher_sign(dedup_hasher *h, const char *text, size_t len,
  * count once). For callers that shingle text themselves. Since 0.1. */
 DEDUP_API int dedup_hasher_sign_shingles(dedup_hasher *h, const uint64_t *shingles,
                                          size_t n, dedup_signature *sig);
+
+/*
+ * Boilerplate lines. Pages of one site share navigation, notices and lists
+ * of other headlines; two different stories from one site can share more
+ * text that way than two copies of one story on different sites. A
+ * dedup_linestats counts, for each distinct line (text between line
+ * breaks, surrounding spaces ignored), how many documents contain it, in a
+ * count-min sketch of fixed size (counts are never under-estimated). A
+ * hasher given line statistics leaves out of its shingles every line found
+ * in at least min_docs documents, unless that would leave nothing.
+ */
+typedef struct dedup_linestats dedup_linestats;
+
+/* Create empty statistics with about width counters per row (rounded up to
+ * a power of two; 0 picks 2^20, about 16 MiB in all). Since 0.1. */
+DEDUP_API int dedup_linestats_create(dedup_linestats **out, size_t width);
+DEDUP_API void dedup_linestats_free(dedup_linestats *ls);
+/* Count the distinct lines of one document (each once). Not thread-safe.
+ * Since 0.1. */
+DEDUP_API int dedup_linestats_add(dedup_linestats *ls, const char *text, size_t len);
+/* Estimated number of documents containing line (no line breaks in it).
+ * Since 0.1. */
+DEDUP_API uint32_t dedup_linestats_count(const dedup_linestats *ls, const char *line,
+                                         size_t len);
+/* Number of documents added. */
+DEDUP_API uint64_t dedup_linestats_documents(const dedup_linestats *ls);
+/* Add the counts of src to dst (statistics gathered by several threads or
+ * machines); both must have the same width (DEDUP_E_MISMATCH). Since 0.1. */
+DEDUP_API int dedup_linestats_merge(dedup_linestats *dst, const dedup_linestats *src);
+/* Use ls (borrowed: it must outlive its use by h, and nobody may modify it
+ * while h uses it) to leave out lines found in at least min_docs documents
+ * (min_docs >= 2). NULL turns filtering off. Since 0.1. */
+DEDUP_API int dedup_hasher_set_linestats(dedup_hasher *h, const dedup_linestats *ls,
+                                         uint32_t min_docs);
 
 /* Create an empty signature (the signature of an empty document) for the
  * parameters p (NULL: defaults). Since 0.1. */

@@ -30,7 +30,7 @@ static const param_info params_table[] = {
     {DEDUP_P_ROWS, DEDUP_PARAM_INT, "rows", 0, 64, 0},
     {DEDUP_P_CLUSTER_MODE, DEDUP_PARAM_INT, "cluster_mode", 0, 1, DEDUP_CLUSTER_REPRESENTATIVE},
     {DEDUP_P_MAX_SIZE_RATIO, DEDUP_PARAM_INT, "max_size_ratio", 1, 64, 4},
-    {DEDUP_P_HANGUL_CHARS, DEDUP_PARAM_INT, "hangul_chars", 0, 1, 0},
+    {DEDUP_P_HANGUL_CHARS, DEDUP_PARAM_INT, "hangul_chars", 0, 1, 1},
 };
 
 #define THRESHOLD_DEFAULT 0.5
