@@ -152,7 +152,8 @@ enum {
     OPT_TIME_FIELD,
     OPT_DUPS,
     OPT_INDEX,
-    OPT_MIN_SIZE
+    OPT_MIN_SIZE,
+    OPT_BOILERPLATE
 };
 
 /* getopt_long table entries for the input and parameter options. */

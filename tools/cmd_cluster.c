@@ -53,6 +53,9 @@ static const char help_text[] =
     "  --char-shingle-size N characters per shingle for Chinese, Japanese...\n"
     "                        (default 4)\n"
     "  --num-hashes N        MinHash signature length (default 128)\n"
+    "  --boilerplate N       leave out lines found in N or more documents (site\n"
+    "                        navigation, notices, headline lists): a first pass\n"
+    "                        counts them (default 50; 'off' for one pass)\n"
     "  --seed N              hash seed (default 0)\n"
     "Output:\n"
     "  --output FMT          tsv (default): id<TAB>cluster for every document,\n"
@@ -68,6 +71,11 @@ static const char help_text[] =
     "  -h, --help            show this help\n";
 
 enum { OUT_TSV, OUT_JSONL, OUT_REPORT };
+
+/* Lines found in at least this many documents are boilerplate by default:
+ * more than the copies most wire stories get in a corpus, far fewer than the
+ * pages of a site. */
+#define BOILERPLATE_DEFAULT 50
 
 #define CHUNK_DOCS 4096
 #define CHUNK_BYTES ((size_t)16 << 20)
@@ -88,6 +96,8 @@ typedef struct pool {
     pthread_t *threads;
     unsigned nthreads, started;
     const dedup_params *params;
+    const dedup_linestats *lines; /* boilerplate statistics, or NULL */
+    uint32_t lines_min;
     dedup_batch *batch;
     chunk *job;
     unsigned gen;       /* bumped for each job */
@@ -107,6 +117,8 @@ static void *worker(void *arg)
     dedup_hasher *h = NULL;
     dedup_signature *sig = NULL;
     int err = dedup_hasher_create(&h, p->params);
+    if (!err && p->lines)
+        err = dedup_hasher_set_linestats(h, p->lines, p->lines_min);
     if (!err)
         err = dedup_signature_create(&sig, p->params);
     unsigned seen = 0;
@@ -154,10 +166,13 @@ static void *worker(void *arg)
     return NULL;
 }
 
-static int pool_start(pool *p, unsigned n, const dedup_params *params, dedup_batch *b)
+static int pool_start(pool *p, unsigned n, const dedup_params *params,
+                      const dedup_linestats *lines, uint32_t lines_min, dedup_batch *b)
 {
     memset(p, 0, sizeof *p);
     p->params = params;
+    p->lines = lines;
+    p->lines_min = lines_min;
     p->batch = b;
     p->first_bad = SIZE_MAX;
     pthread_mutex_init(&p->mu, NULL);
@@ -305,7 +320,43 @@ typedef struct cluster_run {
     dedup_clusters *clusters;
     uint64_t skipped;
     uint64_t json_replaced; /* invalid UTF-8 replaced while parsing JSON */
+    uint32_t boilerplate;   /* lines in this many documents are left out; 0: off */
 } cluster_run;
+
+/*
+ * First pass for boilerplate filtering: count in how many documents each
+ * line appears, then rewind the reader. A bad document is reported here,
+ * before anything is signed; with --on-error=skip the second pass counts
+ * the skipped documents again, so the counters are reset.
+ */
+static int count_lines(cluster_run *run, int quiet, dedup_linestats **out)
+{
+    int status = EXIT_OK, rc;
+    cli_doc d;
+    if ((rc = dedup_linestats_create(out, 0))) {
+        cli_msg("cannot create line statistics: %s", dedup_strerror(rc));
+        return EXIT_INTERNAL;
+    }
+    cli_progress prog;
+    cli_progress_start(&prog, quiet, "counting lines", cli_reader_total_bytes(run->reader));
+    uint64_t n = 0;
+    while ((rc = cli_next_doc(run->reader, &d, &run->io, &run->skipped, &status)) == 1) {
+        if ((rc = dedup_linestats_add(*out, d.text, d.text_len))) {
+            cli_msg("cannot count lines: %s", dedup_strerror(rc));
+            return EXIT_INTERNAL;
+        }
+        cli_progress_update(&prog, ++n, cli_reader_raw_bytes(run->reader));
+    }
+    cli_progress_end(&prog);
+    if (rc < 0)
+        return status == EXIT_OK ? EXIT_INTERNAL : status;
+    if (cli_reader_rewind(run->reader)) {
+        cli_msg("%s", cli_reader_error(run->reader));
+        return EXIT_IO;
+    }
+    run->skipped = 0;
+    return EXIT_OK;
+}
 
 static int out_check(void)
 {
@@ -516,6 +567,7 @@ int cmd_cluster(int argc, char **argv)
         CLI_PARAM_OPTIONS,
         {"output", 1, 0, OPT_OUTPUT},
         {"min-size", 1, 0, OPT_MIN_SIZE},
+        {"boilerplate", 1, 0, OPT_BOILERPLATE},
         {"threads", 1, 0, 'j'},
         {"stats", 0, 0, OPT_STATS},
         {"quiet", 0, 0, 'q'},
@@ -530,6 +582,7 @@ int cmd_cluster(int argc, char **argv)
     memset(&run, 0, sizeof run);
     cli_input_defaults(&run.io);
     run.min_size = 2;
+    run.boilerplate = BOILERPLATE_DEFAULT;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "j:qh", longopts, NULL)) != -1) {
         int h = cli_common_option(opt, optarg, &run.io, &po);
@@ -553,6 +606,16 @@ int cmd_cluster(int argc, char **argv)
             break;
         case OPT_STATS:
             stats = 1;
+            break;
+        case OPT_BOILERPLATE:
+            if (!strcmp(optarg, "off")) {
+                run.boilerplate = 0;
+            } else if (cli_parse_int(optarg, 2, UINT32_MAX, &v)) {
+                cli_msg("invalid --boilerplate '%s' (a count of at least 2, or off)", optarg);
+                return cli_usage_error("cluster");
+            } else {
+                run.boilerplate = (uint32_t)v;
+            }
             break;
         case OPT_MIN_SIZE:
             if (cli_parse_int(optarg, 1, INT64_MAX, &v)) {
@@ -591,8 +654,9 @@ int cmd_cluster(int argc, char **argv)
     chunk ch[2];
     memset(&pl, 0, sizeof pl);
     int chunks_ok = chunk_init(&ch[0]) == CLI_OK && chunk_init(&ch[1]) == CLI_OK;
+    dedup_linestats *lines = NULL;
     int rc = cli_reader_open(&run.reader, &run.io, argv + optind, (size_t)(argc - optind),
-                             run.output != OUT_TSV);
+                             run.output != OUT_TSV || run.boilerplate);
     if (rc) {
         cli_msg("%s", run.reader ? cli_reader_error(run.reader) : "out of memory");
         status = rc == CLI_ENOMEM ? EXIT_INTERNAL : EXIT_IO;
@@ -609,7 +673,9 @@ int cmd_cluster(int argc, char **argv)
         goto done;
     }
     pool_ok = 1; /* pool_stop copes with a pool that failed to start */
-    if (pool_start(&pl, nthreads, params, batch)) {
+    if (run.boilerplate && (status = count_lines(&run, quiet, &lines)) != EXIT_OK)
+        goto done;
+    if (pool_start(&pl, nthreads, params, lines, run.boilerplate, batch)) {
         cli_msg("cannot start the signing threads");
         status = EXIT_INTERNAL;
         goto done;
@@ -691,6 +757,7 @@ done:
     chunk_free(&ch[1]);
     dedup_clusters_free(run.clusters);
     dedup_batch_free(batch);
+    dedup_linestats_free(lines);
     cli_reader_free(run.reader);
     cli_ids_free(&run.ids);
     dedup_params_free(params);

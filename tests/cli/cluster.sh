@@ -124,4 +124,42 @@ is $? 2 "bad threshold: exit 2"
 "$DEDUP" cluster -j 0 corpus.jsonl > /dev/null 2>&1
 is $? 2 "bad -j: exit 2"
 
+# Boilerplate: pages of one site share navigation and notices. 120 pages
+# of two sites, each page a different story; two copies of one story on
+# the two sites. With the default first pass the site lines are left out:
+# the copies pair, the other pages stay alone. With --boilerplate off the
+# shared site text makes pages of one site look alike.
+python3 - > sites.jsonl <<'PY'
+import json, random
+rnd = random.Random(5)
+words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
+         "india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa"]
+def story(n):
+    return " ".join(rnd.choice(words) + str(rnd.randrange(1000)) for _ in range(n))
+def page(site, text):
+    nav = "Site %d | Home | World | Business | Sport | Weather | Opinion | Culture" % site
+    notice = ("We use cookies on site %d to give you the best experience, "
+              "subscribe to our newsletter for the morning briefing every day" % site)
+    more = "ALSO READ on site %d: the week in pictures and the best of our coverage" % site
+    return "\n".join([nav, notice, text, more])
+shared = story(25)
+print(json.dumps({"id": "copy-a", "text": page(1, shared)}))
+for i in range(120):
+    print(json.dumps({"id": "p%d" % i, "text": page(1 + i % 2, story(25))}))
+print(json.dumps({"id": "copy-b", "text": page(2, shared)}))
+PY
+"$DEDUP" cluster -q sites.jsonl > bp.tsv
+ok $? "boilerplate corpus: exit 0"
+is "$(awk -F'\t' '$1 == "copy-b" {print $2}' bp.tsv)" "copy-a" \
+    "copies of one story on two sites pair up past their site lines"
+is "$(awk -F'\t' '$1 ~ /^p/ && $1 != $2' bp.tsv | wc -l)" 0 \
+    "different stories of one site stay apart"
+"$DEDUP" cluster -q --boilerplate off sites.jsonl > nobp.tsv
+is "$(awk -F'\t' '$1 ~ /^p/ && $1 != $2' nobp.tsv | wc -l | awk '$1 > 80 {print "many"}')" \
+    "many" "with --boilerplate off, site text merges different stories"
+"$DEDUP" cluster -q --boilerplate 1 sites.jsonl > /dev/null 2>&1
+is $? 2 "--boilerplate 1: exit 2"
+cat sites.jsonl | "$DEDUP" cluster -q > pipe.tsv && cmp -s pipe.tsv bp.tsv
+ok $? "boilerplate pass over stdin gives the same clusters"
+
 done_testing
