@@ -2,7 +2,7 @@
 # test-bench-tools.sh - checks the benchmark tools: the corpus generator
 # (bench/gen) and the accuracy scorer (bench/score). Prints TAP.
 #
-#   test-bench-tools.sh GEN SCORE
+#   test-bench-tools.sh GEN SCORE [FLOOR RUN-ACCURACY RUN-SPEED]
 #
 # Generator: same seed gives identical bytes and another seed different
 # ones; every line is a JSON object with the required fields; the truth
@@ -12,6 +12,9 @@
 # values computed independently here (in Python, by enumerating pairs);
 # a hand-made example counts merged same-event pairs; mismatched ids and
 # malformed lines fail with file:line messages.
+# Harness scripts (when given): run end to end with a stand-in for
+# `dedup cluster` that puts every document in its own cluster, so the
+# expected table values are known (precision 1, recall 0).
 set -u
 
 GEN=${1:?usage: test-bench-tools.sh GEN SCORE}
@@ -281,5 +284,71 @@ st=$?
 grep -q 'dup.tsv:2: duplicate id' "$tmp/msg"
 report $(( st == 2 && $? == 0 ? 0 : 1 )) "duplicate id in truth: file:line error"
 
+# --------------------------------------------------------------- scripts
+
+if [ $# -ge 5 ]; then
+    FLOOR=$3 RUNACC=$4 RUNSPEED=$5
+    printf 'abcdefgh%.0s' $(seq 1000) >"$tmp/floor-in"
+    "$FLOOR" "$tmp/floor-in" >"$tmp/floor.txt" 2>"$tmp/err"
+    report $? "floor runs"
+    check "floor counts every byte" grep -qx 'bytes 8000' "$tmp/floor.txt"
+
+    cat >"$tmp/fake-dedup" <<'EOF'
+#!/usr/bin/env python3
+# Stand-in for `dedup cluster`: every document in its own cluster.
+import json, os, sys
+args = sys.argv[1:]
+with open(os.environ["FAKE_LOG"], "a") as log:
+    print(" ".join(args), file=log)
+assert args and args[0] == "cluster", args
+files, i = [], 1
+while i < len(args):
+    if args[i] in ("--threshold", "--text-field", "-j"):
+        i += 2
+        continue
+    if not args[i].startswith("-"):
+        files.append(args[i])
+    i += 1
+n = 0
+for f in files:
+    for line in open(f, encoding="utf-8"):
+        doc_id = json.loads(line)["id"]
+        print(doc_id + "\t" + doc_id)
+        n += 1
+if "--stats" in args:
+    print(f"docs {n}", file=sys.stderr)
+EOF
+    chmod +x "$tmp/fake-dedup"
+    export FAKE_LOG=$tmp/fake.log
+    DEDUP=$tmp/fake-dedup GEN=$GEN SCORE=$SCORE \
+        bash "$RUNACC" --docs 120 --seed 4 --threshold 0.6 >"$tmp/acc.txt" 2>"$tmp/err"
+    report $? "run-accuracy.sh runs end to end"
+    py "accuracy table: a row per corpus with P = 1, R = 0" '
+import sys
+rows = {l.split()[0]: l.split() for l in open(sys.argv[1]) if not l.startswith("#")}
+for name in ("en-standard", "multilingual", "boilerplate", "briefs"):
+    r = rows[name]
+    assert r[1] == "120" and r[2] == "1.0000" and r[3] == "0.0000", r
+base = rows["reuters-base"]
+assert base[1:3] == ["skipped:", "not"] or base[3] == "0.0000", base
+' "$tmp/acc.txt"
+    check "run-accuracy.sh passes --threshold to dedup cluster" \
+        grep -q -- '--threshold 0.6' "$FAKE_LOG"
+    DEDUP=$tmp/fake-dedup GEN=$GEN FLOOR=$FLOOR \
+        bash "$RUNSPEED" --sizes "100 300" >"$tmp/speed.txt" 2>"$tmp/err"
+    report $? "run-speed.sh runs end to end"
+    py "speed table: -j1 and -j2 rows for each size, with figures" '
+import sys
+rows = [l.split() for l in open(sys.argv[1]) if l[:1] != "#" and l.split()[0].isdigit()]
+assert [(r[0], r[2]) for r in rows] == [("100", "1"), ("100", "2"), ("300", "1"), ("300", "2")], rows
+for r in rows:
+    assert len(r) == 8, r
+    mb, secs, rate, floor, ratio, peak = map(float, (r[1], r[3], r[4], r[5], r[6], r[7]))
+    assert mb > 0.1 and floor > 0 and peak > 1, r
+' "$tmp/speed.txt"
+    check "run-speed.sh passes -j and --stats" grep -q -- '-j2 --stats' "$FAKE_LOG"
+fi
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
+
