@@ -120,9 +120,13 @@ typedef struct cli_input_opts {
 enum { CLI_FMT_JSONL = 0, CLI_FMT_LINES = 1, CLI_FMT_FILES = 2 };
 
 /* The parameters options of cluster, filter and index build. */
+#define CLI_MAX_PARAMS 32
+
 typedef struct cli_param_opts {
     const char *threshold, *shingle_size, *char_shingle_size, *num_hashes, *seed,
         *measure, *mode;
+    const char *extra[CLI_MAX_PARAMS]; /* --param NAME=VALUE, in order */
+    size_t nextra;
 } cli_param_opts;
 
 /* Build a params object from the options; prints a message and returns
@@ -153,7 +157,8 @@ enum {
     OPT_DUPS,
     OPT_INDEX,
     OPT_MIN_SIZE,
-    OPT_BOILERPLATE
+    OPT_BOILERPLATE,
+    OPT_PARAM
 };
 
 /* getopt_long table entries for the input and parameter options. */
@@ -165,7 +170,8 @@ enum {
     {"threshold", 1, 0, OPT_THRESHOLD}, {"shingle-size", 1, 0, OPT_SHINGLE_SIZE}, \
         {"char-shingle-size", 1, 0, OPT_CHAR_SHINGLE_SIZE},                    \
         {"num-hashes", 1, 0, OPT_NUM_HASHES}, {"seed", 1, 0, OPT_SEED},         \
-        {"measure", 1, 0, OPT_MEASURE}, {"mode", 1, 0, OPT_MODE}
+        {"measure", 1, 0, OPT_MEASURE}, {"mode", 1, 0, OPT_MODE},              \
+        {"param", 1, 0, OPT_PARAM}
 
 /* Default input options. */
 void cli_input_defaults(cli_input_opts *o);

@@ -137,6 +137,13 @@ int cli_common_option(int c, const char *arg, cli_input_opts *io, cli_param_opts
         case OPT_SEED: po->seed = arg; return 1;
         case OPT_MEASURE: po->measure = arg; return 1;
         case OPT_MODE: po->mode = arg; return 1;
+        case OPT_PARAM:
+            if (po->nextra == CLI_MAX_PARAMS) {
+                cli_msg("too many --param options (at most %d)", CLI_MAX_PARAMS);
+                return -1;
+            }
+            po->extra[po->nextra++] = arg;
+            return 1;
         default: break;
         }
     }

@@ -436,6 +436,35 @@ int cli_make_params(const cli_param_opts *o, dedup_params **out)
             goto usage;
         }
     }
+    /* --param NAME=VALUE reaches every library parameter by its name. */
+    for (size_t i = 0; i < o->nextra; i++) {
+        const char *eq = strchr(o->extra[i], '=');
+        char name[64];
+        dedup_param key;
+        size_t nlen = eq ? (size_t)(eq - o->extra[i]) : 0;
+        if (!eq || nlen == 0 || nlen >= sizeof name) {
+            cli_msg("invalid --param '%s' (NAME=VALUE)", o->extra[i]);
+            goto usage;
+        }
+        memcpy(name, o->extra[i], nlen);
+        name[nlen] = 0;
+        if (dedup_param_from_name(name, &key)) {
+            cli_msg("unknown parameter '%s' in --param", name);
+            goto usage;
+        }
+        if (dedup_param_type_of(key) == DEDUP_PARAM_REAL) {
+            double d;
+            if (cli_parse_real(eq + 1, &d) || dedup_params_set_real(p, key, d)) {
+                cli_msg("invalid value in --param '%s'", o->extra[i]);
+                goto usage;
+            }
+        } else {
+            char label[80];
+            snprintf(label, sizeof label, "--param %s", name);
+            if (set_int(p, key, label, eq + 1))
+                goto usage;
+        }
+    }
     *out = p;
     return 0;
 usage:

@@ -123,6 +123,13 @@ is $? 3 "truncated gzip: exit 3"
 is $? 2 "bad threshold: exit 2"
 "$DEDUP" cluster -j 0 corpus.jsonl > /dev/null 2>&1
 is $? 2 "bad -j: exit 2"
+"$DEDUP" cluster -q --param bands=16 --param rows=8 --param threshold=0.5 corpus.jsonl > prm.tsv
+ok $? "--param sets library parameters by name"
+"$DEDUP" cluster -q --param no_such=1 corpus.jsonl > /dev/null 2> err.txt
+is $? 2 "--param with an unknown name: exit 2"
+contains err.txt "unknown parameter 'no_such'" "message names the parameter"
+"$DEDUP" cluster -q --param rows=99 corpus.jsonl > /dev/null 2>&1
+is $? 2 "--param out of range: exit 2"
 
 # Boilerplate: pages of one site share navigation and notices. 120 pages
 # of two sites, each page a different story; two copies of one story on

@@ -4,7 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 printf '{"id":"a","text":"One two three four five six"}\n' > one.jsonl
-"$DEDUP" shingles one.jsonl > out.tsv
+"$DEDUP" shingles --shingle-size 5 one.jsonl > out.tsv
 ok $? "shingles exits 0"
 is "$(grep -c '^token' out.tsv)" 6 "six tokens"
 is "$(grep -c '^shingle' out.tsv)" 2 "two 5-word shingles of six tokens"
@@ -20,10 +20,10 @@ is "$(grep -c '^shingle' out3.tsv)" 4 "--shingle-size 3: four shingles"
 is "$(grep -c '^token' out3.tsv)" 0 "--no-tokens leaves out tokens"
 
 # Same hashes from stdin, gzip, plain lines.
-gzip -c one.jsonl | "$DEDUP" shingles - > gz.tsv
+gzip -c one.jsonl | "$DEDUP" shingles --shingle-size 5 - > gz.tsv
 cmp -s out.tsv gz.tsv
 ok $? "gzip on stdin gives the same output"
-printf 'One two three four five six\n' | "$DEDUP" shingles --input-format lines > l.tsv
+printf 'One two three four five six\n' | "$DEDUP" shingles --shingle-size 5 --input-format lines > l.tsv
 is "$(grep '^shingle' l.tsv | cut -f4)" "$(grep '^shingle' out.tsv | cut -f4)" \
     "lines input: same shingles"
 is "$(grep '^doc' l.tsv | cut -f2)" 1 "lines input: id is the line number"
