@@ -511,6 +511,10 @@ DEDUP_API int dedup_batch_cluster(const dedup_batch *b, unsigned nthreads,
                                   dedup_clusters **out);
 
 DEDUP_API void dedup_clusters_free(dedup_clusters *c);
+/* Candidate pairs the banding stage found, and (through *verified, may be
+ * NULL) how many of them reached the threshold: what the run cost, for
+ * choosing bands and rows. Since 0.1. */
+DEDUP_API size_t dedup_clusters_candidates(const dedup_clusters *c, size_t *verified);
 /* Number of documents and of clusters (singletons included). */
 DEDUP_API size_t dedup_clusters_doc_count(const dedup_clusters *c);
 DEDUP_API size_t dedup_clusters_count(const dedup_clusters *c);

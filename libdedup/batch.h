@@ -40,6 +40,8 @@ struct dedup_clusters {
     uint32_t *cluster; /* cluster[i]: first document of i's cluster */
     uint32_t *size;    /* size[r] for a first document r; 0 elsewhere */
     double *sim;       /* similarity to the matched document */
+    size_t candidates; /* candidate pairs found by banding */
+    size_t verified;   /* candidate pairs at or above the threshold */
 };
 
 /* The signatures of b as a table for the candidate stage. */

@@ -540,26 +540,44 @@ static void print_stats(const cluster_run *run, uint64_t replaced, double t_read
 {
     const dedup_clusters *c = run->clusters;
     size_t n = run->ids.count, largest = 0, reps = 0;
+    /* Cluster sizes in classes 1, 2, 3-5, 6-10, 11-100, 101-1000, more. */
+    static const size_t upper[] = {1, 2, 5, 10, 100, 1000, SIZE_MAX};
+    static const char *const label[] = {"1", "2", "3-5", "6-10", "11-100", "101-1000", ">1000"};
+    size_t hist[7] = {0};
     for (size_t i = 0; i < n; i++) {
         size_t s = dedup_clusters_size_of(c, i);
         if (s > largest)
             largest = s;
-        reps += dedup_clusters_of(c, i) == i;
+        if (dedup_clusters_of(c, i) == i) {
+            reps++;
+            size_t k = 0;
+            while (s > upper[k])
+                k++;
+            hist[k]++;
+        }
     }
+    size_t verified, candidates = dedup_clusters_candidates(c, &verified);
     fprintf(stderr,
             "documents        %zu\n"
             "skipped          %llu\n"
             "clusters         %zu\n"
             "duplicates       %zu\n"
             "largest cluster  %zu\n"
+            "cluster sizes   ",
+            n, (unsigned long long)run->skipped, dedup_clusters_count(c), n - reps, largest);
+    for (int k = 0; k < 7; k++)
+        if (hist[k])
+            fprintf(stderr, " %s:%zu", label[k], hist[k]);
+    fprintf(stderr,
+            "\n"
+            "candidate pairs  %zu (%zu duplicates)\n"
             "invalid utf-8    %llu\n"
             "bytes read       %llu (%llu decompressed)\n"
             "time read+sign   %.3f s\n"
             "time cluster     %.3f s\n"
             "time output      %.3f s\n"
             "peak memory      %.1f MB\n",
-            n, (unsigned long long)run->skipped, dedup_clusters_count(c), n - reps, largest,
-            (unsigned long long)replaced,
+            candidates, verified, (unsigned long long)replaced,
             (unsigned long long)cli_reader_raw_bytes(run->reader),
             (unsigned long long)cli_reader_bytes(run->reader), t_read, t_cluster, t_out,
             (double)cli_peak_rss() / 1e6);
