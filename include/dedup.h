@@ -345,21 +345,25 @@ DEDUP_API int dedup_hasher_sign_shingles(dedup_hasher *h, const uint64_t *shingl
  */
 typedef struct dedup_linestats dedup_linestats;
 
-/* Create empty statistics with about width counters per row (rounded up to
- * a power of two; 0 picks 2^20, about 16 MiB in all). Since 0.1. */
+/* Create empty statistics with about width 16-bit counters (rounded up to
+ * a power of two; 0 picks 2^22, 8 MiB). Give about two counters per
+ * distinct line expected: a sketch much smaller than that over-counts.
+ * Since 0.1. */
 DEDUP_API int dedup_linestats_create(dedup_linestats **out, size_t width);
 DEDUP_API void dedup_linestats_free(dedup_linestats *ls);
 /* Count the distinct lines of one document (each once). Not thread-safe.
  * Since 0.1. */
 DEDUP_API int dedup_linestats_add(dedup_linestats *ls, const char *text, size_t len);
-/* Estimated number of documents containing line (no line breaks in it).
- * Since 0.1. */
+/* Estimated number of documents containing line (no line breaks in it);
+ * never less than the true count, and 0 for lines over 300 bytes, which
+ * are not counted. Counts stop at 65535. Since 0.1. */
 DEDUP_API uint32_t dedup_linestats_count(const dedup_linestats *ls, const char *line,
                                          size_t len);
 /* Number of documents added. */
 DEDUP_API uint64_t dedup_linestats_documents(const dedup_linestats *ls);
 /* Add the counts of src to dst (statistics gathered by several threads or
- * machines); both must have the same width (DEDUP_E_MISMATCH). Since 0.1. */
+ * machines); both must have been created with the same width
+ * (DEDUP_E_MISMATCH otherwise). Since 0.1. */
 DEDUP_API int dedup_linestats_merge(dedup_linestats *dst, const dedup_linestats *src);
 /* Use ls (borrowed: it must outlive its use by h, and nobody may modify it
  * while h uses it) to leave out lines found in at least min_docs documents

@@ -2,13 +2,22 @@
  * linestats.c - how many documents contain each line: the statistics behind
  * boilerplate filtering.
  *
- * A count-min sketch with conservative update: DEDUP_LS_DEPTH rows of
- * 32-bit counters indexed by independent slices of a line's 64-bit hash.
- * A line's count is the minimum over the rows, which over-estimates only
- * through collisions. Each document adds each of its distinct lines once,
- * so counts are document frequencies. Sketches of the same width add up
- * counter by counter, so statistics gathered by threads or machines merge
- * (the merged sketch is still an upper bound).
+ * A count-min sketch with conservative update, laid out in blocks: a
+ * line's hash picks one 64-byte block of 32 saturating 16-bit counters and
+ * DEDUP_LS_DEPTH counters within it, so that counting or looking up a line
+ * costs one cache miss instead of one per row. A line's count is the
+ * minimum of its counters, which over-estimates only through collisions;
+ * sized at about 4 bytes per distinct line (dedup_linestats_create's
+ * width), a counter is shared by about two lines, and a line seen once
+ * reads as a boilerplate count only if all its counters share lines that
+ * are boilerplate themselves. Counts saturate at 65535: the decision only
+ * compares them with small thresholds. Each document adds each of its
+ * distinct lines once, so counts are document frequencies. Sketches of the
+ * same size add up counter by counter, so statistics gathered by threads
+ * or machines merge (the merged sketch is still an upper bound).
+ *
+ * Lines longer than DEDUP_BOILERPLATE_MAX_LINE are not counted: they are
+ * never taken for boilerplate.
  *
  * Lines are what lies between '\n' bytes, with ASCII spaces, tabs and
  * carriage returns trimmed at both ends; blank lines are not counted. The
@@ -26,17 +35,18 @@ int dedup_linestats_create(dedup_linestats **out, size_t width)
         return DEDUP_E_INVAL;
     *out = NULL;
     if (width == 0)
-        width = (size_t)1 << 20;
-    if (width > ((size_t)1 << 30))
+        width = (size_t)1 << 22;
+    if (width > ((size_t)1 << 32))
         return DEDUP_E_RANGE;
-    size_t w = 64;
-    while (w < width)
-        w *= 2;
+    /* width counters (2 bytes each) in blocks of DEDUP_LS_BLOCK. */
+    size_t blocks = 1;
+    while (blocks * DEDUP_LS_BLOCK < width)
+        blocks *= 2;
     dedup_linestats *ls = dedup__calloc(1, sizeof *ls);
     if (!ls)
         return DEDUP_E_NOMEM;
-    ls->width = w;
-    ls->counts = dedup__calloc(w * DEDUP_LS_DEPTH, sizeof(uint32_t));
+    ls->blocks = blocks;
+    ls->counts = dedup__calloc(blocks * DEDUP_LS_BLOCK, sizeof(uint16_t));
     if (!ls->counts) {
         dedup__free(ls);
         return DEDUP_E_NOMEM;
@@ -68,21 +78,24 @@ uint64_t dedup__line_hash(const char *line, size_t len)
     return h ? h : 1;
 }
 
-/* Row r's counter index for hash h: 16-bit slices of a remixed hash. */
-static inline size_t slot(const dedup_linestats *ls, uint64_t h, int r)
+/* The DEDUP_LS_DEPTH counters of hash h: a block from the low bits of a
+ * remixed hash, positions within it from 5-bit slices of the high bits. */
+static inline void counters(const dedup_linestats *ls, uint64_t h, size_t idx[DEDUP_LS_DEPTH])
 {
-    uint64_t m = dedup__mix64(h + 0x9e3779b97f4a7c15ULL * (uint64_t)(r + 1));
-    return (size_t)r * ls->width + (size_t)(m & (ls->width - 1));
+    uint64_t m = dedup__mix64(h ^ 0x9e3779b97f4a7c15ULL);
+    size_t base = (size_t)(m & (ls->blocks - 1)) * DEDUP_LS_BLOCK;
+    for (int r = 0; r < DEDUP_LS_DEPTH; r++)
+        idx[r] = base + (size_t)((m >> (40 + 5 * r)) & (DEDUP_LS_BLOCK - 1));
 }
 
 uint32_t dedup__linestats_lookup(const dedup_linestats *ls, uint64_t h)
 {
-    uint32_t best = UINT32_MAX;
-    for (int r = 0; r < DEDUP_LS_DEPTH; r++) {
-        uint32_t c = ls->counts[slot(ls, h, r)];
-        if (c < best)
-            best = c;
-    }
+    size_t idx[DEDUP_LS_DEPTH];
+    counters(ls, h, idx);
+    uint32_t best = UINT16_MAX;
+    for (int r = 0; r < DEDUP_LS_DEPTH; r++)
+        if (ls->counts[idx[r]] < best)
+            best = ls->counts[idx[r]];
     return best;
 }
 
@@ -101,7 +114,8 @@ int dedup_linestats_add(dedup_linestats *ls, const char *text, size_t len)
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *e = nl ? nl : end;
-        uint64_t h = dedup__line_hash(p, (size_t)(e - p));
+        size_t line_len = (size_t)(e - p);
+        uint64_t h = line_len <= DEDUP_BOILERPLATE_MAX_LINE ? dedup__line_hash(p, line_len) : 0;
         if (h) {
             if (n == ls->scratch_cap) {
                 void *b = ls->scratch;
@@ -117,16 +131,18 @@ int dedup_linestats_add(dedup_linestats *ls, const char *text, size_t len)
     for (size_t i = 0; i < n; i++) {
         if (i && ls->scratch[i] == ls->scratch[i - 1])
             continue;
-        uint64_t h = ls->scratch[i];
+        size_t idx[DEDUP_LS_DEPTH];
+        counters(ls, ls->scratch[i], idx);
         /* Conservative update: raise only the counters at the minimum. */
-        uint32_t m = dedup__linestats_lookup(ls, h);
-        if (m == UINT32_MAX)
+        uint16_t m = UINT16_MAX;
+        for (int r = 0; r < DEDUP_LS_DEPTH; r++)
+            if (ls->counts[idx[r]] < m)
+                m = ls->counts[idx[r]];
+        if (m == UINT16_MAX)
             continue;
-        for (int r = 0; r < DEDUP_LS_DEPTH; r++) {
-            uint32_t *c = &ls->counts[slot(ls, h, r)];
-            if (*c == m)
-                *c = m + 1;
-        }
+        for (int r = 0; r < DEDUP_LS_DEPTH; r++)
+            if (ls->counts[idx[r]] == m)
+                ls->counts[idx[r]] = (uint16_t)(m + 1);
     }
     ls->docs++;
     return DEDUP_OK;
@@ -136,7 +152,7 @@ uint32_t dedup_linestats_count(const dedup_linestats *ls, const char *line, size
 {
     if (!ls || (!line && len))
         return 0;
-    uint64_t h = dedup__line_hash(line, len);
+    uint64_t h = len <= DEDUP_BOILERPLATE_MAX_LINE ? dedup__line_hash(line, len) : 0;
     return h ? dedup__linestats_lookup(ls, h) : 0;
 }
 
@@ -149,12 +165,12 @@ int dedup_linestats_merge(dedup_linestats *dst, const dedup_linestats *src)
 {
     if (!dst || !src)
         return DEDUP_E_INVAL;
-    if (dst->width != src->width)
+    if (dst->blocks != src->blocks)
         return DEDUP_E_MISMATCH;
-    size_t n = dst->width * DEDUP_LS_DEPTH;
+    size_t n = dst->blocks * DEDUP_LS_BLOCK;
     for (size_t i = 0; i < n; i++) {
-        uint64_t s = (uint64_t)dst->counts[i] + src->counts[i];
-        dst->counts[i] = s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
+        uint32_t s = (uint32_t)dst->counts[i] + src->counts[i];
+        dst->counts[i] = s > UINT16_MAX ? UINT16_MAX : (uint16_t)s;
     }
     dst->docs += src->docs;
     return DEDUP_OK;

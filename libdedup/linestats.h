@@ -6,7 +6,8 @@
 
 #include "common.h"
 
-#define DEDUP_LS_DEPTH 4
+#define DEDUP_LS_DEPTH 4       /* counters per line */
+#define DEDUP_LS_BLOCK 32      /* 16-bit counters per 64-byte block */
 
 /* Lines longer than this are never taken for boilerplate. Navigation,
  * notices and lists of headlines are short lines (in the generated
@@ -17,9 +18,9 @@
 #define DEDUP_BOILERPLATE_MAX_LINE 300
 
 struct dedup_linestats {
-    size_t width;      /* counters per row, a power of two */
+    size_t blocks;     /* 64-byte blocks, a power of two */
     uint64_t docs;     /* documents added */
-    uint32_t *counts;  /* DEDUP_LS_DEPTH rows of width counters */
+    uint16_t *counts;  /* blocks * DEDUP_LS_BLOCK saturating counters */
     uint64_t *scratch; /* line hashes of the document being added */
     size_t scratch_cap;
 };

@@ -41,6 +41,48 @@ static void counts(void)
     dedup_linestats_free(narrow);
     dedup_linestats_free(ls);
     dedup_linestats_free(NULL);
+
+    /* Long lines are never boilerplate, so they are not counted. */
+    static char longdoc[1024];
+    memset(longdoc, 'x', 400);
+    dedup_linestats_create(&ls, 1 << 12);
+    dedup_linestats_add(ls, longdoc, 400);
+    dedup_linestats_add(ls, longdoc, 400);
+    is_int(dedup_linestats_count(ls, longdoc, 400), 0, "a 400-byte line is not counted");
+    is_int(dedup_linestats_count(ls, longdoc, 300), 0, "a 300-byte line was never added");
+    dedup_linestats_add(ls, longdoc, 300);
+    is_int(dedup_linestats_count(ls, longdoc, 300), 1, "a 300-byte line is counted");
+    dedup_linestats_free(ls);
+}
+
+/* Sized at two counters per distinct line, a sketch over 100k documents of
+ * 20 lines each (2M distinct lines, plus 50 lines in every document) must
+ * keep the over-counting of single lines far below a boilerplate count:
+ * no single line may read 20 or more, and the shared lines read exactly. */
+static void accuracy(void)
+{
+    dedup_linestats *ls;
+    dedup_linestats_create(&ls, 4u << 20);
+    static char doc[4096];
+    for (int d = 0; d < 100000; d++) {
+        size_t n = 0;
+        for (int l = 0; l < 20; l++)
+            n += (size_t)snprintf(doc + n, sizeof doc - n, "doc %d line %d\n", d, l);
+        if (d % 2000 == 0) /* 50 documents share a few lines */
+            n += (size_t)snprintf(doc + n, sizeof doc - n, "shared footer\n");
+        dedup_linestats_add(ls, doc, n);
+    }
+    uint32_t worst = 0;
+    char line[64];
+    for (int d = 0; d < 100000; d += 7) {
+        int len = snprintf(line, sizeof line, "doc %d line %d", d, d % 20);
+        uint32_t c = dedup_linestats_count(ls, line, (size_t)len);
+        if (c > worst)
+            worst = c;
+    }
+    ok(worst >= 1 && worst < 20, "single lines read below a boilerplate count (worst %u)", worst);
+    is_int(dedup_linestats_count(ls, "shared footer", 13), 50, "a shared line reads its count");
+    dedup_linestats_free(ls);
 }
 
 /* A page of site s carrying story text. */
@@ -137,6 +179,7 @@ static void out_of_memory(void)
 int main(void)
 {
     counts();
+    accuracy();
     filtering();
     out_of_memory();
     return tap_done();

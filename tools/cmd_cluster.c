@@ -338,7 +338,16 @@ static int count_lines(cluster_run *run, int quiet, dedup_linestats **out)
 {
     int status = EXIT_OK, rc;
     cli_doc d;
-    if ((rc = dedup_linestats_create(out, 0))) {
+    /* About two counters per distinct line: news lines average well over
+     * 64 bytes, and compressed input is counted at its compressed size,
+     * so bytes / 32 is generous. Unknown sizes (stdin) get 2^24. */
+    uint64_t total = cli_reader_total_bytes(run->reader);
+    size_t width = total ? (size_t)(total / 32) : (size_t)1 << 24;
+    if (width < ((size_t)1 << 16))
+        width = (size_t)1 << 16;
+    if (width > ((size_t)1 << 26))
+        width = (size_t)1 << 26;
+    if ((rc = dedup_linestats_create(out, width))) {
         cli_msg("cannot create line statistics: %s", dedup_strerror(rc));
         return EXIT_INTERNAL;
     }
