@@ -416,6 +416,14 @@ DEDUP_API int dedup_signature_deserialize(dedup_signature **out, const void *buf
 DEDUP_API int dedup_lsh_choose(double t, unsigned k, double fp_weight, double fn_weight,
                                unsigned *bands, unsigned *rows);
 
+/* The bands and rows that indexes and batches made from p use: the
+ * explicit DEDUP_P_BANDS and DEDUP_P_ROWS, or those derived from the
+ * threshold as dedup_lsh_choose does (with equal weights), from the
+ * Jaccard similarity of a pair at the threshold: the threshold itself
+ * under the Jaccard measure, t / (R + 1 - t) under containment with
+ * R = DEDUP_P_MAX_SIZE_RATIO. Since 0.1. */
+DEDUP_API int dedup_params_lsh(const dedup_params *p, unsigned *bands, unsigned *rows);
+
 /* ======================================================================
  * 4. The index: one document at a time
  * ====================================================================== */

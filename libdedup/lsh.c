@@ -104,3 +104,11 @@ void dedup__params_lsh(const dedup_params *p, unsigned *bands, unsigned *rows)
     *bands = cb;
     *rows = cr;
 }
+
+int dedup_params_lsh(const dedup_params *p, unsigned *bands, unsigned *rows)
+{
+    if (!p || !bands || !rows)
+        return DEDUP_E_INVAL;
+    dedup__params_lsh(p, bands, rows);
+    return DEDUP_OK;
+}

@@ -142,6 +142,19 @@ static void lsh_choice(void)
     dedup_lsh_choose(0.8, 128, 0.5, 0.5, &b2, &r2);
     ok(r2 > r, "a higher threshold takes more rows per band (%u > %u)", r2, r);
     ok(dedup_lsh_choose(0.0, 128, 0.5, 0.5, &b, &r) == DEDUP_E_INVAL, "threshold 0 is refused");
+    dedup_params *p;
+    dedup_params_create(&p);
+    ok(dedup_params_lsh(p, &b, &r) == DEDUP_OK && b == 37 && r == 2,
+       "defaults derive 37 bands of 2 rows (%u x %u)", b, r);
+    dedup_params_set(p, DEDUP_P_MEASURE, DEDUP_MEASURE_JACCARD);
+    dedup_params_set_real(p, DEDUP_P_THRESHOLD, 0.5);
+    dedup_lsh_choose(0.5, 128, 0.5, 0.5, &b2, &r2);
+    ok(dedup_params_lsh(p, &b, &r) == DEDUP_OK && b == b2 && r == r2,
+       "under Jaccard the threshold itself is used");
+    dedup_params_set(p, DEDUP_P_BANDS, 16);
+    dedup_params_set(p, DEDUP_P_ROWS, 8);
+    ok(dedup_params_lsh(p, &b, &r) == DEDUP_OK && b == 16 && r == 8, "explicit bands and rows");
+    dedup_params_free(p);
 }
 
 int main(void)
