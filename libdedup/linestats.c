@@ -19,8 +19,8 @@
  * Lines longer than DEDUP_BOILERPLATE_MAX_LINE are not counted: they are
  * never taken for boilerplate.
  *
- * Lines are what lies between '\n' bytes, with ASCII spaces, tabs and
- * carriage returns trimmed at both ends; blank lines are not counted. The
+ * Lines are what lies between '\n' bytes, with a byte order mark, ASCII
+ * spaces, tabs and carriage returns trimmed; blank lines are not counted. The
  * bytes are hashed as they are: boilerplate is byte-identical across a
  * site's pages, and hashing raw bytes costs next to nothing.
  */
@@ -66,6 +66,12 @@ void dedup_linestats_free(dedup_linestats *ls)
 
 uint64_t dedup__line_hash(const char *line, size_t len)
 {
+    /* A byte order mark is not part of the first line's text. */
+    if (len >= 3 && (unsigned char)line[0] == 0xEF && (unsigned char)line[1] == 0xBB &&
+        (unsigned char)line[2] == 0xBF) {
+        line += 3;
+        len -= 3;
+    }
     while (len && (line[0] == ' ' || line[0] == '\t' || line[0] == '\r')) {
         line++;
         len--;
@@ -109,6 +115,10 @@ int dedup_linestats_add(dedup_linestats *ls, const char *text, size_t len)
 {
     if (!ls || (!text && len))
         return DEDUP_E_INVAL;
+    if (len == 0) {
+        ls->docs++;
+        return DEDUP_OK;
+    }
     size_t n = 0;
     const char *p = text, *end = text + len;
     while (p < end) {
@@ -127,7 +137,8 @@ int dedup_linestats_add(dedup_linestats *ls, const char *text, size_t len)
         }
         p = nl ? nl + 1 : end;
     }
-    qsort(ls->scratch, n, sizeof(uint64_t), cmp_u64);
+    if (n > 1)
+        qsort(ls->scratch, n, sizeof(uint64_t), cmp_u64);
     for (size_t i = 0; i < n; i++) {
         if (i && ls->scratch[i] == ls->scratch[i - 1])
             continue;

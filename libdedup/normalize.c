@@ -235,6 +235,8 @@ int dedup__normalize(dedup_normalizer *nz, const unsigned char *in, size_t len)
 {
     nz->out_len = 0;
     nz->replaced = 0;
+    if (len == 0) /* in may be NULL */
+        return ensure_out(nz, 1);
     if (len > SIZE_MAX / 2 - 64)
         return DEDUP_E_TOOBIG;
     const unsigned char *p = in, *end = in + len;
@@ -386,6 +388,8 @@ int dedup__normalize_reference(dedup_normalizer *nz, const unsigned char *in, si
 {
     nz->out_len = 0;
     nz->replaced = 0;
+    if (len == 0)
+        return ensure_out(nz, 1);
     int prev_space = 1;
     int rc = process_general(nz, in, len, &prev_space);
     if (rc != DEDUP_OK)

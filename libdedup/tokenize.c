@@ -111,12 +111,18 @@ int dedup__tokenize(dedup_tokenizer *tk, const unsigned char *text, size_t len)
 {
     tk->ntokens = 0;
     tk->nchar_tokens = 0;
-    /* Reserve for the common case: about one token per six bytes. */
-    if (tk->tokens_cap < len / 4 + 16) {
-        void *b = tk->tokens;
-        if (dedup__grow(&b, &tk->tokens_cap, len / 4 + 16, sizeof(dedup_token)) != DEDUP_OK)
+    /* Reserve for the common case, about one token per six bytes, exactly
+     * (no doubling): big documents would otherwise reserve far more than
+     * they use. push() grows the array when a text has more tokens. */
+    size_t want = len / 4 + 16;
+    if (want > SIZE_MAX / sizeof(dedup_token))
+        return DEDUP_E_NOMEM;
+    if (tk->tokens_cap < want) {
+        dedup_token *b = dedup__realloc(tk->tokens, want * sizeof(dedup_token));
+        if (!b)
             return DEDUP_E_NOMEM;
         tk->tokens = b;
+        tk->tokens_cap = want;
     }
     const unsigned char *aclass = tk->aclass;
     size_t i = 0;

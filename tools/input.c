@@ -713,7 +713,9 @@ static int next_line(cli_reader *r, const char **line, size_t *len)
     size_t scanned = 0; /* bytes after start known to hold no newline */
     int too_long = 0;
     for (;;) {
-        char *nl = memchr(r->buf + r->start + scanned, '\n', r->end - r->start - scanned);
+        /* Before the first read the buffer is empty and may be NULL. */
+        size_t avail = r->end - r->start - scanned;
+        char *nl = avail ? memchr(r->buf + r->start + scanned, '\n', avail) : NULL;
         if (nl) {
             size_t n = (size_t)(nl - (r->buf + r->start));
             *line = r->buf + r->start;
