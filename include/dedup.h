@@ -126,7 +126,10 @@ typedef enum dedup_param {
     /* int: seed of every hash function; the full 64 bits are used. 0. */
     DEDUP_P_SEED = 2,
     /* int: tokens per shingle for text written with spaces between words
-     * (Latin, Cyrillic, Greek...). [1, 16], 5. */
+     * (Latin, Cyrillic, Greek...). [1, 16], 4. Chosen on the generated
+     * English corpora at threshold 0.45: recall of copies 0.989 with 4
+     * against 0.982 with 5, with the same precision (1.0), and 0.858 against
+     * 0.802 on short briefs. */
     DEDUP_P_SHINGLE_SIZE = 3,
     /* int: tokens per shingle for text in scripts without spaces (Han,
      * Hiragana, Katakana, Thai...), where each character is a token.
@@ -143,7 +146,11 @@ typedef enum dedup_param {
      * DEDUP_MEASURE_CONTAINMENT. */
     DEDUP_P_MEASURE = 6,
     /* real: similarity threshold in (0, 1]: pairs at or above it are
-     * duplicates. Default 0.5. */
+     * duplicates. Default 0.45: measured on the generated corpora with the
+     * containment measure, 0.5 missed copies whose true containment lies just
+     * above 0.5 (the estimate's standard deviation there is about 0.06 with
+     * k = 128), while 0.4 let boilerplate-heavy and multilingual pairs of
+     * different stories through. */
     DEDUP_P_THRESHOLD = 7,
     /* int: LSH bands. 0 derives bands and rows from the threshold (see
      * dedup_lsh_choose). [0, 1024], 0. bands * rows must not exceed k. */
@@ -155,7 +162,7 @@ typedef enum dedup_param {
     DEDUP_P_CLUSTER_MODE = 10,
     /* int: largest ratio between the shingle-set sizes of two documents that
      * the candidate stage must still catch under the containment measure.
-     * [1, 64], 4. */
+     * [1, 64], 2. */
     DEDUP_P_MAX_SIZE_RATIO = 11,
     /* int: Hangul tokens: 0 = words (runs of Hangul syllables), 1 = one token
      * per syllable, so that Korean takes character shingles. Default 1:
@@ -330,8 +337,11 @@ DEDUP_API int dedup_hasher_sign_shingles(dedup_hasher *h, const uint64_t *shingl
  * dedup_linestats counts, for each distinct line (text between line
  * breaks, surrounding spaces ignored), how many documents contain it, in a
  * count-min sketch of fixed size (counts are never under-estimated). A
- * hasher given line statistics leaves out of its shingles every line found
- * in at least min_docs documents, unless that would leave nothing.
+ * hasher given line statistics leaves out of its shingles every line of at
+ * most 300 bytes found in at least min_docs documents, unless that would
+ * leave nothing. Longer lines are always kept: boilerplate lines are short,
+ * while the paragraphs of a story republished many times are long and
+ * must not be taken for boilerplate.
  */
 typedef struct dedup_linestats dedup_linestats;
 
@@ -381,11 +391,13 @@ DEDUP_API int dedup_signature_containment(const dedup_signature *a,
                                           const dedup_signature *b, double *out);
 
 /*
- * Serialized form: a fixed little-endian byte layout with magic and format
- * version, documented in libdedup/signature.c. _serialized_size gives the
- * exact number of bytes; _serialize writes them to buf (DEDUP_E_RANGE if cap
- * is too small); _deserialize validates everything and returns DEDUP_E_FORMAT,
- * DEDUP_E_VERSION or DEDUP_E_TRUNCATED on bad input. Since 0.1.
+ * Serialized form: a fixed little-endian byte layout with magic, format
+ * version and an XXH3 checksum, documented in libdedup/signature_io.c
+ * (40 + 4k bytes). _serialized_size gives the exact number of bytes;
+ * _serialize writes them to buf (DEDUP_E_RANGE if cap is too small);
+ * _deserialize takes exactly one serialized signature, validates every field
+ * and returns DEDUP_E_FORMAT, DEDUP_E_VERSION, DEDUP_E_TRUNCATED or
+ * DEDUP_E_CHECKSUM on bad input, never reading outside buf. Since 0.1.
  */
 DEDUP_API size_t dedup_signature_serialized_size(const dedup_signature *sig);
 DEDUP_API int dedup_signature_serialize(const dedup_signature *sig, void *buf, size_t cap,

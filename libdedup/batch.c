@@ -389,10 +389,19 @@ static int assign_transitive(dedup_clusters *c, const uint64_t *pairs, const dou
 
 /* Representative mode. The verified pairs are sorted by their smaller
  * document a; regrouped by their larger document b (counting sort), the
- * partners of each b come out in increasing order, so walking documents in
- * input order finds each one's first earlier representative directly. */
-static int assign_representative(dedup_clusters *c, const uint64_t *pairs,
-                                 const double *sims, size_t np)
+ * partners of each b come out in increasing order.
+ *
+ * Document i joins the cluster of the first earlier representative it
+ * duplicates. The representatives it is compared with are its verified
+ * partners that are representatives, and the representatives of its other
+ * verified partners: banding finds a pair only with some probability, so a
+ * copy may be found through another copy of the same story rather than
+ * through the first one; comparing it with that cluster's representative
+ * directly recovers the pair, and keeps the rule that every member
+ * duplicates its representative (no chaining). Each such comparison is one
+ * signature comparison. */
+static int assign_representative(const dedup_batch *b, dedup_clusters *c,
+                                 const uint64_t *pairs, const double *sims, size_t np)
 {
     size_t n = c->n;
     size_t *start = dedup__calloc(n + 1, sizeof *start);
@@ -413,17 +422,25 @@ static int assign_representative(dedup_clusters *c, const uint64_t *pairs,
         start[i] = start[i - 1];
     start[0] = 0;
     for (size_t i = 0; i < n; i++) {
-        c->cluster[i] = (uint32_t)i;
-        c->sim[i] = 1.0;
+        uint32_t best = (uint32_t)i;
+        double best_sim = 1.0;
         for (size_t x = start[i]; x < start[i + 1]; x++) {
             size_t e = edge[x];
             uint32_t a = dedup__pair_a(pairs[e]);
-            if (c->cluster[a] == a) {
-                c->cluster[i] = a;
-                c->sim[i] = sims[e];
-                break;
+            uint32_t r = c->cluster[a];
+            if (r >= best)
+                continue;
+            double s = sims[e];
+            if (r != a) {
+                s = dedup__signature_similarity(slot_at(b, r), slot_at(b, i), b->measure);
+                if (s < b->threshold)
+                    continue;
             }
+            best = r;
+            best_sim = s;
         }
+        c->cluster[i] = best;
+        c->sim[i] = best_sim;
     }
     dedup__free(start);
     dedup__free(edge);
@@ -441,7 +458,7 @@ int dedup__batch_assign(const dedup_batch *b, const uint64_t *pairs, const doubl
         return DEDUP_E_NOMEM;
     int rc = b->mode == DEDUP_CLUSTER_TRANSITIVE
                  ? assign_transitive(c, pairs, sims, npairs)
-                 : assign_representative(c, pairs, sims, npairs);
+                 : assign_representative(b, c, pairs, sims, npairs);
     if (rc) {
         dedup_clusters_free(c);
         return rc;

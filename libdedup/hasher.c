@@ -85,7 +85,8 @@ int dedup_hasher_set_linestats(dedup_hasher *h, const dedup_linestats *ls, uint3
 }
 
 /* Copy into h->kept the lines of text that are not boilerplate (found in
- * at least ls_min_docs documents). Sets *out to the text to shingle: the
+ * at least ls_min_docs documents, and at most DEDUP_BOILERPLATE_MAX_LINE
+ * bytes long). Sets *out to the text to shingle: the
  * kept lines, or the whole text when nothing or everything was dropped. */
 static int drop_boilerplate(dedup_hasher *h, const char *text, size_t len, const char **out,
                             size_t *out_len)
@@ -104,8 +105,10 @@ static int drop_boilerplate(dedup_hasher *h, const char *text, size_t len, const
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *e = nl ? nl + 1 : end;
-        uint64_t lh = dedup__line_hash(p, (size_t)((nl ? nl : end) - p));
-        if (lh && dedup__linestats_lookup(h->ls, lh) >= h->ls_min_docs) {
+        size_t line_len = (size_t)((nl ? nl : end) - p);
+        uint64_t lh = dedup__line_hash(p, line_len);
+        if (lh && line_len <= DEDUP_BOILERPLATE_MAX_LINE &&
+            dedup__linestats_lookup(h->ls, lh) >= h->ls_min_docs) {
             h->lines_dropped++;
         } else {
             memcpy(h->kept + n, p, (size_t)(e - p));

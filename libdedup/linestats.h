@@ -8,6 +8,14 @@
 
 #define DEDUP_LS_DEPTH 4
 
+/* Lines longer than this are never taken for boilerplate. Navigation,
+ * notices and lists of headlines are short lines (in the generated
+ * boilerplate-heavy corpus every repeated site line was under 160 bytes),
+ * while the paragraphs of a story that a corpus holds many copies of are
+ * long: without this bound they would be counted as often as boilerplate
+ * and dropped from every copy. */
+#define DEDUP_BOILERPLATE_MAX_LINE 300
+
 struct dedup_linestats {
     size_t width;      /* counters per row, a power of two */
     uint64_t docs;     /* documents added */

@@ -40,6 +40,19 @@ void dedup__tokenizer_release(dedup_tokenizer *tk)
     tk->tokens_cap = 0;
 }
 
+/* XXH3-64 of a token with the seed. Most tokens are at most 16 bytes, for
+ * which XXH3_64bits_withSeed runs XXH3_len_0to16_64b with the default
+ * secret; calling that path directly lets the compiler inline it. The
+ * result is the same by construction (and checked by the tests). */
+static inline uint64_t token_hash(const unsigned char *p, size_t len, uint64_t seed)
+{
+#if defined(XXH_VERSION_NUMBER) && XXH_VERSION_NUMBER >= 800 && XXH_VERSION_NUMBER < 900
+    if (len <= 16)
+        return XXH3_len_0to16_64b(p, len, XXH3_kSecret, seed);
+#endif
+    return XXH3_64bits_withSeed(p, len, seed);
+}
+
 /* End of the run of ASCII word characters starting at i. The eight-byte
  * step recognizes lower case letters and digits (all a case-folded text
  * has); anything else is settled byte by byte. */
@@ -90,7 +103,7 @@ static inline int push(dedup_tokenizer *tk, const unsigned char *base, size_t st
     dedup_token *t = &tk->tokens[tk->ntokens++];
     t->offset = start;
     t->length = end - start;
-    t->hash = XXH3_64bits_withSeed(base + start, end - start, tk->seed);
+    t->hash = token_hash(base + start, end - start, tk->seed);
     return DEDUP_OK;
 }
 

@@ -37,10 +37,10 @@ static void params(void)
     int64_t v = 0;
     double d = 0;
     ok(dedup_params_get(p, DEDUP_P_NUM_HASHES, &v) == DEDUP_OK && v == 128, "default k is 128");
-    ok(dedup_params_get(p, DEDUP_P_SHINGLE_SIZE, &v) == DEDUP_OK && v == 5,
-       "default word shingle size is 5");
-    ok(dedup_params_get_real(p, DEDUP_P_THRESHOLD, &d) == DEDUP_OK && d == 0.5,
-       "default threshold is 0.5");
+    ok(dedup_params_get(p, DEDUP_P_SHINGLE_SIZE, &v) == DEDUP_OK && v == 4,
+       "default word shingle size is 4");
+    ok(dedup_params_get_real(p, DEDUP_P_THRESHOLD, &d) == DEDUP_OK && d == 0.45,
+       "default threshold is 0.45");
     ok(dedup_params_set(p, DEDUP_P_NUM_HASHES, 15) == DEDUP_E_RANGE &&
            dedup_params_set(p, DEDUP_P_NUM_HASHES, 1025) == DEDUP_E_RANGE,
        "k outside [16, 1024] is out of range");

@@ -228,6 +228,43 @@ static void test_chain(void)
     }
 }
 
+/* A copy that banding pairs only with another copy still joins the first
+ * copy's cluster when it duplicates it. Signatures are built by hand for
+ * 4 bands of 32 rows: R; M differs from R in 10 slots of band 0 (so R and M
+ * share bands 1-3); J equals M in band 0 and differs from R by one slot in
+ * each of bands 1-3. J shares band 0 with M and no band with R, yet
+ * matches R in 115 of 128 slots. */
+static void test_partner_representative(void)
+{
+    dedup_params *p = make_params(DEDUP_MEASURE_JACCARD, 0.8, DEDUP_CLUSTER_REPRESENTATIVE, 4,
+                                  32);
+    dedup_signature *r, *m, *j;
+    dedup_signature_create(&r, p);
+    rng_state = 99;
+    for (uint32_t i = 0; i < r->k; i++)
+        r->values[i] = (uint32_t)rnd();
+    r->set_size = 500;
+    dedup_signature_copy(&m, r);
+    for (int i = 0; i < 10; i++)
+        m->values[i * 3] ^= 0x5555;
+    dedup_signature_copy(&j, m);
+    for (int band = 1; band < 4; band++)
+        j->values[band * 32 + 7] ^= 0x777;
+    dedup_signature *sig[3] = {r, m, j};
+    dedup_batch *b = batch_of(p, sig, 3);
+    dedup_clusters *c = NULL;
+    ok(dedup_batch_cluster(b, 1, &c) == DEDUP_OK, "cluster R, M, J");
+    is_int(dedup_clusters_of(c, 1), 0, "M joins R");
+    is_int(dedup_clusters_of(c, 2), 0, "J, found only through M, joins R");
+    ok(dedup_clusters_similarity(c, 2) > 0.89 && dedup_clusters_similarity(c, 2) < 0.9,
+       "J's similarity is the one to R (%.4f = 115/128)", dedup_clusters_similarity(c, 2));
+    dedup_clusters_free(c);
+    dedup_batch_free(b);
+    for (int i = 0; i < 3; i++)
+        dedup_signature_free(sig[i]);
+    dedup_params_free(p);
+}
+
 /* ------------------------------------------------- empty and short */
 
 static void test_empty_short(void)
@@ -656,6 +693,7 @@ int main(void)
     test_planted(DEDUP_CLUSTER_TRANSITIVE);
     test_planted(DEDUP_CLUSTER_REPRESENTATIVE);
     test_chain();
+    test_partner_representative();
     test_empty_short();
     test_threads();
     test_identical();

@@ -9,7 +9,8 @@ build=${1:-build}
 [ $# -gt 0 ] && shift
 
 packages="build-essential g++ pkg-config meson ninja-build python3 libxxhash-dev
-libutf8proc-dev unicode-data zlib1g-dev libzstd-dev zstd gzip"
+libutf8proc-dev unicode-data zlib1g-dev libzstd-dev zstd gzip libsimdjson-dev
+libjansson-dev libcjson-dev"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
