@@ -46,10 +46,10 @@ fi
 flags="-fsanitize=fuzzer-no-link -fno-sanitize-recover=all -fno-omit-frame-pointer -g"
 if [ ! -f "$build/build.ninja" ]; then
     # The whole library is instrumented for coverage (fuzzer-no-link); only
-    # the fuzz-* executables link libFuzzer itself. The tools and
-    # benchmarks are not needed.
+    # the fuzz-* executables link libFuzzer itself. The benchmarks are not
+    # needed; the tool is, for its JSON reader.
     CC=$cc CXX=${FUZZ_CXX:-clang++} meson setup "$build" \
-        -Dfuzzing=true -Dtools=false -Dbench=false \
+        -Dfuzzing=true -Dbench=false \
         -Db_sanitize=address,undefined -Db_lundef=false \
         -Dbuildtype=debugoptimized \
         -Dc_args="$flags" -Dcpp_args="$flags" >/dev/null
