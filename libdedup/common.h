@@ -26,6 +26,12 @@
 #  define DEDUP_INTERNAL
 #endif
 
+#if defined(__GNUC__)
+#  define DEDUP_PREFETCH(p) __builtin_prefetch((p), 0, 1)
+#else
+#  define DEDUP_PREFETCH(p) ((void)(p))
+#endif
+
 #define DEDUP_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define DEDUP_MAX(a, b) ((a) > (b) ? (a) : (b))
 

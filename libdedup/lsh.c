@@ -5,10 +5,20 @@
  * P(s) = 1 - (1 - s^r)^b. For a threshold t we pick (b, r), b * r <= k, to
  * minimize w_fp * FP + w_fn * FN where FP is the area under P on [0, t]
  * (dissimilar pairs let through to verification) and FN the area above P on
- * [t, 1] (similar pairs missed). Verification removes false positives, so
- * the library weights false negatives more heavily by default (see
- * dedup__params_lsh): a missed copy cannot be recovered, an extra candidate
- * only costs one signature comparison.
+ * [t, 1] (similar pairs missed), with equal weights by default.
+ *
+ * Under the containment measure the Jaccard threshold used is the lowest
+ * Jaccard similarity a pair at the containment threshold t can have when
+ * one set is up to max_size_ratio times the other: t / (R + 1 - t). With the
+ * defaults (t = 0.45, R = 2, k = 128) that is 0.176, for which the choice is
+ * 37 bands of 2 rows: a pair of Jaccard 0.2 becomes a candidate with
+ * probability 0.78, 0.3 with 0.97, 0.4 with 0.998.
+ *
+ * Measured on the generated corpora (20k documents each, threshold 0.45,
+ * word 4-shingles), 32 x 2 and 64 x 2 gave the same recall within 0.002;
+ * 42 x 3 lost 0.011 and 32 x 4 lost 0.10 on English copies, and 28 x 1 (r = 1:
+ * any single shared value makes a candidate) gained nothing while costing
+ * three times the candidate pairs of 32 x 2.
  */
 #include <math.h>
 
@@ -83,8 +93,7 @@ void dedup__params_lsh(const dedup_params *p, unsigned *bands, unsigned *rows)
                                             p->threshold,
                                             (unsigned)p->ival[DEDUP_P_MAX_SIZE_RATIO]);
     unsigned cb, cr;
-    /* False negatives weigh more: see the file comment. */
-    dedup_lsh_choose(floor, k, 0.2, 0.8, &cb, &cr);
+    dedup_lsh_choose(floor, k, 0.5, 0.5, &cb, &cr);
     if (b) { /* bands fixed, rows derived */
         cr = DEDUP_MAX(1u, k / b);
         cb = b;
@@ -94,4 +103,12 @@ void dedup__params_lsh(const dedup_params *p, unsigned *bands, unsigned *rows)
     }
     *bands = cb;
     *rows = cr;
+}
+
+int dedup_params_lsh(const dedup_params *p, unsigned *bands, unsigned *rows)
+{
+    if (!p || !bands || !rows)
+        return DEDUP_E_INVAL;
+    dedup__params_lsh(p, bands, rows);
+    return DEDUP_OK;
 }

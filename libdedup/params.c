@@ -21,7 +21,7 @@ typedef struct {
 static const param_info params_table[] = {
     {DEDUP_P_NUM_HASHES, DEDUP_PARAM_INT, "num_hashes", 16, 1024, 128},
     {DEDUP_P_SEED, DEDUP_PARAM_INT, "seed", INT64_MIN, INT64_MAX, 0},
-    {DEDUP_P_SHINGLE_SIZE, DEDUP_PARAM_INT, "shingle_size", 1, 16, 5},
+    {DEDUP_P_SHINGLE_SIZE, DEDUP_PARAM_INT, "shingle_size", 1, 16, 4},
     {DEDUP_P_CHAR_SHINGLE_SIZE, DEDUP_PARAM_INT, "char_shingle_size", 1, 16, 4},
     {DEDUP_P_NORMALIZE, DEDUP_PARAM_INT, "normalize", 0, DEDUP_NORM_ALL, DEDUP_NORM_DEFAULT},
     {DEDUP_P_MEASURE, DEDUP_PARAM_INT, "measure", 0, 1, DEDUP_MEASURE_CONTAINMENT},
@@ -29,11 +29,11 @@ static const param_info params_table[] = {
     {DEDUP_P_BANDS, DEDUP_PARAM_INT, "bands", 0, 1024, 0},
     {DEDUP_P_ROWS, DEDUP_PARAM_INT, "rows", 0, 64, 0},
     {DEDUP_P_CLUSTER_MODE, DEDUP_PARAM_INT, "cluster_mode", 0, 1, DEDUP_CLUSTER_REPRESENTATIVE},
-    {DEDUP_P_MAX_SIZE_RATIO, DEDUP_PARAM_INT, "max_size_ratio", 1, 64, 4},
-    {DEDUP_P_HANGUL_CHARS, DEDUP_PARAM_INT, "hangul_chars", 0, 1, 0},
+    {DEDUP_P_MAX_SIZE_RATIO, DEDUP_PARAM_INT, "max_size_ratio", 1, 64, 2},
+    {DEDUP_P_HANGUL_CHARS, DEDUP_PARAM_INT, "hangul_chars", 0, 1, 1},
 };
 
-#define THRESHOLD_DEFAULT 0.5
+#define THRESHOLD_DEFAULT 0.45
 #define NPARAMS (sizeof params_table / sizeof params_table[0])
 
 static const param_info *lookup(dedup_param key)

@@ -34,6 +34,17 @@ void dedup__signature_clear(dedup_signature *sig)
         sig->values[i] = EMPTY_VALUE;
 }
 
+int dedup__signature_fill(dedup_signature *sig, const uint64_t *set, size_t n,
+                          uint64_t seed)
+{
+    if (n == 0) {
+        dedup__signature_clear(sig);
+        return DEDUP_OK;
+    }
+    sig->set_size = n;
+    return dedup__minhash(set, n, sig->k, seed, sig->values, NULL, NULL);
+}
+
 int dedup_signature_create(dedup_signature **out, const dedup_params *p)
 {
     if (!out)

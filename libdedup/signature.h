@@ -23,15 +23,39 @@ DEDUP_INTERNAL dedup_signature *dedup__signature_alloc(uint32_t k, uint64_t fing
 DEDUP_INTERNAL void dedup__signature_clear(dedup_signature *sig);
 
 /*
- * Compute the k MinHash values of the set of 64-bit shingle hashes
- * (n > 0; duplicates allowed) with the given seed into out. scratch, if the
- * kernel needs one, is managed by the caller through *scratch / *scratch_cap
- * (freed by the caller with dedup__free). Identical results on every
- * platform and code path. Returns DEDUP_OK or DEDUP_E_NOMEM.
+ * Compute the k MinHash values (k in [1, 1024]) of the set of 64-bit shingle
+ * hashes (duplicates allowed; n = 0 gives k slots of UINT32_MAX) with the
+ * given seed into out; see minhash.c. scratch, if the kernel needs one, is
+ * managed by the caller through *scratch / *scratch_cap (freed by the caller
+ * with dedup__free); the current kernel needs none and accepts NULL.
+ * Identical results on every platform and code path. Returns DEDUP_OK (or
+ * DEDUP_E_NOMEM from a kernel that allocates).
  */
 DEDUP_INTERNAL int dedup__minhash(const uint64_t *shingles, size_t n, uint32_t k,
                                   uint64_t seed, uint32_t *out, void **scratch,
                                   size_t *scratch_cap);
+
+/* Instruction sets of the kernel's vector paths. Every path gives the same
+ * values; tests run each supported one against the scalar path. */
+enum {
+    DEDUP__ISA_AUTO = 0,   /* the best the CPU supports */
+    DEDUP__ISA_SCALAR = 1, /* portable C */
+    DEDUP__ISA_AVX2 = 2,
+    DEDUP__ISA_AVX512 = 3  /* AVX-512 F and DQ */
+};
+
+/* 1 if this build and CPU can run the kernel with isa, else 0. */
+DEDUP_INTERNAL int dedup__minhash_isa_supported(int isa);
+
+/* dedup__minhash on a chosen instruction set (which must be supported). */
+DEDUP_INTERNAL int dedup__minhash_isa(const uint64_t *shingles, size_t n, uint32_t k,
+                                      uint64_t seed, uint32_t *out, int isa);
+
+/* Make sig the signature of the set of n distinct shingle hashes (the
+ * caller removes duplicates: set_size counts them) under seed; n = 0 gives
+ * the empty signature. Returns DEDUP_OK. */
+DEDUP_INTERNAL int dedup__signature_fill(dedup_signature *sig, const uint64_t *set, size_t n,
+                                         uint64_t seed);
 
 /* Number of positions where a and b hold equal values (same k assumed). */
 DEDUP_INTERNAL uint32_t dedup__signature_matches(const uint32_t *a, const uint32_t *b,

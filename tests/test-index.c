@@ -398,30 +398,79 @@ static void test_s_curve(void)
 }
 
 /*
- * Containment with the default parameters: a short copy (n shingles) of a
- * long page (3n) with containment c. The candidate stage must catch c = 0.5
- * at the rate its bands give for the pair's Jaccard c / (4 - c); and for
- * c = 0.7 the query (candidate, then verified at 0.5) finds the page at the
- * exactly computed rate.
+ * Exact probability that a pair whose MinHash positions agree independently
+ * with probability j is a candidate (some band agrees in all its rows) and
+ * passes verification at threshold t: the compact values agree where the
+ * full ones do, and elsewhere with probability 2^-8. The sets have sizes
+ * na and nb (for the containment estimate).
+ */
+static double found_probability(double j, unsigned bands, unsigned rows, unsigned k,
+                                uint64_t na, uint64_t nb, double t)
+{
+    const double c = 1.0 / 256.0;
+    unsigned br = bands * rows;
+    double dist[2][129], next[2][129], band[65], coll[129], rest[129], tot[260];
+    memset(dist, 0, sizeof dist);
+    dist[0][0] = 1.0;
+    binom_pmf(rows, j, band);
+    /* Full agreements among the banded positions, and whether some band
+     * agrees entirely. */
+    for (unsigned b = 0; b < bands; b++) {
+        memset(next, 0, sizeof next);
+        for (unsigned f = 0; f < 2; f++)
+            for (unsigned x = 0; x <= b * rows; x++)
+                for (unsigned y = 0; y <= rows; y++)
+                    next[f | (y == rows)][x + y] += dist[f][x] * band[y];
+        memcpy(dist, next, sizeof dist);
+    }
+    binom_pmf(k - br, j + (1.0 - j) * c, rest);
+    double found = 0.0;
+    for (unsigned x = 0; x <= br; x++) {
+        if (dist[1][x] == 0.0)
+            continue;
+        binom_pmf(br - x, c, coll);
+        convolve(coll, br - x, rest, k - br, tot);
+        for (unsigned m = 0; m <= k - x; m++) {
+            double jh = ((double)(m + x) / k - c) / (1.0 - c);
+            if (dedup__containment_from_jaccard(jh < 0 ? 0 : jh, na, nb) >= t)
+                found += dist[1][x] * tot[m];
+        }
+    }
+    return found;
+}
+
+/*
+ * Containment: a short copy (n shingles) of a long page (ratio * n) with
+ * containment c. The candidate stage must catch it at the rate its bands
+ * give for the pair's Jaccard c / (ratio + 1 - c), and the query (candidate,
+ * then verified at the threshold) must find it at the exactly computed
+ * rate. With the default parameters, at the default size ratio; and with
+ * DEDUP_P_MAX_SIZE_RATIO 4, a copy at 1:3 at containment 0.5.
  */
 static void test_containment(void)
 {
     rng64 r = {5};
-    dedup_params *p;
-    dedup_params_create(&p);
-    unsigned bands, rows;
-    dedup__params_lsh(p, &bands, &rows);
+    const struct {
+        int64_t ratio_param;
+        unsigned sizes;
+        double c;
+    } cases[] = {{0, 2, 0.5}, {0, 2, 0.7}, {4, 3, 0.5}, {4, 3, 0.7}};
     const unsigned trials = 400, n = 200, k = 128;
-    const double cs[] = {0.5, 0.7};
-    for (int ci = 0; ci < 2; ci++) {
-        size_t common = (size_t)lround(cs[ci] * n);
-        double j = (double)common / (double)(4 * n - common);
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        dedup_params *p;
+        dedup_params_create(&p);
+        if (cases[ci].ratio_param)
+            dedup_params_set(p, DEDUP_P_MAX_SIZE_RATIO, cases[ci].ratio_param);
+        unsigned bands, rows, sizes = cases[ci].sizes;
+        dedup__params_lsh(p, &bands, &rows);
+        size_t common = (size_t)lround(cases[ci].c * n);
+        double j = (double)common / (double)((sizes + 1) * n - common);
         dedup_index *idx;
         dedup_index_create(&idx, p);
         dedup_signature **q = malloc(trials * sizeof *q);
         for (unsigned t = 0; t < trials; t++) {
             dedup_signature *page;
-            random_pair(p, &r, 3 * n, n, common, &page, &q[t]);
+            random_pair(p, &r, sizes * n, n, common, &page, &q[t]);
             dedup_index_add(idx, t, t, page);
             dedup_signature_free(page);
         }
@@ -439,37 +488,18 @@ static void test_containment(void)
         double want = dedup__lsh_probability(j, bands, rows);
         double rate = (double)cand / trials;
         ok(fabs(rate - want) <= tolerance(want, trials),
-           "containment %.1f at 1:3 (J = %.3f): candidate rate %.3f, expected %.3f", cs[ci], j,
-           rate, want);
-        if (ci == 1) {
-            /* Exact found rate, assuming MinHash positions agree
-             * independently with probability j and different compact values
-             * collide with probability 2^-8. The first `bands` positions
-             * (rows = 1) decide the candidate stage; all k, verification. */
-            const double c = 1.0 / 256.0;
-            double full[129], coll[129], rest[129], mix[260], tot[260];
-            binom_pmf(bands, j, full);
-            binom_pmf(k - bands, j + (1.0 - j) * c, rest);
-            double want_found = 0.0;
-            for (unsigned x = 1; x <= bands; x++) {
-                binom_pmf(bands - x, c, coll);
-                convolve(coll, bands - x, rest, k - bands, mix);
-                for (unsigned mm = 0; mm <= k - x; mm++)
-                    tot[mm + x] = mix[mm];
-                for (unsigned mm = x; mm <= k; mm++) {
-                    double jh = ((double)mm / k - c) / (1.0 - c);
-                    jh = jh < 0 ? 0 : jh;
-                    if (dedup__containment_from_jaccard(jh, 3 * n, n) >= 0.5)
-                        want_found += full[x] * tot[mm];
-                }
-            }
-            double frate = (double)found / trials;
-            ok(rows == 1 && fabs(frate - want_found) <= tolerance(want_found, trials),
-               "containment 0.7 at 1:3: found rate %.3f, expected %.3f", frate, want_found);
-        }
+           "containment %.1f at 1:%u, %u x %u bands (J = %.3f): candidate rate %.3f, "
+           "expected %.3f",
+           cases[ci].c, sizes, bands, rows, j, rate, want);
+        double want_found =
+            found_probability(j, bands, rows, k, sizes * n, n, p->threshold);
+        double frate = (double)found / trials;
+        ok(fabs(frate - want_found) <= tolerance(want_found, trials),
+           "containment %.1f at 1:%u: found rate %.3f, expected %.3f", cases[ci].c, sizes,
+           frate, want_found);
         dedup_index_free(idx);
+        dedup_params_free(p);
     }
-    dedup_params_free(p);
 }
 
 /*
@@ -580,7 +610,16 @@ static void test_sliding_window(void)
     is_int(dedup_index_count(idx), W, "window full at the end");
     tap_diag("memory after 2 windows %zu, most after %zu", mem_2w, mem_max_after);
     ok(mem_max_after <= mem_2w, "memory stops growing in a sliding window");
-    ok(mem_2w < (size_t)W * 400, "under 400 bytes per document of the window");
+    /* The slab settles at the smallest power of two that leaves an eighth
+     * of its slots for reuse once the window is full. */
+    unsigned bits = DEDUP__INDEX_MIN_BITS;
+    while (((size_t)1 << bits) <= W + 1 || ((size_t)1 << bits) - 1 - W < ((size_t)1 << bits) / 8)
+        bits++;
+    size_t settled = sizeof(dedup_index) +
+                     dedup__index_layout(bits, idx->bands, idx->k).total +
+                     4 * dedup__index_nheads(bits, idx->bands) + 4 * dedup__index_ntab(bits);
+    ok(mem_max_after <= settled, "memory is that of %zu slots for a window of %d",
+       (size_t)1 << bits, W);
     is_int(dup_missed, 0, "near-copies within the window caught (%d)", dup_tests);
     is_int(dup_false, 0, "near-copies of expired documents not reported (%d)", expired_tests);
     free(sets);

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# run-accuracy.sh - how well `dedup cluster` separates copies of one story
+# from different stories, on generated corpora with ground truth.
+#
+#   bench/run-accuracy.sh [--docs N] [--seed S] [--threshold T] [--keep DIR]
+#
+# Generates, with bench/gen: English standard pages, a multilingual mix
+# (en, ko, ja, zh), boilerplate-heavy pages and short briefs; and, when the
+# Reuters-21578 corpus is present (../shared/corpora next to the repository
+# or /work/shared/corpora), its articles republished with the same edit
+# model. Runs `dedup cluster` on each, scores the result with bench/score
+# and prints one table row per corpus: docs, pairwise precision, recall,
+# F1, adjusted Rand index and the share of same-event, different-story
+# pairs that were merged (lower is better).
+#
+# Programs come from the build directory ($BUILD, default build/):
+# $DEDUP (default $BUILD/tools/dedup), $GEN, $SCORE. Extra arguments for
+# dedup cluster can be given in $DEDUP_ARGS.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(dirname "$here")
+BUILD=${BUILD:-$root/build}
+DEDUP=${DEDUP:-$BUILD/tools/dedup}
+GEN=${GEN:-$BUILD/bench/gen}
+SCORE=${SCORE:-$BUILD/bench/score}
+DEDUP_ARGS=${DEDUP_ARGS:-}
+
+docs=20000
+seed=1
+threshold=
+keep=
+while [ $# -gt 0 ]; do
+    case $1 in
+    --docs) docs=$2; shift 2 ;;
+    --seed) seed=$2; shift 2 ;;
+    --threshold) threshold=$2; shift 2 ;;
+    --keep) keep=$2; shift 2 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run-accuracy.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+done
+
+for prog in "$GEN" "$SCORE" "$DEDUP"; do
+    if [ ! -x "$prog" ]; then
+        echo "run-accuracy.sh: $prog not found or not executable" \
+            "(build with ninja -C build, or set DEDUP/GEN/SCORE)" >&2
+        exit 2
+    fi
+done
+
+if [ -n "$keep" ]; then
+    work=$keep
+    mkdir -p "$work"
+else
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+fi
+
+base=
+for cand in "$root/../shared/corpora/reuters21578.jsonl" /work/shared/corpora/reuters21578.jsonl; do
+    if [ -r "$cand" ]; then
+        base=$cand
+        break
+    fi
+done
+
+# name|generator arguments
+corpora=(
+    "en-standard|--lang en --kind standard"
+    "multilingual|--lang mixed --kind standard"
+    "boilerplate|--lang en --kind boilerplate"
+    "briefs|--lang en --kind briefs"
+)
+if [ -n "$base" ]; then
+    corpora+=("reuters-base|--base $base")
+fi
+
+cluster_args=()
+[ -n "$threshold" ] && cluster_args+=(--threshold "$threshold")
+# shellcheck disable=SC2206 # word splitting of DEDUP_ARGS is intended
+[ -n "$DEDUP_ARGS" ] && cluster_args+=($DEDUP_ARGS)
+
+echo "# dedup: $DEDUP ${cluster_args[*]:-}"
+echo "# seed $seed, up to $docs documents per corpus"
+printf '%-14s %8s %9s %7s %7s %7s %11s\n' corpus docs precision recall F1 ARI same-event%
+status=0
+for entry in "${corpora[@]}"; do
+    name=${entry%%|*}
+    args=${entry#*|}
+    # shellcheck disable=SC2086 # $args holds several options
+    "$GEN" --docs "$docs" --seed "$seed" $args \
+        --out "$work/$name.jsonl" --truth "$work/$name.truth.tsv"
+    if ! "$DEDUP" cluster "${cluster_args[@]}" "$work/$name.jsonl" \
+        >"$work/$name.clusters.tsv" 2>"$work/$name.dedup.log"; then
+        printf '%-14s %8s  dedup cluster failed (see %s)\n' "$name" \
+            "$(wc -l <"$work/$name.truth.tsv")" "$work/$name.dedup.log"
+        sed 's/^/#   /' "$work/$name.dedup.log" | head -5
+        status=1
+        continue
+    fi
+    if ! "$SCORE" --truth "$work/$name.truth.tsv" "$work/$name.clusters.tsv" \
+        >"$work/$name.score.txt" 2>"$work/$name.score.log"; then
+        printf '%-14s %8s  scoring failed\n' "$name" "$(wc -l <"$work/$name.truth.tsv")"
+        sed 's/^/#   /' "$work/$name.score.log" | head -5
+        status=1
+        continue
+    fi
+    awk -v name="$name" '
+        { v[$1] = $2 }
+        END {
+            printf "%-14s %8d %9.4f %7.4f %7.4f %7.4f %11.2f\n", name, v["docs"],
+                v["precision"], v["recall"], v["f1"], v["ari"],
+                100 * v["same_event_merged_fraction"]
+        }' "$work/$name.score.txt"
+done
+if [ -z "$base" ]; then
+    printf '%-14s %s\n' reuters-base "skipped: not present (../shared/corpora/reuters21578.jsonl)"
+fi
+[ -n "$keep" ] && echo "# files kept in $work"
+exit $status

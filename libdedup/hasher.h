@@ -1,0 +1,34 @@
+/*
+ * hasher.h - the per-thread context of the text pipeline. Internal.
+ */
+#ifndef DEDUP_HASHER_H
+#define DEDUP_HASHER_H
+
+#include "normalize.h"
+#include "params.h"
+#include "signature.h"
+#include "linestats.h"
+#include "tokenize.h"
+
+struct dedup_hasher {
+    dedup_params params;
+    uint64_t fingerprint;
+    uint64_t seed;
+    unsigned word_n, char_n;
+    uint32_t k;
+    dedup_normalizer nz;
+    dedup_tokenizer tk;
+    dedup_shingler sh;
+    void *mh_scratch; /* MinHash kernel scratch */
+    size_t mh_scratch_cap;
+    const dedup_linestats *ls; /* boilerplate statistics, borrowed */
+    uint32_t ls_min_docs;
+    char *kept;        /* text without its boilerplate lines */
+    size_t kept_cap;
+    size_t lines_dropped; /* by the last call */
+};
+
+/* Shingle text into h->sh (runs the three stages). */
+DEDUP_INTERNAL int dedup__hasher_shingle(dedup_hasher *h, const char *text, size_t len);
+
+#endif

@@ -1,0 +1,188 @@
+/*
+ * linestats.c - how many documents contain each line: the statistics behind
+ * boilerplate filtering.
+ *
+ * A count-min sketch with conservative update, laid out in blocks: a
+ * line's hash picks one 64-byte block of 32 saturating 16-bit counters and
+ * DEDUP_LS_DEPTH counters within it, so that counting or looking up a line
+ * costs one cache miss instead of one per row. A line's count is the
+ * minimum of its counters, which over-estimates only through collisions;
+ * sized at about 4 bytes per distinct line (dedup_linestats_create's
+ * width), a counter is shared by about two lines, and a line seen once
+ * reads as a boilerplate count only if all its counters share lines that
+ * are boilerplate themselves. Counts saturate at 65535: the decision only
+ * compares them with small thresholds. Each document adds each of its
+ * distinct lines once, so counts are document frequencies. Sketches of the
+ * same size add up counter by counter, so statistics gathered by threads
+ * or machines merge (the merged sketch is still an upper bound).
+ *
+ * Lines longer than DEDUP_BOILERPLATE_MAX_LINE are not counted: they are
+ * never taken for boilerplate.
+ *
+ * Lines are what lies between '\n' bytes, with a byte order mark, ASCII
+ * spaces, tabs and carriage returns trimmed; blank lines are not counted. The
+ * bytes are hashed as they are: boilerplate is byte-identical across a
+ * site's pages, and hashing raw bytes costs next to nothing.
+ */
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "linestats.h"
+
+int dedup_linestats_create(dedup_linestats **out, size_t width)
+{
+    if (!out)
+        return DEDUP_E_INVAL;
+    *out = NULL;
+    if (width == 0)
+        width = (size_t)1 << 22;
+    if (width > ((size_t)1 << 32))
+        return DEDUP_E_RANGE;
+    /* width counters (2 bytes each) in blocks of DEDUP_LS_BLOCK. */
+    size_t blocks = 1;
+    while (blocks * DEDUP_LS_BLOCK < width)
+        blocks *= 2;
+    dedup_linestats *ls = dedup__calloc(1, sizeof *ls);
+    if (!ls)
+        return DEDUP_E_NOMEM;
+    ls->blocks = blocks;
+    ls->counts = dedup__calloc(blocks * DEDUP_LS_BLOCK, sizeof(uint16_t));
+    if (!ls->counts) {
+        dedup__free(ls);
+        return DEDUP_E_NOMEM;
+    }
+    *out = ls;
+    return DEDUP_OK;
+}
+
+void dedup_linestats_free(dedup_linestats *ls)
+{
+    if (!ls)
+        return;
+    dedup__free(ls->counts);
+    dedup__free(ls->scratch);
+    dedup__free(ls);
+}
+
+uint64_t dedup__line_hash(const char *line, size_t len)
+{
+    /* A byte order mark is not part of the first line's text. */
+    if (len >= 3 && (unsigned char)line[0] == 0xEF && (unsigned char)line[1] == 0xBB &&
+        (unsigned char)line[2] == 0xBF) {
+        line += 3;
+        len -= 3;
+    }
+    while (len && (line[0] == ' ' || line[0] == '\t' || line[0] == '\r')) {
+        line++;
+        len--;
+    }
+    while (len && (line[len - 1] == ' ' || line[len - 1] == '\t' || line[len - 1] == '\r'))
+        len--;
+    if (len == 0)
+        return 0;
+    uint64_t h = XXH3_64bits(line, len);
+    return h ? h : 1;
+}
+
+/* The DEDUP_LS_DEPTH counters of hash h: a block from the low bits of a
+ * remixed hash, positions within it from 5-bit slices of the high bits. */
+static inline void counters(const dedup_linestats *ls, uint64_t h, size_t idx[DEDUP_LS_DEPTH])
+{
+    uint64_t m = dedup__mix64(h ^ 0x9e3779b97f4a7c15ULL);
+    size_t base = (size_t)(m & (ls->blocks - 1)) * DEDUP_LS_BLOCK;
+    for (int r = 0; r < DEDUP_LS_DEPTH; r++)
+        idx[r] = base + (size_t)((m >> (40 + 5 * r)) & (DEDUP_LS_BLOCK - 1));
+}
+
+uint32_t dedup__linestats_lookup(const dedup_linestats *ls, uint64_t h)
+{
+    size_t idx[DEDUP_LS_DEPTH];
+    counters(ls, h, idx);
+    uint32_t best = UINT16_MAX;
+    for (int r = 0; r < DEDUP_LS_DEPTH; r++)
+        if (ls->counts[idx[r]] < best)
+            best = ls->counts[idx[r]];
+    return best;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int dedup_linestats_add(dedup_linestats *ls, const char *text, size_t len)
+{
+    if (!ls || (!text && len))
+        return DEDUP_E_INVAL;
+    if (len == 0) {
+        ls->docs++;
+        return DEDUP_OK;
+    }
+    size_t n = 0;
+    const char *p = text, *end = text + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = nl ? nl : end;
+        size_t line_len = (size_t)(e - p);
+        uint64_t h = line_len <= DEDUP_BOILERPLATE_MAX_LINE ? dedup__line_hash(p, line_len) : 0;
+        if (h) {
+            if (n == ls->scratch_cap) {
+                void *b = ls->scratch;
+                if (dedup__grow(&b, &ls->scratch_cap, n + 1, sizeof(uint64_t)) != DEDUP_OK)
+                    return DEDUP_E_NOMEM;
+                ls->scratch = b;
+            }
+            ls->scratch[n++] = h;
+        }
+        p = nl ? nl + 1 : end;
+    }
+    if (n > 1)
+        qsort(ls->scratch, n, sizeof(uint64_t), cmp_u64);
+    for (size_t i = 0; i < n; i++) {
+        if (i && ls->scratch[i] == ls->scratch[i - 1])
+            continue;
+        size_t idx[DEDUP_LS_DEPTH];
+        counters(ls, ls->scratch[i], idx);
+        /* Conservative update: raise only the counters at the minimum. */
+        uint16_t m = UINT16_MAX;
+        for (int r = 0; r < DEDUP_LS_DEPTH; r++)
+            if (ls->counts[idx[r]] < m)
+                m = ls->counts[idx[r]];
+        if (m == UINT16_MAX)
+            continue;
+        for (int r = 0; r < DEDUP_LS_DEPTH; r++)
+            if (ls->counts[idx[r]] == m)
+                ls->counts[idx[r]] = (uint16_t)(m + 1);
+    }
+    ls->docs++;
+    return DEDUP_OK;
+}
+
+uint32_t dedup_linestats_count(const dedup_linestats *ls, const char *line, size_t len)
+{
+    if (!ls || (!line && len))
+        return 0;
+    uint64_t h = len <= DEDUP_BOILERPLATE_MAX_LINE ? dedup__line_hash(line, len) : 0;
+    return h ? dedup__linestats_lookup(ls, h) : 0;
+}
+
+uint64_t dedup_linestats_documents(const dedup_linestats *ls)
+{
+    return ls ? ls->docs : 0;
+}
+
+int dedup_linestats_merge(dedup_linestats *dst, const dedup_linestats *src)
+{
+    if (!dst || !src)
+        return DEDUP_E_INVAL;
+    if (dst->blocks != src->blocks)
+        return DEDUP_E_MISMATCH;
+    size_t n = dst->blocks * DEDUP_LS_BLOCK;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t s = (uint32_t)dst->counts[i] + src->counts[i];
+        dst->counts[i] = s > UINT16_MAX ? UINT16_MAX : (uint16_t)s;
+    }
+    dst->docs += src->docs;
+    return DEDUP_OK;
+}

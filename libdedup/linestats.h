@@ -1,0 +1,35 @@
+/*
+ * linestats.h - document frequencies of lines. Internal.
+ */
+#ifndef DEDUP_LINESTATS_H
+#define DEDUP_LINESTATS_H
+
+#include "common.h"
+
+#define DEDUP_LS_DEPTH 4       /* counters per line */
+#define DEDUP_LS_BLOCK 32      /* 16-bit counters per 64-byte block */
+
+/* Lines longer than this are never taken for boilerplate. Navigation,
+ * notices and lists of headlines are short lines (in the generated
+ * boilerplate-heavy corpus every repeated site line was under 160 bytes),
+ * while the paragraphs of a story that a corpus holds many copies of are
+ * long: without this bound they would be counted as often as boilerplate
+ * and dropped from every copy. */
+#define DEDUP_BOILERPLATE_MAX_LINE 300
+
+struct dedup_linestats {
+    size_t blocks;     /* 64-byte blocks, a power of two */
+    uint64_t docs;     /* documents added */
+    uint16_t *counts;  /* blocks * DEDUP_LS_BLOCK saturating counters */
+    uint64_t *scratch; /* line hashes of the document being added */
+    size_t scratch_cap;
+};
+
+/* Hash of a line with surrounding ASCII spaces trimmed; 0 for a blank
+ * line (blank lines are never counted). */
+DEDUP_INTERNAL uint64_t dedup__line_hash(const char *line, size_t len);
+
+/* Estimated count for a line hash. */
+DEDUP_INTERNAL uint32_t dedup__linestats_lookup(const dedup_linestats *ls, uint64_t h);
+
+#endif

@@ -1,0 +1,205 @@
+/*
+ * tokenize.c - tokenization of normalized text.
+ *
+ * Letters, digits and marks form tokens; everything else separates them.
+ * Scripts written without spaces between words (Han, Hiragana, Katakana,
+ * Thai, Lao, Khmer, Myanmar) give one token per character, so that shingles
+ * over them are character n-grams; combining marks stay with the character
+ * before them. Hangul is written with spaces, but particles attach to the
+ * words before them; whether a Hangul syllable is a letter of a word or a
+ * token by itself is a parameter (DEDUP_P_HANGUL_CHARS). Numbers are kept:
+ * in news they tell stories apart.
+ *
+ * Each token is hashed exactly once, with XXH3 and the seed; shingles
+ * combine token hashes (shingle.c) and never rehash text.
+ */
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "normalize_rules.h"
+#include "tokenize.h"
+#include "utf8.h"
+
+#include "normtab.h"
+
+void dedup__tokenizer_init(dedup_tokenizer *tk, uint64_t seed, int casefold, int hangul_chars)
+{
+    memset(tk, 0, sizeof *tk);
+    tk->seed = seed;
+    tk->hangul_chars = hangul_chars;
+    for (int c = 0; c < 128; c++)
+        tk->aclass[c] = (unsigned char)((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                                        (c >= 'A' && c <= 'Z'));
+    (void)casefold; /* upper case letters only appear without folding */
+}
+
+void dedup__tokenizer_release(dedup_tokenizer *tk)
+{
+    dedup__free(tk->tokens);
+    tk->tokens = NULL;
+    tk->tokens_cap = 0;
+}
+
+/* XXH3-64 of a token with the seed. Most tokens are at most 16 bytes, for
+ * which XXH3_64bits_withSeed runs XXH3_len_0to16_64b with the default
+ * secret; calling that path directly lets the compiler inline it. The
+ * result is the same by construction (and checked by the tests). */
+static inline uint64_t token_hash(const unsigned char *p, size_t len, uint64_t seed)
+{
+#if defined(XXH_VERSION_NUMBER) && XXH_VERSION_NUMBER >= 800 && XXH_VERSION_NUMBER < 900
+    if (len <= 16)
+        return XXH3_len_0to16_64b(p, len, XXH3_kSecret, seed);
+#endif
+    return XXH3_64bits_withSeed(p, len, seed);
+}
+
+/* End of the run of ASCII word characters starting at i. The eight-byte
+ * step recognizes lower case letters and digits (all a case-folded text
+ * has); anything else is settled byte by byte. */
+static inline size_t ascii_word_end(const unsigned char *text, size_t i, size_t len,
+                                    const unsigned char *aclass)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    while (len - i >= 8) {
+        uint64_t w;
+        memcpy(&w, text + i, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        w = __builtin_bswap64(w);
+#endif
+        /* For ASCII bytes: 0x80 where the byte is in 'a'..'z' or '0'..'9'. */
+        uint64_t lower = ((w + ones * (0x80 - 'a')) & ~(w + ones * (0x80 - 'z' - 1)));
+        uint64_t digit = ((w + ones * (0x80 - '0')) & ~(w + ones * (0x80 - '9' - 1)));
+        uint64_t word = (lower | digit) & ~w & high;
+        if (word != high) {
+            uint64_t non = ~word & high;
+            i += (size_t)(__builtin_ctzll(non) >> 3);
+            break;
+        }
+        i += 8;
+    }
+    while (i < len && text[i] < 0x80 && aclass[text[i]])
+        i++;
+    return i;
+}
+
+static inline int token_class(int32_t cp)
+{
+    if (cp < 0x10000)
+        return dedup_tc_blocks[dedup_tc_stage1[cp >> 8]][cp & 0xFF];
+    return dedup__token_class(cp);
+}
+
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline int push(dedup_tokenizer *tk, const unsigned char *base, size_t start, size_t end)
+{
+    if (DEDUP_UNLIKELY(tk->ntokens == tk->tokens_cap)) {
+        void *b = tk->tokens;
+        if (dedup__grow(&b, &tk->tokens_cap, tk->ntokens + 1, sizeof(dedup_token)) != DEDUP_OK)
+            return DEDUP_E_NOMEM;
+        tk->tokens = b;
+    }
+    dedup_token *t = &tk->tokens[tk->ntokens++];
+    t->offset = start;
+    t->length = end - start;
+    t->hash = token_hash(base + start, end - start, tk->seed);
+    return DEDUP_OK;
+}
+
+int dedup__tokenize(dedup_tokenizer *tk, const unsigned char *text, size_t len)
+{
+    tk->ntokens = 0;
+    tk->nchar_tokens = 0;
+    /* Reserve for the common case, about one token per six bytes, exactly
+     * (no doubling): big documents would otherwise reserve far more than
+     * they use. push() grows the array when a text has more tokens. */
+    size_t want = len / 4 + 16;
+    if (want > SIZE_MAX / sizeof(dedup_token))
+        return DEDUP_E_NOMEM;
+    if (tk->tokens_cap < want) {
+        dedup_token *b = dedup__realloc(tk->tokens, want * sizeof(dedup_token));
+        if (!b)
+            return DEDUP_E_NOMEM;
+        tk->tokens = b;
+        tk->tokens_cap = want;
+    }
+    const unsigned char *aclass = tk->aclass;
+    size_t i = 0;
+    /* start: offset of the open token, or SIZE_MAX; open_char: the open
+     * token is a single character that must close before the next letter. */
+    size_t start = SIZE_MAX;
+    int open_char = 0;
+    while (i < len) {
+        unsigned c = text[i];
+        if (c < 0x80) {
+            if (aclass[c]) {
+                if (start != SIZE_MAX && open_char) {
+                    if (push(tk, text, start, i) != DEDUP_OK)
+                        return DEDUP_E_NOMEM;
+                    start = SIZE_MAX;
+                }
+                if (start == SIZE_MAX) {
+                    start = i;
+                    open_char = 0;
+                }
+                /* The rest of an ASCII word, eight bytes at a time. */
+                i++;
+                i = ascii_word_end(text, i, len, aclass);
+                continue;
+            }
+            if (start != SIZE_MAX) {
+                if (push(tk, text, start, i) != DEDUP_OK)
+                    return DEDUP_E_NOMEM;
+                start = SIZE_MAX;
+            }
+            i++;
+            continue;
+        }
+        size_t used;
+        int bad;
+        int32_t cp = dedup__utf8_decode(text + i, text + len, &used, &bad);
+        int cls = token_class(cp);
+        if (cls == DEDUP_TC_HANGUL)
+            cls = tk->hangul_chars ? DEDUP_TC_CHAR : DEDUP_TC_WORD;
+        switch (cls) {
+        case DEDUP_TC_MARK:
+            if (start == SIZE_MAX) {
+                start = i;
+                open_char = 0;
+            }
+            break;
+        case DEDUP_TC_WORD:
+            if (start != SIZE_MAX && open_char) {
+                if (push(tk, text, start, i) != DEDUP_OK)
+                    return DEDUP_E_NOMEM;
+                start = SIZE_MAX;
+            }
+            if (start == SIZE_MAX) {
+                start = i;
+                open_char = 0;
+            }
+            break;
+        case DEDUP_TC_CHAR:
+            if (start != SIZE_MAX) {
+                if (push(tk, text, start, i) != DEDUP_OK)
+                    return DEDUP_E_NOMEM;
+            }
+            start = i;
+            open_char = 1;
+            tk->nchar_tokens++;
+            break;
+        default:
+            if (start != SIZE_MAX) {
+                if (push(tk, text, start, i) != DEDUP_OK)
+                    return DEDUP_E_NOMEM;
+                start = SIZE_MAX;
+            }
+            break;
+        }
+        i += used;
+    }
+    if (start != SIZE_MAX && push(tk, text, start, len) != DEDUP_OK)
+        return DEDUP_E_NOMEM;
+    return DEDUP_OK;
+}

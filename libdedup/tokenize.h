@@ -1,0 +1,44 @@
+/*
+ * tokenize.h - tokens and shingles of normalized text. Internal.
+ */
+#ifndef DEDUP_TOKENIZE_H
+#define DEDUP_TOKENIZE_H
+
+#include "common.h"
+
+typedef struct dedup_tokenizer {
+    uint64_t seed;
+    int hangul_chars;          /* Hangul syllables are one token each */
+    unsigned char aclass[128]; /* ASCII: 1 = word character */
+    dedup_token *tokens;
+    size_t ntokens, tokens_cap;
+    size_t nchar_tokens;       /* tokens of one character from a script
+                                  written without spaces */
+} dedup_tokenizer;
+
+typedef struct dedup_shingler {
+    uint64_t *set;       /* distinct shingles in order of first appearance */
+    size_t nset, set_cap;
+    uint64_t *table;     /* open-addressing table used to drop repeats */
+    size_t table_cap;
+} dedup_shingler;
+
+DEDUP_INTERNAL void dedup__tokenizer_init(dedup_tokenizer *tk, uint64_t seed, int casefold,
+                                          int hangul_chars);
+DEDUP_INTERNAL void dedup__tokenizer_release(dedup_tokenizer *tk);
+
+/* Split normalized (well-formed) UTF-8 text into tokens, hashing each once
+ * with XXH3 and the seed. DEDUP_OK or DEDUP_E_NOMEM. */
+DEDUP_INTERNAL int dedup__tokenize(dedup_tokenizer *tk, const unsigned char *text, size_t len);
+
+DEDUP_INTERNAL void dedup__shingler_release(dedup_shingler *sh);
+
+/* The set of shingles of n consecutive token hashes (see
+ * dedup_hasher_shingles for the rules). DEDUP_OK or DEDUP_E_NOMEM. */
+DEDUP_INTERNAL int dedup__shingle(dedup_shingler *sh, const dedup_token *tokens, size_t ntokens,
+                                  unsigned n);
+
+/* Combine the hashes of tokens[0..n) into one shingle hash; order matters. */
+DEDUP_INTERNAL uint64_t dedup__shingle_hash(const dedup_token *tokens, size_t n);
+
+#endif

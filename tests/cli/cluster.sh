@@ -1,0 +1,172 @@
+#!/bin/bash
+# End-to-end tests of `dedup cluster`: output formats, input formats,
+# compressed input, stdin, thread-count invariance, bad input.
+. "$(dirname "$0")/lib.sh"
+
+make_corpus corpus.jsonl 6 3
+expected_clusters want.tsv 6 3
+
+"$DEDUP" cluster -q corpus.jsonl > got.tsv
+ok $? "cluster exits 0"
+cmp -s got.tsv want.tsv
+ok $? "TSV: every copy in its story's cluster, in input order"
+"$DEDUP" cluster -q -j1 corpus.jsonl > j1.tsv
+"$DEDUP" cluster -q -j2 corpus.jsonl > j2.tsv
+cmp -s j1.tsv j2.tsv && cmp -s j1.tsv got.tsv
+ok $? "-j1 and -j2 give identical output"
+"$DEDUP" cluster -q --mode transitive --measure jaccard corpus.jsonl > tr.tsv
+cmp -s tr.tsv want.tsv
+ok $? "transitive mode, Jaccard: same clusters"
+
+# Compressed input and stdin.
+gzip -c corpus.jsonl > corpus.jsonl.gz
+zstd -q -c corpus.jsonl > corpus.jsonl.zst
+"$DEDUP" cluster -q corpus.jsonl.gz > gz.tsv && cmp -s gz.tsv want.tsv
+ok $? "gzip input"
+"$DEDUP" cluster -q corpus.jsonl.zst > zst.tsv && cmp -s zst.tsv want.tsv
+ok $? "zstd input"
+"$DEDUP" cluster -q < corpus.jsonl > in.tsv && cmp -s in.tsv want.tsv
+ok $? "stdin"
+zstd -q -c corpus.jsonl | "$DEDUP" cluster -q - > in.tsv && cmp -s in.tsv want.tsv
+ok $? "zstd through a pipe"
+
+# Several files: one run, ids kept, clusters across files.
+head -n 12 corpus.jsonl > part1.jsonl
+tail -n +13 corpus.jsonl | gzip -c > part2.jsonl.gz
+"$DEDUP" cluster -q part1.jsonl part2.jsonl.gz > parts.tsv && cmp -s parts.tsv want.tsv
+ok $? "several files, mixed compression"
+
+# JSONL output: records unchanged plus the three fields.
+"$DEDUP" cluster -q --output jsonl corpus.jsonl > out.jsonl
+ok $? "--output jsonl exits 0"
+python3 - corpus.jsonl out.jsonl <<'PY'
+import json, sys
+src = [json.loads(l) for l in open(sys.argv[1])]
+out = [json.loads(l) for l in open(sys.argv[2])]
+assert len(src) == len(out)
+for s, o in zip(src, out):
+    for k, v in s.items():
+        assert o[k] == v, k
+    story = s["id"].split("-")[0]
+    assert o["cluster"] == story + "-c0"
+    if s["id"].endswith("-c0"):
+        assert o["duplicate_of"] is None and o["similarity"] == 1
+    else:
+        assert o["duplicate_of"] == story + "-c0" and 0.5 <= o["similarity"] <= 1
+PY
+ok $? "--output jsonl: fields added, input fields unchanged"
+cat corpus.jsonl | "$DEDUP" cluster -q --output jsonl > out2.jsonl && cmp -s out.jsonl out2.jsonl
+ok $? "--output jsonl from a pipe (stdin read twice)"
+
+# Report: clusters largest first with the titles.
+make_corpus big.jsonl 3 1
+head -n 3 big.jsonl > r.jsonl
+make_corpus more.jsonl 3 3
+grep '"s0-' more.jsonl >> r.jsonl
+"$DEDUP" cluster -q --output report r.jsonl > report.txt
+ok $? "--output report exits 0"
+is "$(grep -c '^cluster ' report.txt)" 1 "report shows the one cluster of 2 or more"
+contains report.txt "cluster 1: 5 documents" "largest cluster with its size"
+is "$(grep -c 'w[0-9]* w[0-9]* w[0-9]* w[0-9]* w[0-9]* w[0-9]*$' report.txt)" 5 \
+    "each member shown with its title"
+
+# Other input formats.
+python3 -c '
+import json
+for l in open("corpus.jsonl"): print(json.loads(l)["text"])' > corpus.txt
+"$DEDUP" cluster -q --input-format lines corpus.txt | cut -f2 | sort -u | tr '\n' ' ' > lines.txt
+is "$(cat lines.txt)" "1 2 3 4 5 6 " "lines: clusters named by the first line of each story"
+mkdir -p tree/b tree/a
+printf 'the same text about the harbour and the boats that came in late\n' > tree/b/one.txt
+cp tree/b/one.txt tree/a/two.txt
+printf 'a different story about a mountain village and its school\n' > tree/a/three.txt
+"$DEDUP" cluster -q --input-format files tree > files.tsv
+is "$(tr '\t\n' ' ;' < files.tsv)" "a/three.txt a/three.txt;a/two.txt a/two.txt;b/one.txt a/two.txt;" \
+    "files: ids are sorted relative paths"
+python3 -c '
+import json
+print(json.dumps({"id": 1, "title": "Seoul stocks rise", "body": "Shares rose on Monday as chip makers gained."}))
+print(json.dumps({"id": 2, "title": "Seoul stocks rise", "body": "Shares rose on Monday as chip makers gained."}))' > tb.jsonl
+"$DEDUP" cluster -q --text-field title,body --id-field id tb.jsonl > tb.tsv
+is "$(tr '\t\n' ' ;' < tb.tsv)" "1 1;2 1;" "--text-field title,body; numeric ids"
+
+# Bad input: file:line, exit 1, nothing on stdout; skip and count.
+cp corpus.jsonl bad.jsonl
+echo '{"id": "broken", "text": "unterminated' >> bad.jsonl
+echo '{"id": "notext"}' >> bad.jsonl
+echo '{"id": "num", "text": 42}' >> bad.jsonl
+"$DEDUP" cluster -q bad.jsonl > out.tsv 2> err.txt
+is $? 1 "malformed line: exit 1"
+contains err.txt "bad.jsonl:25:" "message names file:line"
+is "$(wc -c < out.tsv)" 0 "no output is written"
+"$DEDUP" cluster -q --on-error=skip --stats bad.jsonl > out.tsv 2> err.txt
+is $? 0 "--on-error=skip: exit 0"
+cmp -s out.tsv want.tsv
+ok $? "--on-error=skip: the good documents are clustered"
+contains err.txt "skipped          3" "--stats counts the skipped lines"
+contains err.txt "documents        24" "--stats counts documents"
+contains err.txt "clusters         6" "--stats counts clusters"
+contains err.txt "peak memory" "--stats reports peak memory"
+sed -n 1p corpus.jsonl > long.jsonl
+"$DEDUP" cluster -q --max-doc-bytes 100 long.jsonl > /dev/null 2> err.txt
+is $? 1 "line over --max-doc-bytes: exit 1"
+contains err.txt "long.jsonl:1: line longer than --max-doc-bytes" "message for a long line"
+printf '{"id":"u","text":"caf\xe9 au lait"}\n' > utf.jsonl
+"$DEDUP" cluster -q --stats utf.jsonl > /dev/null 2> err.txt
+is $? 0 "invalid UTF-8 is not an error"
+is "$(grep -c 'warning: utf.jsonl:1: invalid UTF-8' err.txt)" 1 "one warning for invalid UTF-8"
+contains err.txt "invalid utf-8    1" "--stats counts replacements"
+head -c 200 corpus.jsonl.gz > trunc.gz
+"$DEDUP" cluster -q trunc.gz > /dev/null 2> err.txt
+is $? 3 "truncated gzip: exit 3"
+"$DEDUP" cluster --threshold 1.5 corpus.jsonl > /dev/null 2>&1
+is $? 2 "bad threshold: exit 2"
+"$DEDUP" cluster -j 0 corpus.jsonl > /dev/null 2>&1
+is $? 2 "bad -j: exit 2"
+"$DEDUP" cluster -q --param bands=16 --param rows=8 --param threshold=0.5 corpus.jsonl > prm.tsv
+ok $? "--param sets library parameters by name"
+"$DEDUP" cluster -q --param no_such=1 corpus.jsonl > /dev/null 2> err.txt
+is $? 2 "--param with an unknown name: exit 2"
+contains err.txt "unknown parameter 'no_such'" "message names the parameter"
+"$DEDUP" cluster -q --param rows=99 corpus.jsonl > /dev/null 2>&1
+is $? 2 "--param out of range: exit 2"
+
+# Boilerplate: pages of one site share navigation and notices. 120 pages
+# of two sites, each page a different story; two copies of one story on
+# the two sites. With the default first pass the site lines are left out:
+# the copies pair, the other pages stay alone. With --boilerplate off the
+# shared site text makes pages of one site look alike.
+python3 - > sites.jsonl <<'PY'
+import json, random
+rnd = random.Random(5)
+words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
+         "india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa"]
+def story(n):
+    return " ".join(rnd.choice(words) + str(rnd.randrange(1000)) for _ in range(n))
+def page(site, text):
+    nav = "Site %d | Home | World | Business | Sport | Weather | Opinion | Culture" % site
+    notice = ("We use cookies on site %d to give you the best experience, "
+              "subscribe to our newsletter for the morning briefing every day" % site)
+    more = "ALSO READ on site %d: the week in pictures and the best of our coverage" % site
+    return "\n".join([nav, notice, text, more])
+shared = story(25)
+print(json.dumps({"id": "copy-a", "text": page(1, shared)}))
+for i in range(120):
+    print(json.dumps({"id": "p%d" % i, "text": page(1 + i % 2, story(25))}))
+print(json.dumps({"id": "copy-b", "text": page(2, shared)}))
+PY
+"$DEDUP" cluster -q sites.jsonl > bp.tsv
+ok $? "boilerplate corpus: exit 0"
+is "$(awk -F'\t' '$1 == "copy-b" {print $2}' bp.tsv)" "copy-a" \
+    "copies of one story on two sites pair up past their site lines"
+is "$(awk -F'\t' '$1 ~ /^p/ && $1 != $2' bp.tsv | wc -l)" 0 \
+    "different stories of one site stay apart"
+"$DEDUP" cluster -q --boilerplate off sites.jsonl > nobp.tsv
+is "$(awk -F'\t' '$1 ~ /^p/ && $1 != $2' nobp.tsv | wc -l | awk '$1 > 80 {print "many"}')" \
+    "many" "with --boilerplate off, site text merges different stories"
+"$DEDUP" cluster -q --boilerplate 1 sites.jsonl > /dev/null 2>&1
+is $? 2 "--boilerplate 1: exit 2"
+cat sites.jsonl | "$DEDUP" cluster -q > pipe.tsv && cmp -s pipe.tsv bp.tsv
+ok $? "boilerplate pass over stdin gives the same clusters"
+
+done_testing

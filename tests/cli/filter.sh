@@ -1,0 +1,90 @@
+#!/bin/bash
+# End-to-end tests of `dedup filter`: streaming output, --dups, windows,
+# and a restart from a saved index matching one uninterrupted run.
+. "$(dirname "$0")/lib.sh"
+
+"$DEDUP" filter --help | grep -q "Usage: dedup filter"
+ok $? "filter --help"
+make_corpus corpus.jsonl 5 3
+"$DEDUP" filter -q --dups dups.jsonl corpus.jsonl > kept.jsonl
+ok $? "filter exits 0"
+cmp -s kept.jsonl <(head -n 5 corpus.jsonl)
+ok $? "the originals are kept, byte for byte"
+is "$(wc -l < dups.jsonl)" 15 "the copies go to --dups"
+python3 - dups.jsonl <<'PY'
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    assert r["duplicate_of"] == r["id"].split("-")[0] + "-c0", r["id"]
+    assert 0.5 <= r["similarity"] <= 1
+PY
+ok $? "--dups records name the kept document and the similarity"
+
+# Works in a pipe: output appears before the input ends.
+coproc F { "$DEDUP" filter -q; }
+sed -n 1p corpus.jsonl >&"${F[1]}"
+IFS= read -r -t 10 first <&"${F[0]}"
+is "$first" "$(sed -n 1p corpus.jsonl)" "a kept line is flushed at once"
+exec {F[1]}>&-
+wait "$F_PID" 2>/dev/null
+
+# --window: with a window of 1, copies of an older story are new again.
+"$DEDUP" filter -q --window 1 corpus.jsonl > w1.jsonl
+is "$(wc -l < w1.jsonl)" 20 "--window 1: with five stories interleaved, nothing repeats in the window"
+"$DEDUP" filter -q --window 5 corpus.jsonl > w5.jsonl
+is "$(wc -l < w5.jsonl)" 5 "--window 5 covers the five stories"
+
+# --window-time with ISO 8601 and Unix times.
+t='the quick brown fox jumps over the lazy dog near the river bank today'
+cat > times.jsonl <<JSON
+{"id":"a","date":"2024-05-01T00:00:00Z","text":"$t"}
+{"id":"b","date":"2024-05-01T10:00:00+09:00","text":"$t"}
+{"id":"c","date":"2024-05-03T00:00:00Z","text":"$t"}
+{"id":"d","date":1714700000,"text":"$t"}
+JSON
+"$DEDUP" filter -q --window-time 24h times.jsonl | cut -c1-10 > wt.txt
+is "$(tr '\n' ' ' < wt.txt)" '{"id":"a", {"id":"c", ' "--window-time 24h keeps a and c"
+"$DEDUP" filter -q --window-time 24h --time-field when times.jsonl > /dev/null 2> err.txt
+is $? 1 "missing time field: exit 1"
+contains err.txt "times.jsonl:1:" "message names file:line"
+"$DEDUP" filter --window-time 2x times.jsonl > /dev/null 2>&1
+is $? 2 "bad duration: exit 2"
+
+# Restart: two runs sharing an index give the output of one run.
+"$DEDUP" filter -q corpus.jsonl > once.jsonl
+head -n 7 corpus.jsonl > half1.jsonl
+tail -n +8 corpus.jsonl > half2.jsonl
+"$DEDUP" filter -q --index state.idx half1.jsonl > run1.jsonl
+ok $? "first half with --index"
+test -s state.idx && test -s state.idx.ids
+ok $? "the index and its id file are saved"
+"$DEDUP" filter -q --index state.idx --dups d2.jsonl half2.jsonl > run2.jsonl
+cat run1.jsonl run2.jsonl | cmp -s - once.jsonl
+ok $? "restart from the saved index gives the uninterrupted output"
+grep -q '"id": "s2-c1".*"duplicate_of":"s2-c0"' d2.jsonl
+ok $? "a duplicate of a document of the first run is named by its id"
+
+# SIGTERM: the state is saved from the main loop.
+rm -f sig.idx sig.idx.ids
+mkfifo feed
+"$DEDUP" filter -q --index sig.idx < feed > sig.jsonl &
+pid=$!
+exec 7> feed
+head -n 5 corpus.jsonl >&7
+for _ in $(seq 50); do [ "$(wc -l < sig.jsonl)" -ge 5 ] && break; sleep 0.1; done
+kill -TERM $pid
+wait $pid
+is $? 0 "SIGTERM: clean exit"
+exec 7>&-
+test -s sig.idx
+ok $? "SIGTERM: the index is saved"
+"$DEDUP" filter -q --index sig.idx half2.jsonl > after.jsonl
+is "$(wc -l < after.jsonl)" 0 "the saved state knows the five stories"
+
+# A damaged index is refused, not overwritten.
+printf 'garbage' > bad.idx
+"$DEDUP" filter -q --index bad.idx corpus.jsonl > /dev/null 2> err.txt
+is $? 1 "damaged index: exit 1"
+is "$(cat bad.idx)" garbage "the damaged file is left alone"
+
+done_testing

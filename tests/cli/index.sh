@@ -1,0 +1,50 @@
+#!/bin/bash
+# End-to-end tests of `dedup index` build, add, query and stats.
+. "$(dirname "$0")/lib.sh"
+
+"$DEDUP" index --help | grep -q "Usage: dedup index build"
+ok $? "index --help"
+make_corpus corpus.jsonl 4 2
+grep -- '-c0"' corpus.jsonl > originals.jsonl
+grep -- '-c2"' corpus.jsonl > queries.jsonl
+grep -- '-c1"' corpus.jsonl > more.jsonl
+
+"$DEDUP" index build -q originals.jsonl -o news.idx
+ok $? "index build exits 0"
+"$DEDUP" index stats news.idx > stats.txt
+ok $? "index stats exits 0"
+contains stats.txt "documents        4" "stats: document count"
+contains stats.txt "num_hashes" "stats: parameters"
+contains stats.txt "memory" "stats: memory"
+
+"$DEDUP" index query news.idx queries.jsonl > q.tsv
+ok $? "index query exits 0"
+is "$(cut -f1,2 q.tsv | tr '\t\n' ' ;')" "s0-c2 s0-c0;s1-c2 s1-c0;s2-c2 s2-c0;s3-c2 s3-c0;" \
+    "each query matches its original"
+awk -F'\t' '$3 < 0.5 || $3 > 1 { exit 1 }' q.tsv
+ok $? "similarities are within [threshold, 1]"
+
+"$DEDUP" index add -q news.idx more.jsonl
+ok $? "index add exits 0"
+"$DEDUP" index stats news.idx | grep -q "documents        8"
+ok $? "add: eight documents"
+"$DEDUP" index query news.idx queries.jsonl > q2.tsv
+is "$(grep -c . q2.tsv)" 8 "queries now match the original and the added copy"
+
+# A different threshold at build time is kept in the index.
+"$DEDUP" index build -q --threshold 0.95 --measure jaccard originals.jsonl -o strict.idx
+"$DEDUP" index query strict.idx queries.jsonl > q3.tsv
+is "$(grep -c . q3.tsv)" 0 "threshold 0.95 (Jaccard): the edited copies no longer match"
+
+# Errors.
+"$DEDUP" index build originals.jsonl > /dev/null 2>&1
+is $? 2 "build without -o: exit 2"
+"$DEDUP" index query missing.idx queries.jsonl > /dev/null 2> err.txt
+is $? 3 "missing index: exit 3"
+head -c 20 news.idx > cut.idx
+"$DEDUP" index stats cut.idx > /dev/null 2>&1
+is $? 1 "truncated index: exit 1"
+"$DEDUP" index frob > /dev/null 2>&1
+is $? 2 "unknown action: exit 2"
+
+done_testing

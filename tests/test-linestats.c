@@ -1,0 +1,186 @@
+/*
+ * test-linestats.c - document frequencies of lines and boilerplate
+ * filtering: exact counts on small inputs, once per document, trimming,
+ * merging, and the effect that matters: two different stories from one
+ * site stop looking alike once the site's repeated lines are left out,
+ * while copies of one story on two sites stay alike.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "hasher.h"
+#include "tap.h"
+
+static void counts(void)
+{
+    dedup_linestats *ls = NULL;
+    ok(dedup_linestats_create(&ls, 1 << 12) == DEDUP_OK, "create");
+    const char *d1 = "Home | World | Sports\nfirst story line\n  Home | World | Sports  \n\n";
+    const char *d2 = "Home | World | Sports\r\nsecond story line\n";
+    const char *d3 = "third story line";
+    dedup_linestats_add(ls, d1, strlen(d1));
+    dedup_linestats_add(ls, d2, strlen(d2));
+    dedup_linestats_add(ls, d3, strlen(d3));
+    is_int(dedup_linestats_count(ls, "Home | World | Sports", 21), 2,
+           "a line in two documents counts 2 (once per document, spaces and CR trimmed)");
+    is_int(dedup_linestats_count(ls, "first story line", 16), 1, "a line in one document");
+    is_int(dedup_linestats_count(ls, "never seen", 10), 0, "an unseen line");
+    is_int(dedup_linestats_count(ls, "", 0), 0, "blank lines are not counted");
+    is_int(dedup_linestats_documents(ls), 3, "three documents");
+
+    dedup_linestats *other = NULL, *narrow = NULL;
+    dedup_linestats_create(&other, 1 << 12);
+    dedup_linestats_create(&narrow, 1 << 8);
+    dedup_linestats_add(other, d2, strlen(d2));
+    ok(dedup_linestats_merge(ls, other) == DEDUP_OK &&
+           dedup_linestats_count(ls, "Home | World | Sports", 21) == 3 &&
+           dedup_linestats_documents(ls) == 4,
+       "merging adds counts");
+    ok(dedup_linestats_merge(ls, narrow) == DEDUP_E_MISMATCH, "different widths do not merge");
+    dedup_linestats_free(other);
+    dedup_linestats_free(narrow);
+    dedup_linestats_free(ls);
+    dedup_linestats_free(NULL);
+
+    /* Long lines are never boilerplate, so they are not counted. */
+    static char longdoc[1024];
+    memset(longdoc, 'x', 400);
+    dedup_linestats_create(&ls, 1 << 12);
+    dedup_linestats_add(ls, longdoc, 400);
+    dedup_linestats_add(ls, longdoc, 400);
+    is_int(dedup_linestats_count(ls, longdoc, 400), 0, "a 400-byte line is not counted");
+    is_int(dedup_linestats_count(ls, longdoc, 300), 0, "a 300-byte line was never added");
+    dedup_linestats_add(ls, longdoc, 300);
+    is_int(dedup_linestats_count(ls, longdoc, 300), 1, "a 300-byte line is counted");
+    dedup_linestats_free(ls);
+}
+
+/* Sized at two counters per distinct line, a sketch over 100k documents of
+ * 20 lines each (2M distinct lines, plus 50 lines in every document) must
+ * keep the over-counting of single lines far below a boilerplate count:
+ * no single line may read 20 or more, and the shared lines read exactly. */
+static void accuracy(void)
+{
+    dedup_linestats *ls;
+    dedup_linestats_create(&ls, 4u << 20);
+    static char doc[4096];
+    for (int d = 0; d < 100000; d++) {
+        size_t n = 0;
+        for (int l = 0; l < 20; l++)
+            n += (size_t)snprintf(doc + n, sizeof doc - n, "doc %d line %d\n", d, l);
+        if (d % 2000 == 0) /* 50 documents share a few lines */
+            n += (size_t)snprintf(doc + n, sizeof doc - n, "shared footer\n");
+        dedup_linestats_add(ls, doc, n);
+    }
+    uint32_t worst = 0;
+    char line[64];
+    for (int d = 0; d < 100000; d += 7) {
+        int len = snprintf(line, sizeof line, "doc %d line %d", d, d % 20);
+        uint32_t c = dedup_linestats_count(ls, line, (size_t)len);
+        if (c > worst)
+            worst = c;
+    }
+    ok(worst >= 1 && worst < 20, "single lines read below a boilerplate count (worst %u)", worst);
+    is_int(dedup_linestats_count(ls, "shared footer", 13), 50, "a shared line reads its count");
+    dedup_linestats_free(ls);
+}
+
+/* A page of site s carrying story text. */
+static void page(char *buf, size_t cap, int site, const char *story)
+{
+    snprintf(buf, cap,
+             "Site %d News | Home | World | Business | Sports | Technology | Opinion\n"
+             "Subscribe to the Site %d newsletter and never miss the stories that matter to you\n"
+             "We use cookies on site %d to improve your experience and to show relevant ads\n"
+             "%s\n"
+             "ALSO READ: Site %d editors pick the best photographs of the week from around "
+             "the world\n"
+             "Copyright Site %d Media Group. All rights reserved. Terms of use and privacy\n",
+             site, site, site, story, site, site);
+}
+
+static double containment(dedup_hasher *h, const char *a, const char *b)
+{
+    dedup_signature *sa, *sb;
+    dedup_signature_create(&sa, NULL);
+    dedup_signature_create(&sb, NULL);
+    dedup_hasher_sign(h, a, strlen(a), sa);
+    dedup_hasher_sign(h, b, strlen(b), sb);
+    double c = -1;
+    dedup_signature_containment(sa, sb, &c);
+    dedup_signature_free(sa);
+    dedup_signature_free(sb);
+    return c;
+}
+
+static void filtering(void)
+{
+    const char *story1 = "The finance ministry said on Monday it would cut the fuel tax by "
+                         "ten percent from next month to ease pressure on households.";
+    const char *story2 = "Heavy rain flooded dozens of homes in the northern valley overnight "
+                         "and rescue teams evacuated more than two hundred residents.";
+    static char a[4096], b[4096], c[4096];
+    page(a, sizeof a, 1, story1);
+    page(b, sizeof b, 1, story2);
+    page(c, sizeof c, 2, story1);
+
+    dedup_hasher *h;
+    dedup_hasher_create(&h, NULL);
+    double before_diff = containment(h, a, b), before_copy = containment(h, a, c);
+    ok(before_diff >= 0.5,
+       "without statistics, two stories of one site look like duplicates (%.2f)", before_diff);
+
+    dedup_linestats *ls;
+    dedup_linestats_create(&ls, 1 << 14);
+    static char other[4096];
+    for (int i = 0; i < 30; i++) { /* the rest of each site's pages */
+        char story[128];
+        snprintf(story, sizeof story, "Unrelated story number %d about local matters", i);
+        page(other, sizeof other, 1 + i % 2, story);
+        dedup_linestats_add(ls, other, strlen(other));
+    }
+    ok(dedup_hasher_set_linestats(h, ls, 1) == DEDUP_E_INVAL, "min_docs below 2 is refused");
+    ok(dedup_hasher_set_linestats(h, ls, 5) == DEDUP_OK, "set statistics");
+    double after_diff = containment(h, a, b), after_copy = containment(h, a, c);
+    ok(after_diff < 0.1, "with them, the two stories are told apart (%.2f)", after_diff);
+    ok(after_copy >= 0.9 && after_copy >= before_copy,
+       "copies of one story on two sites stay alike (%.2f, was %.2f)", after_copy, before_copy);
+    is_int(h->lines_dropped, 5, "the five boilerplate lines of the page were left out");
+
+    /* A page made only of boilerplate keeps all its text. */
+    static char only[4096];
+    page(only, sizeof only, 1, "");
+    const uint64_t *s;
+    size_t n1, n2;
+    dedup_hasher_shingles(h, only, strlen(only), &s, &n1);
+    dedup_hasher_set_linestats(h, NULL, 0);
+    dedup_hasher_shingles(h, only, strlen(only), &s, &n2);
+    ok(n1 == n2 && n1 > 0, "a page with nothing but boilerplate keeps its text (%zu)", n1);
+    dedup_linestats_free(ls);
+    dedup_hasher_free(h);
+}
+
+static void out_of_memory(void)
+{
+    int all = 1;
+    for (long n = 0; n < 10; n++) {
+        dedup_linestats *ls = NULL;
+        dedup__alloc_fail_at(n);
+        int rc = dedup_linestats_create(&ls, 64);
+        if (rc == DEDUP_OK)
+            rc = dedup_linestats_add(ls, "a\nb\nc\n", 6);
+        dedup__alloc_fail_at(-1);
+        all &= rc == DEDUP_OK || rc == DEDUP_E_NOMEM;
+        dedup_linestats_free(ls);
+    }
+    ok(all, "allocation failures give DEDUP_E_NOMEM");
+}
+
+int main(void)
+{
+    counts();
+    accuracy();
+    filtering();
+    out_of_memory();
+    return tap_done();
+}

@@ -1,0 +1,297 @@
+/*
+ * test-shingle.c - tokenization and shingling: the token rules of each
+ * script, golden vectors (tokens and shingle hashes that must never change
+ * within a format version, on any platform), the set rules (no repeats,
+ * short and empty texts), traditional/simplified Chinese giving the same
+ * shingles, and large inputs (a 1 MiB token, 16 MiB of text).
+ *
+ * Run with DEDUP_GOLDEN_PRINT=1 to print the current golden values.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "hasher.h"
+#include "tap.h"
+
+static int print_golden;
+
+static dedup_hasher *make_hasher(void)
+{
+    dedup_hasher *h = NULL;
+    if (dedup_hasher_create(&h, NULL) != DEDUP_OK)
+        abort();
+    return h;
+}
+
+/* Tokens of text joined with '|'. */
+static char *token_string(dedup_hasher *h, const char *text)
+{
+    const char *norm;
+    size_t nlen, n;
+    const dedup_token *t;
+    if (dedup_hasher_tokenize(h, text, strlen(text), &norm, &nlen, &t, &n) != DEDUP_OK)
+        return NULL;
+    size_t cap = nlen + n + 1;
+    char *s = malloc(cap);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            s[k++] = '|';
+        memcpy(s + k, norm + t[i].offset, t[i].length);
+        k += t[i].length;
+    }
+    s[k] = 0;
+    return s;
+}
+
+static void check_tokens(dedup_hasher *h, const char *text, const char *want, const char *what)
+{
+    char *got = token_string(h, text);
+    if (!ok(got && strcmp(got, want) == 0, "tokens: %s", what))
+        printf("#   got %s\n#   want %s\n", got ? got : "(error)", want);
+    free(got);
+}
+
+static void token_rules(void)
+{
+    dedup_hasher *h = make_hasher();
+    check_tokens(h, "The U.S. economy grew 2.5% in Q3, officials said.",
+                 "the|u|s|economy|grew|2|5|in|q3|officials|said", "English, numbers kept");
+    check_tokens(h, "Café “Olé” — naïve résumé", "café|olé|naïve|résumé",
+                 "accented Latin words stay whole, quotes separate");
+    check_tokens(h, "東京都は7日、新型の発表をした。", "东|京|都|は|7|日|新|型|の|発|表|を|し|た",
+                 "Japanese: one token per character (traditional forms folded)");
+    check_tokens(h, "国务院总理在北京会见外宾。", "国|务|院|总|理|在|北|京|会|见|外|宾",
+                 "Chinese: one token per character");
+    check_tokens(h, "서울시는 7일 발표했다", "서|울|시|는|7|일|발|표|했|다",
+                 "Korean: one token per syllable by default");
+    check_tokens(h, "ภาษาไทย", "ภ|า|ษ|า|ไ|ท|ย", "Thai: one token per character");
+    check_tokens(h, "ｶﾞｷﾞ", "ガ|ギ", "half-width katakana with sound marks composes");
+    check_tokens(h, "Москва сообщила", "москва|сообщила", "Cyrillic words");
+    check_tokens(h, "...!!! --- ???", "", "punctuation only: no tokens");
+    dedup_hasher_free(h);
+
+    dedup_params *p;
+    dedup_params_create(&p);
+    dedup_params_set(p, DEDUP_P_HANGUL_CHARS, 0);
+    dedup_hasher_create(&h, p);
+    check_tokens(h, "서울시는 7일 발표했다", "서울시는|7일|발표했다",
+                 "Korean as words with DEDUP_P_HANGUL_CHARS 0");
+    dedup_hasher_free(h);
+    dedup_params_free(p);
+}
+
+static void token_hashes(void)
+{
+    dedup_hasher *h = make_hasher();
+    const char *text = "Seoul, Dec 7 (Yonhap) -- 국회는 本日 votes";
+    const char *norm;
+    size_t nlen, n;
+    const dedup_token *t;
+    dedup_hasher_tokenize(h, text, strlen(text), &norm, &nlen, &t, &n);
+    int good = n > 0;
+    for (size_t i = 0; i < n; i++)
+        good &= t[i].hash == XXH3_64bits_withSeed(norm + t[i].offset, t[i].length, 0);
+    ok(good, "each token hash is XXH3 of the token's bytes with the seed");
+    dedup_hasher_free(h);
+}
+
+typedef struct {
+    const char *name;
+    const char *text;
+    size_t count;        /* distinct shingles */
+    uint64_t first;      /* first shingle */
+    uint64_t sum;        /* sum of all shingle hashes, mod 2^64 */
+} golden;
+
+static const golden goldens[] = {
+    {"English", "Prime Minister Kishida told reporters on Tuesday that the government "
+                "would raise the minimum wage by 3.5 percent next year.", 0, 0, 0},
+    {"Korean", "정부는 내년 최저임금을 3.5% 인상하겠다고 화요일 밝혔다.", 0, 0, 0},
+    {"Japanese", "岸田首相は火曜日、来年の最低賃金を3.5%引き上げると記者団に語った。", 0, 0, 0},
+    {"Chinese", "岸田首相周二对记者表示，政府明年将把最低工资提高3.5%。", 0, 0, 0},
+    {"mixed", "Samsung 삼성전자 shares rose 2% in Tokyo 東京 trading on Friday.", 0, 0, 0},
+};
+
+/* Expected values; see the file comment for how they were produced. */
+static const uint64_t golden_values[][3] = {
+#include "data/golden-shingles.inc"
+};
+
+static void golden_vectors(void)
+{
+    dedup_hasher *h = make_hasher();
+    for (size_t g = 0; g < sizeof goldens / sizeof goldens[0]; g++) {
+        const uint64_t *s;
+        size_t n;
+        int rc = dedup_hasher_shingles(h, goldens[g].text, strlen(goldens[g].text), &s, &n);
+        uint64_t sum = 0;
+        for (size_t i = 0; i < n; i++)
+            sum += s[i];
+        if (print_golden) {
+            printf("{%zuu, 0x%016llxULL, 0x%016llxULL}, /* %s */\n", n,
+                   (unsigned long long)(n ? s[0] : 0), (unsigned long long)sum,
+                   goldens[g].name);
+            continue;
+        }
+        ok(rc == DEDUP_OK && n == golden_values[g][0] && n && s[0] == golden_values[g][1] &&
+               sum == golden_values[g][2],
+           "golden shingles: %s", goldens[g].name);
+    }
+    dedup_hasher_free(h);
+}
+
+static int has_repeats(const uint64_t *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (s[i] == s[j])
+                return 1;
+    return 0;
+}
+
+static void set_rules(void)
+{
+    dedup_hasher *h = make_hasher();
+    const uint64_t *s;
+    size_t n;
+    const char *rep = "the cat sat on the mat the cat sat on the mat the cat sat on the mat";
+    dedup_hasher_shingles(h, rep, strlen(rep), &s, &n);
+    ok(n == 6 && !has_repeats(s, n), "repeated text gives each shingle once (%zu)", n);
+
+    dedup_hasher_shingles(h, "breaking news", 13, &s, &n);
+    uint64_t short_one = n == 1 ? s[0] : 0;
+    ok(n == 1, "fewer tokens than the shingle size give one shingle");
+    const dedup_token *t;
+    size_t nt;
+    const char *norm;
+    size_t nlen;
+    dedup_hasher_tokenize(h, "breaking news", 13, &norm, &nlen, &t, &nt);
+    ok(nt == 2 && short_one == dedup__shingle_hash(t, 2),
+       "that shingle combines all the tokens");
+
+    /* The rolling combination gives each shingle's direct hash. */
+    const char *roll = "one two three four five six seven eight nine ten eleven twelve";
+    dedup_hasher_tokenize(h, roll, strlen(roll), &norm, &nlen, &t, &nt);
+    uint64_t direct[16];
+    size_t w = h->word_n;
+    for (size_t i = 0; i + w <= nt; i++)
+        direct[i] = dedup__shingle_hash(t + i, w);
+    dedup_hasher_shingles(h, roll, strlen(roll), &s, &n);
+    ok(nt == 12 && n == 12 - w + 1 && memcmp(s, direct, n * 8) == 0,
+       "rolling shingle hashes equal the direct combination");
+
+    dedup_hasher_shingles(h, "word", 4, &s, &n);
+    ok(n == 1, "a single token gives one shingle");
+    dedup_hasher_shingles(h, "", 0, &s, &n);
+    ok(n == 0, "empty text gives the empty set");
+    dedup_hasher_shingles(h, " \t\n...!?", 8, &s, &n);
+    ok(n == 0, "punctuation and spaces give the empty set");
+    dedup_hasher_shingles(h, "\0\0\0", 3, &s, &n);
+    ok(n == 0, "NUL bytes alone give the empty set");
+
+    /* Order matters within a shingle. */
+    uint64_t a1, a2;
+    dedup_hasher_shingles(h, "alpha beta gamma delta epsilon", 30, &s, &n);
+    a1 = s[0];
+    dedup_hasher_shingles(h, "beta alpha gamma delta epsilon", 30, &s, &n);
+    a2 = s[0];
+    ok(n == 5 - h->word_n + 1 && a1 != a2, "swapping two tokens changes the shingle");
+
+    /* Case, quotes, spaces and widths do not matter. */
+    uint64_t x[64], y[64];
+    size_t nx, ny;
+    const char *v1 = "The  “Bank of Korea” said   it would HOLD rates at 3.5%.";
+    const char *v2 = "the \"bank of korea\" said it would hold rates at ３.５%";
+    dedup_hasher_shingles(h, v1, strlen(v1), &s, &nx);
+    memcpy(x, s, nx * 8);
+    dedup_hasher_shingles(h, v2, strlen(v2), &s, &ny);
+    memcpy(y, s, ny * 8);
+    ok(nx == ny && memcmp(x, y, nx * 8) == 0,
+       "case, quote style, spacing and full-width digits do not change shingles");
+    dedup_hasher_free(h);
+}
+
+static void traditional_simplified(void)
+{
+    /* The same sentence in traditional (Hong Kong / Taiwan sites) and
+     * simplified characters (mainland sites). */
+    const char *hant = "新華社北京電：國務院總理會見了來訪的歐洲議會代表團，雙方就經濟與貿易問題交換意見。";
+    const char *hans = "新华社北京电：国务院总理会见了来访的欧洲议会代表团，双方就经济与贸易问题交换意见。";
+    dedup_hasher *h = make_hasher();
+    const uint64_t *s;
+    size_t na, nb;
+    uint64_t a[128];
+    dedup_hasher_shingles(h, hant, strlen(hant), &s, &na);
+    memcpy(a, s, na * 8);
+    dedup_hasher_shingles(h, hans, strlen(hans), &s, &nb);
+    ok(na > 20 && na == nb && memcmp(a, s, na * 8) == 0,
+       "traditional and simplified copies give the same shingles (%zu)", na);
+    dedup_hasher_free(h);
+
+    dedup_params *p;
+    dedup_params_create(&p);
+    dedup_params_set(p, DEDUP_P_NORMALIZE, DEDUP_NORM_CASEFOLD);
+    dedup_hasher_create(&h, p);
+    dedup_hasher_shingles(h, hant, strlen(hant), &s, &na);
+    memcpy(a, s, na * 8);
+    dedup_hasher_shingles(h, hans, strlen(hans), &s, &nb);
+    ok(na == nb && memcmp(a, s, na * 8) != 0, "without the flag they differ");
+    dedup_hasher_free(h);
+    dedup_params_free(p);
+}
+
+static void large_inputs(void)
+{
+    dedup_hasher *h = make_hasher();
+    size_t len = 1u << 20;
+    char *buf = malloc(16u << 20);
+    memset(buf, 'x', len);
+    const dedup_token *t;
+    size_t nt;
+    const char *norm;
+    size_t nlen;
+    int rc = dedup_hasher_tokenize(h, buf, len, &norm, &nlen, &t, &nt);
+    ok(rc == DEDUP_OK && nt == 1 && t[0].length == len, "a 1 MiB token is one token");
+    const uint64_t *s;
+    size_t n;
+    rc = dedup_hasher_shingles(h, buf, len, &s, &n);
+    ok(rc == DEDUP_OK && n == 1, "and one shingle");
+
+    /* 16 MiB of text: words from a small vocabulary, so the set is much
+     * smaller than the shingle count. */
+    static const char *const words[] = {"alpha", "beta", "gamma", "delta", "news", "wire"};
+    size_t k = 0;
+    uint64_t r = 7;
+    while (k < (16u << 20) - 16) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        const char *w = words[(r >> 33) % 6];
+        size_t l = strlen(w);
+        memcpy(buf + k, w, l);
+        k += l;
+        buf[k++] = ' ';
+    }
+    rc = dedup_hasher_shingles(h, buf, k, &s, &n);
+    ok(rc == DEDUP_OK && n > 1000 && n <= 6 * 6 * 6 * 6 * 6, "16 MiB of text: %zu shingles", n);
+    free(buf);
+    dedup_hasher_free(h);
+}
+
+int main(void)
+{
+    print_golden = getenv("DEDUP_GOLDEN_PRINT") != NULL;
+    if (print_golden) {
+        golden_vectors();
+        return 0;
+    }
+    token_rules();
+    token_hashes();
+    golden_vectors();
+    set_rules();
+    traditional_simplified();
+    large_inputs();
+    return tap_done();
+}

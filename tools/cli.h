@@ -1,0 +1,210 @@
+/*
+ * cli.h - definitions shared by the files of the dedup command-line tool:
+ * exit codes, messages, option-parsing helpers, a growable byte buffer and
+ * the table of document ids.
+ */
+#ifndef DEDUP_CLI_H
+#define DEDUP_CLI_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dedup.h"
+
+typedef struct cli_reader cli_reader;
+typedef struct cli_doc cli_doc;
+
+/* Exit statuses, documented in dedup.1 and --help. */
+enum {
+    EXIT_OK = 0,
+    EXIT_DATA = 1,     /* bad input data */
+    EXIT_USAGE = 2,    /* bad command line */
+    EXIT_IO = 3,       /* a file could not be read or written */
+    EXIT_INTERNAL = 4  /* out of memory, or a library failure */
+};
+
+/* Internal status codes of the tool's own layers (negative, like the
+ * library's, but in a range of their own so the two never collide). */
+enum {
+    CLI_OK = 0,
+    CLI_ENOMEM = -101,
+    CLI_EIO = -102,
+    CLI_EDATA = -103, /* a malformed document; the reader can go on */
+    CLI_EINTR = -104  /* interrupted by SIGINT/SIGTERM */
+};
+
+#if defined(__GNUC__)
+#  define CLI_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#  define CLI_NORETURN __attribute__((noreturn))
+#else
+#  define CLI_PRINTF(a, b)
+#  define CLI_NORETURN
+#endif
+
+/* Program name for messages ("dedup" or "dedup cluster"). */
+extern const char *cli_progname;
+/* Set by the SIGINT/SIGTERM handler that cli_catch_signals installs. */
+extern volatile sig_atomic_t cli_stop;
+
+/* "dedup: message" on stderr. */
+void cli_msg(const char *fmt, ...) CLI_PRINTF(1, 2);
+/* Map a tool or library status to an exit code. */
+int cli_exit_code(int status);
+/* Install handlers that set cli_stop, without SA_RESTART so that a read
+ * blocked on a pipe returns EINTR and the main loop can react. */
+void cli_catch_signals(void);
+
+/* ----------------------------------------------------------- buffers */
+
+/* A growable byte buffer. Always NUL-terminated when len > 0 or after
+ * cli_buf_nul. */
+typedef struct cli_buf {
+    char *data;
+    size_t len, cap;
+} cli_buf;
+
+int cli_buf_reserve(cli_buf *b, size_t extra);
+int cli_buf_add(cli_buf *b, const void *p, size_t n);
+int cli_buf_addc(cli_buf *b, char c);
+int cli_buf_printf(cli_buf *b, const char *fmt, ...) CLI_PRINTF(2, 3);
+void cli_buf_free(cli_buf *b);
+
+/* Append s as a JSON string literal, with quotes and escapes. */
+int cli_buf_json_string(cli_buf *b, const char *s, size_t n);
+
+/* -------------------------------------------------------- id table */
+
+/* Kinds of document id: a JSON string, or a number (a JSON number or a line
+ * number), written without quotes in JSON output. */
+enum { CLI_ID_STRING = 0, CLI_ID_NUMBER = 1 };
+
+/* The ids of every document of a run, in input order, packed in one arena
+ * so that a million ids cost a few tens of megabytes. */
+typedef struct cli_ids {
+    uint64_t *off; /* per document: arena offset << 1 | kind */
+    size_t count, cap;
+    cli_buf arena;  /* id bytes, each followed by a NUL */
+} cli_ids;
+
+int cli_ids_push(cli_ids *t, const char *id, size_t len, int kind);
+const char *cli_ids_get(const cli_ids *t, size_t i, int *kind);
+void cli_ids_free(cli_ids *t);
+/* Append id i as JSON (a string literal or a bare number). */
+int cli_ids_json(cli_buf *b, const cli_ids *t, size_t i);
+
+/* ------------------------------------------------- option parsing */
+
+/* Parse a whole decimal integer in [min, max]; 0 or -1. */
+int cli_parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
+/* Parse a real number; 0 or -1. */
+int cli_parse_real(const char *s, double *out);
+/* Parse a duration such as 48h, 30m, 7d, 90s or 3600 (seconds); 0 or -1. */
+int cli_parse_duration(const char *s, int64_t *seconds);
+/* Parse an ISO 8601 date-time ("2024-05-01", "2024-05-01T12:30:00Z",
+ * "+09:00" offsets, fractions ignored) into Unix seconds; 0 or -1. */
+int cli_parse_iso8601(const char *s, size_t n, int64_t *out);
+
+/* Options every subcommand that reads documents shares. */
+typedef struct cli_input_opts {
+    int skip_errors;        /* --on-error=skip */
+    int format;             /* CLI_FMT_* */
+    const char *id_field;   /* JSONL */
+    const char *text_field; /* JSONL, comma-separated */
+    const char *time_field; /* JSONL, for filter --window-time; NULL if unused */
+    const char *title_field; /* JSONL, optional, for the report */
+    size_t max_doc_bytes;
+} cli_input_opts;
+
+enum { CLI_FMT_JSONL = 0, CLI_FMT_LINES = 1, CLI_FMT_FILES = 2 };
+
+/* The parameters options of cluster, filter and index build. */
+#define CLI_MAX_PARAMS 32
+
+typedef struct cli_param_opts {
+    const char *threshold, *shingle_size, *char_shingle_size, *num_hashes, *seed,
+        *measure, *mode;
+    const char *extra[CLI_MAX_PARAMS]; /* --param NAME=VALUE, in order */
+    size_t nextra;
+} cli_param_opts;
+
+/* Build a params object from the options; prints a message and returns
+ * EXIT_USAGE on a bad value, EXIT_INTERNAL on failure, 0 on success. */
+int cli_make_params(const cli_param_opts *o, dedup_params **out);
+
+/* Long-option codes shared by the subcommands (see dedup.c). */
+enum {
+    OPT_HELP = 'h',
+    OPT_ID_FIELD = 1000,
+    OPT_TEXT_FIELD,
+    OPT_INPUT_FORMAT,
+    OPT_MAX_DOC_BYTES,
+    OPT_ON_ERROR,
+    OPT_THRESHOLD,
+    OPT_SHINGLE_SIZE,
+    OPT_CHAR_SHINGLE_SIZE,
+    OPT_NUM_HASHES,
+    OPT_SEED,
+    OPT_MEASURE,
+    OPT_MODE,
+    OPT_QUIET,
+    OPT_STATS,
+    OPT_OUTPUT,
+    OPT_WINDOW,
+    OPT_WINDOW_TIME,
+    OPT_TIME_FIELD,
+    OPT_DUPS,
+    OPT_INDEX,
+    OPT_MIN_SIZE,
+    OPT_BOILERPLATE,
+    OPT_PARAM
+};
+
+/* getopt_long table entries for the input and parameter options. */
+#define CLI_INPUT_OPTIONS                                                      \
+    {"id-field", 1, 0, OPT_ID_FIELD}, {"text-field", 1, 0, OPT_TEXT_FIELD},      \
+        {"input-format", 1, 0, OPT_INPUT_FORMAT},                              \
+        {"max-doc-bytes", 1, 0, OPT_MAX_DOC_BYTES}, {"on-error", 1, 0, OPT_ON_ERROR}
+#define CLI_PARAM_OPTIONS                                                      \
+    {"threshold", 1, 0, OPT_THRESHOLD}, {"shingle-size", 1, 0, OPT_SHINGLE_SIZE}, \
+        {"char-shingle-size", 1, 0, OPT_CHAR_SHINGLE_SIZE},                    \
+        {"num-hashes", 1, 0, OPT_NUM_HASHES}, {"seed", 1, 0, OPT_SEED},         \
+        {"measure", 1, 0, OPT_MEASURE}, {"mode", 1, 0, OPT_MODE},              \
+        {"param", 1, 0, OPT_PARAM}
+
+/* Default input options. */
+void cli_input_defaults(cli_input_opts *o);
+/* Handle option c if it is an input or parameter option (io or po may be
+ * NULL when the subcommand takes none). Returns 1 if handled, 0 if not, -1
+ * after printing a message about a bad value. */
+int cli_common_option(int c, const char *arg, cli_input_opts *io, cli_param_opts *po);
+/* The message for an unknown option or a missing argument, and the hint to
+ * use --help; returns EXIT_USAGE. */
+int cli_usage_error(const char *cmd);
+
+/* Read the next document with the --on-error policy: a bad document is
+ * reported and stops the run (*status = EXIT_DATA), or is skipped and
+ * counted in *skipped. Returns 1 (d filled), 0 at the end, -1 with *status
+ * set (message printed). Warns once about invalid UTF-8 (d->replaced). */
+int cli_next_doc(cli_reader *r, cli_doc *d, const cli_input_opts *o, uint64_t *skipped,
+                 int *status);
+/* Warn once per run that invalid UTF-8 was replaced at file:line. */
+void cli_warn_utf8(const char *file, uint64_t line);
+
+/* Subcommands. Each takes argv after the subcommand name (argv[0] is the
+ * subcommand) and returns an exit status. */
+int cmd_cluster(int argc, char **argv);
+int cmd_filter(int argc, char **argv);
+int cmd_index(int argc, char **argv);
+int cmd_shingles(int argc, char **argv);
+
+/* Number of online CPUs, at least 1. */
+unsigned cli_ncpus(void);
+
+/* Peak resident memory of this process in bytes (getrusage). */
+uint64_t cli_peak_rss(void);
+/* Monotonic time in seconds. */
+double cli_now(void);
+
+#endif

@@ -1,0 +1,327 @@
+/*
+ * cmd_filter.c - `dedup filter`: a streaming deduplicator. Each document is
+ * checked against the documents kept so far (dedup_index_add_unique); kept
+ * ones are written to stdout byte for byte and flushed at once, so the
+ * command works inside a pipe that never ends.
+ *
+ * Expiry: --window N keeps the N most recently kept documents (stamps are
+ * the kept documents' sequence numbers); --window-time D keeps those whose
+ * time field is within D of the current document's (stamps are Unix times).
+ * Either way dedup_index_expire runs before each query.
+ *
+ * Restarts: with --index FILE the state is loaded at start and saved at the
+ * end, and on SIGINT or SIGTERM. The handler only sets a flag; the main loop
+ * sees it after the current document (a blocked read returns EINTR) and
+ * saves there, never from inside the handler. Saving is atomic (store.c),
+ * so a kill at any moment leaves the previous state or the new one.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "input.h"
+#include "progress.h"
+#include "store.h"
+
+static const char help_text[] =
+    "Usage: dedup filter [OPTIONS] [FILE...]\n"
+    "\n"
+    "Write to stdout only the documents (lines) of FILEs or stdin that are not\n"
+    "near-duplicates of a document already kept. Each kept line is passed\n"
+    "through unchanged and flushed at once.\n"
+    "\n"
+    "  --window N            compare only with the N documents kept last\n"
+    "  --window-time D       compare only with documents whose time is within D\n"
+    "                        of the current one (e.g. 90s, 30m, 48h, 7d)\n"
+    "  --time-field NAME     JSONL field holding the time: ISO 8601 or Unix\n"
+    "                        seconds (default date)\n"
+    "  --dups FILE           write the dropped documents to FILE as JSON lines,\n"
+    "                        with \"duplicate_of\" and \"similarity\" added\n"
+    "  --index FILE          load the state from FILE (and FILE.ids) if it\n"
+    "                        exists; save it at the end and on SIGINT/SIGTERM\n"
+    "  --stats               print a summary on stderr\n"
+    "  -q, --quiet           no progress line\n"
+    "  -h, --help            show this help\n"
+    "\n"
+    "Input and similarity options as for 'dedup cluster' (--input-format,\n"
+    "--id-field, --text-field, --max-doc-bytes, --on-error, --threshold,\n"
+    "--measure, --shingle-size, --char-shingle-size, --num-hashes, --seed).\n"
+    "When --index loads a saved state, its similarity parameters are used.\n";
+
+/* The record of a dropped document for --dups. */
+static int dup_record(cli_buf *out, const cli_doc *d, int format, const cli_store *st,
+                      const dedup_match *best)
+{
+    out->len = 0;
+    if (format == CLI_FMT_JSONL) {
+        size_t end = d->raw_len;
+        while (end > 0 && d->raw[end - 1] != '}')
+            end--;
+        size_t k = end ? end - 1 : 0;
+        while (k > 0 && (d->raw[k - 1] == ' ' || d->raw[k - 1] == '\t' ||
+                         d->raw[k - 1] == '\r' || d->raw[k - 1] == '\n'))
+            k--;
+        int empty = k > 0 && d->raw[k - 1] == '{';
+        if (cli_buf_add(out, d->raw, end ? end - 1 : 0) || (!empty && cli_buf_addc(out, ',')))
+            return CLI_ENOMEM;
+    } else {
+        if (cli_buf_add(out, "{\"id\":", 6))
+            return CLI_ENOMEM;
+        if (d->id_kind == CLI_ID_NUMBER ? cli_buf_add(out, d->id, d->id_len)
+                                        : cli_buf_json_string(out, d->id, d->id_len))
+            return CLI_ENOMEM;
+        if (cli_buf_add(out, ",\"text\":", 8) || cli_buf_json_string(out, d->raw, d->raw_len) ||
+            cli_buf_addc(out, ','))
+            return CLI_ENOMEM;
+    }
+    if (cli_buf_add(out, "\"duplicate_of\":", 15) || cli_store_name_json(out, st, best->id))
+        return CLI_ENOMEM;
+    return cli_buf_printf(out, ",\"similarity\":%.4f}\n", best->similarity);
+}
+
+static int params_given(const cli_param_opts *po)
+{
+    return po->threshold || po->shingle_size || po->char_shingle_size || po->num_hashes ||
+           po->seed || po->measure || po->mode;
+}
+
+int cmd_filter(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        CLI_INPUT_OPTIONS,
+        CLI_PARAM_OPTIONS,
+        {"window", 1, 0, OPT_WINDOW},
+        {"window-time", 1, 0, OPT_WINDOW_TIME},
+        {"time-field", 1, 0, OPT_TIME_FIELD},
+        {"dups", 1, 0, OPT_DUPS},
+        {"index", 1, 0, OPT_INDEX},
+        {"stats", 0, 0, OPT_STATS},
+        {"quiet", 0, 0, 'q'},
+        {"help", 0, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    cli_input_opts io;
+    cli_param_opts po = {0};
+    int64_t window = 0, window_time = -1;
+    const char *time_field = "date", *dups_path = NULL, *index_path = NULL;
+    int stats = 0, quiet = 0, opt;
+    cli_input_defaults(&io);
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+        int h = cli_common_option(opt, optarg, &io, &po);
+        if (h < 0)
+            return cli_usage_error("filter");
+        if (h)
+            continue;
+        switch (opt) {
+        case 'h':
+            fputs(help_text, stdout);
+            return EXIT_OK;
+        case 'q':
+            quiet = 1;
+            break;
+        case OPT_STATS:
+            stats = 1;
+            break;
+        case OPT_WINDOW:
+            if (cli_parse_int(optarg, 1, INT64_MAX / 2, &window)) {
+                cli_msg("invalid --window '%s' (a positive number of documents)", optarg);
+                return cli_usage_error("filter");
+            }
+            break;
+        case OPT_WINDOW_TIME:
+            if (cli_parse_duration(optarg, &window_time)) {
+                cli_msg("invalid --window-time '%s' (e.g. 30m, 48h, 7d)", optarg);
+                return cli_usage_error("filter");
+            }
+            break;
+        case OPT_TIME_FIELD:
+            time_field = optarg;
+            break;
+        case OPT_DUPS:
+            dups_path = optarg;
+            break;
+        case OPT_INDEX:
+            index_path = optarg;
+            break;
+        default:
+            return cli_usage_error("filter");
+        }
+    }
+    if (window && window_time >= 0) {
+        cli_msg("--window and --window-time cannot be used together");
+        return cli_usage_error("filter");
+    }
+    if (window_time >= 0) {
+        if (io.format != CLI_FMT_JSONL) {
+            cli_msg("--window-time needs JSONL input with a time field");
+            return cli_usage_error("filter");
+        }
+        io.time_field = time_field;
+    }
+
+    dedup_params *params = NULL;
+    int status = cli_make_params(&po, &params);
+    if (status)
+        return status == EXIT_USAGE ? cli_usage_error("filter") : status;
+
+    cli_store st;
+    char err[512];
+    int rc;
+    FILE *dups = NULL;
+    cli_reader *reader = NULL;
+    dedup_hasher *h = NULL;
+    dedup_signature *sig = NULL;
+    cli_buf rec = {0};
+    uint64_t read = 0, kept = 0, dropped = 0, skipped = 0, expired = 0, replaced = 0;
+
+    memset(&st, 0, sizeof st);
+    if (index_path) {
+        rc = cli_store_load(&st, index_path, err, sizeof err);
+        if (rc == DEDUP_E_IO && access(index_path, F_OK) != 0) {
+            rc = cli_store_create(&st, params); /* first run: no state yet */
+        } else if (rc) {
+            cli_msg("%s", err);
+            status = cli_exit_code(rc);
+            goto done;
+        } else if (params_given(&po)) {
+            cli_msg("warning: %s: using the parameters saved in the index", index_path);
+        }
+    } else {
+        rc = cli_store_create(&st, params);
+    }
+    if (rc) {
+        cli_msg("cannot create the index: %s", dedup_strerror(rc));
+        status = EXIT_INTERNAL;
+        goto done;
+    }
+    const dedup_params *ip = dedup_index_params(st.idx);
+    if ((rc = dedup_hasher_create(&h, ip)) || (rc = dedup_signature_create(&sig, ip))) {
+        cli_msg("%s", dedup_strerror(rc));
+        status = EXIT_INTERNAL;
+        goto done;
+    }
+    if (dups_path && !(dups = fopen(dups_path, "w"))) {
+        cli_msg("%s: %s", dups_path, strerror(errno));
+        status = EXIT_IO;
+        goto done;
+    }
+    rc = cli_reader_open(&reader, &io, argv + optind, (size_t)(argc - optind), 0);
+    if (rc) {
+        cli_msg("%s", reader ? cli_reader_error(reader) : "out of memory");
+        status = rc == CLI_ENOMEM ? EXIT_INTERNAL : EXIT_IO;
+        goto done;
+    }
+    /* Save on SIGINT/SIGTERM; write errors (a closed pipe) come back as
+     * EPIPE instead of killing us before the state is saved. */
+    cli_catch_signals();
+    signal(SIGPIPE, SIG_IGN);
+
+    cli_progress prog;
+    cli_progress_start(&prog, quiet, "filtering", cli_reader_total_bytes(reader));
+    cli_doc d;
+    while (!cli_stop && (rc = cli_next_doc(reader, &d, &io, &skipped, &status)) == 1) {
+        read++;
+        if ((rc = dedup_hasher_sign(h, d.text, d.text_len, sig))) {
+            cli_msg("%s:%llu: %s", d.file, (unsigned long long)d.line, dedup_strerror(rc));
+            status = EXIT_INTERNAL;
+            break;
+        }
+        if (dedup_hasher_replaced(h)) {
+            replaced += dedup_hasher_replaced(h);
+            cli_warn_utf8(d.file, d.line);
+        }
+        replaced += d.replaced;
+        int64_t stamp = window_time >= 0 ? d.time : st.next_stamp;
+        size_t gone = 0;
+        if (window)
+            rc = dedup_index_expire(st.idx, st.next_stamp - window, &gone);
+        else if (window_time >= 0)
+            rc = dedup_index_expire(st.idx, d.time - window_time, &gone);
+        expired += gone;
+        int is_dup = 0;
+        dedup_match best;
+        if (!rc)
+            rc = dedup_index_add_unique(st.idx, st.next_id, stamp, sig, &is_dup, &best);
+        if (rc) {
+            cli_msg("%s", dedup_strerror(rc));
+            status = EXIT_INTERNAL;
+            break;
+        }
+        if (!is_dup) {
+            kept++;
+            if (cli_store_set_name(&st, st.next_id, d.id, d.id_len, d.id_kind)) {
+                cli_msg("out of memory");
+                status = EXIT_INTERNAL;
+                break;
+            }
+            st.next_id++;
+            if (stamp >= st.next_stamp)
+                st.next_stamp = stamp + 1;
+            fwrite(d.raw, 1, d.raw_len, stdout);
+            putchar('\n');
+            if (fflush(stdout) != 0) {
+                cli_msg("cannot write the output: %s", strerror(errno));
+                status = EXIT_IO;
+                break;
+            }
+        } else {
+            dropped++;
+            if (dups) {
+                if (dup_record(&rec, &d, io.format, &st, &best)) {
+                    cli_msg("out of memory");
+                    status = EXIT_INTERNAL;
+                    break;
+                }
+                fwrite(rec.data, 1, rec.len, dups);
+            }
+        }
+        cli_progress_update(&prog, read, cli_reader_raw_bytes(reader));
+    }
+    cli_progress_end(&prog);
+    if (dups && (fflush(dups) || ferror(dups))) {
+        cli_msg("%s: write error", dups_path);
+        if (!status)
+            status = EXIT_IO;
+    }
+    /* Save whatever happened: the documents kept so far were written out
+     * and must not be forgotten. */
+    if (index_path) {
+        rc = cli_store_save(&st, index_path, err, sizeof err);
+        if (rc) {
+            cli_msg("%s", err);
+            if (!status)
+                status = cli_exit_code(rc);
+        }
+    }
+    if (stats)
+        fprintf(stderr,
+                "documents        %llu\n"
+                "kept             %llu\n"
+                "dropped          %llu\n"
+                "skipped          %llu\n"
+                "expired          %llu\n"
+                "in index         %zu\n"
+                "invalid utf-8    %llu\n"
+                "index memory     %.1f MB\n"
+                "peak memory      %.1f MB\n",
+                (unsigned long long)read, (unsigned long long)kept,
+                (unsigned long long)dropped, (unsigned long long)skipped,
+                (unsigned long long)expired, dedup_index_count(st.idx),
+                (unsigned long long)replaced, (double)dedup_index_memory(st.idx) / 1e6,
+                (double)cli_peak_rss() / 1e6);
+done:
+    if (dups)
+        fclose(dups);
+    cli_buf_free(&rec);
+    cli_reader_free(reader);
+    dedup_signature_free(sig);
+    dedup_hasher_free(h);
+    cli_store_free(&st); /* also after a failed load */
+    dedup_params_free(params);
+    return status;
+}

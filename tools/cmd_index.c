@@ -1,0 +1,280 @@
+/*
+ * cmd_index.c - `dedup index`: build a saved index from a corpus, add to it,
+ * query it with other documents, and describe it.
+ *
+ * The index is the library's (dedup_index_save / dedup_index_load) plus the
+ * tool's side file of document names (store.c). Documents are numbered in
+ * the order they are added; the number doubles as the stamp, so that
+ * dedup_index_expire could later drop the oldest ones.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "input.h"
+#include "progress.h"
+#include "store.h"
+
+static const char help_text[] =
+    "Usage: dedup index build [OPTIONS] CORPUS... -o FILE\n"
+    "       dedup index add [OPTIONS] FILE CORPUS...\n"
+    "       dedup index query [OPTIONS] FILE CORPUS...\n"
+    "       dedup index stats FILE\n"
+    "\n"
+    "build   index the documents of CORPUS files ('-': stdin) into FILE (and\n"
+    "        the names file FILE.ids)\n"
+    "add     add the documents of CORPUS files to the saved index FILE\n"
+    "query   print, for each document of the CORPUS files, the indexed\n"
+    "        documents similar to it: query_id<TAB>match_id<TAB>similarity,\n"
+    "        best first\n"
+    "stats   print the number of documents, the parameters and the memory\n"
+    "\n"
+    "  -o, --output FILE     build: the index file to write\n"
+    "  -q, --quiet           no progress line\n"
+    "  -h, --help            show this help\n"
+    "\n"
+    "Input options as for 'dedup cluster' (--input-format, --id-field,\n"
+    "--text-field, --max-doc-bytes, --on-error); build also takes the\n"
+    "similarity options (--threshold, --measure, --shingle-size,\n"
+    "--char-shingle-size, --num-hashes, --seed).\n";
+
+enum { ACT_BUILD, ACT_ADD, ACT_QUERY, ACT_STATS };
+
+/* Add (or, for ACT_QUERY, look up) every document of the corpus. */
+static int run_docs(int act, cli_store *st, const cli_input_opts *io, char **paths,
+                    size_t npaths, int quiet)
+{
+    const dedup_params *p = dedup_index_params(st->idx);
+    dedup_hasher *h = NULL;
+    dedup_signature *sig = NULL;
+    cli_reader *r = NULL;
+    dedup_match *m = NULL;
+    size_t mcap = 0;
+    uint64_t skipped = 0, ndocs = 0;
+    int status = EXIT_OK, rc;
+    if ((rc = dedup_hasher_create(&h, p)) || (rc = dedup_signature_create(&sig, p))) {
+        cli_msg("%s", dedup_strerror(rc));
+        status = EXIT_INTERNAL;
+        goto done;
+    }
+    if ((rc = cli_reader_open(&r, io, paths, npaths, 0))) {
+        cli_msg("%s", r ? cli_reader_error(r) : "out of memory");
+        status = rc == CLI_ENOMEM ? EXIT_INTERNAL : EXIT_IO;
+        goto done;
+    }
+    cli_progress prog;
+    cli_progress_start(&prog, quiet, act == ACT_QUERY ? "querying" : "indexing",
+                       cli_reader_total_bytes(r));
+    cli_doc d;
+    while ((rc = cli_next_doc(r, &d, io, &skipped, &status)) == 1) {
+        ndocs++;
+        if ((rc = dedup_hasher_sign(h, d.text, d.text_len, sig))) {
+            cli_msg("%s:%llu: %s", d.file, (unsigned long long)d.line, dedup_strerror(rc));
+            status = EXIT_INTERNAL;
+            break;
+        }
+        if (dedup_hasher_replaced(h))
+            cli_warn_utf8(d.file, d.line);
+        if (act != ACT_QUERY) {
+            uint64_t id = st->next_id;
+            rc = dedup_index_add(st->idx, id, (int64_t)id, sig);
+            if (!rc)
+                rc = cli_store_set_name(st, id, d.id, d.id_len, d.id_kind) ? DEDUP_E_NOMEM : 0;
+            if (rc) {
+                cli_msg("%s", dedup_strerror(rc));
+                status = EXIT_INTERNAL;
+                break;
+            }
+            st->next_id++;
+        } else {
+            size_t n = 0;
+            for (;;) {
+                rc = dedup_index_query(st->idx, sig, m, mcap, &n);
+                if (rc || n <= mcap)
+                    break;
+                dedup_match *nm = realloc(m, n * sizeof *m);
+                if (!nm) {
+                    rc = DEDUP_E_NOMEM;
+                    break;
+                }
+                m = nm;
+                mcap = n;
+            }
+            if (rc) {
+                cli_msg("%s", dedup_strerror(rc));
+                status = EXIT_INTERNAL;
+                break;
+            }
+            for (size_t i = 0; i < n; i++) {
+                int kind;
+                const char *name = cli_store_name(st, m[i].id, &kind);
+                fwrite(d.id, 1, d.id_len, stdout);
+                if (name)
+                    printf("\t%s\t%.4f\n", name, m[i].similarity);
+                else
+                    printf("\t#%llu\t%.4f\n", (unsigned long long)m[i].id, m[i].similarity);
+            }
+        }
+        cli_progress_update(&prog, ndocs, cli_reader_raw_bytes(r));
+    }
+    cli_progress_end(&prog);
+    if (rc < 0 && status == EXIT_OK)
+        status = EXIT_INTERNAL;
+    if (act == ACT_QUERY && (fflush(stdout) || ferror(stdout)) && !status) {
+        cli_msg("cannot write the output");
+        status = EXIT_IO;
+    }
+done:
+    free(m);
+    cli_reader_free(r);
+    dedup_signature_free(sig);
+    dedup_hasher_free(h);
+    return status;
+}
+
+static int print_stats(const char *path, const cli_store *st)
+{
+    const dedup_params *p = dedup_index_params(st->idx);
+    struct stat sb;
+    printf("file             %s\n", path);
+    if (stat(path, &sb) == 0)
+        printf("file size        %lld\n", (long long)sb.st_size);
+    printf("documents        %zu\n", dedup_index_count(st->idx));
+    printf("memory           %zu\n", dedup_index_memory(st->idx));
+    printf("next number      %llu\n", (unsigned long long)st->next_id);
+    for (int key = 1; key < 64; key++) {
+        const char *name = dedup_param_name((dedup_param)key);
+        if (!name)
+            continue;
+        if (dedup_param_type_of((dedup_param)key) == DEDUP_PARAM_REAL) {
+            double v;
+            if (!dedup_params_get_real(p, (dedup_param)key, &v))
+                printf("%-16s %g\n", name, v);
+        } else {
+            int64_t v;
+            if (!dedup_params_get(p, (dedup_param)key, &v))
+                printf("%-16s %lld\n", name, (long long)v);
+        }
+    }
+    if (fflush(stdout) || ferror(stdout)) {
+        cli_msg("cannot write the output");
+        return EXIT_IO;
+    }
+    return EXIT_OK;
+}
+
+int cmd_index(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        CLI_INPUT_OPTIONS,
+        CLI_PARAM_OPTIONS,
+        {"output", 1, 0, 'o'},
+        {"quiet", 0, 0, 'q'},
+        {"help", 0, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    if (argc < 2) {
+        cli_msg("missing action: build, add, query or stats");
+        return cli_usage_error("index");
+    }
+    const char *an = argv[1];
+    if (!strcmp(an, "-h") || !strcmp(an, "--help")) {
+        fputs(help_text, stdout);
+        return EXIT_OK;
+    }
+    int act = !strcmp(an, "build")   ? ACT_BUILD
+              : !strcmp(an, "add")   ? ACT_ADD
+              : !strcmp(an, "query") ? ACT_QUERY
+              : !strcmp(an, "stats") ? ACT_STATS
+                                     : -1;
+    if (act < 0) {
+        cli_msg("unknown action '%s' (build, add, query or stats)", an);
+        return cli_usage_error("index");
+    }
+    cli_input_opts io;
+    cli_param_opts po = {0};
+    const char *out = NULL;
+    int quiet = 0, opt;
+    cli_input_defaults(&io);
+    argc--;
+    argv++;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+        int h = cli_common_option(opt, optarg, &io, act == ACT_BUILD ? &po : NULL);
+        if (h < 0)
+            return cli_usage_error("index");
+        if (h)
+            continue;
+        switch (opt) {
+        case 'h':
+            fputs(help_text, stdout);
+            return EXIT_OK;
+        case 'o':
+            out = optarg;
+            break;
+        case 'q':
+            quiet = 1;
+            break;
+        default:
+            if (act != ACT_BUILD && cli_common_option(opt, optarg, NULL, &po))
+                cli_msg("similarity options are fixed when the index is built");
+            return cli_usage_error("index");
+        }
+    }
+    char **rest = argv + optind;
+    size_t nrest = (size_t)(argc - optind);
+    char err[512];
+    cli_store st;
+    int status, rc;
+    memset(&st, 0, sizeof st);
+
+    if (act == ACT_BUILD) {
+        if (!out) {
+            cli_msg("index build needs -o FILE");
+            return cli_usage_error("index");
+        }
+        dedup_params *p;
+        if ((status = cli_make_params(&po, &p)))
+            return status == EXIT_USAGE ? cli_usage_error("index") : status;
+        rc = cli_store_create(&st, p);
+        dedup_params_free(p);
+        if (rc) {
+            cli_msg("%s", dedup_strerror(rc));
+            return EXIT_INTERNAL;
+        }
+        status = run_docs(act, &st, &io, rest, nrest, quiet);
+        if (!status && (rc = cli_store_save(&st, out, err, sizeof err))) {
+            cli_msg("%s", err);
+            status = cli_exit_code(rc);
+        }
+        cli_store_free(&st);
+        return status;
+    }
+    if (out) {
+        cli_msg("-o is only for index build");
+        return cli_usage_error("index");
+    }
+    if (nrest < 1 || (act == ACT_STATS && nrest != 1)) {
+        cli_msg(act == ACT_STATS ? "index stats takes one FILE" : "missing index FILE");
+        return cli_usage_error("index");
+    }
+    const char *path = rest[0];
+    if ((rc = cli_store_load(&st, path, err, sizeof err))) {
+        cli_msg("%s", err);
+        cli_store_free(&st);
+        return cli_exit_code(rc);
+    }
+    if (act == ACT_STATS) {
+        status = print_stats(path, &st);
+    } else {
+        status = run_docs(act, &st, &io, rest + 1, nrest - 1, quiet);
+        if (act == ACT_ADD && !status && (rc = cli_store_save(&st, path, err, sizeof err))) {
+            cli_msg("%s", err);
+            status = cli_exit_code(rc);
+        }
+    }
+    cli_store_free(&st);
+    return status;
+}

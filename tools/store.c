@@ -1,0 +1,423 @@
+/*
+ * store.c - index files of the dedup tool: the library's index plus the
+ * side file of document names.
+ *
+ * The library identifies documents by 64-bit numbers; the tool numbers them
+ * 1, 2, 3... in the order they are added (next_id survives restarts through
+ * the side file) and keeps each number's name (the document's id as given)
+ * in a hash table whose strings live in one arena.
+ *
+ * Side file layout (little-endian):
+ *   "DEDUPIDS"  magic, 8 bytes
+ *   u32 1       format version
+ *   u32 0       reserved
+ *   u64         next_id
+ *   u64         count
+ *   count x {u64 number, u8 kind, u32 length, length bytes}
+ *   u32         CRC-32 (zlib) of everything before it
+ *
+ * Crash safety: the two files cannot be renamed at once, so the side file is
+ * saved first and holds the names of every document in either the index
+ * file still on disk (remembered in saved) or the one about to replace it.
+ * Whichever index file a kill leaves, its names are there; the extra names
+ * are dropped at the next save.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static const char magic[8] = {'D', 'E', 'D', 'U', 'P', 'I', 'D', 'S'};
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t le64(const unsigned char *p)
+{
+    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+    put32(p, (uint32_t)v);
+    put32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint64_t slot_of(uint64_t key, size_t cap)
+{
+    key ^= key >> 33;
+    key *= 0xff51afd7ed558ccdULL;
+    key ^= key >> 33;
+    return key & (cap - 1);
+}
+
+static int table_put(cli_store *s, uint64_t key, uint64_t val)
+{
+    if ((s->count + 1) * 4 > s->cap * 3) {
+        size_t cap = s->cap ? s->cap * 2 : 1024;
+        uint64_t *k = calloc(cap, sizeof *k), *v = malloc(cap * sizeof *v);
+        if (!k || !v) {
+            free(k);
+            free(v);
+            return CLI_ENOMEM;
+        }
+        for (size_t i = 0; i < s->cap; i++) {
+            if (!s->keys[i])
+                continue;
+            size_t j = slot_of(s->keys[i], cap);
+            while (k[j])
+                j = (j + 1) & (cap - 1);
+            k[j] = s->keys[i];
+            v[j] = s->vals[i];
+        }
+        free(s->keys);
+        free(s->vals);
+        s->keys = k;
+        s->vals = v;
+        s->cap = cap;
+    }
+    size_t j = slot_of(key, s->cap);
+    while (s->keys[j] && s->keys[j] != key)
+        j = (j + 1) & (s->cap - 1);
+    if (!s->keys[j])
+        s->count++;
+    s->keys[j] = key;
+    s->vals[j] = val;
+    return CLI_OK;
+}
+
+int cli_store_set_name(cli_store *s, uint64_t id, const char *name, size_t len, int kind)
+{
+    uint64_t off = s->arena.len;
+    if (!id || cli_buf_add(&s->arena, name, len) || cli_buf_addc(&s->arena, 0))
+        return CLI_ENOMEM;
+    return table_put(s, id, off << 1 | (uint64_t)(kind & 1));
+}
+
+const char *cli_store_name(const cli_store *s, uint64_t id, int *kind)
+{
+    if (!s->cap || !id)
+        return NULL;
+    size_t j = slot_of(id, s->cap);
+    while (s->keys[j]) {
+        if (s->keys[j] == id) {
+            if (kind)
+                *kind = (int)(s->vals[j] & 1);
+            return s->arena.data + (s->vals[j] >> 1);
+        }
+        j = (j + 1) & (s->cap - 1);
+    }
+    return NULL;
+}
+
+int cli_store_name_json(cli_buf *b, const cli_store *s, uint64_t id)
+{
+    int kind;
+    const char *name = cli_store_name(s, id, &kind);
+    if (!name)
+        return cli_buf_printf(b, "\"#%llu\"", (unsigned long long)id);
+    if (kind == CLI_ID_NUMBER)
+        return cli_buf_add(b, name, strlen(name));
+    return cli_buf_json_string(b, name, strlen(name));
+}
+
+typedef struct scan {
+    uint64_t max_id;
+    int64_t max_stamp;
+    int any;
+    uint64_t *ids;
+    size_t n, cap;
+} scan;
+
+static int visit(uint64_t id, int64_t stamp, void *payload)
+{
+    scan *sc = payload;
+    if (id > sc->max_id)
+        sc->max_id = id;
+    if (!sc->any || stamp > sc->max_stamp)
+        sc->max_stamp = stamp;
+    sc->any = 1;
+    if (sc->n == sc->cap) {
+        size_t cap = sc->cap ? sc->cap * 2 : 1024;
+        uint64_t *p = realloc(sc->ids, cap * sizeof *p);
+        if (!p)
+            return 1;
+        sc->ids = p;
+        sc->cap = cap;
+    }
+    sc->ids[sc->n++] = id;
+    return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Scan the index: its numbers (sorted, into s->saved), the largest number
+ * and stamp. */
+static int scan_index(cli_store *s)
+{
+    scan sc = {0};
+    if (dedup_index_foreach(s->idx, visit, &sc)) {
+        free(sc.ids);
+        return CLI_ENOMEM;
+    }
+    qsort(sc.ids, sc.n, sizeof *sc.ids, cmp_u64);
+    free(s->saved);
+    s->saved = sc.ids;
+    s->nsaved = sc.n;
+    if (sc.max_id + 1 > s->next_id)
+        s->next_id = sc.max_id + 1;
+    if (sc.any && sc.max_stamp + 1 > s->next_stamp)
+        s->next_stamp = sc.max_stamp + 1;
+    return CLI_OK;
+}
+
+int cli_store_create(cli_store *s, const dedup_params *p)
+{
+    memset(s, 0, sizeof *s);
+    s->next_id = 1;
+    return dedup_index_create(&s->idx, p);
+}
+
+static char *ids_path(const char *path)
+{
+    size_t n = strlen(path);
+    char *p = malloc(n + 5);
+    if (p) {
+        memcpy(p, path, n);
+        memcpy(p + n, ".ids", 5);
+    }
+    return p;
+}
+
+/* Read the side file; CLI_OK (also when it does not exist), CLI_EDATA,
+ * CLI_EIO or CLI_ENOMEM. */
+static int load_names(cli_store *s, const char *path, char *err, size_t errcap)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (errno == ENOENT)
+            return CLI_OK; /* names unknown: shown as #number */
+        snprintf(err, errcap, "%s: %s", path, strerror(errno));
+        return CLI_EIO;
+    }
+    cli_buf data = {0};
+    char tmp[65536];
+    size_t n;
+    int rc = CLI_OK;
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+        if (cli_buf_add(&data, tmp, n)) {
+            rc = CLI_ENOMEM;
+            break;
+        }
+    if (ferror(f)) {
+        snprintf(err, errcap, "%s: read error", path);
+        rc = CLI_EIO;
+    }
+    fclose(f);
+    const unsigned char *p = (const unsigned char *)data.data;
+    size_t len = data.len, pos = 32;
+    if (rc == CLI_OK) {
+        if (len < 36 || memcmp(p, magic, 8) || le32(p + 8) != 1 ||
+            le32(p + len - 4) != (uint32_t)crc32(0, p, (uInt)(len - 4))) {
+            snprintf(err, errcap, "%s: not a valid id file (damaged or another format)", path);
+            rc = CLI_EDATA;
+        }
+    }
+    if (rc == CLI_OK) {
+        uint64_t next = le64(p + 16), count = le64(p + 24);
+        if (next > s->next_id)
+            s->next_id = next;
+        for (uint64_t i = 0; i < count && rc == CLI_OK; i++) {
+            if (len - 4 - pos < 13) {
+                rc = CLI_EDATA;
+                break;
+            }
+            uint64_t id = le64(p + pos);
+            int kind = p[pos + 8];
+            uint32_t nl = le32(p + pos + 9);
+            pos += 13;
+            if (len - 4 - pos < nl) {
+                rc = CLI_EDATA;
+                break;
+            }
+            rc = cli_store_set_name(s, id, (const char *)p + pos, nl, kind);
+            pos += nl;
+        }
+        if (rc == CLI_EDATA)
+            snprintf(err, errcap, "%s: truncated id file", path);
+    }
+    cli_buf_free(&data);
+    return rc;
+}
+
+int cli_store_load(cli_store *s, const char *path, char *err, size_t errcap)
+{
+    memset(s, 0, sizeof *s);
+    s->next_id = 1;
+    int rc = dedup_index_load(&s->idx, path);
+    if (rc) {
+        snprintf(err, errcap, "%s: %s", path, dedup_strerror(rc));
+        return rc;
+    }
+    char *ip = ids_path(path);
+    if (!ip)
+        return CLI_ENOMEM;
+    rc = load_names(s, ip, err, errcap);
+    free(ip);
+    if (rc == CLI_OK && scan_index(s))
+        rc = CLI_ENOMEM;
+    return rc;
+}
+
+static int in_saved(const cli_store *s, uint64_t id)
+{
+    return bsearch(&id, s->saved, s->nsaved, sizeof id, cmp_u64) != NULL;
+}
+
+/* Write the side file atomically. */
+static int save_names(cli_store *s, const char *path, char *err, size_t errcap)
+{
+    cli_buf b = {0};
+    unsigned char h[32];
+    memcpy(h, magic, 8);
+    put32(h + 8, 1);
+    put32(h + 12, 0);
+    put64(h + 16, s->next_id);
+    put64(h + 24, 0); /* count, patched below */
+    if (cli_buf_add(&b, h, 32))
+        return CLI_ENOMEM;
+    uint64_t count = 0;
+    for (size_t i = 0; i < s->cap; i++) {
+        uint64_t id = s->keys[i];
+        if (!id || !(dedup_index_contains(s->idx, id) || in_saved(s, id)))
+            continue;
+        const char *name = s->arena.data + (s->vals[i] >> 1);
+        size_t nl = strlen(name);
+        unsigned char r[13];
+        put64(r, id);
+        r[8] = (unsigned char)(s->vals[i] & 1);
+        put32(r + 9, (uint32_t)nl);
+        if (cli_buf_add(&b, r, 13) || cli_buf_add(&b, name, nl)) {
+            cli_buf_free(&b);
+            return CLI_ENOMEM;
+        }
+        count++;
+    }
+    put64((unsigned char *)b.data + 24, count);
+    unsigned char c[4];
+    put32(c, (uint32_t)crc32(0, (const unsigned char *)b.data, (uInt)b.len));
+    if (cli_buf_add(&b, c, 4)) {
+        cli_buf_free(&b);
+        return CLI_ENOMEM;
+    }
+    size_t pl = strlen(path);
+    char *tmp = malloc(pl + 8);
+    if (!tmp) {
+        cli_buf_free(&b);
+        return CLI_ENOMEM;
+    }
+    memcpy(tmp, path, pl);
+    memcpy(tmp + pl, ".XXXXXX", 8);
+    int rc = CLI_OK;
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        snprintf(err, errcap, "%s: %s", path, strerror(errno));
+        rc = CLI_EIO;
+    } else {
+        size_t off = 0;
+        while (off < b.len) {
+            ssize_t w = write(fd, b.data + off, b.len - off);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                break;
+            off += (size_t)w;
+        }
+        /* rename only a complete, synced file over the old one */
+        if (off != b.len || fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+            snprintf(err, errcap, "%s: %s", path, strerror(errno ? errno : EIO));
+            if (off != b.len)
+                close(fd);
+            unlink(tmp);
+            rc = CLI_EIO;
+        }
+    }
+    free(tmp);
+    cli_buf_free(&b);
+    return rc;
+}
+
+/* Keep only the names of documents in the index: the others were expired
+ * or removed and are no longer in any file. */
+static int prune(cli_store *s)
+{
+    cli_store t;
+    memset(&t, 0, sizeof t);
+    for (size_t i = 0; i < s->cap; i++) {
+        if (!s->keys[i] || !dedup_index_contains(s->idx, s->keys[i]))
+            continue;
+        const char *name = s->arena.data + (s->vals[i] >> 1);
+        if (cli_store_set_name(&t, s->keys[i], name, strlen(name), (int)(s->vals[i] & 1))) {
+            free(t.keys);
+            free(t.vals);
+            cli_buf_free(&t.arena);
+            return CLI_ENOMEM;
+        }
+    }
+    free(s->keys);
+    free(s->vals);
+    cli_buf_free(&s->arena);
+    s->keys = t.keys;
+    s->vals = t.vals;
+    s->cap = t.cap;
+    s->count = t.count;
+    s->arena = t.arena;
+    return CLI_OK;
+}
+
+int cli_store_save(cli_store *s, const char *path, char *err, size_t errcap)
+{
+    char *ip = ids_path(path);
+    if (!ip)
+        return CLI_ENOMEM;
+    int rc = save_names(s, ip, err, errcap);
+    free(ip);
+    if (rc)
+        return rc;
+    rc = dedup_index_save(s->idx, path);
+    if (rc) {
+        snprintf(err, errcap, "%s: %s", path, dedup_strerror(rc));
+        return rc;
+    }
+    /* The index on disk is now this one. */
+    if (scan_index(s) || prune(s))
+        return CLI_ENOMEM;
+    return CLI_OK;
+}
+
+void cli_store_free(cli_store *s)
+{
+    dedup_index_free(s->idx);
+    free(s->keys);
+    free(s->vals);
+    free(s->saved);
+    cli_buf_free(&s->arena);
+    memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,50 @@
+/*
+ * store.h - a saved index as the dedup tool keeps it: the library's index
+ * file (dedup_index_save) plus a side file FILE.ids that maps the index's
+ * 64-bit document numbers back to the documents' own ids (strings or
+ * numbers), which the library does not store.
+ */
+#ifndef DEDUP_CLI_STORE_H
+#define DEDUP_CLI_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli.h"
+
+typedef struct cli_store {
+    dedup_index *idx;
+    uint64_t next_id;   /* the number the next document gets (from 1) */
+    int64_t next_stamp; /* one past the largest stamp in the index */
+    /* number -> name: open addressing, key 0 free */
+    uint64_t *keys, *vals; /* vals: arena offset << 1 | kind */
+    size_t cap, count;
+    cli_buf arena;
+    uint64_t *saved;    /* numbers in the index file on disk, sorted */
+    size_t nsaved;
+} cli_store;
+
+/* A store with an empty index for params p. CLI_OK or a dedup status. */
+int cli_store_create(cli_store *s, const dedup_params *p);
+
+/* Load path and path.ids. Returns CLI_OK, a dedup status from
+ * dedup_index_load (DEDUP_E_IO for a missing file...), CLI_EDATA for a bad
+ * side file or CLI_ENOMEM; the message goes in err. */
+int cli_store_load(cli_store *s, const char *path, char *err, size_t errcap);
+
+/* Save atomically: first path.ids (written to a temporary file, synced,
+ * renamed), then the index with dedup_index_save. The side file always
+ * covers both the index on disk before the save and the new one, so a kill
+ * between the two renames leaves a consistent pair. */
+int cli_store_save(cli_store *s, const char *path, char *err, size_t errcap);
+
+/* Record the name of document number id (copied). */
+int cli_store_set_name(cli_store *s, uint64_t id, const char *name, size_t len, int kind);
+/* The name of document id, or NULL if unknown. */
+const char *cli_store_name(const cli_store *s, uint64_t id, int *kind);
+/* Append the name of id as JSON (a string, a number, or "#id" if unknown). */
+int cli_store_name_json(cli_buf *b, const cli_store *s, uint64_t id);
+
+void cli_store_free(cli_store *s);
+
+#endif

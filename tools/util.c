@@ -1,0 +1,473 @@
+/*
+ * util.c - small pieces the subcommands of the dedup tool share: messages and
+ * exit codes, signal flags, a growable buffer with JSON string escaping, the
+ * packed table of document ids, and parsers for numbers, durations, ISO 8601
+ * times and the similarity parameters.
+ *
+ * The id table stores every id once in a single arena with one 64-bit word
+ * per document (offset and kind), because cluster keeps the ids of millions
+ * of documents while it drops their texts.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *cli_progname = "dedup";
+volatile sig_atomic_t cli_stop = 0;
+
+void cli_msg(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", cli_progname);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_exit_code(int status)
+{
+    switch (status) {
+    case CLI_OK:
+        return EXIT_OK;
+    case CLI_EDATA:
+        return EXIT_DATA;
+    case CLI_EIO:
+    case DEDUP_E_IO:
+        return EXIT_IO;
+    case DEDUP_E_FORMAT:
+    case DEDUP_E_VERSION:
+    case DEDUP_E_TRUNCATED:
+    case DEDUP_E_CHECKSUM:
+        return EXIT_DATA;
+    default:
+        return EXIT_INTERNAL;
+    }
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    cli_stop = 1;
+}
+
+void cli_catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: a blocked read must return EINTR */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+unsigned cli_ncpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1u : n > 1024 ? 1024u : (unsigned)n;
+}
+
+uint64_t cli_peak_rss(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return (uint64_t)ru.ru_maxrss * 1024u; /* Linux reports kilobytes */
+}
+
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ============================================================ buffers */
+
+int cli_buf_reserve(cli_buf *b, size_t extra)
+{
+    if (extra > SIZE_MAX - b->len - 1)
+        return CLI_ENOMEM;
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap)
+        return CLI_OK;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    char *p = realloc(b->data, cap);
+    if (!p)
+        return CLI_ENOMEM;
+    b->data = p;
+    b->cap = cap;
+    return CLI_OK;
+}
+
+int cli_buf_add(cli_buf *b, const void *p, size_t n)
+{
+    if (cli_buf_reserve(b, n))
+        return CLI_ENOMEM;
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = 0;
+    return CLI_OK;
+}
+
+int cli_buf_addc(cli_buf *b, char c)
+{
+    return cli_buf_add(b, &c, 1);
+}
+
+int cli_buf_printf(cli_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    char small[128];
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return CLI_ENOMEM;
+    if ((size_t)n < sizeof small)
+        return cli_buf_add(b, small, (size_t)n);
+    if (cli_buf_reserve(b, (size_t)n))
+        return CLI_ENOMEM;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return CLI_OK;
+}
+
+void cli_buf_free(cli_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+/*
+ * Escape a string for JSON. Bytes >= 0x80 are copied as they are: the text
+ * came from a JSON parser (valid UTF-8) or, for plain-text input, is passed
+ * on unchanged; invalid sequences are the reader's concern, not ours.
+ */
+int cli_buf_json_string(cli_buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (cli_buf_reserve(b, n + 2))
+        return CLI_ENOMEM;
+    b->data[b->len++] = '"';
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        if (cli_buf_add(b, s + run, i - run))
+            return CLI_ENOMEM;
+        run = i + 1;
+        char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
+        size_t len = 2;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            len = 6;
+        }
+        if (cli_buf_add(b, esc, len))
+            return CLI_ENOMEM;
+    }
+    if (cli_buf_add(b, s + run, n - run) || cli_buf_addc(b, '"'))
+        return CLI_ENOMEM;
+    return CLI_OK;
+}
+
+/* ============================================================ id table */
+
+int cli_ids_push(cli_ids *t, const char *id, size_t len, int kind)
+{
+    if (t->count == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 1024;
+        uint64_t *p = realloc(t->off, cap * sizeof *p);
+        if (!p)
+            return CLI_ENOMEM;
+        t->off = p;
+        t->cap = cap;
+    }
+    uint64_t off = t->arena.len;
+    if (cli_buf_add(&t->arena, id, len) || cli_buf_addc(&t->arena, 0))
+        return CLI_ENOMEM;
+    t->off[t->count++] = off << 1 | (uint64_t)(kind & 1);
+    return CLI_OK;
+}
+
+const char *cli_ids_get(const cli_ids *t, size_t i, int *kind)
+{
+    if (kind)
+        *kind = (int)(t->off[i] & 1);
+    return t->arena.data + (t->off[i] >> 1);
+}
+
+void cli_ids_free(cli_ids *t)
+{
+    free(t->off);
+    cli_buf_free(&t->arena);
+    memset(t, 0, sizeof *t);
+}
+
+int cli_ids_json(cli_buf *b, const cli_ids *t, size_t i)
+{
+    int kind;
+    const char *s = cli_ids_get(t, i, &kind);
+    if (kind == CLI_ID_NUMBER)
+        return cli_buf_add(b, s, strlen(s));
+    return cli_buf_json_string(b, s, strlen(s));
+}
+
+/* ===================================================== option parsing */
+
+int cli_parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+    char *end;
+    if (!s || !*s)
+        return -1;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_parse_real(const char *s, double *out)
+{
+    char *end;
+    if (!s || !*s)
+        return -1;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || *end || isnan(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_parse_duration(const char *s, int64_t *seconds)
+{
+    char *end;
+    if (!s || !*s || *s == '-')
+        return -1;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || !(v >= 0))
+        return -1;
+    double unit = 1;
+    if (*end) {
+        switch (*end) {
+        case 's': unit = 1; break;
+        case 'm': unit = 60; break;
+        case 'h': unit = 3600; break;
+        case 'd': unit = 86400; break;
+        case 'w': unit = 7 * 86400; break;
+        default: return -1;
+        }
+        if (end[1])
+            return -1;
+    }
+    v *= unit;
+    if (v > 9.2e18)
+        return -1;
+    *seconds = (int64_t)v;
+    return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date. Years are counted
+ * from March so that the leap day ends a year, and grouped in 400-year eras
+ * of 146097 days, which keeps the arithmetic exact for any year. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int digits(const char *s, size_t n, size_t *pos, size_t count, unsigned *out)
+{
+    unsigned v = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (*pos >= n || s[*pos] < '0' || s[*pos] > '9')
+            return -1;
+        v = v * 10 + (unsigned)(s[(*pos)++] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_iso8601(const char *s, size_t n, int64_t *out)
+{
+    size_t p = 0;
+    unsigned y, mo, d, h = 0, mi = 0, sec = 0;
+    if (digits(s, n, &p, 4, &y) || p >= n || s[p++] != '-' || digits(s, n, &p, 2, &mo) ||
+        p >= n || s[p++] != '-' || digits(s, n, &p, 2, &d))
+        return -1;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31)
+        return -1;
+    int64_t offset = 0;
+    if (p < n && (s[p] == 'T' || s[p] == 't' || s[p] == ' ')) {
+        p++;
+        if (digits(s, n, &p, 2, &h) || p >= n || s[p++] != ':' || digits(s, n, &p, 2, &mi))
+            return -1;
+        if (p < n && s[p] == ':') {
+            p++;
+            if (digits(s, n, &p, 2, &sec))
+                return -1;
+            if (p < n && (s[p] == '.' || s[p] == ',')) {
+                p++;
+                size_t start = p;
+                while (p < n && s[p] >= '0' && s[p] <= '9')
+                    p++;
+                if (p == start)
+                    return -1;
+            }
+        }
+        if (h > 23 || mi > 59 || sec > 60)
+            return -1;
+        if (p < n && (s[p] == 'Z' || s[p] == 'z')) {
+            p++;
+        } else if (p < n && (s[p] == '+' || s[p] == '-')) {
+            int sign = s[p++] == '-' ? -1 : 1;
+            unsigned oh, om = 0;
+            if (digits(s, n, &p, 2, &oh))
+                return -1;
+            if (p < n && s[p] == ':')
+                p++;
+            if (p < n && digits(s, n, &p, 2, &om))
+                return -1;
+            offset = sign * (int64_t)(oh * 3600 + om * 60);
+        }
+    }
+    if (p != n)
+        return -1;
+    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset;
+    return 0;
+}
+
+/* ============================================================ params */
+
+static int set_int(dedup_params *p, dedup_param key, const char *opt, const char *val)
+{
+    int64_t v, lo, hi;
+    dedup_param_bounds(key, &lo, &hi);
+    if (cli_parse_int(val, INT64_MIN, INT64_MAX, &v) || dedup_params_set(p, key, v)) {
+        cli_msg("invalid %s '%s' (an integer in [%lld, %lld])", opt, val, (long long)lo,
+                (long long)hi);
+        return EXIT_USAGE;
+    }
+    return 0;
+}
+
+int cli_make_params(const cli_param_opts *o, dedup_params **out)
+{
+    dedup_params *p;
+    int rc;
+    *out = NULL;
+    if (dedup_params_create(&p)) {
+        cli_msg("out of memory");
+        return EXIT_INTERNAL;
+    }
+    if (o->threshold) {
+        double t;
+        if (cli_parse_real(o->threshold, &t) ||
+            dedup_params_set_real(p, DEDUP_P_THRESHOLD, t)) {
+            cli_msg("invalid --threshold '%s' (a number in (0, 1])", o->threshold);
+            goto usage;
+        }
+    }
+    if ((o->shingle_size &&
+         (rc = set_int(p, DEDUP_P_SHINGLE_SIZE, "--shingle-size", o->shingle_size))) ||
+        (o->char_shingle_size && (rc = set_int(p, DEDUP_P_CHAR_SHINGLE_SIZE,
+                                               "--char-shingle-size", o->char_shingle_size))) ||
+        (o->num_hashes &&
+         (rc = set_int(p, DEDUP_P_NUM_HASHES, "--num-hashes", o->num_hashes))))
+        goto usage;
+    if (o->seed) {
+        /* The seed uses all 64 bits; accept any unsigned 64-bit number. */
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(o->seed, &end, 0);
+        if (!*o->seed || *o->seed == '-' || errno || *end ||
+            dedup_params_set(p, DEDUP_P_SEED, (int64_t)v)) {
+            cli_msg("invalid --seed '%s'", o->seed);
+            goto usage;
+        }
+    }
+    if (o->measure) {
+        int m = !strcmp(o->measure, "jaccard")       ? DEDUP_MEASURE_JACCARD
+                : !strcmp(o->measure, "containment") ? DEDUP_MEASURE_CONTAINMENT
+                                                     : -1;
+        if (m < 0 || dedup_params_set(p, DEDUP_P_MEASURE, m)) {
+            cli_msg("invalid --measure '%s' (jaccard or containment)", o->measure);
+            goto usage;
+        }
+    }
+    if (o->mode) {
+        int m = !strcmp(o->mode, "transitive")       ? DEDUP_CLUSTER_TRANSITIVE
+                : !strcmp(o->mode, "representative") ? DEDUP_CLUSTER_REPRESENTATIVE
+                                                     : -1;
+        if (m < 0 || dedup_params_set(p, DEDUP_P_CLUSTER_MODE, m)) {
+            cli_msg("invalid --mode '%s' (transitive or representative)", o->mode);
+            goto usage;
+        }
+    }
+    /* --param NAME=VALUE reaches every library parameter by its name. */
+    for (size_t i = 0; i < o->nextra; i++) {
+        const char *eq = strchr(o->extra[i], '=');
+        char name[64];
+        dedup_param key;
+        size_t nlen = eq ? (size_t)(eq - o->extra[i]) : 0;
+        if (!eq || nlen == 0 || nlen >= sizeof name) {
+            cli_msg("invalid --param '%s' (NAME=VALUE)", o->extra[i]);
+            goto usage;
+        }
+        memcpy(name, o->extra[i], nlen);
+        name[nlen] = 0;
+        if (dedup_param_from_name(name, &key)) {
+            cli_msg("unknown parameter '%s' in --param", name);
+            goto usage;
+        }
+        if (dedup_param_type_of(key) == DEDUP_PARAM_REAL) {
+            double d;
+            if (cli_parse_real(eq + 1, &d) || dedup_params_set_real(p, key, d)) {
+                cli_msg("invalid value in --param '%s'", o->extra[i]);
+                goto usage;
+            }
+        } else {
+            char label[80];
+            snprintf(label, sizeof label, "--param %s", name);
+            if (set_int(p, key, label, eq + 1))
+                goto usage;
+        }
+    }
+    *out = p;
+    return 0;
+usage:
+    dedup_params_free(p);
+    return EXIT_USAGE;
+}
