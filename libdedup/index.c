@@ -46,11 +46,14 @@
  * (0.044 at J = 0.5). Queries report this verified figure, so no match is
  * ever below the threshold.
  *
- * Memory at 1M documents with the defaults (k = 128; containment 0.5 and
- * size ratio 4 give 24 bands of 1 row), slab of 2^20 slots: per slot 8 (id)
- * + 8 (stamp) + 4 (size) + 8 (order) + 96 (links) + 128 (signature) + 1/8
- * (dead bit) bytes, plus chain heads 24 * 2^17 * 4 and an id table of 2^21
- * 4-byte entries: about 285 bytes per document.
+ * Memory. Per slot 8 (id) + 8 (stamp) + 4 (size) + 8 (order) + 4 per band
+ * (links) + k (signature) + 1/8 (dead bit) bytes; per band, 4 bytes per
+ * eight slots of chain heads; an id table of 4 bytes per two slots. With
+ * k = 128 at 1M documents (slab of 2^20 slots): 285 bytes per document
+ * with 24 bands, 347 with 37 (the defaults since the threshold became 0.45
+ * and the size ratio 2). The bands dominate and cannot shrink without
+ * storing fewer bits per band: 37 links and the signature already take
+ * 276 bytes.
  *
  * Threads. Queries read the index and use only the stack or memory they
  * allocate and free themselves, so any number may run at once on an index
