@@ -61,7 +61,7 @@ ok $? "the index and its id file are saved"
 "$DEDUP" filter -q --index state.idx --dups d2.jsonl half2.jsonl > run2.jsonl
 cat run1.jsonl run2.jsonl | cmp -s - once.jsonl
 ok $? "restart from the saved index gives the uninterrupted output"
-grep -q '"id": "s1-c1".*"duplicate_of":"s1-c0"' d2.jsonl
+grep -q '"id": "s2-c1".*"duplicate_of":"s2-c0"' d2.jsonl
 ok $? "a duplicate of a document of the first run is named by its id"
 
 # SIGTERM: the state is saved from the main loop.

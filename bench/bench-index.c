@@ -1,0 +1,276 @@
+/*
+ * bench-index.c - the index under a crawler's stream: each document is
+ * queried and added unless it duplicates a stored one (dedup_index_add_unique),
+ * up to --docs stored documents (default 1M) with the default parameters
+ * (k = 128) or those given with --param name=value. Then queries alone,
+ * bytes per document, save and load times, and the accuracy of the compact
+ * signatures against the full ones.
+ *
+ * Documents are synthetic: random sets of 100 to 600 shingle hashes from a
+ * fixed seed. One in ten is a near-copy of an earlier document (10% of its
+ * shingles replaced) and one in twenty an excerpt (a third of an earlier
+ * document plus a few new shingles: containment about 0.9 at sizes 1:3);
+ * the rest are unrelated. Signing is not timed.
+ *
+ * Output: one "name value unit" line per figure.
+ *
+ * Usage: bench-index [--docs N] [--file PATH] [--param name=value]...
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "index.h"
+#include "index-sets.h"
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Resident memory of the process in bytes, from /proc (0 if unavailable). */
+static size_t rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    size_t kb = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %zu kB", &kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kb * 1024;
+}
+
+/* The shingles of document i of an original: regenerated from its seed
+ * instead of kept, so a million documents cost no memory here. */
+static size_t original_set(uint64_t seed, uint64_t *set)
+{
+    rng64 r = {seed};
+    size_t n = 100 + (size_t)rng_below(&r, 501);
+    rng_fill(&r, set, n);
+    return n;
+}
+
+typedef struct {
+    size_t n;
+    int planted; /* 0 original, 1 near-copy, 2 excerpt */
+} doc;
+
+/* Make document i's shingles into set. Originals are remembered by seed
+ * in seeds[] (norig of them so far). */
+static doc make_doc(rng64 *r, uint64_t *seeds, size_t *norig, uint64_t *set)
+{
+    doc d = {0, 0};
+    unsigned roll = (unsigned)rng_below(r, 20);
+    if (*norig > 0 && roll < 3) {
+        uint64_t src = seeds[rng_below(r, *norig)];
+        size_t n = original_set(src, set);
+        if (roll < 2) {
+            for (size_t i = 0; i < n / 10; i++)
+                set[rng_below(r, n)] = rng_next(r);
+            d.n = n;
+            d.planted = 1;
+        } else {
+            size_t part = n / 3, extra = part / 10;
+            size_t from = (size_t)rng_below(r, n - part + 1);
+            memmove(set, set + from, part * sizeof *set);
+            rng_fill(r, set + part, extra);
+            d.n = part + extra;
+            d.planted = 2;
+        }
+        return d;
+    }
+    uint64_t seed = rng_next(r);
+    seeds[(*norig)++] = seed;
+    d.n = original_set(seed, set);
+    return d;
+}
+
+int main(int argc, char **argv)
+{
+    size_t docs = 1000000;
+    const char *file = NULL;
+    char defpath[512];
+    dedup_params *p;
+    if (dedup_params_create(&p))
+        return 1;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--docs") && i + 1 < argc) {
+            docs = (size_t)strtoull(argv[++i], NULL, 10);
+        } else if (!strcmp(argv[i], "--file") && i + 1 < argc) {
+            file = argv[++i];
+        } else if (!strcmp(argv[i], "--param") && i + 1 < argc) {
+            /* name=value, e.g. threshold=0.5 or max_size_ratio=4 */
+            char name[64];
+            const char *eq = strchr(argv[++i], '=');
+            dedup_param key;
+            size_t nl = eq ? (size_t)(eq - argv[i]) : 0;
+            if (!eq || nl >= sizeof name) {
+                fprintf(stderr, "--param wants name=value\n");
+                return 2;
+            }
+            memcpy(name, argv[i], nl);
+            name[nl] = '\0';
+            int rc = dedup_param_from_name(name, &key);
+            if (!rc)
+                rc = dedup_param_type_of(key) == DEDUP_PARAM_REAL
+                         ? dedup_params_set_real(p, key, strtod(eq + 1, NULL))
+                         : dedup_params_set(p, key, strtoll(eq + 1, NULL, 0));
+            if (rc) {
+                fprintf(stderr, "--param %s: %s\n", argv[i], dedup_strerror(rc));
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "usage: %s [--docs N] [--file PATH] [--param name=value]...\n",
+                    argv[0]);
+            return 2;
+        }
+    }
+    if (!file) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(defpath, sizeof defpath, "%s/bench-index-%ld.idx", tmp && *tmp ? tmp : "/tmp",
+                 (long)getpid());
+        file = defpath;
+    }
+
+    dedup_index *idx;
+    if (dedup_index_create(&idx, p))
+        return 1;
+    unsigned bands, rows;
+    dedup__params_lsh(p, &bands, &rows);
+    printf("params k=%lld bands=%u rows=%u measure=%s threshold=%.2f max_size_ratio=%lld\n",
+           (long long)p->ival[DEDUP_P_NUM_HASHES], bands, rows,
+           p->ival[DEDUP_P_MEASURE] == DEDUP_MEASURE_JACCARD ? "jaccard" : "containment",
+           p->threshold, (long long)p->ival[DEDUP_P_MAX_SIZE_RATIO]);
+
+    uint64_t *seeds = malloc(docs * 2 * sizeof *seeds);
+    uint64_t set[700];
+    size_t norig = 0, planted = 0, caught = 0, originals = 0, false_dup = 0;
+    size_t rss0 = rss_bytes();
+    double t_index = 0, worst = 0;
+    rng64 r = {2024};
+    uint64_t id = 0;
+    dedup_signature *sig = NULL;
+    /* Stream until `docs` documents are stored (duplicates are not). */
+    while (dedup_index_count(idx) < docs) {
+        doc d = make_doc(&r, seeds, &norig, set);
+        dedup_signature_free(sig);
+        sig = sig_of(p, set, d.n);
+        int dup;
+        double t0 = now();
+        int rc = dedup_index_add_unique(idx, id, (int64_t)id, sig, &dup, NULL);
+        double dt = now() - t0;
+        t_index += dt;
+        worst = dt > worst ? dt : worst;
+        if (rc) {
+            fprintf(stderr, "add_unique: %s\n", dedup_strerror(rc));
+            return 1;
+        }
+        id++;
+        if (d.planted) {
+            planted++;
+            caught += dup;
+        } else {
+            originals++;
+            false_dup += dup;
+        }
+    }
+    size_t mem = dedup_index_memory(idx), rss = rss_bytes();
+    printf("stream_docs %llu docs\n", (unsigned long long)id);
+    printf("stored_docs %zu docs\n", dedup_index_count(idx));
+    printf("add_unique_rate %.0f docs/s\n", (double)id / t_index);
+    printf("add_unique_mean %.2f us\n", t_index / (double)id * 1e6);
+    printf("add_unique_worst %.1f ms\n", worst * 1e3);
+    printf("planted_caught %.4f fraction (%zu of %zu)\n", (double)caught / (double)planted,
+           caught, planted);
+    printf("originals_flagged %.5f fraction (%zu of %zu)\n",
+           (double)false_dup / (double)originals, false_dup, originals);
+    printf("index_memory %.1f bytes/doc\n", (double)mem / (double)dedup_index_count(idx));
+    printf("rss_growth %.1f bytes/doc\n",
+           (double)(rss > rss0 ? rss - rss0 : 0) / (double)dedup_index_count(idx));
+
+    /* Queries alone: fresh documents, a third of them copies. */
+    size_t nq = DEDUP_MIN((size_t)100000, docs), found = 0;
+    double t_query = 0;
+    dedup_match m[16];
+    for (size_t i = 0; i < nq; i++) {
+        doc d = make_doc(&r, seeds, &norig, set);
+        dedup_signature_free(sig);
+        sig = sig_of(p, set, d.n);
+        size_t n;
+        double t0 = now();
+        dedup_index_query(idx, sig, m, 16, &n);
+        t_query += now() - t0;
+        found += n > 0;
+    }
+    printf("query_rate %.0f queries/s\n", (double)nq / t_query);
+    printf("query_mean %.2f us\n", t_query / (double)nq * 1e6);
+    printf("query_hit %.3f fraction with a match\n", (double)found / (double)nq);
+
+    double t0 = now();
+    int rc = dedup_index_save(idx, file);
+    double t_save = now() - t0;
+    if (rc) {
+        fprintf(stderr, "save %s: %s\n", file, dedup_strerror(rc));
+        return 1;
+    }
+    FILE *f = fopen(file, "rb");
+    long fsize = 0;
+    if (f) {
+        fseek(f, 0, SEEK_END);
+        fsize = ftell(f);
+        fclose(f);
+    }
+    printf("save_time %.3f s\n", t_save);
+    printf("file_size %.1f bytes/doc\n", (double)fsize / (double)dedup_index_count(idx));
+    dedup_index *loaded;
+    t0 = now();
+    rc = dedup_index_load(&loaded, file);
+    double t_load = now() - t0;
+    if (rc) {
+        fprintf(stderr, "load %s: %s\n", file, dedup_strerror(rc));
+        return 1;
+    }
+    printf("load_time %.3f s (page cache warm)\n", t_load);
+    printf("load_check %s\n",
+           dedup_index_count(loaded) == dedup_index_count(idx) &&
+                   dedup_index_memory(loaded) == mem
+               ? "same count and memory"
+               : "MISMATCH");
+    dedup_index_free(loaded);
+    unlink(file);
+
+    /* Compact (8-bit) against full-signature Jaccard estimates. */
+    double sq = 0, maxabs = 0;
+    const int pairs = 20000;
+    uint32_t k = (uint32_t)p->ival[DEDUP_P_NUM_HASHES];
+    uint8_t ca[1024], cb[1024];
+    for (int i = 0; i < pairs; i++) {
+        uint64_t a[300], b[300];
+        rng_pair(&r, a, 300, b, 300, (size_t)rng_below(&r, 301));
+        dedup_signature *sa = sig_of(p, a, 300), *sb = sig_of(p, b, 300);
+        double full;
+        dedup_signature_jaccard(sa, sb, &full);
+        dedup__compact_signature(sa->values, k, ca);
+        dedup__compact_signature(sb->values, k, cb);
+        double d = dedup__compact_jaccard(ca, cb, k) - full;
+        sq += d * d;
+        maxabs = d < 0 ? (-d > maxabs ? -d : maxabs) : (d > maxabs ? d : maxabs);
+        dedup_signature_free(sa);
+        dedup_signature_free(sb);
+    }
+    printf("compact_error_rms %.5f jaccard (J uniform in [0,1], k=%u)\n", sqrt(sq / pairs), k);
+    printf("compact_error_max %.4f jaccard\n", maxabs);
+
+    dedup_signature_free(sig);
+    free(seeds);
+    dedup_index_free(idx);
+    dedup_params_free(p);
+    return 0;
+}

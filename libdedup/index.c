@@ -1,0 +1,994 @@
+/*
+ * index.c - the LSH index: documents added one at a time, queried, removed
+ * and expired, in flat arrays sized for millions of documents.
+ *
+ * Slots. Each document occupies a slot, a 32-bit number. The per-slot arrays
+ * (id, stamp, set size, add-order links, band links, compact signature, a
+ * "dead" bit) live in one allocation, the slab, whose capacity is a power of
+ * two, 1 << slot_bits; the last slot number is reserved as "none". Freed
+ * slots go on a free list and are reused before the slab grows.
+ *
+ * Band tables. Per band there is a power-of-two table of chain heads (one
+ * eighth as many as slots, so chains hold about 8 documents when the slab
+ * is full) and each slot holds one 32-bit link per band. A link packs two
+ * things: the low slot_bits bits are the next slot of the chain, the high
+ * 32 - slot_bits bits are bits [slot_bits - 3, 29) of the slot's own band
+ * hash, the bits just above those that chose the bucket. They serve twice:
+ *   - as a tag, so a query skips most chain entries of another band value
+ *     without touching their signature;
+ *   - to double the table when the slab doubles: the lowest stored bit
+ *     tells which half a document moves to, and the rest shift down by one.
+ *     The slot field grows by one bit at the same time, so the stored window
+ *     always ends at bit 29, and the full band hashes are never needed.
+ * Chains are kept in strictly decreasing slot order. That costs a short walk
+ * on insert, but a link can then only point to a smaller slot, so no chain
+ * can loop, even in a corrupted file (index_io.c checks just that, with one
+ * linear pass).
+ *
+ * Forgetting. Without the full band hash a document's bucket is unknown, so
+ * it cannot be unlinked at once. A removed document is marked dead (a bit
+ * per slot) and skipped by queries; when the free list runs dry, a
+ * compaction pass over the links array drops dead entries from every chain
+ * in one sequential sweep and frees their slots. The slab grows only when
+ * fewer than an eighth of its slots are dead, so a sliding window settles
+ * at a fixed size. Expiring by stamp walks the add-order list from the
+ * oldest document while stamps are non-decreasing in add order (the usual
+ * case: a time or a counter), else it scans every document.
+ *
+ * Verification. Only 8 bits of each MinHash value are kept (b-bit MinHash,
+ * a mixed hash of the 32-bit value). Two different values share their
+ * compact form with probability 2^-8, so the fraction of equal compact
+ * values P overestimates the Jaccard similarity J; the estimate is
+ * corrected as J = (P - 2^-8) / (1 - 2^-8). Accuracy cost: against the full
+ * signature the estimate moves by a zero-mean error of standard deviation
+ * sqrt((1 - J) 2^-8 / (k (1 - 2^-8))), 0.0055 at J = 0 and 0.0039 at
+ * J = 0.5 with k = 128, small next to MinHash's own sqrt(J (1 - J) / k)
+ * (0.044 at J = 0.5). Queries report this verified figure, so no match is
+ * ever below the threshold.
+ *
+ * Memory. Per slot 8 (id) + 8 (stamp) + 4 (size) + 8 (order) + 4 per band
+ * (links) + k (signature) + 1/8 (dead bit) bytes; per band, 4 bytes per
+ * eight slots of chain heads; an id table of 4 bytes per two slots. With
+ * k = 128 at 1M documents (slab of 2^20 slots): 285 bytes per document
+ * with 24 bands, 347 with 37 (the defaults since the threshold became 0.45
+ * and the size ratio 2). The bands dominate and cannot shrink without
+ * storing fewer bits per band: 37 links and the signature already take
+ * 276 bytes.
+ *
+ * Threads. Queries read the index and use only the stack or memory they
+ * allocate and free themselves, so any number may run at once on an index
+ * nobody modifies.
+ */
+#include <stdlib.h>
+
+#include "index.h"
+#include "lsh.h"
+
+/* Value of 2^-b for the b-bit correction. */
+#define COMPACT_COLLISION (1.0 / 256.0)
+
+/* Stack room for per-query buffers before falling back to the heap. */
+#define LOCAL_SLOTS 256
+#define LOCAL_MATCHES 64
+
+/* ============================================================= helpers */
+
+static inline size_t capacity_of(unsigned bits)
+{
+    return (size_t)1 << bits;
+}
+
+static inline uint32_t slot_mask(unsigned bits)
+{
+    return (uint32_t)((1u << bits) - 1);
+}
+
+static inline size_t nbuckets(unsigned bits)
+{
+    return (size_t)1 << (bits - DEDUP__INDEX_CHAIN_SHIFT);
+}
+
+/* The band-hash bits stored in a link for a given slot_bits. */
+static inline uint32_t window_of(uint64_t h, unsigned bits)
+{
+    return (uint32_t)(h >> (bits - DEDUP__INDEX_CHAIN_SHIFT)) &
+           (uint32_t)((1u << (32 - bits)) - 1);
+}
+
+static inline uint32_t link_next(uint32_t link, uint32_t smask)
+{
+    uint32_t n = link & smask;
+    return n == smask ? DEDUP__NIL : n;
+}
+
+static inline int is_dead(const dedup_index *idx, uint32_t e)
+{
+    return (int)(idx->deadmap[e >> 6] >> (e & 63)) & 1;
+}
+
+static inline uint32_t saturate32(uint64_t v)
+{
+    return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+/* Add an array of n * per elements of elem bytes at *off; 0 on overflow. */
+static int layout_add(size_t *off, size_t *at, size_t n, size_t per, size_t elem)
+{
+    if (per && n > SIZE_MAX / per)
+        return 0;
+    size_t cnt = n * per;
+    if (elem && cnt > SIZE_MAX / elem)
+        return 0;
+    size_t bytes = cnt * elem;
+    if (bytes > SIZE_MAX - *off)
+        return 0;
+    *at = *off;
+    *off += bytes;
+    return 1;
+}
+
+dedup__slab_layout dedup__index_layout(unsigned bits, uint32_t bands, uint32_t k)
+{
+    dedup__slab_layout L;
+    memset(&L, 0, sizeof L);
+    size_t n = capacity_of(bits), off = 0;
+    /* Widest elements first, so that every array stays aligned. */
+    if (!layout_add(&off, &L.ids, n, 1, 8) || !layout_add(&off, &L.stamps, n, 1, 8) ||
+        !layout_add(&off, &L.deadmap, n / 64, 1, 8) ||
+        !layout_add(&off, &L.sizes, n, 1, 4) || !layout_add(&off, &L.order, n, 2, 4) ||
+        !layout_add(&off, &L.links, n, bands, 4) || !layout_add(&off, &L.sigs, n, k, 1))
+        return L; /* total 0 */
+    L.total = off;
+    return L;
+}
+
+void dedup__index_bind(dedup_index *idx)
+{
+    dedup__slab_layout L = dedup__index_layout(idx->slot_bits, idx->bands, idx->k);
+    unsigned char *s = idx->slab;
+    idx->ids = (uint64_t *)(void *)(s + L.ids);
+    idx->stamps = (int64_t *)(void *)(s + L.stamps);
+    idx->deadmap = (uint64_t *)(void *)(s + L.deadmap);
+    idx->sizes = (uint32_t *)(void *)(s + L.sizes);
+    idx->order = (uint32_t *)(void *)(s + L.order);
+    idx->links = (uint32_t *)(void *)(s + L.links);
+    idx->sigs = (uint8_t *)(s + L.sigs);
+}
+
+void dedup__compact_signature(const uint32_t *values, uint32_t k, uint8_t *out)
+{
+    /* The top byte of a full-avalanche mix: any two different 32-bit values
+     * agree on it with probability 2^-8, whatever their bit patterns, which
+     * is what the b-bit correction assumes. */
+    for (uint32_t i = 0; i < k; i++)
+        out[i] = (uint8_t)(dedup__mix64(values[i]) >> 56);
+}
+
+double dedup__compact_jaccard(const uint8_t *a, const uint8_t *b, uint32_t k)
+{
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < k; i++)
+        m += a[i] == b[i];
+    double p = (double)m / (double)k;
+    double j = (p - COMPACT_COLLISION) / (1.0 - COMPACT_COLLISION);
+    return j < 0.0 ? 0.0 : (j > 1.0 ? 1.0 : j);
+}
+
+/* Similarity between a query (compact values q, set size qsize) and slot e,
+ * under the index's measure. */
+static double slot_similarity(const dedup_index *idx, const uint8_t *q, uint32_t qsize,
+                              uint32_t e)
+{
+    uint32_t esize = idx->sizes[e];
+    if (qsize == 0 || esize == 0)
+        return 0.0;
+    double j = dedup__compact_jaccard(q, idx->sigs + (size_t)e * idx->k, idx->k);
+    if (idx->measure == DEDUP_MEASURE_CONTAINMENT)
+        return dedup__containment_from_jaccard(j, qsize, esize);
+    return j;
+}
+
+static int check_sig(const dedup_index *idx, const dedup_signature *sig)
+{
+    if (!idx || !sig)
+        return DEDUP_E_INVAL;
+    if (sig->fingerprint != idx->fingerprint || sig->k != idx->k)
+        return DEDUP_E_MISMATCH;
+    return DEDUP_OK;
+}
+
+/* ============================================================ id table */
+
+/* Open addressing with linear probing over 2 << slot_bits entries holding
+ * slot numbers, so the load stays at or below one half. */
+
+static inline size_t tab_home(uint64_t id, size_t mask)
+{
+    return (size_t)dedup__mix64(id ^ 0x1d8e4e27c47d124fULL) & mask;
+}
+
+/* The slot holding id, or DEDUP__NIL; *pos receives the entry's position
+ * (or the empty position where id would go). */
+static uint32_t tab_find(const dedup_index *idx, uint64_t id, size_t *pos)
+{
+    size_t mask = dedup__index_ntab(idx->slot_bits) - 1, i = tab_home(id, mask);
+    for (;;) {
+        uint32_t e = idx->idtab[i];
+        if (e == DEDUP__NIL || idx->ids[e] == id) {
+            *pos = i;
+            return e;
+        }
+        i = (i + 1) & mask;
+    }
+}
+
+static void tab_put(uint32_t *tab, size_t ntab, uint64_t id, uint32_t slot)
+{
+    size_t mask = ntab - 1, i = tab_home(id, mask);
+    while (tab[i] != DEDUP__NIL)
+        i = (i + 1) & mask;
+    tab[i] = slot;
+}
+
+/* Delete the entry at pos, shifting later entries of the probe run back so
+ * that no tombstones are needed. */
+static void tab_delete(dedup_index *idx, size_t pos)
+{
+    size_t mask = dedup__index_ntab(idx->slot_bits) - 1, i = pos, j = pos;
+    for (;;) {
+        j = (j + 1) & mask;
+        uint32_t e = idx->idtab[j];
+        if (e == DEDUP__NIL)
+            break;
+        size_t home = tab_home(idx->ids[e], mask);
+        /* e may fill the hole at i unless its home lies cyclically in
+         * (i, j]: then it would become unreachable. */
+        int in_between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+        if (!in_between) {
+            idx->idtab[i] = e;
+            i = j;
+        }
+    }
+    idx->idtab[i] = DEDUP__NIL;
+}
+
+/* ============================================== add order and free list */
+
+static void order_append(dedup_index *idx, uint32_t e)
+{
+    idx->order[2 * (size_t)e] = idx->last;
+    idx->order[2 * (size_t)e + 1] = DEDUP__NIL;
+    if (idx->last != DEDUP__NIL)
+        idx->order[2 * (size_t)idx->last + 1] = e;
+    else
+        idx->first = e;
+    idx->last = e;
+}
+
+static void order_unlink(dedup_index *idx, uint32_t e)
+{
+    uint32_t p = idx->order[2 * (size_t)e], n = idx->order[2 * (size_t)e + 1];
+    if (p != DEDUP__NIL)
+        idx->order[2 * (size_t)p + 1] = n;
+    else
+        idx->first = n;
+    if (n != DEDUP__NIL)
+        idx->order[2 * (size_t)n] = p;
+    else
+        idx->last = p;
+}
+
+/* Put slot e on the free list. Its links are reset to "end of chain" (all
+ * ones, whatever the slot width), so that every slot's links satisfy the
+ * chain invariant, linked or not, and a saved file can be checked with one
+ * uniform pass. */
+static void free_push(dedup_index *idx, uint32_t e)
+{
+    memset(idx->links + (size_t)e * idx->bands, 0xFF, idx->bands * sizeof(uint32_t));
+    idx->order[2 * (size_t)e] = DEDUP__SLOT_FREE;
+    idx->order[2 * (size_t)e + 1] = idx->free_head;
+    idx->free_head = e;
+    idx->nfree++;
+}
+
+/* Free every dead slot (they must be unlinked from all chains already),
+ * and then the never-used slots [from, capacity - 1). Pushed from the top
+ * down, so that the smallest slots are reused first and the slab's low
+ * part stays dense. */
+static void free_dead_and_new(dedup_index *idx, size_t from)
+{
+    size_t cap = capacity_of(idx->slot_bits);
+    for (size_t e = cap - 1; e-- > from;)
+        free_push(idx, (uint32_t)e);
+    for (size_t w = (from + 63) / 64; w-- > 0;) {
+        uint64_t bits = idx->deadmap[w];
+        for (unsigned t = 64; bits && t-- > 0;)
+            if (bits >> t & 1) {
+                free_push(idx, (uint32_t)(w * 64 + t));
+                bits &= ~((uint64_t)1 << t);
+            }
+        idx->deadmap[w] = 0;
+    }
+    idx->dead = 0;
+}
+
+/* ============================================================== chains */
+
+static inline uint64_t band_hash(const dedup_index *idx, const uint32_t *values, uint32_t b)
+{
+    return dedup__band_hash(values, b, idx->rows, idx->band_seed);
+}
+
+/* Link slot e into band b's chain for band hash h, keeping the chain in
+ * decreasing slot order. */
+static void chain_insert(dedup_index *idx, uint32_t b, uint64_t h, uint32_t e)
+{
+    unsigned bits = idx->slot_bits;
+    uint32_t smask = slot_mask(bits), nb = idx->bands;
+    size_t nbk = nbuckets(bits);
+    uint32_t *headp = &idx->heads[(size_t)b * nbk + (size_t)(h & (nbk - 1))];
+    uint32_t prev = DEDUP__NIL, cur = *headp;
+    while (cur != DEDUP__NIL && cur > e) {
+        prev = cur;
+        cur = link_next(idx->links[(size_t)cur * nb + b], smask);
+    }
+    idx->links[(size_t)e * nb + b] =
+        window_of(h, bits) << bits | (cur == DEDUP__NIL ? smask : cur);
+    if (prev == DEDUP__NIL) {
+        *headp = e;
+    } else {
+        uint32_t *pl = &idx->links[(size_t)prev * nb + b];
+        *pl = (*pl & ~smask) | e;
+    }
+}
+
+/* Does slot e hold a linked document (live or dead) whose links are in
+ * use? Free slots and empty documents are never linked. */
+static inline int is_linked(const dedup_index *idx, uint32_t e)
+{
+    return idx->order[2 * (size_t)e] != DEDUP__SLOT_FREE && idx->sizes[e] != 0;
+}
+
+/*
+ * Drop every dead slot from every chain, in place, and free the dead slots.
+ * One sequential pass over the heads and the links of the linked slots: a
+ * link to a dead slot is replaced by that slot's own successor, followed
+ * until a live slot or the chain's end. Dead slots keep their links intact
+ * during the pass, so the skipping sees consistent chains. No allocation.
+ */
+static void compact(dedup_index *idx)
+{
+    unsigned bits = idx->slot_bits;
+    uint32_t smask = slot_mask(bits), nb = idx->bands;
+    size_t nheads = dedup__index_nheads(bits, nb), nbk = nbuckets(bits);
+    for (size_t i = 0; i < nheads; i++) {
+        uint32_t h = idx->heads[i], b = (uint32_t)(i / nbk);
+        while (h != DEDUP__NIL && is_dead(idx, h))
+            h = link_next(idx->links[(size_t)h * nb + b], smask);
+        idx->heads[i] = h;
+    }
+    size_t cap = capacity_of(bits);
+    for (size_t e = 0; e + 1 < cap; e++) {
+        if (!is_linked(idx, (uint32_t)e) || is_dead(idx, (uint32_t)e))
+            continue;
+        uint32_t *lk = &idx->links[e * nb];
+        for (uint32_t b = 0; b < nb; b++) {
+            uint32_t n = link_next(lk[b], smask), n0 = n;
+            while (n != DEDUP__NIL && is_dead(idx, n))
+                n = link_next(idx->links[(size_t)n * nb + b], smask);
+            if (n != n0)
+                lk[b] = (lk[b] & ~smask) | (n == DEDUP__NIL ? smask : n);
+        }
+    }
+    free_dead_and_new(idx, cap - 1);
+}
+
+/*
+ * Move every live chain entry from the tables of slot_bits = bits - 1 (old
+ * heads oh) to those of bits (new heads nh): each chain i splits into
+ * chains i and i + old bucket count by the lowest stored hash bit, keeping
+ * its (decreasing) order; dead entries are dropped.
+ *
+ * Walking the chains would touch the links at random, which costs seconds
+ * at a million documents. Instead, per band, one ascending pass over the
+ * slots: since a chain's successors of e are all smaller than e, they are
+ * done when e is reached, and first[2 * x + side] holds the first live
+ * entry at or after x in x's old chain whose split bit is side. The new
+ * successor of e is then first[next(e)] for e's side, read from a scratch
+ * array of 2 entries per slot (the caller's) that stays in cache far
+ * better than the links.
+ */
+static void split_chains(dedup_index *idx, const uint32_t *oh, uint32_t *nh, unsigned bits,
+                         uint32_t *first)
+{
+    unsigned ob = bits - 1;
+    uint32_t osmask = slot_mask(ob), nsmask = slot_mask(bits), nb = idx->bands;
+    size_t onbk = nbuckets(ob), nnbk = nbuckets(bits), ocap = capacity_of(ob);
+    for (uint32_t b = 0; b < nb; b++) {
+        for (size_t e = 0; e + 1 < ocap; e++) {
+            uint32_t *f = first + 2 * e;
+            if (!is_linked(idx, (uint32_t)e)) {
+                f[0] = f[1] = DEDUP__NIL; /* in no chain */
+                continue;
+            }
+            uint32_t *lk = &idx->links[e * nb + b];
+            uint32_t n = link_next(*lk, osmask);
+            uint32_t f0 = n == DEDUP__NIL ? DEDUP__NIL : first[2 * (size_t)n];
+            uint32_t f1 = n == DEDUP__NIL ? DEDUP__NIL : first[2 * (size_t)n + 1];
+            f[0] = f0;
+            f[1] = f1;
+            if (is_dead(idx, (uint32_t)e))
+                continue; /* skipped: its successors stand for it */
+            uint32_t w = *lk >> ob, side = w & 1, nn = side ? f1 : f0;
+            *lk = (w >> 1) << bits | (nn == DEDUP__NIL ? nsmask : nn);
+            f[side] = (uint32_t)e;
+        }
+        for (size_t i = 0; i < onbk; i++) {
+            uint32_t h = oh[(size_t)b * onbk + i];
+            nh[(size_t)b * nnbk + i] = h == DEDUP__NIL ? DEDUP__NIL : first[2 * (size_t)h];
+            nh[(size_t)b * nnbk + i + onbk] =
+                h == DEDUP__NIL ? DEDUP__NIL : first[2 * (size_t)h + 1];
+        }
+    }
+}
+
+/* ========================================================= allocation */
+
+static uint32_t *alloc_nil(size_t n)
+{
+    if (n > SIZE_MAX / sizeof(uint32_t))
+        return NULL;
+    uint32_t *a = dedup__malloc(n * sizeof *a);
+    if (a)
+        memset(a, 0xFF, n * sizeof *a);
+    return a;
+}
+
+/* Give an index created by dedup__index_new its first, smallest storage. */
+static int alloc_initial(dedup_index *idx)
+{
+    unsigned bits = DEDUP__INDEX_MIN_BITS;
+    dedup__slab_layout L = dedup__index_layout(bits, idx->bands, idx->k);
+    unsigned char *slab = L.total ? dedup__calloc(1, L.total) : NULL;
+    uint32_t *heads = alloc_nil(dedup__index_nheads(bits, idx->bands));
+    uint32_t *tab = alloc_nil(dedup__index_ntab(bits));
+    if (!slab || !heads || !tab) {
+        dedup__free(slab);
+        dedup__free(heads);
+        dedup__free(tab);
+        return DEDUP_E_NOMEM;
+    }
+    idx->slab = slab;
+    idx->slab_bytes = L.total;
+    idx->heads = heads;
+    idx->idtab = tab;
+    idx->slot_bits = bits;
+    dedup__index_bind(idx);
+    free_dead_and_new(idx, 0);
+    return DEDUP_OK;
+}
+
+/*
+ * Double the slab. Everything that can fail (new heads, new id table, the
+ * slab's realloc) happens first; after that the move cannot fail, so on
+ * DEDUP_E_NOMEM the index is untouched.
+ */
+static int grow(dedup_index *idx)
+{
+    unsigned ob = idx->slot_bits, bits = ob + 1;
+    if (bits > DEDUP__INDEX_MAX_BITS)
+        return DEDUP_E_TOOBIG;
+    dedup__slab_layout OL = dedup__index_layout(ob, idx->bands, idx->k);
+    dedup__slab_layout NL = dedup__index_layout(bits, idx->bands, idx->k);
+    if (!NL.total)
+        return DEDUP_E_NOMEM;
+    size_t ocap = capacity_of(ob);
+    uint32_t *nh = alloc_nil(dedup__index_nheads(bits, idx->bands));
+    uint32_t *nt = alloc_nil(dedup__index_ntab(bits));
+    uint32_t *scratch = dedup__malloc(2 * ocap * sizeof(uint32_t));
+    unsigned char *slab = nh && nt && scratch ? dedup__realloc(idx->slab, NL.total) : NULL;
+    if (!slab) {
+        dedup__free(nh);
+        dedup__free(nt);
+        dedup__free(scratch);
+        return DEDUP_E_NOMEM;
+    }
+    /* Each array's new offset is at or after its old one, so moving them
+     * last to first never overwrites data still to be moved. */
+    memmove(slab + NL.sigs, slab + OL.sigs, ocap * idx->k);
+    memmove(slab + NL.links, slab + OL.links, ocap * idx->bands * sizeof(uint32_t));
+    memmove(slab + NL.order, slab + OL.order, ocap * 2 * sizeof(uint32_t));
+    memmove(slab + NL.sizes, slab + OL.sizes, ocap * sizeof(uint32_t));
+    memmove(slab + NL.deadmap, slab + OL.deadmap, ocap / 8);
+    memmove(slab + NL.stamps, slab + OL.stamps, ocap * sizeof(int64_t));
+    /* ids stay at offset 0. The new slots are cleared: no dead bit, an
+     * empty size so that nothing reads them as linked, links at "end of
+     * chain", and zeros elsewhere, so that a saved file holds no stale heap
+     * bytes and is the same for the same history. */
+    memset(slab + NL.ids + ocap * 8, 0, ocap * 8);
+    memset(slab + NL.stamps + ocap * 8, 0, ocap * 8);
+    memset(slab + NL.deadmap + ocap / 8, 0, ocap / 8);
+    memset(slab + NL.sizes + ocap * 4, 0, ocap * 4);
+    memset(slab + NL.order + ocap * 8, 0, ocap * 8);
+    memset(slab + NL.links + ocap * idx->bands * 4, 0xFF, ocap * idx->bands * 4);
+    memset(slab + NL.sigs + ocap * idx->k, 0, ocap * idx->k);
+
+    uint32_t *oh = idx->heads;
+    idx->slab = slab;
+    idx->slab_bytes = NL.total;
+    idx->slot_bits = bits;
+    dedup__index_bind(idx);
+    split_chains(idx, oh, nh, bits, scratch);
+    dedup__free(scratch);
+    dedup__free(oh);
+    idx->heads = nh;
+
+    for (uint32_t e = idx->first; e != DEDUP__NIL; e = idx->order[2 * (size_t)e + 1])
+        tab_put(nt, dedup__index_ntab(bits), idx->ids[e], e);
+    dedup__free(idx->idtab);
+    idx->idtab = nt;
+
+    /* The free list is rebuilt from scratch: the old free slots, the dead
+     * ones just dropped from the chains, and the new ones. */
+    idx->free_head = DEDUP__NIL;
+    idx->nfree = 0;
+    for (size_t e = 0; e + 1 < ocap; e++)
+        if (idx->order[2 * e] == DEDUP__SLOT_FREE)
+            idx->order[2 * e] = DEDUP__SLOT_DEAD; /* re-pushed below */
+    for (size_t e = 0; e + 1 < ocap; e++)
+        if (idx->order[2 * e] == DEDUP__SLOT_DEAD)
+            idx->deadmap[e >> 6] |= (uint64_t)1 << (e & 63);
+    free_dead_and_new(idx, ocap - 1);
+    return DEDUP_OK;
+}
+
+/* Make sure a free slot exists: reuse dead slots if enough are waiting,
+ * else grow. */
+static int reserve(dedup_index *idx)
+{
+    if (idx->nfree > 0)
+        return DEDUP_OK;
+    size_t cap = capacity_of(idx->slot_bits);
+    if (idx->dead > 0 && (idx->dead >= (cap >> 3) || idx->slot_bits == DEDUP__INDEX_MAX_BITS)) {
+        compact(idx);
+        return DEDUP_OK;
+    }
+    return grow(idx);
+}
+
+/* ======================================================= construction */
+
+int dedup__index_new(dedup_index **out, const dedup_params *p, unsigned bands,
+                     unsigned rows)
+{
+    dedup_index *idx = dedup__calloc(1, sizeof *idx);
+    if (!idx)
+        return DEDUP_E_NOMEM;
+    idx->params = *p;
+    idx->fingerprint = dedup__params_fingerprint(p);
+    idx->band_seed = dedup__mix64((uint64_t)p->ival[DEDUP_P_SEED] ^ 0x6c73682d62616e64ULL);
+    idx->threshold = p->threshold;
+    idx->measure = (dedup_measure)p->ival[DEDUP_P_MEASURE];
+    idx->k = (uint32_t)p->ival[DEDUP_P_NUM_HASHES];
+    idx->bands = bands;
+    idx->rows = rows;
+    idx->first = idx->last = idx->free_head = DEDUP__NIL;
+    idx->monotone = 1;
+    *out = idx;
+    return DEDUP_OK;
+}
+
+int dedup_index_create(dedup_index **out, const dedup_params *p)
+{
+    if (!out)
+        return DEDUP_E_INVAL;
+    *out = NULL;
+    dedup_params defaults;
+    if (!p) {
+        dedup__params_defaults(&defaults);
+        p = &defaults;
+    }
+    int rc = dedup__params_validate(p);
+    if (rc)
+        return rc;
+    unsigned bands, rows;
+    dedup__params_lsh(p, &bands, &rows);
+    dedup_index *idx;
+    rc = dedup__index_new(&idx, p, bands, rows);
+    if (rc)
+        return rc;
+    rc = alloc_initial(idx);
+    if (rc) {
+        dedup_index_free(idx);
+        return rc;
+    }
+    *out = idx;
+    return DEDUP_OK;
+}
+
+void dedup_index_free(dedup_index *idx)
+{
+    if (!idx)
+        return;
+    dedup__free(idx->slab);
+    dedup__free(idx->heads);
+    dedup__free(idx->idtab);
+    dedup__free(idx);
+}
+
+/* ============================================================ adding */
+
+/* Store a document in a reserved free slot. Cannot fail. */
+static void insert(dedup_index *idx, uint64_t id, int64_t stamp, const dedup_signature *sig)
+{
+    uint32_t e = idx->free_head;
+    idx->free_head = idx->order[2 * (size_t)e + 1];
+    idx->nfree--;
+    idx->ids[e] = id;
+    idx->stamps[e] = stamp;
+    idx->sizes[e] = saturate32(sig->set_size);
+    dedup__compact_signature(sig->values, idx->k, idx->sigs + (size_t)e * idx->k);
+    if (idx->count > 0 && stamp < idx->stamps[idx->last])
+        idx->monotone = 0;
+    order_append(idx, e);
+    idx->count++;
+    tab_put(idx->idtab, dedup__index_ntab(idx->slot_bits), id, e);
+    /* An empty document matches nothing, and all of them would pile up in
+     * one bucket per band: they are kept out of the band tables. */
+    if (idx->sizes[e] == 0)
+        return;
+    for (uint32_t b = 0; b < idx->bands; b++)
+        chain_insert(idx, b, band_hash(idx, sig->values, b), e);
+}
+
+int dedup_index_add(dedup_index *idx, uint64_t id, int64_t stamp, const dedup_signature *sig)
+{
+    int rc = check_sig(idx, sig);
+    if (rc)
+        return rc;
+    size_t pos;
+    if (tab_find(idx, id, &pos) != DEDUP__NIL)
+        return DEDUP_E_EXISTS;
+    rc = reserve(idx);
+    if (rc)
+        return rc;
+    insert(idx, id, stamp, sig);
+    return DEDUP_OK;
+}
+
+/* ============================================================ queries */
+
+/* A growable array that starts in caller-provided (stack) storage. */
+typedef struct {
+    void *v;
+    size_t n, cap, elem;
+    void *local;
+} vec;
+
+static void vec_init(vec *a, void *local, size_t cap, size_t elem)
+{
+    a->v = a->local = local;
+    a->n = 0;
+    a->cap = cap;
+    a->elem = elem;
+}
+
+static int vec_reserve1(vec *a)
+{
+    if (a->n < a->cap)
+        return DEDUP_OK;
+    if (a->cap > SIZE_MAX / 2 / a->elem)
+        return DEDUP_E_NOMEM;
+    size_t ncap = a->cap * 2;
+    void *nv;
+    if (a->v == a->local) {
+        nv = dedup__malloc(ncap * a->elem);
+        if (nv)
+            memcpy(nv, a->v, a->n * a->elem);
+    } else {
+        nv = dedup__realloc(a->v, ncap * a->elem);
+    }
+    if (!nv)
+        return DEDUP_E_NOMEM;
+    a->v = nv;
+    a->cap = ncap;
+    return DEDUP_OK;
+}
+
+static void vec_free(vec *a)
+{
+    if (a->v != a->local)
+        dedup__free(a->v);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_match(const void *a, const void *b)
+{
+    const dedup_match *x = a, *y = b;
+    if (x->similarity != y->similarity)
+        return x->similarity > y->similarity ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/*
+ * The candidate slots of a query (compact values q of the signature sig):
+ * live linked slots sharing a band with it, each once, in increasing slot
+ * order, appended to cands (which may have grown to the heap: the caller
+ * frees it). A chain entry is a candidate when its stored hash bits and its
+ * compact values for the band's rows match the query's; a full band hash
+ * match implies both, and the rare false candidate only costs a
+ * verification. DEDUP_OK or DEDUP_E_NOMEM.
+ */
+static int collect(const dedup_index *idx, const dedup_signature *sig, const uint8_t *q,
+                   vec *cands)
+{
+    unsigned bits = idx->slot_bits;
+    uint32_t smask = slot_mask(bits), nb = idx->bands, rows = idx->rows;
+    size_t nbk = nbuckets(bits);
+    for (uint32_t b = 0; b < nb; b++) {
+        uint64_t h = band_hash(idx, sig->values, b);
+        uint32_t tag = window_of(h, bits);
+        const uint8_t *qb = q + (size_t)b * rows;
+        uint32_t cur = idx->heads[(size_t)b * nbk + (size_t)(h & (nbk - 1))];
+        while (cur != DEDUP__NIL) {
+            uint32_t link = idx->links[(size_t)cur * nb + b];
+            if (link >> bits == tag && !is_dead(idx, cur) &&
+                memcmp(idx->sigs + (size_t)cur * idx->k + (size_t)b * rows, qb, rows) == 0) {
+                if (vec_reserve1(cands))
+                    return DEDUP_E_NOMEM;
+                ((uint32_t *)cands->v)[cands->n++] = cur;
+            }
+            cur = link_next(link, smask);
+        }
+    }
+    uint32_t *c = cands->v;
+    if (cands->n > 1) {
+        qsort(c, cands->n, sizeof *c, cmp_u32);
+        size_t m = 1;
+        for (size_t i = 1; i < cands->n; i++)
+            if (c[i] != c[m - 1])
+                c[m++] = c[i];
+        cands->n = m;
+    }
+    return DEDUP_OK;
+}
+
+int dedup_index_query(const dedup_index *idx, const dedup_signature *sig, dedup_match *out,
+                      size_t cap, size_t *n)
+{
+    if (!n)
+        return DEDUP_E_INVAL;
+    *n = 0;
+    if (cap && !out)
+        return DEDUP_E_INVAL;
+    int rc = check_sig(idx, sig);
+    if (rc)
+        return rc;
+    if (sig->set_size == 0 || idx->count == 0)
+        return DEDUP_OK;
+
+    uint8_t q[1024]; /* k is at most 1024 (params bounds, checked on load) */
+    dedup__compact_signature(sig->values, idx->k, q);
+    uint32_t qsize = saturate32(sig->set_size);
+
+    uint32_t local_c[LOCAL_SLOTS];
+    dedup_match local_m[LOCAL_MATCHES];
+    vec cands, found;
+    vec_init(&cands, local_c, LOCAL_SLOTS, sizeof(uint32_t));
+    vec_init(&found, local_m, LOCAL_MATCHES, sizeof(dedup_match));
+    rc = collect(idx, sig, q, &cands);
+    for (size_t i = 0; rc == DEDUP_OK && i < cands.n; i++) {
+        uint32_t e = ((uint32_t *)cands.v)[i];
+        double s = slot_similarity(idx, q, qsize, e);
+        if (s < idx->threshold)
+            continue;
+        rc = vec_reserve1(&found);
+        if (rc == DEDUP_OK) {
+            dedup_match *m = &((dedup_match *)found.v)[found.n++];
+            m->id = idx->ids[e];
+            m->similarity = s;
+        }
+    }
+    if (rc == DEDUP_OK) {
+        dedup_match *m = found.v;
+        qsort(m, found.n, sizeof *m, cmp_match);
+        size_t w = DEDUP_MIN(cap, found.n);
+        if (w)
+            memcpy(out, m, w * sizeof *m);
+        *n = found.n;
+    }
+    vec_free(&cands);
+    vec_free(&found);
+    return rc;
+}
+
+int dedup__index_candidates(const dedup_index *idx, const dedup_signature *sig,
+                            uint64_t *out, size_t cap, size_t *n)
+{
+    if (!n)
+        return DEDUP_E_INVAL;
+    *n = 0;
+    int rc = check_sig(idx, sig);
+    if (rc)
+        return rc;
+    if (sig->set_size == 0 || idx->count == 0)
+        return DEDUP_OK;
+    uint8_t q[1024];
+    dedup__compact_signature(sig->values, idx->k, q);
+    uint32_t local_c[LOCAL_SLOTS];
+    vec cands;
+    vec_init(&cands, local_c, LOCAL_SLOTS, sizeof(uint32_t));
+    rc = collect(idx, sig, q, &cands);
+    if (rc == DEDUP_OK) {
+        for (size_t i = 0; i < cands.n && i < cap; i++)
+            out[i] = idx->ids[((uint32_t *)cands.v)[i]];
+        *n = cands.n;
+    }
+    vec_free(&cands);
+    return rc;
+}
+
+int dedup__index_similarity(const dedup_index *idx, const dedup_signature *sig, uint64_t id,
+                            double *out)
+{
+    if (!out)
+        return DEDUP_E_INVAL;
+    *out = 0.0;
+    int rc = check_sig(idx, sig);
+    if (rc)
+        return rc;
+    size_t pos;
+    uint32_t e = tab_find(idx, id, &pos);
+    if (e == DEDUP__NIL)
+        return DEDUP_E_NOTFOUND;
+    uint8_t q[1024];
+    dedup__compact_signature(sig->values, idx->k, q);
+    *out = slot_similarity(idx, q, saturate32(sig->set_size), e);
+    return DEDUP_OK;
+}
+
+int dedup_index_add_unique(dedup_index *idx, uint64_t id, int64_t stamp,
+                           const dedup_signature *sig, int *is_dup, dedup_match *best)
+{
+    if (!is_dup)
+        return DEDUP_E_INVAL;
+    *is_dup = 0;
+    int rc = check_sig(idx, sig);
+    if (rc)
+        return rc;
+    size_t pos;
+    if (tab_find(idx, id, &pos) != DEDUP__NIL)
+        return DEDUP_E_EXISTS;
+    dedup_match m;
+    size_t n;
+    rc = dedup_index_query(idx, sig, &m, 1, &n);
+    if (rc)
+        return rc;
+    if (n > 0) {
+        *is_dup = 1;
+        if (best)
+            *best = m;
+        return DEDUP_OK;
+    }
+    rc = reserve(idx);
+    if (rc)
+        return rc;
+    insert(idx, id, stamp, sig);
+    return DEDUP_OK;
+}
+
+/* ========================================================== forgetting */
+
+/* Remove the live document in slot e, whose id-table entry is at pos. */
+static void remove_slot(dedup_index *idx, uint32_t e, size_t pos)
+{
+    tab_delete(idx, pos);
+    order_unlink(idx, e);
+    idx->count--;
+    if (idx->sizes[e] != 0) {
+        idx->order[2 * (size_t)e] = DEDUP__SLOT_DEAD;
+        idx->order[2 * (size_t)e + 1] = DEDUP__NIL;
+        idx->deadmap[e >> 6] |= (uint64_t)1 << (e & 63);
+        idx->dead++;
+    } else {
+        free_push(idx, e);
+    }
+    if (idx->count == 0)
+        idx->monotone = 1;
+}
+
+int dedup_index_remove(dedup_index *idx, uint64_t id)
+{
+    if (!idx)
+        return DEDUP_E_INVAL;
+    size_t pos;
+    uint32_t e = tab_find(idx, id, &pos);
+    if (e == DEDUP__NIL)
+        return DEDUP_E_NOTFOUND;
+    remove_slot(idx, e, pos);
+    return DEDUP_OK;
+}
+
+int dedup_index_expire(dedup_index *idx, int64_t before, size_t *removed)
+{
+    if (removed)
+        *removed = 0;
+    if (!idx)
+        return DEDUP_E_INVAL;
+    size_t r = 0, pos;
+    if (idx->monotone) {
+        /* Oldest first: the first stamp not below `before` ends the walk. */
+        while (idx->first != DEDUP__NIL && idx->stamps[idx->first] < before) {
+            uint32_t e = idx->first;
+            tab_find(idx, idx->ids[e], &pos);
+            remove_slot(idx, e, pos);
+            r++;
+        }
+    } else {
+        int mono = 1, seen = 0;
+        int64_t prev = 0;
+        uint32_t e = idx->first;
+        while (e != DEDUP__NIL) {
+            uint32_t next = idx->order[2 * (size_t)e + 1];
+            if (idx->stamps[e] < before) {
+                tab_find(idx, idx->ids[e], &pos);
+                remove_slot(idx, e, pos);
+                r++;
+            } else {
+                if (seen && idx->stamps[e] < prev)
+                    mono = 0;
+                prev = idx->stamps[e];
+                seen = 1;
+            }
+            e = next;
+        }
+        idx->monotone = mono;
+    }
+    if (removed)
+        *removed = r;
+    return DEDUP_OK;
+}
+
+/* ============================================================ accessors */
+
+size_t dedup_index_count(const dedup_index *idx)
+{
+    return idx ? idx->count : 0;
+}
+
+int dedup_index_contains(const dedup_index *idx, uint64_t id)
+{
+    size_t pos;
+    return idx && tab_find(idx, id, &pos) != DEDUP__NIL;
+}
+
+size_t dedup_index_memory(const dedup_index *idx)
+{
+    if (!idx)
+        return 0;
+    return sizeof *idx + idx->slab_bytes +
+           dedup__index_nheads(idx->slot_bits, idx->bands) * sizeof(uint32_t) +
+           dedup__index_ntab(idx->slot_bits) * sizeof(uint32_t);
+}
+
+const dedup_params *dedup_index_params(const dedup_index *idx)
+{
+    return idx ? &idx->params : NULL;
+}
+
+int dedup_index_foreach(const dedup_index *idx, dedup_index_visit_fn fn, void *payload)
+{
+    if (!idx || !fn)
+        return DEDUP_E_INVAL;
+    for (uint32_t e = idx->first; e != DEDUP__NIL; e = idx->order[2 * (size_t)e + 1]) {
+        int rc = fn(idx->ids[e], idx->stamps[e], payload);
+        if (rc)
+            return rc;
+    }
+    return DEDUP_OK;
+}

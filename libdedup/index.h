@@ -1,0 +1,123 @@
+/*
+ * index.h - the in-memory layout of dedup_index, shared by index.c (the
+ * operations) and index_io.c (save and load). Internal.
+ *
+ * See index.c for the design; in short, every document lives in a slot.
+ * Slot numbers are 32-bit; the per-slot arrays sit in one block, the slab,
+ * whose capacity is a power of two, 1 << slot_bits. The last slot number of
+ * the capacity is never used, so that an all-ones slot field can mean "end
+ * of chain" in a band link.
+ */
+#ifndef DEDUP_INDEX_H
+#define DEDUP_INDEX_H
+
+#include "common.h"
+#include "params.h"
+#include "signature.h"
+
+/* Markers in the order array's prev field, and the null slot. Slot numbers
+ * are below 1 << DEDUP__INDEX_MAX_BITS, so they never collide. */
+#define DEDUP__NIL 0xFFFFFFFFu
+#define DEDUP__SLOT_FREE 0xFFFFFFFEu
+#define DEDUP__SLOT_DEAD 0xFFFFFFFDu
+
+/* Smallest and largest slot_bits. A band link keeps 32 - slot_bits bits of
+ * the band hash next to the slot number; at least two are needed to keep
+ * doubling the table (see index.c), hence the upper bound. */
+#define DEDUP__INDEX_MIN_BITS 6
+#define DEDUP__INDEX_MAX_BITS 30
+
+/* Band buckets per band: the capacity divided by 1 << this. */
+#define DEDUP__INDEX_CHAIN_SHIFT 3
+
+struct dedup_index {
+    dedup_params params;   /* copied at creation, returned borrowed */
+    uint64_t fingerprint;  /* of the params: signatures must match it */
+    uint64_t band_seed;    /* seed of the band hashes */
+    double threshold;
+    dedup_measure measure;
+    uint32_t k, bands, rows;
+
+    unsigned slot_bits;    /* capacity = 1 << slot_bits slot numbers */
+    uint32_t count;        /* live documents */
+    uint32_t dead;         /* removed, still linked in band chains */
+    uint32_t nfree;        /* on the free list */
+    uint32_t first, last;  /* add-order list of live slots */
+    uint32_t free_head;    /* free list, through the order array's next */
+    int monotone;          /* stamps never decrease along the add order */
+
+    /* The slab: per-slot arrays in one allocation (see slab_layout). */
+    unsigned char *slab;
+    size_t slab_bytes;
+    uint64_t *ids;         /* caller's id */
+    int64_t *stamps;       /* caller's stamp */
+    uint64_t *deadmap;     /* bit per slot: removed but still linked */
+    uint32_t *sizes;       /* set size, saturated to 32 bits; 0 = empty */
+    uint32_t *order;       /* 2 per slot: prev (or a marker), next */
+    uint32_t *links;       /* bands per slot: band hash bits | next slot */
+    uint8_t *sigs;         /* k per slot: compact signature */
+
+    uint32_t *heads;       /* bands << (slot_bits - CHAIN_SHIFT) chain heads */
+    uint32_t *idtab;       /* 2 << slot_bits entries: open addressing by id */
+};
+
+/* Byte offsets of the per-slot arrays inside a slab for 1 << bits slots,
+ * and the slab's total size (0 if it would overflow size_t). */
+typedef struct {
+    size_t ids, stamps, deadmap, sizes, order, links, sigs, total;
+} dedup__slab_layout;
+
+DEDUP_INTERNAL dedup__slab_layout dedup__index_layout(unsigned bits, uint32_t bands,
+                                                      uint32_t k);
+
+/* Point the per-slot array pointers of idx into its slab. */
+DEDUP_INTERNAL void dedup__index_bind(dedup_index *idx);
+
+/* Create an empty index with the given params (already validated) and LSH
+ * shape, with nothing allocated beyond the struct: slab, heads and idtab
+ * NULL. For dedup_index_load, which takes bands and rows from the file. */
+DEDUP_INTERNAL int dedup__index_new(dedup_index **out, const dedup_params *p,
+                                    unsigned bands, unsigned rows);
+
+/* Number of chain heads and of id-table entries for 1 << bits slots. */
+static inline size_t dedup__index_nheads(unsigned bits, uint32_t bands)
+{
+    return (size_t)bands << (bits - DEDUP__INDEX_CHAIN_SHIFT);
+}
+
+static inline size_t dedup__index_ntab(unsigned bits)
+{
+    return (size_t)2 << bits;
+}
+
+/*
+ * The candidates of sig before verification: the ids of the live stored
+ * documents sharing at least one band with sig (up to cap of them written
+ * to out, in slot order; *n receives the total). For tests that measure the
+ * candidate stage on its own. DEDUP_E_NOMEM, DEDUP_E_MISMATCH.
+ */
+DEDUP_INTERNAL int dedup__index_candidates(const dedup_index *idx,
+                                           const dedup_signature *sig, uint64_t *out,
+                                           size_t cap, size_t *n);
+
+/* The similarity the index reports between sig and the stored document
+ * id, from the compact signatures, whether or not it is a candidate.
+ * DEDUP_E_NOTFOUND if id is absent. */
+DEDUP_INTERNAL int dedup__index_similarity(const dedup_index *idx,
+                                           const dedup_signature *sig, uint64_t id,
+                                           double *out);
+
+/* Estimated Jaccard similarity of two compact signatures of k values,
+ * corrected for the 2^-8 chance that two different values share their
+ * compact form; clamped to [0, 1]. */
+DEDUP_INTERNAL double dedup__compact_jaccard(const uint8_t *a, const uint8_t *b, uint32_t k);
+
+/* The compact form of a signature's k values, written to out. */
+DEDUP_INTERNAL void dedup__compact_signature(const uint32_t *values, uint32_t k,
+                                             uint8_t *out);
+
+/* Fault injection for index_io.c, per thread: the n-th write from now (0:
+ * the next one) fails with EIO; n < 0 turns it off. */
+DEDUP_INTERNAL void dedup__index_io_fail_write_at(long n);
+
+#endif

@@ -1,0 +1,604 @@
+/*
+ * index_io.c - saving and loading a dedup_index.
+ *
+ * The file is an image of the index's arrays, so loading is a few bulk
+ * reads straight into freshly allocated arrays plus linear checks; nothing
+ * is rebuilt record by record. All integers are little-endian.
+ *
+ * Format version 1:
+ *
+ *   offset size  field
+ *        0    8  magic "DEDUPIDX"
+ *        8    4  format version (1)
+ *       12    4  header size in bytes (192)
+ *       16   96  parameters: the 12 integer keys 1..12 (DEDUP_P_NUM_HASHES
+ *                ... DEDUP_P_HANGUL_CHARS) as int64, in key order; the slot
+ *                of the real key DEDUP_P_THRESHOLD holds 0
+ *      112    8  threshold, IEEE 754 binary64 bits
+ *      120    4  k, values per signature
+ *      124    4  bands          (the LSH shape the tables were built
+ *      128    4  rows            with; see header_params)
+ *      132    4  slot_bits: the arrays have C = 1 << slot_bits slots
+ *      136    4  live documents
+ *      140    4  dead slots (removed, still in band chains)
+ *      144    4  free slots
+ *      148    4  first live slot in add order (0xFFFFFFFF: none)
+ *      152    4  last live slot in add order
+ *      156    4  first free slot
+ *      160    4  flags: bit 0 = stamps non-decreasing in add order
+ *      164    4  reserved, 0
+ *      168    8  body size in bytes
+ *      176    8  XXH3-64 (seed 0) of the body
+ *      184    8  XXH3-64 (seed 0) of header bytes 0..183
+ *      192       body: these arrays, back to back:
+ *                  ids     C x uint64
+ *                  stamps  C x int64
+ *                  sizes   C x uint32   set sizes, 0 = empty document
+ *                  order   C x 2 uint32 prev (or 0xFFFFFFFE free,
+ *                                       0xFFFFFFFD dead), next
+ *                  links   C x bands uint32
+ *                  sigs    C x k bytes  compact signatures
+ *                  heads   bands x (C >> 3) uint32
+ *                  idtab   2C x uint32
+ *
+ * See index.c for what the arrays mean. The file must be exactly 192 +
+ * body size bytes long.
+ *
+ * Loading checks, in order: the magic (DEDUP_E_FORMAT), the version
+ * (DEDUP_E_VERSION), the header's length (DEDUP_E_TRUNCATED) and checksum
+ * (DEDUP_E_CHECKSUM), its fields (DEDUP_E_FORMAT), the file's length
+ * (DEDUP_E_TRUNCATED if short, DEDUP_E_FORMAT if long), the body checksum,
+ * and then the structure: every reference in range, chains strictly
+ * decreasing, lists acyclic and consistent with the counts
+ * (DEDUP_E_FORMAT). A file that passes can therefore never make a later
+ * operation read out of bounds or loop, even if it was crafted.
+ *
+ * Saving writes to a new file next to the target, flushes it, renames it
+ * over the target and flushes the folder, so the target is at every moment
+ * either the old file or the complete new one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
+#include <xxhash.h>
+
+#include "index.h"
+
+#define MAGIC "DEDUPIDX"
+#define FORMAT_VERSION 1u
+#define HEADER_SIZE 192u
+#define NKEYS 12 /* integer-or-real key slots 1..12 in the header */
+#define FLAG_MONOTONE 1u
+
+/* Largest single read or write: Linux moves at most about 2 GiB at once. */
+#define IO_CHUNK ((size_t)1 << 30)
+
+static _Thread_local long write_fail_countdown = -1;
+
+void dedup__index_io_fail_write_at(long n)
+{
+    write_fail_countdown = n;
+}
+
+static int host_is_le(void)
+{
+    const uint16_t one = 1;
+    unsigned char b;
+    memcpy(&b, &one, 1);
+    return b == 1;
+}
+
+/* Reverse the bytes of n elements of elem bytes, in place. */
+static void swap_bytes(void *data, size_t n, size_t elem)
+{
+    unsigned char *p = data;
+    for (size_t i = 0; i < n; i++, p += elem)
+        for (size_t a = 0, b = elem - 1; a < b; a++, b--) {
+            unsigned char t = p[a];
+            p[a] = p[b];
+            p[b] = t;
+        }
+}
+
+/* =============================================================== saving */
+
+typedef struct {
+    int fd;
+    XXH3_state_t hash;
+} writer;
+
+/* write() all of buf, retrying on EINTR and short writes. 0 or -1. */
+static int write_all(int fd, const void *buf, size_t n)
+{
+    const unsigned char *p = buf;
+    while (n > 0) {
+        if (write_fail_countdown >= 0 && write_fail_countdown-- == 0) {
+            errno = EIO;
+            return -1;
+        }
+        ssize_t w = write(fd, p, DEDUP_MIN(n, IO_CHUNK));
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Write n elements of elem bytes in little-endian order and hash them. */
+static int emit(writer *w, const void *data, size_t n, size_t elem)
+{
+    if (elem == 1 || host_is_le()) {
+        XXH3_64bits_update(&w->hash, data, n * elem);
+        return write_all(w->fd, data, n * elem);
+    }
+    unsigned char buf[1 << 14];
+    const unsigned char *p = data;
+    size_t per = sizeof buf / elem;
+    while (n > 0) {
+        size_t m = DEDUP_MIN(n, per);
+        memcpy(buf, p, m * elem);
+        swap_bytes(buf, m, elem);
+        XXH3_64bits_update(&w->hash, buf, m * elem);
+        if (write_all(w->fd, buf, m * elem))
+            return -1;
+        p += m * elem;
+        n -= m;
+    }
+    return 0;
+}
+
+/* Size of the body for the given shape; 0 on overflow. */
+static uint64_t body_size(unsigned bits, uint32_t bands, uint32_t k)
+{
+    uint64_t c = (uint64_t)1 << bits;
+    uint64_t per_slot = 8 + 8 + 4 + 8 + (uint64_t)bands * 4 + k;
+    uint64_t heads = (uint64_t)bands * (c >> DEDUP__INDEX_CHAIN_SHIFT) * 4;
+    return c * per_slot + heads + 2 * c * 4;
+}
+
+static void make_header(const dedup_index *idx, uint64_t body_bytes, uint64_t body_hash,
+                        unsigned char *h)
+{
+    memset(h, 0, HEADER_SIZE);
+    memcpy(h, MAGIC, 8);
+    dedup__store_le32(h + 8, FORMAT_VERSION);
+    dedup__store_le32(h + 12, HEADER_SIZE);
+    for (int key = 1; key <= NKEYS; key++)
+        if (key != DEDUP_P_THRESHOLD)
+            dedup__store_le64(h + 16 + 8 * (key - 1), (uint64_t)idx->params.ival[key]);
+    uint64_t tbits;
+    memcpy(&tbits, &idx->params.threshold, 8);
+    dedup__store_le64(h + 112, tbits);
+    dedup__store_le32(h + 120, idx->k);
+    dedup__store_le32(h + 124, idx->bands);
+    dedup__store_le32(h + 128, idx->rows);
+    dedup__store_le32(h + 132, idx->slot_bits);
+    dedup__store_le32(h + 136, idx->count);
+    dedup__store_le32(h + 140, idx->dead);
+    dedup__store_le32(h + 144, idx->nfree);
+    dedup__store_le32(h + 148, idx->first);
+    dedup__store_le32(h + 152, idx->last);
+    dedup__store_le32(h + 156, idx->free_head);
+    dedup__store_le32(h + 160, idx->monotone ? FLAG_MONOTONE : 0);
+    dedup__store_le64(h + 168, body_bytes);
+    dedup__store_le64(h + 176, body_hash);
+    dedup__store_le64(h + 184, XXH3_64bits(h, 184));
+}
+
+/* The folder part of path ("." if none), allocated. */
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    if (slash && n == 0)
+        n = 1; /* the root */
+    char *d = dedup__malloc(n ? n + 1 : 2);
+    if (!d)
+        return NULL;
+    if (n)
+        memcpy(d, path, n);
+    else
+        d[n++] = '.';
+    d[n] = '\0';
+    return d;
+}
+
+/* Open a new temporary file next to path; *tmp receives its name
+ * (allocated). The name is unique by process id and a counter; O_EXCL
+ * guarantees no other file is reused. -1 with errno set on failure, with
+ * *tmp NULL. */
+static int open_temp(const char *path, char **tmp)
+{
+    static _Atomic unsigned long counter;
+    size_t n = strlen(path) + 64;
+    char *name = dedup__malloc(n);
+    *tmp = NULL;
+    if (!name) {
+        errno = ENOMEM;
+        return -1;
+    }
+    for (int attempt = 0; attempt < 100; attempt++) {
+        snprintf(name, n, "%s.%ld.%lu.tmp", path, (long)getpid(), counter++);
+        int fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0) {
+            *tmp = name;
+            return fd;
+        }
+        if (errno != EEXIST)
+            break;
+    }
+    dedup__free(name);
+    return -1;
+}
+
+/* Write the whole file to fd. 0 or -1. */
+static int write_index(const dedup_index *idx, int fd)
+{
+    size_t c = (size_t)1 << idx->slot_bits;
+    writer w;
+    w.fd = fd;
+    XXH3_INITSTATE(&w.hash);
+    XXH3_64bits_reset(&w.hash);
+    unsigned char header[HEADER_SIZE];
+    memset(header, 0, sizeof header);
+    /* The header goes first as a placeholder and is rewritten once the body
+     * checksum is known, so the body is read from memory only once. */
+    if (write_all(fd, header, sizeof header) || emit(&w, idx->ids, c, 8) ||
+        emit(&w, idx->stamps, c, 8) || emit(&w, idx->sizes, c, 4) ||
+        emit(&w, idx->order, 2 * c, 4) || emit(&w, idx->links, c * idx->bands, 4) ||
+        emit(&w, idx->sigs, c * idx->k, 1) ||
+        emit(&w, idx->heads, dedup__index_nheads(idx->slot_bits, idx->bands), 4) ||
+        emit(&w, idx->idtab, dedup__index_ntab(idx->slot_bits), 4))
+        return -1;
+    make_header(idx, body_size(idx->slot_bits, idx->bands, idx->k),
+                XXH3_64bits_digest(&w.hash), header);
+    if (lseek(fd, 0, SEEK_SET) != 0 || write_all(fd, header, sizeof header))
+        return -1;
+    return fsync(fd);
+}
+
+int dedup_index_save(const dedup_index *idx, const char *path)
+{
+    if (!idx || !path || !*path)
+        return DEDUP_E_INVAL;
+    char *dir = dir_of(path);
+    if (!dir)
+        return DEDUP_E_NOMEM;
+    char *tmp;
+    int fd = open_temp(path, &tmp);
+    if (fd < 0) {
+        dedup__free(dir);
+        return errno == ENOMEM ? DEDUP_E_NOMEM : DEDUP_E_IO;
+    }
+    int failed = write_index(idx, fd);
+    if (close(fd) != 0)
+        failed = 1;
+    if (!failed && rename(tmp, path) != 0)
+        failed = 1;
+    if (failed) {
+        unlink(tmp);
+        dedup__free(tmp);
+        dedup__free(dir);
+        return DEDUP_E_IO;
+    }
+    dedup__free(tmp);
+    /* Make the rename itself durable. Some file systems cannot sync a
+     * folder (EINVAL); the data is then as safe as they allow. */
+    int rc = DEDUP_OK;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || (fsync(dfd) != 0 && errno != EINVAL))
+        rc = DEDUP_E_IO;
+    if (dfd >= 0)
+        close(dfd);
+    dedup__free(dir);
+    return rc;
+}
+
+/* ============================================================== loading */
+
+/* read() exactly n bytes. 0, or -1 (errno set; EIO-like for early EOF,
+ * which the size check makes unexpected). */
+static int read_all(int fd, void *buf, size_t n)
+{
+    unsigned char *p = buf;
+    while (n > 0) {
+        ssize_t r = read(fd, p, DEDUP_MIN(n, IO_CHUNK));
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (r == 0)
+            return -1;
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+/* Read n elements of elem bytes into dst, hash them as stored, and bring
+ * them to host order. DEDUP_OK or DEDUP_E_IO. */
+static int take(int fd, XXH3_state_t *hash, void *dst, size_t n, size_t elem)
+{
+    if (read_all(fd, dst, n * elem))
+        return DEDUP_E_IO;
+    XXH3_64bits_update(hash, dst, n * elem);
+    if (elem > 1 && !host_is_le())
+        swap_bytes(dst, n, elem);
+    return DEDUP_OK;
+}
+
+/*
+ * Parameters from the header into p, and the LSH shape into *bands and
+ * *rows. DEDUP_E_FORMAT for a value out of bounds or a shape that does not
+ * fit k or contradicts explicit BANDS / ROWS parameters.
+ *
+ * Derived bands and rows (BANDS and ROWS 0) are taken from the file rather
+ * than derived again: the tables were built with them, a later version of
+ * the library might derive others, and deriving costs milliseconds.
+ */
+static int header_params(const unsigned char *h, dedup_params *p, unsigned *bands,
+                         unsigned *rows)
+{
+    dedup__params_defaults(p);
+    for (int key = 1; key <= NKEYS; key++) {
+        if (key == DEDUP_P_THRESHOLD)
+            continue;
+        int64_t v = (int64_t)dedup__load_le64(h + 16 + 8 * (key - 1));
+        if (dedup_params_set(p, (dedup_param)key, v) != DEDUP_OK)
+            return DEDUP_E_FORMAT;
+    }
+    uint64_t tbits = dedup__load_le64(h + 112);
+    double t;
+    memcpy(&t, &tbits, 8);
+    if (dedup_params_set_real(p, DEDUP_P_THRESHOLD, t) != DEDUP_OK)
+        return DEDUP_E_FORMAT;
+    if (dedup__params_validate(p) != DEDUP_OK)
+        return DEDUP_E_FORMAT;
+    uint32_t k = (uint32_t)p->ival[DEDUP_P_NUM_HASHES];
+    uint32_t b = dedup__load_le32(h + 124), r = dedup__load_le32(h + 128);
+    uint32_t pb = (uint32_t)p->ival[DEDUP_P_BANDS], pr = (uint32_t)p->ival[DEDUP_P_ROWS];
+    if (dedup__load_le32(h + 120) != k || b < 1 || r < 1 || r > 64 || b > k / r)
+        return DEDUP_E_FORMAT;
+    /* With one or both given, the other follows (see dedup__params_lsh). */
+    if ((pb && b != pb) || (pr && r != pr) || (pb && !pr && r != DEDUP_MAX(1u, k / pb)) ||
+        (pr && !pb && b != DEDUP_MAX(1u, k / pr)))
+        return DEDUP_E_FORMAT;
+    *bands = b;
+    *rows = r;
+    return DEDUP_OK;
+}
+
+static int slot_ref_ok(uint32_t v, uint32_t usable)
+{
+    return v == DEDUP__NIL || v < usable;
+}
+
+/*
+ * Check that the arrays of a freshly read index are consistent, so that no
+ * operation can read out of bounds or loop, and rebuild the dead bitmap.
+ * Linear passes, except the two list walks. DEDUP_OK or DEDUP_E_FORMAT.
+ */
+static int check_structure(dedup_index *idx)
+{
+    size_t c = (size_t)1 << idx->slot_bits;
+    uint32_t usable = (uint32_t)(c - 1), smask = usable, nb = idx->bands;
+    uint32_t live = 0, dead = 0, nfree = 0;
+    memset(idx->deadmap, 0, c / 8);
+    for (uint32_t e = 0; e < usable; e++) {
+        uint32_t p = idx->order[2 * (size_t)e], n = idx->order[2 * (size_t)e + 1];
+        if (p == DEDUP__SLOT_FREE) {
+            nfree++;
+            if (!slot_ref_ok(n, usable))
+                return DEDUP_E_FORMAT;
+        } else if (p == DEDUP__SLOT_DEAD) {
+            dead++;
+            if (idx->sizes[e] == 0) /* empty documents are never linked */
+                return DEDUP_E_FORMAT;
+            idx->deadmap[e >> 6] |= (uint64_t)1 << (e & 63);
+        } else {
+            live++;
+            if (!slot_ref_ok(p, usable) || !slot_ref_ok(n, usable))
+                return DEDUP_E_FORMAT;
+        }
+        /* A link may only point to a smaller slot: chains cannot loop. */
+        const uint32_t *lk = idx->links + (size_t)e * nb;
+        for (uint32_t b = 0; b < nb; b++) {
+            uint32_t next = lk[b] & smask;
+            if (next != smask && next >= e)
+                return DEDUP_E_FORMAT;
+        }
+    }
+    if (live != idx->count || dead != idx->dead || nfree != idx->nfree)
+        return DEDUP_E_FORMAT;
+    if (!slot_ref_ok(idx->first, usable) || !slot_ref_ok(idx->last, usable) ||
+        !slot_ref_ok(idx->free_head, usable))
+        return DEDUP_E_FORMAT;
+
+    /* The add-order list: each node names its predecessor, so the walk
+     * cannot revisit a node; bounded by the live count. */
+    uint32_t prev = DEDUP__NIL, steps = 0;
+    int mono = 1;
+    for (uint32_t e = idx->first; e != DEDUP__NIL; e = idx->order[2 * (size_t)e + 1]) {
+        uint32_t p = idx->order[2 * (size_t)e];
+        if (steps == idx->count || p != prev)
+            return DEDUP_E_FORMAT; /* also rejects markers */
+        if (prev != DEDUP__NIL && idx->stamps[e] < idx->stamps[prev])
+            mono = 0;
+        prev = e;
+        steps++;
+    }
+    if (steps != idx->count || prev != idx->last || mono != idx->monotone)
+        return DEDUP_E_FORMAT;
+
+    steps = 0;
+    for (uint32_t e = idx->free_head; e != DEDUP__NIL; e = idx->order[2 * (size_t)e + 1]) {
+        if (steps == idx->nfree || idx->order[2 * (size_t)e] != DEDUP__SLOT_FREE)
+            return DEDUP_E_FORMAT;
+        steps++;
+    }
+    if (steps != idx->nfree)
+        return DEDUP_E_FORMAT;
+
+    size_t nheads = dedup__index_nheads(idx->slot_bits, nb);
+    for (size_t i = 0; i < nheads; i++)
+        if (!slot_ref_ok(idx->heads[i], usable))
+            return DEDUP_E_FORMAT;
+
+    size_t ntab = dedup__index_ntab(idx->slot_bits);
+    uint32_t used = 0;
+    for (size_t i = 0; i < ntab; i++) {
+        uint32_t e = idx->idtab[i];
+        if (e == DEDUP__NIL)
+            continue;
+        uint32_t p = e < usable ? idx->order[2 * (size_t)e] : DEDUP__SLOT_FREE;
+        if (p == DEDUP__SLOT_FREE || p == DEDUP__SLOT_DEAD)
+            return DEDUP_E_FORMAT;
+        used++;
+    }
+    /* Fewer entries than slots leaves empty entries, so probes end. */
+    return used == idx->count ? DEDUP_OK : DEDUP_E_FORMAT;
+}
+
+/* Validate the header h (HEADER_SIZE bytes, checksum already checked)
+ * against the file's size, then make an index with its shape and counters
+ * and allocated, unfilled arrays. Nothing is allocated for a file too short
+ * for what its header announces. */
+static int index_from_header(const unsigned char *h, uint64_t size, dedup_index **out)
+{
+    *out = NULL;
+    if (dedup__load_le32(h + 12) != HEADER_SIZE || dedup__load_le32(h + 164) != 0 ||
+        (dedup__load_le32(h + 160) & ~FLAG_MONOTONE) != 0 ||
+        dedup__load_le64(h + 16 + 8 * (DEDUP_P_THRESHOLD - 1)) != 0)
+        return DEDUP_E_FORMAT;
+    dedup_params p;
+    unsigned bands, rows;
+    int rc = header_params(h, &p, &bands, &rows);
+    if (rc)
+        return rc;
+    uint32_t bits = dedup__load_le32(h + 132);
+    if (bits < DEDUP__INDEX_MIN_BITS || bits > DEDUP__INDEX_MAX_BITS)
+        return DEDUP_E_FORMAT;
+    uint32_t k = dedup__load_le32(h + 120);
+    if (dedup__load_le64(h + 168) != body_size(bits, bands, k))
+        return DEDUP_E_FORMAT;
+    uint64_t c = (uint64_t)1 << bits;
+    uint64_t count = dedup__load_le32(h + 136), dead = dedup__load_le32(h + 140),
+             nfree = dedup__load_le32(h + 144);
+    if (count + dead + nfree != c - 1)
+        return DEDUP_E_FORMAT;
+    uint64_t want = HEADER_SIZE + dedup__load_le64(h + 168);
+    if (size != want)
+        return size < want ? DEDUP_E_TRUNCATED : DEDUP_E_FORMAT;
+
+    dedup__slab_layout L = dedup__index_layout(bits, bands, k);
+    if (!L.total)
+        return DEDUP_E_TOOBIG;
+    dedup_index *idx;
+    rc = dedup__index_new(&idx, &p, bands, rows);
+    if (rc)
+        return rc;
+    idx->slot_bits = bits;
+    idx->count = (uint32_t)count;
+    idx->dead = (uint32_t)dead;
+    idx->nfree = (uint32_t)nfree;
+    idx->first = dedup__load_le32(h + 148);
+    idx->last = dedup__load_le32(h + 152);
+    idx->free_head = dedup__load_le32(h + 156);
+    idx->monotone = (dedup__load_le32(h + 160) & FLAG_MONOTONE) != 0;
+    idx->slab = dedup__malloc(L.total);
+    idx->slab_bytes = L.total;
+    size_t nheads = dedup__index_nheads(bits, bands), ntab = dedup__index_ntab(bits);
+    idx->heads = dedup__malloc(nheads * sizeof(uint32_t));
+    idx->idtab = dedup__malloc(ntab * sizeof(uint32_t));
+    if (!idx->slab || !idx->heads || !idx->idtab) {
+        dedup_index_free(idx);
+        return DEDUP_E_NOMEM;
+    }
+    dedup__index_bind(idx);
+    *out = idx;
+    return DEDUP_OK;
+}
+
+/* The file's status for its first n bytes h of a file of size bytes. */
+static int check_header(const unsigned char *h, uint64_t size)
+{
+    size_t have = (size_t)DEDUP_MIN(size, (uint64_t)HEADER_SIZE);
+    if (memcmp(h, MAGIC, DEDUP_MIN(have, (size_t)8)) != 0)
+        return DEDUP_E_FORMAT;
+    if (have < 12)
+        return DEDUP_E_TRUNCATED;
+    if (dedup__load_le32(h + 8) != FORMAT_VERSION)
+        return DEDUP_E_VERSION;
+    if (have < HEADER_SIZE)
+        return DEDUP_E_TRUNCATED;
+    if (XXH3_64bits(h, 184) != dedup__load_le64(h + 184))
+        return DEDUP_E_CHECKSUM;
+    return DEDUP_OK;
+}
+
+int dedup_index_load(dedup_index **out, const char *path)
+{
+    if (!out)
+        return DEDUP_E_INVAL;
+    *out = NULL;
+    if (!path)
+        return DEDUP_E_INVAL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return DEDUP_E_IO;
+    struct stat st;
+    unsigned char h[HEADER_SIZE];
+    dedup_index *idx = NULL;
+    int rc = DEDUP_OK;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        rc = DEDUP_E_IO;
+        goto done;
+    }
+    uint64_t size = (uint64_t)st.st_size;
+    if (read_all(fd, h, (size_t)DEDUP_MIN(size, (uint64_t)HEADER_SIZE))) {
+        rc = DEDUP_E_IO;
+        goto done;
+    }
+    rc = check_header(h, size);
+    if (rc)
+        goto done;
+    rc = index_from_header(h, size, &idx);
+    if (rc)
+        goto done;
+    size_t c = (size_t)1 << idx->slot_bits;
+    XXH3_state_t hash;
+    XXH3_INITSTATE(&hash);
+    XXH3_64bits_reset(&hash);
+    if ((rc = take(fd, &hash, idx->ids, c, 8)) || (rc = take(fd, &hash, idx->stamps, c, 8)) ||
+        (rc = take(fd, &hash, idx->sizes, c, 4)) ||
+        (rc = take(fd, &hash, idx->order, 2 * c, 4)) ||
+        (rc = take(fd, &hash, idx->links, c * idx->bands, 4)) ||
+        (rc = take(fd, &hash, idx->sigs, c * idx->k, 1)) ||
+        (rc = take(fd, &hash, idx->heads, dedup__index_nheads(idx->slot_bits, idx->bands),
+                   4)) ||
+        (rc = take(fd, &hash, idx->idtab, dedup__index_ntab(idx->slot_bits), 4)))
+        goto done;
+    if (XXH3_64bits_digest(&hash) != dedup__load_le64(h + 176)) {
+        rc = DEDUP_E_CHECKSUM;
+        goto done;
+    }
+    rc = check_structure(idx);
+done:
+    close(fd);
+    if (rc) {
+        dedup_index_free(idx);
+        return rc;
+    }
+    *out = idx;
+    return DEDUP_OK;
+}

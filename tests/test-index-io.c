@@ -1,0 +1,483 @@
+/*
+ * test-index-io.c - saving and loading indexes: round trips, every
+ * truncation and every flipped byte of a small file, the distinct statuses
+ * of bad files, and atomic saves under injected write errors, a file-size
+ * limit and allocation failures.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "index.h"
+#include "index-sets.h"
+#include "tap.h"
+
+static char dir[256];
+
+static void path_in_dir(char *out, size_t cap, const char *name)
+{
+    snprintf(out, cap, "%s/%s", dir, name);
+}
+
+/* ============================================================ helpers */
+
+/* An index with some history: random documents, near-copies, empty
+ * documents, removals (dead slots) and an expiry (free slots). */
+static dedup_index *make_index(const dedup_params *p, rng64 *r, int docs)
+{
+    dedup_index *idx;
+    if (dedup_index_create(&idx, p))
+        abort();
+    uint64_t set[150];
+    for (int i = 0; i < docs; i++) {
+        if (i % 5 != 3)
+            rng_fill(r, set, 150);
+        else
+            set[rng_below(r, 150)] = rng_next(r); /* a near-copy of the previous */
+        dedup_signature *s = sig_of(p, set, i % 11 == 10 ? 0 : 150);
+        dedup_index_add(idx, 1000 + (uint64_t)i * 7, i, s);
+        dedup_signature_free(s);
+    }
+    for (int i = 1; i < docs; i += 6)
+        dedup_index_remove(idx, 1000 + (uint64_t)i * 7);
+    dedup_index_expire(idx, 2, NULL);
+    return idx;
+}
+
+typedef struct {
+    uint64_t id[4096];
+    int64_t stamp[4096];
+    size_t n;
+} walk;
+
+static int visit(uint64_t id, int64_t stamp, void *payload)
+{
+    walk *w = payload;
+    if (w->n < 4096) {
+        w->id[w->n] = id;
+        w->stamp[w->n] = stamp;
+    }
+    w->n++;
+    return 0;
+}
+
+/* Do a and b hold the same documents, in the same order, with the same
+ * parameters, memory and answers to the probe queries? */
+static int same_index(const dedup_index *a, const dedup_index *b, dedup_signature **probes,
+                      int nprobes)
+{
+    static walk wa, wb;
+    wa.n = wb.n = 0;
+    dedup_index_foreach(a, visit, &wa);
+    dedup_index_foreach(b, visit, &wb);
+    if (wa.n != wb.n || memcmp(wa.id, wb.id, DEDUP_MIN(wa.n, 4096) * 8) ||
+        memcmp(wa.stamp, wb.stamp, DEDUP_MIN(wa.n, 4096) * 8))
+        return 0;
+    if (dedup_index_count(a) != dedup_index_count(b) ||
+        dedup_index_memory(a) != dedup_index_memory(b))
+        return 0;
+    const dedup_params *pa = dedup_index_params(a), *pb = dedup_index_params(b);
+    for (int key = 1; key <= 12; key++) {
+        int64_t va = 0, vb = 1;
+        double ra = 0, rb = 1;
+        if (dedup_param_type_of((dedup_param)key) == DEDUP_PARAM_REAL) {
+            dedup_params_get_real(pa, (dedup_param)key, &ra);
+            dedup_params_get_real(pb, (dedup_param)key, &rb);
+            if (ra != rb)
+                return 0;
+        } else {
+            dedup_params_get(pa, (dedup_param)key, &va);
+            dedup_params_get(pb, (dedup_param)key, &vb);
+            if (va != vb)
+                return 0;
+        }
+    }
+    for (int i = 0; i < nprobes; i++) {
+        dedup_match ma[32], mb[32];
+        size_t na, nb;
+        uint64_t ca[256], cb[256];
+        size_t nca, ncb;
+        if (dedup_index_query(a, probes[i], ma, 32, &na) ||
+            dedup_index_query(b, probes[i], mb, 32, &nb) || na != nb ||
+            memcmp(ma, mb, DEDUP_MIN(na, 32) * sizeof *ma))
+            return 0;
+        if (dedup__index_candidates(a, probes[i], ca, 256, &nca) ||
+            dedup__index_candidates(b, probes[i], cb, 256, &ncb) || nca != ncb ||
+            memcmp(ca, cb, DEDUP_MIN(nca, 256) * 8))
+            return 0;
+    }
+    return 1;
+}
+
+static unsigned char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *buf = malloc((size_t)n + 1);
+    *len = fread(buf, 1, (size_t)n, f);
+    fclose(f);
+    return buf;
+}
+
+static void write_file(const char *path, const unsigned char *buf, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(buf, 1, len, f) != len)
+        abort();
+    fclose(f);
+}
+
+/* Number of entries in the test folder, "." and ".." excluded. */
+static int files_in_dir(void)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    return n;
+}
+
+/* Recompute both checksums of a file image after a deliberate edit. */
+static void reseal(unsigned char *buf, size_t len)
+{
+    dedup__store_le64(buf + 176, XXH3_64bits(buf + 192, len - 192));
+    dedup__store_le64(buf + 184, XXH3_64bits(buf, 184));
+}
+
+static int load_status(const char *path, const unsigned char *buf, size_t len)
+{
+    write_file(path, buf, len);
+    dedup_index *idx = NULL;
+    int rc = dedup_index_load(&idx, path);
+    dedup_index_free(idx);
+    return rc;
+}
+
+/* ============================================================== tests */
+
+static void test_round_trip(const dedup_params *p, dedup_signature **probes, int np)
+{
+    rng64 r = {11};
+    char path[300];
+    path_in_dir(path, sizeof path, "round.idx");
+    dedup_index *a = make_index(p, &r, 700), *b = NULL;
+    is_int(dedup_index_save(a, path), DEDUP_OK, "save");
+    is_int(files_in_dir(), 1, "no temporary file left");
+    is_int(dedup_index_load(&b, path), DEDUP_OK, "load");
+    ok(b && same_index(a, b, probes, np), "loaded index is identical");
+
+    /* Both must go on identically: free list, dead slots, growth. */
+    rng64 r1 = {12}, r2 = {12};
+    int same_ops = 1;
+    for (int i = 0; i < 800; i++) {
+        uint64_t set1[100], set2[100];
+        rng_fill(&r1, set1, 100);
+        rng_fill(&r2, set2, 100);
+        dedup_signature *s1 = sig_of(p, set1, 100), *s2 = sig_of(p, set2, 100);
+        int d1 = -1, d2 = -2;
+        same_ops &= dedup_index_add_unique(a, 90000 + (uint64_t)i, 1000 + i, s1, &d1, NULL) ==
+                    dedup_index_add_unique(b, 90000 + (uint64_t)i, 1000 + i, s2, &d2, NULL);
+        same_ops &= d1 == d2;
+        if (i % 3 == 0)
+            same_ops &= dedup_index_remove(a, 1000 + (uint64_t)i * 7) ==
+                        dedup_index_remove(b, 1000 + (uint64_t)i * 7);
+        dedup_signature_free(s1);
+        dedup_signature_free(s2);
+    }
+    size_t ra, rb;
+    dedup_index_expire(a, 1400, &ra);
+    dedup_index_expire(b, 1400, &rb);
+    ok(same_ops && ra == rb && same_index(a, b, probes, np),
+       "original and loaded index evolve identically");
+    dedup_index_free(a);
+    dedup_index_free(b);
+
+    /* An empty index, and a relative path (folder "."). */
+    dedup_index *e, *e2 = NULL;
+    dedup_index_create(&e, p);
+    char cwd[512];
+    if (!getcwd(cwd, sizeof cwd) || chdir(dir) != 0)
+        abort();
+    is_int(dedup_index_save(e, "empty.idx"), DEDUP_OK, "save to a relative path");
+    is_int(dedup_index_load(&e2, "empty.idx"), DEDUP_OK, "load it");
+    ok(e2 && same_index(e, e2, probes, np), "empty index round trip");
+    unlink("empty.idx");
+    if (chdir(cwd) != 0)
+        abort();
+    dedup_index_free(e);
+    dedup_index_free(e2);
+    unlink(path);
+}
+
+/* Every truncation gives DEDUP_E_TRUNCATED; every flipped byte is caught. */
+static void test_damage(const dedup_params *p, dedup_signature **probes, int np)
+{
+    rng64 r = {13};
+    char path[300], bad[300];
+    path_in_dir(path, sizeof path, "small.idx");
+    path_in_dir(bad, sizeof bad, "bad.idx");
+    dedup_index *a = make_index(p, &r, 40);
+    dedup_index_save(a, path);
+    size_t len;
+    unsigned char *buf = read_file(path, &len);
+    tap_diag("small index file: %zu bytes", len);
+
+    int not_truncated = 0;
+    for (size_t n = 0; n < len; n++)
+        not_truncated += load_status(bad, buf, n) != DEDUP_E_TRUNCATED;
+    is_int(not_truncated, 0, "each of %zu truncations gives DEDUP_E_TRUNCATED", len);
+
+    int counts[3] = {0, 0, 0}, other = 0, wrong_ok = 0;
+    for (size_t i = 0; i < len; i++) {
+        buf[i] ^= 0xFF;
+        write_file(bad, buf, len);
+        dedup_index *b = NULL;
+        int rc = dedup_index_load(&b, bad);
+        if (rc == DEDUP_OK)
+            wrong_ok += !same_index(a, b, probes, np);
+        else if (rc == DEDUP_E_FORMAT)
+            counts[0]++;
+        else if (rc == DEDUP_E_VERSION)
+            counts[1]++;
+        else if (rc == DEDUP_E_CHECKSUM)
+            counts[2]++;
+        else
+            other++;
+        dedup_index_free(b);
+        buf[i] ^= 0xFF;
+    }
+    tap_diag("flipped bytes: %d format, %d version, %d checksum", counts[0], counts[1],
+             counts[2]);
+    ok(wrong_ok == 0 && other == 0, "each flipped byte fails cleanly or loads identically");
+    is_int(counts[0] + counts[1] + counts[2], len, "every flip is detected");
+    ok(counts[0] == 8 && counts[1] == 4, "magic gives FORMAT, version gives VERSION");
+    free(buf);
+    dedup_index_free(a);
+    unlink(bad);
+    unlink(path);
+}
+
+/* Specific bad files give their own status. */
+static void test_statuses(const dedup_params *p)
+{
+    rng64 r = {14};
+    char path[300], bad[300];
+    path_in_dir(path, sizeof path, "s.idx");
+    path_in_dir(bad, sizeof bad, "bad.idx");
+    dedup_index *a = make_index(p, &r, 40), *b = NULL;
+    dedup_index_save(a, path);
+    size_t len;
+    unsigned char *buf = read_file(path, &len), *copy = malloc(len + 1);
+
+    is_int(dedup_index_load(&b, dir), DEDUP_E_IO, "a folder: IO");
+    char missing[300];
+    path_in_dir(missing, sizeof missing, "missing.idx");
+    is_int(dedup_index_load(&b, missing), DEDUP_E_IO, "a missing file: IO");
+    ok(b == NULL, "out NULL on failure");
+    is_int(dedup_index_load(NULL, path), DEDUP_E_INVAL, "out NULL: INVAL");
+    is_int(load_status(bad, buf, 0), DEDUP_E_TRUNCATED, "empty file: TRUNCATED");
+
+    memcpy(copy, buf, len);
+    copy[len] = 0;
+    is_int(load_status(bad, copy, len + 1), DEDUP_E_FORMAT, "trailing byte: FORMAT");
+
+    rng64 g = {15};
+    for (size_t i = 0; i < len; i++)
+        copy[i] = (unsigned char)rng_next(&g);
+    is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "random bytes: FORMAT");
+
+    memcpy(copy, buf, len);
+    dedup__store_le32(copy + 8, 2);
+    is_int(load_status(bad, copy, len), DEDUP_E_VERSION, "format version 2: VERSION");
+
+    memcpy(copy, buf, len);
+    copy[200] ^= 1;
+    is_int(load_status(bad, copy, len), DEDUP_E_CHECKSUM, "body byte: CHECKSUM");
+    memcpy(copy, buf, len);
+    copy[136] ^= 1;
+    is_int(load_status(bad, copy, len), DEDUP_E_CHECKSUM, "header byte: CHECKSUM");
+
+    /* Deliberate edits with valid checksums: the structure checks. */
+    memcpy(copy, buf, len);
+    dedup__store_le32(copy + 124, dedup__load_le32(copy + 124) + 1);
+    reseal(copy, len);
+    is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "bands not matching the body: FORMAT");
+
+    memcpy(copy, buf, len);
+    dedup__store_le64(copy + 16 + 8 * (DEDUP_P_BANDS - 1), 7);
+    reseal(copy, len);
+    is_int(load_status(bad, copy, len), DEDUP_E_FORMAT,
+           "bands contradicting the BANDS parameter: FORMAT");
+
+    memcpy(copy, buf, len);
+    dedup__store_le64(copy + 16, 5000); /* k out of bounds */
+    reseal(copy, len);
+    is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "parameter out of bounds: FORMAT");
+
+    uint32_t bits = dedup__load_le32(buf + 132), bands = dedup__load_le32(buf + 124);
+    size_t c = (size_t)1 << bits;
+    size_t order_at = 192 + c * (8 + 8 + 4), links_at = order_at + c * 8;
+    /* Slot 0's band-0 link pointing up to slot 5: could loop. */
+    memcpy(copy, buf, len);
+    uint32_t l0 = dedup__load_le32(copy + links_at);
+    dedup__store_le32(copy + links_at, (l0 & ~(uint32_t)(c - 1)) | 5u);
+    reseal(copy, len);
+    is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "chain link upwards: FORMAT");
+    /* The first live slot's next pointing to itself. */
+    memcpy(copy, buf, len);
+    uint32_t first = dedup__load_le32(copy + 148);
+    dedup__store_le32(copy + order_at + 8 * (size_t)first + 4, first);
+    reseal(copy, len);
+    is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "add-order loop: FORMAT");
+    /* A slot number beyond the capacity in a chain head. */
+    memcpy(copy, buf, len);
+    size_t heads_at = links_at + c * bands * 4 + c * 128;
+    dedup__store_le32(copy + heads_at, (uint32_t)c + 3);
+    reseal(copy, len);
+    is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "head out of range: FORMAT");
+    /* A live count that disagrees with the slots. */
+    memcpy(copy, buf, len);
+    dedup__store_le32(copy + 136, dedup__load_le32(copy + 136) - 1);
+    dedup__store_le32(copy + 144, dedup__load_le32(copy + 144) + 1);
+    reseal(copy, len);
+    is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "wrong live count: FORMAT");
+
+    free(buf);
+    free(copy);
+    dedup_index_free(a);
+    unlink(bad);
+    unlink(path);
+}
+
+/* A save that fails leaves the previous file intact and no temporary. */
+static void test_atomic_save(const dedup_params *p, dedup_signature **probes, int np)
+{
+    rng64 r = {16};
+    char path[300];
+    path_in_dir(path, sizeof path, "atomic.idx");
+    dedup_index *old = make_index(p, &r, 40), *neu = make_index(p, &r, 300), *l = NULL;
+    dedup_index_save(old, path);
+
+    int rc = DEDUP_E_IO, bad = 0;
+    long n;
+    for (n = 0; rc == DEDUP_E_IO && n < 100; n++) {
+        dedup__index_io_fail_write_at(n);
+        rc = dedup_index_save(neu, path);
+        dedup__index_io_fail_write_at(-1);
+        if (rc != DEDUP_E_IO)
+            break;
+        l = NULL;
+        bad += dedup_index_load(&l, path) != DEDUP_OK || !same_index(old, l, probes, np) ||
+               files_in_dir() != 1;
+        dedup_index_free(l);
+    }
+    ok(rc == DEDUP_OK && bad == 0, "failed writes keep the old file (%ld failures)", n);
+    l = NULL;
+    ok(dedup_index_load(&l, path) == DEDUP_OK && same_index(neu, l, probes, np),
+       "the successful save replaced it");
+    dedup_index_free(l);
+
+    dedup_index_save(old, path);
+    rc = DEDUP_E_NOMEM;
+    bad = 0;
+    for (n = 0; rc == DEDUP_E_NOMEM && n < 100; n++) {
+        dedup__alloc_fail_at(n);
+        rc = dedup_index_save(neu, path);
+        dedup__alloc_fail_at(-1);
+        if (rc != DEDUP_E_NOMEM)
+            break;
+        l = NULL;
+        bad += dedup_index_load(&l, path) != DEDUP_OK || !same_index(old, l, probes, np);
+        dedup_index_free(l);
+    }
+    ok(rc == DEDUP_OK && bad == 0, "save: NOMEM keeps the old file (%ld failures)", n);
+
+    /* A file-size limit makes write() fail with EFBIG. */
+    dedup_index_save(old, path);
+    size_t old_len;
+    free(read_file(path, &old_len));
+    struct rlimit saved;
+    if (getrlimit(RLIMIT_FSIZE, &saved) == 0) {
+        struct rlimit lim = saved;
+        lim.rlim_cur = old_len + 1000;
+        void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+        if (setrlimit(RLIMIT_FSIZE, &lim) == 0) {
+            rc = dedup_index_save(neu, path);
+            setrlimit(RLIMIT_FSIZE, &saved);
+            l = NULL;
+            ok(rc == DEDUP_E_IO && dedup_index_load(&l, path) == DEDUP_OK &&
+                   same_index(old, l, probes, np) && files_in_dir() == 1,
+               "EFBIG from a file-size limit keeps the old file");
+            dedup_index_free(l);
+        } else {
+            tap_diag("setrlimit failed (%s): file-size limit not tested", strerror(errno));
+        }
+        signal(SIGXFSZ, prev);
+    }
+
+    char nodir[300];
+    path_in_dir(nodir, sizeof nodir, "no/such/folder.idx");
+    is_int(dedup_index_save(old, nodir), DEDUP_E_IO, "save into a missing folder: IO");
+    is_int(dedup_index_save(NULL, path), DEDUP_E_INVAL, "save NULL: INVAL");
+
+    /* Load under allocation failures. */
+    dedup_index_save(neu, path);
+    rc = DEDUP_E_NOMEM;
+    bad = 0;
+    for (n = 0; rc == DEDUP_E_NOMEM && n < 100; n++) {
+        l = NULL;
+        dedup__alloc_fail_at(n);
+        rc = dedup_index_load(&l, path);
+        dedup__alloc_fail_at(-1);
+        bad += rc == DEDUP_E_NOMEM && l != NULL;
+    }
+    ok(rc == DEDUP_OK && bad == 0 && same_index(neu, l, probes, np),
+       "load: NOMEM until it succeeds (%ld failures)", n);
+    dedup_index_free(l);
+
+    dedup_index_free(old);
+    dedup_index_free(neu);
+    unlink(path);
+}
+
+int main(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/dedup-index-io-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) {
+        printf("1..0 # SKIP cannot create a temporary folder\n");
+        return 77;
+    }
+    dedup_params *p;
+    dedup_params_create(&p);
+    rng64 r = {17};
+    enum { NP = 8 };
+    dedup_signature *probes[NP];
+    rng64 again = {11}; /* some probes repeat documents of the indexes */
+    for (int i = 0; i < NP; i++) {
+        uint64_t set[150];
+        rng_fill(i < 4 ? &again : &r, set, 150);
+        probes[i] = sig_of(p, set, 150);
+    }
+    test_round_trip(p, probes, NP);
+    test_damage(p, probes, NP);
+    test_statuses(p);
+    test_atomic_save(p, probes, NP);
+    for (int i = 0; i < NP; i++)
+        dedup_signature_free(probes[i]);
+    dedup_params_free(p);
+    rmdir(dir);
+    return tap_done();
+}
