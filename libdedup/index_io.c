@@ -5,11 +5,12 @@
  * reads straight into freshly allocated arrays plus linear checks; nothing
  * is rebuilt record by record. All integers are little-endian.
  *
- * Format version 1:
+ * Format version 2 (version 1 held 8-bit compact signatures; its files are
+ * refused with DEDUP_E_VERSION):
  *
  *   offset size  field
  *        0    8  magic "DEDUPIDX"
- *        8    4  format version (1)
+ *        8    4  format version (2)
  *       12    4  header size in bytes (192)
  *       16   96  parameters: the 12 integer keys 1..12 (DEDUP_P_NUM_HASHES
  *                ... DEDUP_P_HANGUL_CHARS) as int64, in key order; the slot
@@ -37,7 +38,11 @@
  *                  order   C x 2 uint32 prev (or 0xFFFFFFFE free,
  *                                       0xFFFFFFFD dead), next
  *                  links   C x bands uint32
- *                  sigs    C x k bytes  compact signatures
+ *                  sigs    C x S bytes  compact signatures, S = (k + 1) / 2:
+ *                                       4 bits per value, value 2i in the
+ *                                       low nibble of byte i, 2i + 1 in the
+ *                                       high one; for odd k the last high
+ *                                       nibble is 0
  *                  heads   bands x (C >> 3) uint32
  *                  idtab   2C x uint32
  *
@@ -49,8 +54,8 @@
  * (DEDUP_E_CHECKSUM), its fields (DEDUP_E_FORMAT), the file's length
  * (DEDUP_E_TRUNCATED if short, DEDUP_E_FORMAT if long), the body checksum,
  * and then the structure: every reference in range, chains strictly
- * decreasing, lists acyclic and consistent with the counts
- * (DEDUP_E_FORMAT). A file that passes can therefore never make a later
+ * decreasing, lists acyclic and consistent with the counts, signature
+ * padding zero (DEDUP_E_FORMAT). A file that passes can therefore never make a later
  * operation read out of bounds or loop, even if it was crafted.
  *
  * Saving writes to a new file next to the target, flushes it, renames it
@@ -70,7 +75,7 @@
 #include "index.h"
 
 #define MAGIC "DEDUPIDX"
-#define FORMAT_VERSION 1u
+#define FORMAT_VERSION 2u
 #define HEADER_SIZE 192u
 #define NKEYS 12 /* integer-or-real key slots 1..12 in the header */
 #define FLAG_MONOTONE 1u
@@ -160,7 +165,7 @@ static int emit(writer *w, const void *data, size_t n, size_t elem)
 static uint64_t body_size(unsigned bits, uint32_t bands, uint32_t k)
 {
     uint64_t c = (uint64_t)1 << bits;
-    uint64_t per_slot = 8 + 8 + 4 + 8 + (uint64_t)bands * 4 + k;
+    uint64_t per_slot = 8 + 8 + 4 + 8 + (uint64_t)bands * 4 + dedup__compact_stride(k);
     uint64_t heads = (uint64_t)bands * (c >> DEDUP__INDEX_CHAIN_SHIFT) * 4;
     return c * per_slot + heads + 2 * c * 4;
 }
@@ -255,7 +260,7 @@ static int write_index(const dedup_index *idx, int fd)
     if (write_all(fd, header, sizeof header) || emit(&w, idx->ids, c, 8) ||
         emit(&w, idx->stamps, c, 8) || emit(&w, idx->sizes, c, 4) ||
         emit(&w, idx->order, 2 * c, 4) || emit(&w, idx->links, c * idx->bands, 4) ||
-        emit(&w, idx->sigs, c * idx->k, 1) ||
+        emit(&w, idx->sigs, c * dedup__compact_stride(idx->k), 1) ||
         emit(&w, idx->heads, dedup__index_nheads(idx->slot_bits, idx->bands), 4) ||
         emit(&w, idx->idtab, dedup__index_ntab(idx->slot_bits), 4))
         return -1;
@@ -393,6 +398,7 @@ static int check_structure(dedup_index *idx)
     size_t c = (size_t)1 << idx->slot_bits;
     uint32_t usable = (uint32_t)(c - 1), smask = usable, nb = idx->bands;
     uint32_t live = 0, dead = 0, nfree = 0;
+    size_t stride = dedup__compact_stride(idx->k);
     memset(idx->deadmap, 0, c / 8);
     for (uint32_t e = 0; e < usable; e++) {
         uint32_t p = idx->order[2 * (size_t)e], n = idx->order[2 * (size_t)e + 1];
@@ -410,6 +416,10 @@ static int check_structure(dedup_index *idx)
             if (!slot_ref_ok(p, usable) || !slot_ref_ok(n, usable))
                 return DEDUP_E_FORMAT;
         }
+        /* The padding nibble of an odd k is 0, as saving writes it: a
+         * loaded index then saves to the same bytes. */
+        if ((idx->k & 1) && idx->sigs[(size_t)e * stride + stride - 1] >> 4)
+            return DEDUP_E_FORMAT;
         /* A link may only point to a smaller slot: chains cannot loop. */
         const uint32_t *lk = idx->links + (size_t)e * nb;
         for (uint32_t b = 0; b < nb; b++) {
@@ -583,7 +593,7 @@ int dedup_index_load(dedup_index **out, const char *path)
         (rc = take(fd, &hash, idx->sizes, c, 4)) ||
         (rc = take(fd, &hash, idx->order, 2 * c, 4)) ||
         (rc = take(fd, &hash, idx->links, c * idx->bands, 4)) ||
-        (rc = take(fd, &hash, idx->sigs, c * idx->k, 1)) ||
+        (rc = take(fd, &hash, idx->sigs, c * dedup__compact_stride(idx->k), 1)) ||
         (rc = take(fd, &hash, idx->heads, dedup__index_nheads(idx->slot_bits, idx->bands),
                    4)) ||
         (rc = take(fd, &hash, idx->idtab, dedup__index_ntab(idx->slot_bits), 4)))

@@ -298,9 +298,16 @@ static void test_statuses(const dedup_params *p)
         copy[i] = (unsigned char)rng_next(&g);
     is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "random bytes: FORMAT");
 
+    is_int(dedup__load_le32(buf + 8), 2, "files are written in format version 2");
     memcpy(copy, buf, len);
-    dedup__store_le32(copy + 8, 2);
-    is_int(load_status(bad, copy, len), DEDUP_E_VERSION, "format version 2: VERSION");
+    dedup__store_le32(copy + 8, 3);
+    is_int(load_status(bad, copy, len), DEDUP_E_VERSION, "format version 3: VERSION");
+    /* Version 1 had 8-bit signatures: its bodies cannot be read as 4-bit
+     * ones, even with valid checksums. */
+    memcpy(copy, buf, len);
+    dedup__store_le32(copy + 8, 1);
+    reseal(copy, len);
+    is_int(load_status(bad, copy, len), DEDUP_E_VERSION, "format version 1: VERSION");
 
     memcpy(copy, buf, len);
     copy[200] ^= 1;
@@ -343,7 +350,7 @@ static void test_statuses(const dedup_params *p)
     is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "add-order loop: FORMAT");
     /* A slot number beyond the capacity in a chain head. */
     memcpy(copy, buf, len);
-    size_t heads_at = links_at + c * bands * 4 + c * 128;
+    size_t heads_at = links_at + c * bands * 4 + c * dedup__compact_stride(128);
     dedup__store_le32(copy + heads_at, (uint32_t)c + 3);
     reseal(copy, len);
     is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "head out of range: FORMAT");
@@ -357,6 +364,65 @@ static void test_statuses(const dedup_params *p)
     free(buf);
     free(copy);
     dedup_index_free(a);
+    unlink(bad);
+    unlink(path);
+}
+
+/*
+ * An odd k: each slot's compact signature ends in a padding nibble. The
+ * round trip keeps the index, the file holds (k + 1) / 2 signature bytes
+ * per slot, and a non-zero padding nibble is refused.
+ */
+static void test_odd_k(void)
+{
+    rng64 r = {18};
+    char path[300], bad[300];
+    path_in_dir(path, sizeof path, "odd.idx");
+    path_in_dir(bad, sizeof bad, "bad.idx");
+    dedup_params *p;
+    dedup_params_create(&p);
+    dedup_params_set(p, DEDUP_P_NUM_HASHES, 101);
+    dedup_signature *probes[4];
+    rng64 again = {18};
+    for (int i = 0; i < 4; i++) {
+        uint64_t set[150];
+        rng_fill(&again, set, 150); /* the first documents of make_index */
+        probes[i] = sig_of(p, set, 150);
+    }
+    dedup_index *a = make_index(p, &r, 200), *b = NULL;
+    is_int(dedup_index_save(a, path), DEDUP_OK, "k = 101: save");
+    is_int(dedup_index_load(&b, path), DEDUP_OK, "k = 101: load");
+    ok(b && same_index(a, b, probes, 4), "k = 101: loaded index is identical");
+    dedup_match m[4];
+    size_t nm = 0;
+    dedup_index_query(b, probes[2], m, 4, &nm); /* document 2, id 1014 */
+    ok(nm >= 1 && m[0].id == 1014 && m[0].similarity == 1.0,
+       "k = 101: a stored document finds itself with similarity 1");
+
+    size_t len;
+    unsigned char *buf = read_file(path, &len);
+    uint32_t bits = dedup__load_le32(buf + 132), bands = dedup__load_le32(buf + 124);
+    size_t c = (size_t)1 << bits, stride = dedup__compact_stride(101);
+    is_int(stride, 51, "51 signature bytes per slot for k = 101");
+    is_int(len, 192 + c * (8 + 8 + 4 + 8 + 4 * (size_t)bands + stride) +
+                    4 * (size_t)bands * (c >> 3) + 8 * c,
+           "file size follows the documented layout");
+    size_t sigs_at = 192 + c * (8 + 8 + 4 + 8 + 4 * (size_t)bands);
+    uint32_t first = dedup__load_le32(buf + 148);
+    int pad_zero = 1;
+    for (size_t e = 0; e + 1 < c; e++)
+        pad_zero &= buf[sigs_at + e * stride + stride - 1] >> 4 == 0;
+    ok(pad_zero, "padding nibbles are written as 0");
+    buf[sigs_at + first * stride + stride - 1] |= 0x50;
+    reseal(buf, len);
+    is_int(load_status(bad, buf, len), DEDUP_E_FORMAT, "a non-zero padding nibble: FORMAT");
+
+    free(buf);
+    for (int i = 0; i < 4; i++)
+        dedup_signature_free(probes[i]);
+    dedup_index_free(a);
+    dedup_index_free(b);
+    dedup_params_free(p);
     unlink(bad);
     unlink(path);
 }
@@ -474,6 +540,7 @@ int main(void)
     test_round_trip(p, probes, NP);
     test_damage(p, probes, NP);
     test_statuses(p);
+    test_odd_k();
     test_atomic_save(p, probes, NP);
     for (int i = 0; i < NP; i++)
         dedup_signature_free(probes[i]);

@@ -1,7 +1,7 @@
 /*
  * test-index.c - the LSH index: adding, querying, verification, forgetting,
- * the candidate stage's S-curve and containment catch rate, the accuracy of
- * the compact signatures, memory in a sliding window, allocation failures
+ * the candidate stage's S-curve and containment catch rate, the compact
+ * signatures' packing, comparison and accuracy, memory in a sliding window, allocation failures
  * and concurrent queries.
  *
  * Statistical checks use fixed seeds; their tolerances are four binomial
@@ -401,13 +401,13 @@ static void test_s_curve(void)
  * Exact probability that a pair whose MinHash positions agree independently
  * with probability j is a candidate (some band agrees in all its rows) and
  * passes verification at threshold t: the compact values agree where the
- * full ones do, and elsewhere with probability 2^-8. The sets have sizes
+ * full ones do, and elsewhere with probability 1/16. The sets have sizes
  * na and nb (for the containment estimate).
  */
 static double found_probability(double j, unsigned bands, unsigned rows, unsigned k,
                                 uint64_t na, uint64_t nb, double t)
 {
-    const double c = 1.0 / 256.0;
+    const double c = 1.0 / 16.0;
     unsigned br = bands * rows;
     double dist[2][129], next[2][129], band[65], coll[129], rest[129], tot[260];
     memset(dist, 0, sizeof dist);
@@ -503,9 +503,108 @@ static void test_containment(void)
 }
 
 /*
- * The compact (8-bit) signature against the full one: the corrected
- * estimate is unbiased and its squared error matches theory, (k - M) 2^-8
- * / (k^2 (1 - 2^-8)) for a pair whose full signatures agree in M places.
+ * The compact signature's packing and its SWAR comparison against a plain
+ * count, for even and odd k up to the largest (where the nibble
+ * accumulator must be summed before it overflows), at several rates of
+ * differing values; the padding nibble of an odd k never counts.
+ */
+static void test_compact_count(void)
+{
+    rng64 r = {11};
+    const uint32_t ks[] = {16, 17, 31, 32, 33, 101, 128, 239, 240, 241, 255, 1023, 1024};
+    const double rates[] = {0.0, 0.1, 0.5, 1.0};
+    uint32_t va[1024], vb[1024];
+    uint8_t ca[DEDUP__COMPACT_MAX_BYTES + 1], cb[DEDUP__COMPACT_MAX_BYTES + 1];
+    int layout_bad = 0, count_bad = 0, pad_bad = 0, jac_bad = 0;
+    for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ki++) {
+        uint32_t k = ks[ki];
+        size_t stride = dedup__compact_stride(k);
+        for (size_t ri = 0; ri < sizeof rates / sizeof rates[0]; ri++) {
+            for (uint32_t i = 0; i < k; i++) {
+                va[i] = (uint32_t)rng_next(&r);
+                vb[i] = rng_unit(&r) < rates[ri] ? (uint32_t)rng_next(&r) : va[i];
+            }
+            memset(ca, 0xAA, sizeof ca);
+            memset(cb, 0xAA, sizeof cb);
+            dedup__compact_signature(va, k, ca);
+            dedup__compact_signature(vb, k, cb);
+            uint32_t want = 0;
+            for (uint32_t i = 0; i < k; i++) {
+                unsigned na = ca[i / 2] >> (4 * (i & 1)) & 15;
+                unsigned nb = cb[i / 2] >> (4 * (i & 1)) & 15;
+                layout_bad += na != (unsigned)(dedup__mix64(va[i]) >> 60);
+                want += na != nb;
+            }
+            layout_bad += (k & 1) && (ca[stride - 1] >> 4) != 0;
+            layout_bad += ca[stride] != 0xAA; /* nothing written past the end */
+            count_bad += dedup__compact_mismatches(ca, cb, k) != want;
+            double j = ((double)(k - want) / k - 1.0 / 16) / (1.0 - 1.0 / 16);
+            jac_bad += dedup__compact_jaccard(ca, cb, k) != (j < 0 ? 0.0 : j);
+            if (k & 1) {
+                ca[stride - 1] |= 0xF0;
+                pad_bad += dedup__compact_mismatches(ca, cb, k) != want;
+            }
+        }
+        /* Every nibble differs: the largest count the accumulator sees. */
+        memset(ca, 0x00, stride);
+        memset(cb, 0xFF, stride);
+        if (k & 1)
+            cb[stride - 1] = 0x0F;
+        count_bad += dedup__compact_mismatches(ca, cb, k) != k;
+        count_bad += dedup__compact_jaccard(ca, cb, k) != 0.0;
+    }
+    is_int(layout_bad, 0, "value 2i in the low nibble, 2i + 1 in the high one, padding 0");
+    is_int(count_bad, 0, "SWAR mismatch count equals a plain nibble count");
+    is_int(jac_bad, 0, "estimate is the corrected fraction of equal nibbles");
+    is_int(pad_bad, 0, "padding nibble ignored");
+}
+
+/*
+ * The band filter compares the query's nibbles of a band's rows with the
+ * stored ones. With k odd and 5 rows, bands start on both nibbles of a
+ * byte: a query sharing exactly one band with a stored document is its
+ * candidate for every band, and one differing in every band is not.
+ */
+static void test_band_nibbles(void)
+{
+    rng64 r = {12};
+    dedup_params *p = params_with(101, 20, 5, DEDUP_MEASURE_JACCARD, 0.5);
+    dedup_index *idx;
+    dedup_index_create(&idx, p);
+    dedup_signature *a = random_doc(p, &r, 300);
+    dedup_index_add(idx, 1, 0, a);
+    for (int i = 0; i < 50; i++) { /* chains with other entries */
+        dedup_signature *u = random_doc(p, &r, 300);
+        dedup_index_add(idx, 100 + (uint64_t)i, 0, u);
+        dedup_signature_free(u);
+    }
+    dedup_signature *q = dedup__signature_alloc(101, a->fingerprint);
+    q->set_size = a->set_size;
+    int missed = 0;
+    for (uint32_t t = 0; t < 20; t++) {
+        for (uint32_t i = 0; i < 101; i++)
+            q->values[i] = i / 5 == t ? a->values[i] : a->values[i] ^ 0x5bd1e995u;
+        missed += is_candidate(idx, q, 1) != 1;
+    }
+    is_int(missed, 0, "a query sharing one band is a candidate, for each of the 20 bands");
+    for (uint32_t i = 0; i < 101; i++)
+        q->values[i] = i % 5 == 2 ? a->values[i] + 1 : a->values[i];
+    is_int(is_candidate(idx, q, 1), 0, "a query differing in every band is not");
+    dedup_signature_free(q);
+    dedup_signature_free(a);
+    dedup_params_free(p);
+    dedup_index_free(idx);
+}
+
+/*
+ * The compact (4-bit) signature against the full one. For a pair whose
+ * full signatures agree in M of k places, the compact ones agree in M + X,
+ * X ~ Binomial(k - M, 1/16), and the estimate is the corrected fraction,
+ * clamped at 0. From that distribution each pair's error d has exact
+ * moments E d, E d^2 and E d^4: the measured sum of d and sum of d^2 over
+ * the pairs must lie within four standard deviations of their expected
+ * values. Without clamping E d = 0 and E d^2 = (k - M) c / (k^2 (1 - c)),
+ * c = 1/16; clamping adds a small positive bias when M is near 0.
  */
 static void test_compact_accuracy(void)
 {
@@ -513,9 +612,11 @@ static void test_compact_accuracy(void)
     dedup_params *p;
     dedup_params_create(&p);
     const unsigned pairs = 2000, k = 128;
-    const double c = 1.0 / 256.0;
-    double sum = 0, sq = 0, theory = 0, maxabs = 0;
-    uint8_t ca[128], cb[128];
+    const double c = 1.0 / 16.0;
+    double sum = 0, sq = 0, maxabs = 0;
+    double e1 = 0, var1 = 0, e2 = 0, var2 = 0;
+    double pmf[129];
+    uint8_t ca[64], cb[64];
     for (unsigned i = 0; i < pairs; i++) {
         dedup_signature *a, *b;
         size_t common = rng_below(&r, 201);
@@ -528,18 +629,34 @@ static void test_compact_accuracy(void)
         sum += d;
         sq += d * d;
         maxabs = fmax(maxabs, fabs(d));
-        theory += (k - full * k) * c / ((double)k * k * (1.0 - c));
+        unsigned m = (unsigned)lround(full * k);
+        binom_pmf(k - m, c, pmf);
+        double m1 = 0, m2 = 0, m4 = 0;
+        for (unsigned x = 0; x <= k - m; x++) {
+            double j = ((double)(m + x) / k - c) / (1.0 - c);
+            double dx = (j < 0 ? 0 : j) - full, d2 = dx * dx;
+            m1 += pmf[x] * dx;
+            m2 += pmf[x] * d2;
+            m4 += pmf[x] * d2 * d2;
+        }
+        e1 += m1;
+        var1 += m2 - m1 * m1;
+        e2 += m2;
+        var2 += m4 - m2 * m2;
         dedup_signature_free(a);
         dedup_signature_free(b);
     }
-    double rms = sqrt(sq / pairs), rms_theory = sqrt(theory / pairs);
-    tap_diag("compact vs full Jaccard over %u pairs: mean %.5f, rms %.5f (theory %.5f), "
-             "max %.4f",
-             pairs, sum / pairs, rms, rms_theory, maxabs);
-    ok(fabs(sum / pairs) <= 4.0 * rms_theory / sqrt(pairs) + 1e-4,
-       "compact estimate is unbiased");
-    ok(rms >= 0.7 * rms_theory && rms <= 1.3 * rms_theory, "error matches theory");
-    ok(rms < 0.006, "error below 0.006 at k = 128");
+    double rms = sqrt(sq / pairs), rms_theory = sqrt(e2 / pairs);
+    tap_diag("compact vs full Jaccard over %u pairs: mean %.5f (theory %.5f), rms %.5f "
+             "(theory %.5f), max %.4f",
+             pairs, sum / pairs, e1 / pairs, rms, rms_theory, maxabs);
+    ok(fabs(sum - e1) <= 4.0 * sqrt(var1), "mean error matches theory: %.5f +- %.5f",
+       e1 / pairs, 4.0 * sqrt(var1) / pairs);
+    ok(fabs(sq - e2) <= 4.0 * sqrt(var2), "mean squared error matches theory: %.3g +- %.3g",
+       e2 / pairs, 4.0 * sqrt(var2) / pairs);
+    /* The standard deviation is largest at J = 0: sqrt(c / (k (1 - c))). */
+    double worst = sqrt(c / (k * (1.0 - c)));
+    ok(rms < worst, "rms error %.4f below its value at J = 0, %.4f, at k = 128", rms, worst);
     dedup_params_free(p);
 }
 
@@ -913,6 +1030,8 @@ int main(void)
     test_verification();
     test_s_curve();
     test_containment();
+    test_compact_count();
+    test_band_nibbles();
     test_compact_accuracy();
     test_sliding_window();
     test_model();
