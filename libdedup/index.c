@@ -49,9 +49,12 @@
  * sqrt(J (1 - J) / k), 0.0442 at J = 0.5; the two are uncorrelated and
  * combine to 0.0471, 6.5% more than MinHash alone. Clamping at 0 lifts the
  * estimate slightly for F near 0, far below any useful threshold. Measured
- * against full signatures (bench-index, 20000 pairs with J spread over
- * [0, 1], k = 128): rms 0.0177 for a theoretical 0.0179. Queries report
- * this verified figure, so no match is ever below the threshold.
+ * against full signatures (bench-index: 20000 pairs of 300-shingle sets,
+ * J spread over [0, 1], k = 128): rms 0.0175 for a theoretical 0.0179, and
+ * a verdict at the default threshold that differs from the full
+ * signature's on 1.9% of the pairs (0.3% with 8 bits), all near the
+ * threshold. Queries report this verified figure, so no match is ever
+ * below the threshold.
  *
  * Memory. Per slot 8 (id) + 8 (stamp) + 4 (size) + 8 (order) + 4 per band
  * (links) + k / 2 (signature) + 1/8 (dead bit) bytes; per band, 4 bytes
