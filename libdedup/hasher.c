@@ -158,6 +158,23 @@ size_t dedup_hasher_replaced(const dedup_hasher *h)
     return h ? h->nz.replaced : 0;
 }
 
+/* Sign a set known to hold n distinct shingles. */
+static int sign_set(dedup_hasher *h, const uint64_t *set, size_t n, dedup_signature *sig)
+{
+    if (n == 0) {
+        dedup__signature_clear(sig);
+        return DEDUP_OK;
+    }
+    int rc = dedup__minhash(set, n, h->k, h->seed, sig->values, &h->mh_scratch,
+                            &h->mh_scratch_cap);
+    if (rc != DEDUP_OK) {
+        dedup__signature_clear(sig);
+        return rc;
+    }
+    sig->set_size = n;
+    return DEDUP_OK;
+}
+
 int dedup_hasher_sign_shingles(dedup_hasher *h, const uint64_t *shingles, size_t n,
                                dedup_signature *sig)
 {
@@ -165,21 +182,17 @@ int dedup_hasher_sign_shingles(dedup_hasher *h, const uint64_t *shingles, size_t
         return DEDUP_E_INVAL;
     if (sig->fingerprint != h->fingerprint || sig->k != h->k)
         return DEDUP_E_MISMATCH;
-    if (n == 0) {
-        dedup__signature_clear(sig);
-        return DEDUP_OK;
-    }
-    int rc = dedup__minhash(shingles, n, h->k, h->seed, sig->values, &h->mh_scratch,
-                            &h->mh_scratch_cap);
+    /* Caller-given arrays may repeat shingles: they count once, both in
+     * the values (a minimum is a minimum) and in the set size, which the
+     * containment estimate needs exact. */
+    if (h->sh.set && shingles >= h->sh.set && shingles < h->sh.set + h->sh.set_cap)
+        return sign_set(h, shingles, n, sig); /* our own set: distinct already */
+    int rc = dedup__shingle_distinct(&h->sh, shingles, n);
     if (rc != DEDUP_OK) {
         dedup__signature_clear(sig);
         return rc;
     }
-    /* The set size counts distinct shingles: the pipeline's sets are
-     * distinct already; for caller-given arrays with repeats the estimate
-     * of containment is slightly off, as documented. */
-    sig->set_size = n;
-    return DEDUP_OK;
+    return sign_set(h, h->sh.set, h->sh.nset, sig);
 }
 
 int dedup_hasher_sign(dedup_hasher *h, const char *text, size_t len, dedup_signature *sig)
@@ -191,7 +204,7 @@ int dedup_hasher_sign(dedup_hasher *h, const char *text, size_t len, dedup_signa
     int rc = dedup__hasher_shingle(h, text, len);
     if (rc != DEDUP_OK)
         return rc;
-    return dedup_hasher_sign_shingles(h, h->sh.set, h->sh.nset, sig);
+    return sign_set(h, h->sh.set, h->sh.nset, sig);
 }
 
 int dedup_similarity(const dedup_params *p, const char *a, size_t alen, const char *b,

@@ -447,7 +447,10 @@ static int check_structure(dedup_index *idx)
         prev = e;
         steps++;
     }
-    if (steps != idx->count || prev != idx->last || mono != idx->monotone)
+    /* The flag may say "not monotone" of a list that is (it is not reset
+     * when the document that broke the order goes), never the reverse,
+     * which would make expiry skip documents. */
+    if (steps != idx->count || prev != idx->last || (idx->monotone && !mono))
         return DEDUP_E_FORMAT;
 
     steps = 0;

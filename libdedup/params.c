@@ -22,7 +22,7 @@ static const param_info params_table[] = {
     {DEDUP_P_NUM_HASHES, DEDUP_PARAM_INT, "num_hashes", 16, 1024, 128},
     {DEDUP_P_SEED, DEDUP_PARAM_INT, "seed", INT64_MIN, INT64_MAX, 0},
     {DEDUP_P_SHINGLE_SIZE, DEDUP_PARAM_INT, "shingle_size", 1, 16, 4},
-    {DEDUP_P_CHAR_SHINGLE_SIZE, DEDUP_PARAM_INT, "char_shingle_size", 1, 16, 4},
+    {DEDUP_P_CHAR_SHINGLE_SIZE, DEDUP_PARAM_INT, "char_shingle_size", 1, 16, 5},
     {DEDUP_P_NORMALIZE, DEDUP_PARAM_INT, "normalize", 0, DEDUP_NORM_ALL, DEDUP_NORM_DEFAULT},
     {DEDUP_P_MEASURE, DEDUP_PARAM_INT, "measure", 0, 1, DEDUP_MEASURE_CONTAINMENT},
     {DEDUP_P_THRESHOLD, DEDUP_PARAM_REAL, "threshold", 0, 0, 0},

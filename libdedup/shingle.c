@@ -53,16 +53,14 @@ uint64_t dedup__shingle_hash(const dedup_token *tokens, size_t n)
     return finish(combine(tokens, n), n);
 }
 
-int dedup__shingle(dedup_shingler *sh, const dedup_token *tokens, size_t ntokens, unsigned n)
+/* Prepare sh for up to count distinct values: the set array and a cleared
+ * table of at least twice count entries. Returns the table mask, or 0 when
+ * memory ran out. */
+static size_t prepare(dedup_shingler *sh, size_t count)
 {
-    sh->nset = 0;
-    if (ntokens == 0)
-        return DEDUP_OK;
-    size_t count = ntokens >= n ? ntokens - n + 1 : 1;
-    size_t span = ntokens >= n ? n : ntokens;
     void *b = sh->set;
     if (dedup__grow(&b, &sh->set_cap, count, sizeof(uint64_t)) != DEDUP_OK)
-        return DEDUP_E_NOMEM;
+        return 0;
     sh->set = b;
     size_t tcap = 16;
     while (tcap < count * 2)
@@ -70,31 +68,83 @@ int dedup__shingle(dedup_shingler *sh, const dedup_token *tokens, size_t ntokens
     if (sh->table_cap < tcap) {
         uint64_t *t = dedup__malloc(tcap * sizeof(uint64_t));
         if (!t)
-            return DEDUP_E_NOMEM;
+            return 0;
         dedup__free(sh->table);
         sh->table = t;
         sh->table_cap = tcap;
     }
     /* Use a table about twice the set size even when a larger one is
      * allocated, so that clearing it costs O(count). */
+    memset(sh->table, 0, tcap * sizeof(uint64_t));
+    return tcap - 1;
+}
+
+/* Add h (non-zero) to the set unless present. */
+static inline void insert(dedup_shingler *sh, size_t mask, uint64_t h)
+{
     uint64_t *table = sh->table;
-    memset(table, 0, tcap * sizeof(uint64_t));
-    size_t mask = tcap - 1;
+    size_t pos = (size_t)(h >> 20) & mask;
+    for (;;) {
+        if (table[pos] == 0) {
+            table[pos] = h;
+            sh->set[sh->nset++] = h;
+            return;
+        }
+        if (table[pos] == h)
+            return;
+        pos = (pos + 1) & mask;
+    }
+}
+
+int dedup__shingle(dedup_shingler *sh, const dedup_token *tokens, size_t ntokens, unsigned n)
+{
+    sh->nset = 0;
+    if (ntokens == 0)
+        return DEDUP_OK;
+    size_t count = ntokens >= n ? ntokens - n + 1 : 1;
+    size_t span = ntokens >= n ? n : ntokens;
+    size_t mask = prepare(sh, count);
+    if (!mask)
+        return DEDUP_E_NOMEM;
     uint64_t roll = combine(tokens, span);
     const unsigned last_rot = (unsigned)(17 * (span - 1));
     for (size_t i = 0; i < count; i++) {
         if (i) /* drop token i-1, shift the others down, add token i+span-1 */
             roll = rotl(roll ^ tokens[i - 1].hash, 64 - 17) ^
                    rotl(tokens[i + span - 1].hash, last_rot);
-        uint64_t h = finish(roll, span);
-        size_t pos = (size_t)(h >> 20) & mask;
+        insert(sh, mask, finish(roll, span));
+    }
+    return DEDUP_OK;
+}
+
+int dedup__shingle_distinct(dedup_shingler *sh, const uint64_t *hashes, size_t n)
+{
+    sh->nset = 0;
+    if (n == 0)
+        return DEDUP_OK;
+    size_t mask = prepare(sh, n);
+    if (!mask)
+        return DEDUP_E_NOMEM;
+    /* Values are arbitrary here: remix them for the table position and
+     * keep 0 apart, but store the values themselves. */
+    int zero = 0;
+    uint64_t *table = sh->table;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t v = hashes[i];
+        if (v == 0) {
+            if (!zero)
+                sh->set[sh->nset++] = 0;
+            zero = 1;
+            continue;
+        }
+        size_t pos = (size_t)dedup__mix64(v) & mask;
         for (;;) {
             if (table[pos] == 0) {
-                table[pos] = h;
-                sh->set[sh->nset++] = h;
+                table[pos] = v;
+                sh->set[sh->nset++] = v;
                 break;
             }
-            if (table[pos] == h)
+            if (table[pos] == v)
                 break;
             pos = (pos + 1) & mask;
         }

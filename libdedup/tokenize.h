@@ -38,6 +38,11 @@ DEDUP_INTERNAL void dedup__shingler_release(dedup_shingler *sh);
 DEDUP_INTERNAL int dedup__shingle(dedup_shingler *sh, const dedup_token *tokens, size_t ntokens,
                                   unsigned n);
 
+/* Copy the distinct values of hashes[0..n) into sh->set (order of first
+ * appearance). hashes must not point into sh->set. DEDUP_OK or
+ * DEDUP_E_NOMEM. */
+DEDUP_INTERNAL int dedup__shingle_distinct(dedup_shingler *sh, const uint64_t *hashes, size_t n);
+
 /* Combine the hashes of tokens[0..n) into one shingle hash; order matters. */
 DEDUP_INTERNAL uint64_t dedup__shingle_hash(const dedup_token *tokens, size_t n);
 

@@ -215,6 +215,35 @@ static void set_rules(void)
     dedup_hasher_free(h);
 }
 
+static void sign_given_shingles(void)
+{
+    dedup_hasher *h = make_hasher();
+    dedup_signature *a, *b, *c;
+    dedup_signature_create(&a, NULL);
+    dedup_signature_create(&b, NULL);
+    dedup_signature_create(&c, NULL);
+    uint64_t set[5] = {11, 22, 33, 44, 0};
+    uint64_t rep[9] = {33, 11, 22, 11, 33, 44, 0, 0, 22};
+    dedup_hasher_sign_shingles(h, set, 5, a);
+    dedup_hasher_sign_shingles(h, rep, 9, b);
+    ok(dedup_signature_set_size(b) == 5 &&
+           memcmp(dedup_signature_values(a), dedup_signature_values(b), 128 * 4) == 0,
+       "repeated shingles count once, in the values and the set size");
+    const char *text = "one two three four five six seven eight";
+    const uint64_t *s;
+    size_t n;
+    dedup_hasher_shingles(h, text, strlen(text), &s, &n);
+    ok(dedup_hasher_sign_shingles(h, s, n, c) == DEDUP_OK && dedup_signature_set_size(c) == n,
+       "the hasher's own shingle set can be signed directly");
+    dedup_hasher_sign(h, text, strlen(text), a);
+    ok(memcmp(dedup_signature_values(a), dedup_signature_values(c), 128 * 4) == 0,
+       "and gives the signature of the text");
+    dedup_signature_free(a);
+    dedup_signature_free(b);
+    dedup_signature_free(c);
+    dedup_hasher_free(h);
+}
+
 static void traditional_simplified(void)
 {
     /* The same sentence in traditional (Hong Kong / Taiwan sites) and
@@ -291,6 +320,7 @@ int main(void)
     token_hashes();
     golden_vectors();
     set_rules();
+    sign_given_shingles();
     traditional_simplified();
     large_inputs();
     return tap_done();

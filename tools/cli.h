@@ -158,7 +158,8 @@ enum {
     OPT_INDEX,
     OPT_MIN_SIZE,
     OPT_BOILERPLATE,
-    OPT_PARAM
+    OPT_PARAM,
+    OPT_SAVE_EVERY
 };
 
 /* getopt_long table entries for the input and parameter options. */

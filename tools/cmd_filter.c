@@ -43,6 +43,8 @@ static const char help_text[] =
     "                        with \"duplicate_of\" and \"similarity\" added\n"
     "  --index FILE          load the state from FILE (and FILE.ids) if it\n"
     "                        exists; save it at the end and on SIGINT/SIGTERM\n"
+    "  --save-every N        also save the state every N documents read, so\n"
+    "                        that a crash or SIGKILL loses at most N documents\n"
     "  --stats               print a summary on stderr\n"
     "  -q, --quiet           no progress line\n"
     "  -h, --help            show this help\n"
@@ -99,6 +101,7 @@ int cmd_filter(int argc, char **argv)
         {"time-field", 1, 0, OPT_TIME_FIELD},
         {"dups", 1, 0, OPT_DUPS},
         {"index", 1, 0, OPT_INDEX},
+        {"save-every", 1, 0, OPT_SAVE_EVERY},
         {"stats", 0, 0, OPT_STATS},
         {"quiet", 0, 0, 'q'},
         {"help", 0, 0, 'h'},
@@ -106,7 +109,7 @@ int cmd_filter(int argc, char **argv)
     };
     cli_input_opts io;
     cli_param_opts po = {0};
-    int64_t window = 0, window_time = -1;
+    int64_t window = 0, window_time = -1, save_every = 0;
     const char *time_field = "date", *dups_path = NULL, *index_path = NULL;
     int stats = 0, quiet = 0, opt;
     cli_input_defaults(&io);
@@ -148,9 +151,19 @@ int cmd_filter(int argc, char **argv)
         case OPT_INDEX:
             index_path = optarg;
             break;
+        case OPT_SAVE_EVERY:
+            if (cli_parse_int(optarg, 1, INT64_MAX, &save_every)) {
+                cli_msg("invalid --save-every '%s' (a positive number of documents)", optarg);
+                return cli_usage_error("filter");
+            }
+            break;
         default:
             return cli_usage_error("filter");
         }
+    }
+    if (save_every && !index_path) {
+        cli_msg("--save-every needs --index");
+        return cli_usage_error("filter");
     }
     if (window && window_time >= 0) {
         cli_msg("--window and --window-time cannot be used together");
@@ -281,6 +294,16 @@ int cmd_filter(int argc, char **argv)
             }
         }
         cli_progress_update(&prog, read, cli_reader_raw_bytes(reader));
+        /* A checkpoint: a kill loses at most the last save_every
+         * documents' state, and never the file. */
+        if (save_every && read % (uint64_t)save_every == 0) {
+            rc = cli_store_save(&st, index_path, err, sizeof err);
+            if (rc) {
+                cli_msg("%s", err);
+                status = cli_exit_code(rc);
+                break;
+            }
+        }
     }
     cli_progress_end(&prog);
     if (dups && (fflush(dups) || ferror(dups))) {

@@ -158,6 +158,9 @@ static int print_stats(const char *path, const cli_store *st)
                 printf("%-16s %lld\n", name, (long long)v);
         }
     }
+    unsigned bands, rows;
+    if (!dedup_params_lsh(p, &bands, &rows))
+        printf("lsh in effect    %u bands x %u rows\n", bands, rows);
     if (fflush(stdout) || ferror(stdout)) {
         cli_msg("cannot write the output");
         return EXIT_IO;

@@ -215,10 +215,8 @@ int main(int argc, char **argv)
         int (*fn)(int, char **);
     } cmds[] = {
         {"cluster", cmd_cluster},
-#ifdef CLI_HAVE_INDEX
         {"filter", cmd_filter},
         {"index", cmd_index},
-#endif
         {"shingles", cmd_shingles},
         {"debug-shingles", cmd_shingles},
     };

@@ -31,7 +31,7 @@ is "$(grep '^doc' l.tsv | cut -f2)" 1 "lines input: id is the line number"
 # Chinese text takes character shingles.
 printf '{"id":1,"text":"北京今天下雨"}\n' | "$DEDUP" shingles > zh.tsv
 is "$(grep -c '^token' zh.tsv)" 6 "Chinese: one token per character"
-is "$(grep -c '^shingle' zh.tsv)" 3 "Chinese: 4-character shingles"
+is "$(grep -c '^shingle' zh.tsv)" 2 "Chinese: 5-character shingles"
 
 # Help, version, usage errors.
 "$DEDUP" --version | grep -qE '^dedup [0-9]+\.[0-9]+\.[0-9]+ \(libdedup'

@@ -1,0 +1,42 @@
+#!/bin/bash
+# Regenerates the seed corpus of fuzz-index (corpus/index/) with the dedup
+# tool of a build: small index files of several shapes, each prefixed with
+# the mode byte fuzz-index.c reads (0: as is, 1: checksums recomputed).
+# Run it again whenever the index file format changes.
+# Usage: tests/fuzz/make-index-seeds.sh [BUILD_DIR]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../../build}
+dedup=$build/tools/dedup
+out=$here/corpus/index
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$out"
+rm -f "$out"/seed-*
+
+python3 - "$work" <<'PY'
+import json, random, sys
+rnd = random.Random(3)
+words = ["harbour", "council", "budget", "minister", "rail", "strike", "storm", "market",
+         "election", "bridge", "school", "hospital", "river", "festival", "court", "museum"]
+def doc(i, n):
+    return " ".join(rnd.choice(words) + str(rnd.randrange(50)) for _ in range(n))
+for name, count, n in [("small", 5, 30), ("many", 40, 12), ("empty", 0, 0)]:
+    with open("%s/%s.jsonl" % (sys.argv[1], name), "w") as f:
+        for i in range(count):
+            text = doc(i, n) if i % 7 else ""
+            f.write(json.dumps({"id": "%s%d" % (name, i), "text": text}) + "\n")
+PY
+
+"$dedup" index build "$work/small.jsonl" -o "$work/a.idx"
+"$dedup" index build --num-hashes 16 --measure jaccard --threshold 0.8 "$work/many.jsonl" -o "$work/b.idx"
+"$dedup" index build "$work/empty.jsonl" -o "$work/c.idx"
+"$dedup" index build --param bands=4 --param rows=4 --num-hashes 16 "$work/many.jsonl" -o "$work/d.idx"
+i=0
+for f in a b c d; do
+    for mode in 0 1; do
+        { printf "\\x0$mode"; cat "$work/$f.idx"; } > "$out/seed-$f-$mode"
+        i=$((i + 1))
+    done
+done
+echo "wrote $i seeds to $out"
