@@ -22,11 +22,12 @@ ok $? "--dups records name the kept document and the similarity"
 
 # Works in a pipe: output appears before the input ends.
 coproc F { "$DEDUP" filter -q; }
+fpid=$F_PID # bash unsets F_PID once the coprocess has exited
 sed -n 1p corpus.jsonl >&"${F[1]}"
 IFS= read -r -t 10 first <&"${F[0]}"
 is "$first" "$(sed -n 1p corpus.jsonl)" "a kept line is flushed at once"
 exec {F[1]}>&-
-wait "$F_PID" 2>/dev/null
+wait "$fpid" 2>/dev/null
 
 # --window: with a window of 1, copies of an older story are new again.
 "$DEDUP" filter -q --window 1 corpus.jsonl > w1.jsonl
