@@ -36,15 +36,21 @@
  * derived, representative mode) unless --measure, --threshold or --mode
  * say otherwise.
  *
- * Prints one line per figure: seconds per stage, pairs, clusters, the
- * share of planted copies found in their original's cluster, the bytes the
- * batch holds per document and peak resident memory (getrusage
- * ru_maxrss).
+ * Prints one line per figure: seconds per stage (and the thread-seconds
+ * spent sorting band keys, walking runs and waiting inside the pair
+ * stage), pairs proposed, compared and verified, clusters, the share of
+ * planted copies found in their original's cluster, how far the stored
+ * values' estimates fall from the full values' (on pairs of a copy and its
+ * original and of neighbouring originals), the bytes the batch holds per
+ * document and peak resident memory (getrusage ru_maxrss).
  *
  * Usage: bench-cluster [--docs N] [--threads T] [--dup-frac F]
  *                      [--topic-docs G] [--topic-layers L] [--topic-share T]
  *                      [--measure jaccard|containment] [--threshold X]
- *                      [--mode transitive|representative] [--seed S]
+ *                      [--mode transitive|representative] [--bits 8|16|32]
+ *                      [--seed S]
+ *
+ * --bits sets the bits the batch keeps per MinHash value (batch.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +74,15 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* User and system CPU seconds of the process so far. */
+static double cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 +
+           (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
 }
 
 static int fail(const char *what, int rc)
@@ -124,7 +139,7 @@ static uint64_t set_size(const model *m, uint32_t i)
 int main(int argc, char **argv)
 {
     size_t docs = 1000000;
-    unsigned threads = 2;
+    unsigned threads = 2, bits = DEDUP__BATCH_VALUE_BITS;
     double dup_frac = 0.2, topic_share = 0.3, threshold = -1.0;
     int mode = -1, measure = -1;
     model m = {.seed = 1, .topic_docs = 300, .layers = 3};
@@ -148,6 +163,8 @@ int main(int argc, char **argv)
             topic_share = strtod(v, NULL);
         else if (!strcmp(a, "--threshold"))
             threshold = strtod(v, NULL);
+        else if (!strcmp(a, "--bits"))
+            bits = (unsigned)strtoul(v, NULL, 10);
         else if (!strcmp(a, "--seed"))
             m.seed = strtoull(v, NULL, 10);
         else if (!strcmp(a, "--mode") && !strcmp(v, "transitive"))
@@ -163,7 +180,8 @@ int main(int argc, char **argv)
                     "usage: bench-cluster [--docs N] [--threads T] [--dup-frac F]\n"
                     "                     [--topic-docs G] [--topic-layers L] [--topic-share T]\n"
                     "                     [--measure jaccard|containment] [--threshold X]\n"
-                    "                     [--mode transitive|representative] [--seed S]\n");
+                    "                     [--mode transitive|representative] [--bits 8|16|32]\n"
+                    "                     [--seed S]\n");
             return 2;
         }
     }
@@ -184,7 +202,7 @@ int main(int argc, char **argv)
         dedup_params_set(p, DEDUP_P_CLUSTER_MODE, mode);
     dedup_batch *b;
     dedup_signature *sig;
-    int rc = dedup_batch_create(&b, p);
+    int rc = dedup__batch_create_bits(&b, p, bits);
     if (rc)
         return fail("batch", rc);
     if ((rc = dedup_signature_create(&sig, p)) || (rc = dedup_batch_resize(b, docs)))
@@ -214,26 +232,46 @@ int main(int argc, char **argv)
     }
     double t1 = now();
 
-    dedup__u64vec pairs;
-    double *sims = NULL;
+    dedup__edgevec edges;
+    dedup__pair_stats st;
     dedup_clusters *c = NULL;
-    if ((rc = dedup__batch_candidates(b, threads, &pairs)))
-        return fail("candidates", rc);
-    double t2 = now();
-    size_t ncand = pairs.n;
-    if ((rc = dedup__batch_verify(b, threads, &pairs, &sims)))
-        return fail("verification", rc);
-    double t3 = now();
-    if ((rc = dedup__batch_assign(b, pairs.v, sims, pairs.n, &c)))
+    double c1 = cpu();
+    if ((rc = dedup__batch_pairs(b, threads, &edges, &st)))
+        return fail("pairs", rc);
+    double t2 = now(), c2 = cpu();
+    if ((rc = dedup__batch_assign(b, edges.v, edges.n, &c)))
         return fail("assignment", rc);
-    double t4 = now();
+    double t3 = now();
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
 
     size_t found = 0;
     for (size_t i = 0; i < docs; i++)
         if (m.origin[i] != i)
             found += dedup_clusters_of(c, i) == dedup_clusters_of(c, m.origin[i]);
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
+
+    /* The stored values against the full ones: for pairs of a copy and
+     * its original and of neighbouring originals (mostly topic
+     * neighbours), the estimate verification uses minus the estimate from
+     * the full values, and how many pairs it moves across the threshold. */
+    double sum_diff = 0.0, sum_abs = 0.0, max_abs = 0.0;
+    size_t npairs = 0, flips = 0;
+    for (size_t i = 1; i < docs && npairs < 200000; i++) {
+        uint32_t x = m.origin[i] != i ? m.origin[i] : (uint32_t)i - 1, y = (uint32_t)i;
+        uint32_t eq = 0;
+        for (uint32_t j = 0; j < sig->k; j++)
+            eq += value(&m, x, j) == value(&m, y, j);
+        double full = (double)eq / sig->k;
+        if (b->measure == DEDUP_MEASURE_CONTAINMENT)
+            full = dedup__containment_from_jaccard(full, set_size(&m, x), set_size(&m, y));
+        double est = dedup__batch_similarity(b, x, y), d = est - full;
+        sum_diff += d;
+        sum_abs += d < 0 ? -d : d;
+        if ((d < 0 ? -d : d) > max_abs)
+            max_abs = d < 0 ? -d : d;
+        flips += (est >= b->threshold) != (full >= b->threshold);
+        npairs++;
+    }
 
     printf("documents            %zu (k=%u, bands=%u, rows=%u, %s %.2f, %s, %u threads)\n",
            docs, b->k, b->bands, b->rows,
@@ -243,20 +281,29 @@ int main(int argc, char **argv)
     printf("topics               %u layers of %zu documents, share %.2f\n", m.layers,
            m.topic_docs, topic_share);
     printf("generate_s           %.3f\n", t1 - t0);
-    printf("candidates_s         %.3f\n", t2 - t1);
-    printf("verify_s             %.3f\n", t3 - t2);
-    printf("assign_s             %.3f\n", t4 - t3);
-    printf("cluster_total_s      %.3f\n", t4 - t1);
-    printf("candidate_pairs      %zu\n", ncand);
-    printf("verified_pairs       %zu\n", pairs.n);
+    printf("pairs_s              %.3f (cpu %.3f)\n", t2 - t1, c2 - c1);
+    printf("  sort_thread_s      %.3f\n", st.sort_s);
+    printf("  walk_thread_s      %.3f\n", st.walk_s);
+    printf("  wait_thread_s      %.3f\n", st.wait_s);
+    printf("assign_s             %.3f\n", t3 - t2);
+    printf("cluster_total_s      %.3f\n", t3 - t1);
+    printf("proposed_pairs       %llu\n", (unsigned long long)st.proposed);
+    printf("key_collisions       %llu\n", (unsigned long long)st.collisions);
+    printf("repeated_pairs       %llu\n", (unsigned long long)st.repeats);
+    printf("candidate_pairs      %llu\n", (unsigned long long)st.compared);
+    printf("verified_pairs       %zu\n", edges.n);
     printf("clusters             %zu\n", dedup_clusters_count(c));
     printf("copies_recovered     %.5f\n", copies ? (double)found / (double)copies : 1.0);
-    printf("batch_bytes_per_doc  %.1f\n", (double)b->slot);
+    printf("value_bits           %u\n", b->value_bits);
+    printf("estimate_error       mean %+.5f, mean abs %.5f, max abs %.4f over %zu pairs\n",
+           npairs ? sum_diff / (double)npairs : 0.0, npairs ? sum_abs / (double)npairs : 0.0,
+           max_abs, npairs);
+    printf("threshold_flips      %zu\n", flips);
+    printf("batch_bytes_per_doc  %zu\n", b->rec_size);
     printf("peak_rss_mb          %.1f\n", ru.ru_maxrss / 1024.0);
 
     dedup_clusters_free(c);
-    dedup__u64vec_release(&pairs);
-    dedup__free(sims);
+    dedup__edgevec_release(&edges);
     free(m.origin);
     free(m.copy_cut);
     dedup_signature_free(sig);

@@ -1,14 +1,14 @@
 /*
  * bandsort.c - candidate pairs by sorting band keys.
  *
- * For one band at a time, every document's band hash is packed with its
- * position into a 64-bit key (bandsort.h), the keys are radix-sorted and
- * runs of equal hash are walked. Sorting touches memory in long sequential
- * streams, where a hash table of a million buckets pays a cache miss per
- * insertion; it also keeps memory at two key arrays per band in flight
- * instead of one table per band.
+ * For one band at a time, every document's band key is packed with its
+ * position into a 64-bit sort key (bandsort.h), the keys are radix-sorted
+ * and runs of equal key are walked. Sorting touches memory in long
+ * sequential streams, where a hash table of a million buckets pays a cache
+ * miss per insertion; it also keeps memory at two key arrays per band in
+ * flight instead of one table per band.
  *
- * Long runs. A run of m equal band hashes is a set of documents that agree
+ * Long runs. A run of m equal band keys is a set of documents that agree
  * on every value of the band: usually copies of one story, but also, for
  * bands of one or two rows, documents that share a common value by chance
  * or through boilerplate. Pairing all of them costs m^2 / 2 comparisons,
@@ -22,9 +22,14 @@
  * run, the predecessor chain still offers every member a partner. In
  * representative mode a member whose only duplicate is a representative in
  * the middle of a long run, in every band they share, goes unmatched.
+ *
+ * dedup__band_scan records, per band, the documents that are not certain
+ * to have all their pairs in their run proposed: the members of long runs
+ * other than the leaders, rare outside collections of copies. Batch
+ * clustering reads those bits to verify each pair in the first band that
+ * proposes it, without keeping a set of the pairs seen.
  */
 #include "bandsort.h"
-#include "lsh.h"
 #include "uf.h"
 
 /* The pair of the documents of two band keys, the first one smaller. */
@@ -42,32 +47,28 @@ void dedup__u64vec_release(dedup__u64vec *a)
     a->n = a->cap = 0;
 }
 
+void dedup__edgevec_release(dedup__edgevec *a)
+{
+    if (!a)
+        return;
+    dedup__free(a->v);
+    a->v = NULL;
+    a->n = a->cap = 0;
+}
+
 /* ------------------------------------------------------------ band keys */
 
-size_t dedup__band_keys_group(uint64_t *const *keys, const dedup__sigtab *t,
-                              uint32_t first_doc, unsigned band0, unsigned nb, unsigned rows,
-                              uint64_t seed)
+size_t dedup__band_keys(uint64_t *keys, const dedup__rectab *t, uint32_t first_doc,
+                        unsigned band)
 {
     size_t m = 0;
     for (size_t i = 0; i < t->n; i++) {
-        const dedup_signature *s = dedup__sigtab_get(t, i);
-        if (s->set_size == 0)
+        const unsigned char *r = dedup__rec(t, i);
+        if (dedup__rec_set_size(r) == 0)
             continue;
-        uint32_t doc = (uint32_t)(first_doc + i);
-        for (unsigned j = 0; j < nb; j++) {
-            uint64_t h = dedup__band_hash(s->values, band0 + j, rows, seed);
-            /* The hash has 63 bits; keep its top 32. */
-            keys[j][m] = (h >> 31) << 32 | doc;
-        }
-        m++;
+        keys[m++] = (uint64_t)dedup__rec_keys(r)[band] << 32 | (uint32_t)(first_doc + i);
     }
     return m;
-}
-
-size_t dedup__band_keys(uint64_t *keys, const dedup__sigtab *t, uint32_t first_doc,
-                        unsigned band, unsigned rows, uint64_t seed)
-{
-    return dedup__band_keys_group(&keys, t, first_doc, band, 1, rows, seed);
 }
 
 /* ---------------------------------------------------------- radix sort */
@@ -164,6 +165,31 @@ int dedup__band_pairs(dedup__u64vec *out, const uint64_t *keys, size_t n)
     return DEDUP_OK;
 }
 
+size_t dedup__band_scan(_Atomic uint64_t *unsure, size_t words_per_doc, unsigned band,
+                        uint64_t *multi, const uint64_t *keys, size_t n)
+{
+    size_t i = 0, c = 0;
+    uint64_t bit = (uint64_t)1 << (band % 64);
+    while (i < n) {
+        uint64_t h = keys[i] >> 32;
+        size_t j = i + 1;
+        while (j < n && keys[j] >> 32 == h)
+            j++;
+        size_t m = j - i;
+        if (m > 1) {
+            for (size_t x = DEDUP__RUN_LEADERS; m > DEDUP__RUN_FULL && x < m; x++) {
+                uint32_t d = (uint32_t)keys[i + x];
+                atomic_fetch_or_explicit(&unsure[d * words_per_doc + band / 64], bit,
+                                         memory_order_relaxed);
+            }
+            memcpy(multi + c, keys + i, m * sizeof *keys);
+            c += m;
+        }
+        i = j;
+    }
+    return c;
+}
+
 /* -------------------------------------------------------- pair sets */
 
 int dedup__pairs_sort_unique(dedup__u64vec *a, uint64_t **tmp, size_t *tmp_cap)
@@ -212,5 +238,51 @@ int dedup__pairs_merge_unique(dedup__u64vec *acc, const uint64_t *b, size_t nb)
     if (w)
         memmove(v, v + w, m * sizeof *v);
     acc->n = m;
+    return DEDUP_OK;
+}
+
+/* LSD radix sort of edges on their pair, 8 bits per pass, skipping passes
+ * whose digit is the same for every edge. The result is in v. */
+static void edge_radix_sort(dedup__edge *v, dedup__edge *tmp, size_t n)
+{
+    size_t hist[8][256];
+    memset(hist, 0, sizeof hist);
+    for (size_t i = 0; i < n; i++)
+        for (unsigned d = 0; d < 8; d++)
+            hist[d][(v[i].pair >> (8 * d)) & 0xff]++;
+    dedup__edge *src = v, *dst = tmp;
+    for (unsigned d = 0; d < 8; d++) {
+        size_t *h = hist[d];
+        unsigned shift = 8 * d;
+        if (h[(src[0].pair >> shift) & 0xff] == n)
+            continue;
+        size_t sum = 0;
+        for (unsigned j = 0; j < 256; j++) {
+            size_t c = h[j];
+            h[j] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[h[(src[i].pair >> shift) & 0xff]++] = src[i];
+        dedup__edge *x = src;
+        src = dst;
+        dst = x;
+    }
+    if (src != v)
+        memcpy(v, src, n * sizeof *v);
+}
+
+int dedup__edges_sort_unique(dedup__edgevec *a, dedup__edge **tmp, size_t *tmp_cap)
+{
+    if (a->n < 2)
+        return DEDUP_OK;
+    if (dedup__grow((void **)tmp, tmp_cap, a->n, sizeof **tmp))
+        return DEDUP_E_NOMEM;
+    edge_radix_sort(a->v, *tmp, a->n);
+    size_t w = 1;
+    for (size_t i = 1; i < a->n; i++)
+        if (a->v[i].pair != a->v[w - 1].pair)
+            a->v[w++] = a->v[i];
+    a->n = w;
     return DEDUP_OK;
 }

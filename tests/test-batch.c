@@ -433,14 +433,14 @@ static void test_bandsort(void)
         sig[i] = sign(p, set, 40);
     }
     dedup_batch *b = batch_of(p, sig, N);
-    dedup__sigtab all = dedup__batch_table(b), lo = all, hi = all;
+    dedup__rectab all = dedup__batch_table(b), lo = all, hi = all;
     lo.n = 1700;
     hi.base += lo.n * hi.stride;
     hi.n = N - lo.n;
-    size_t n = dedup__band_keys(k, &all, 0, 5, 4, 0);
+    size_t n = dedup__band_keys(k, &all, 0, 5);
     dedup__radix_sort(k, t, n, 32);
-    size_t n1 = dedup__band_keys(r, &lo, 0, 5, 4, 0);
-    size_t n2 = dedup__band_keys(r + n1, &hi, (uint32_t)lo.n, 5, 4, 0);
+    size_t n1 = dedup__band_keys(r, &lo, 0, 5);
+    size_t n2 = dedup__band_keys(r + n1, &hi, (uint32_t)lo.n, 5);
     dedup__radix_sort(r, t, n1, 32);
     dedup__radix_sort(r + n1, t, n2, 32);
     uint64_t *m = malloc(N * sizeof *m);
