@@ -58,17 +58,27 @@ void dedup__edgevec_release(dedup__edgevec *a)
 
 /* ------------------------------------------------------------ band keys */
 
-size_t dedup__band_keys(uint64_t *keys, const dedup__rectab *t, uint32_t first_doc,
-                        unsigned band)
+size_t dedup__band_keys_group(uint64_t *const *keys, const dedup__rectab *t,
+                              uint32_t first_doc, unsigned band0, unsigned nb)
 {
     size_t m = 0;
     for (size_t i = 0; i < t->n; i++) {
         const unsigned char *r = dedup__rec(t, i);
         if (dedup__rec_set_size(r) == 0)
             continue;
-        keys[m++] = (uint64_t)dedup__rec_keys(r)[band] << 32 | (uint32_t)(first_doc + i);
+        const uint32_t *key = dedup__rec_keys(r) + band0;
+        uint32_t doc = (uint32_t)(first_doc + i);
+        for (unsigned j = 0; j < nb; j++)
+            keys[j][m] = (uint64_t)key[j] << 32 | doc;
+        m++;
     }
     return m;
+}
+
+size_t dedup__band_keys(uint64_t *keys, const dedup__rectab *t, uint32_t first_doc,
+                        unsigned band)
+{
+    return dedup__band_keys_group(&keys, t, first_doc, band, 1);
 }
 
 /* ---------------------------------------------------------- radix sort */
@@ -182,7 +192,7 @@ size_t dedup__band_scan(_Atomic uint64_t *unsure, size_t words_per_doc, unsigned
                 atomic_fetch_or_explicit(&unsure[d * words_per_doc + band / 64], bit,
                                          memory_order_relaxed);
             }
-            memcpy(multi + c, keys + i, m * sizeof *keys);
+            memmove(multi + c, keys + i, m * sizeof *keys);
             c += m;
         }
         i = j;

@@ -93,6 +93,14 @@ DEDUP_INTERNAL void dedup__edgevec_release(dedup__edgevec *a);
 DEDUP_INTERNAL size_t dedup__band_keys(uint64_t *keys, const dedup__rectab *t,
                                        uint32_t first_doc, unsigned band);
 
+/* The same for nb consecutive bands band0 .. band0 + nb - 1 in one pass
+ * over the records, band band0 + j into keys[j]. Reading the records is
+ * most of the cost (a cache line per document and pass), and neighbouring
+ * bands' keys share a line. */
+DEDUP_INTERNAL size_t dedup__band_keys_group(uint64_t *const *keys, const dedup__rectab *t,
+                                             uint32_t first_doc, unsigned band0,
+                                             unsigned nb);
+
 /* Stable LSD radix sort of n keys on bits [lo_bit, 64), 8 bits per pass,
  * skipping passes in which every key has the same digit. tmp holds n keys.
  * The result is in keys. Keys made by dedup__band_keys are produced in
@@ -120,8 +128,8 @@ DEDUP_INTERNAL int dedup__band_pairs(dedup__u64vec *out, const uint64_t *keys, s
  * their run this band does not propose (dedup__band_pairs' rule); for any
  * other member x of a run, every pair (x, y) with a later member y is
  * proposed. The members of runs of two or more are copied, in order, to
- * multi (room for n keys); singletons, which propose nothing, are left
- * out. Returns the number of keys copied.
+ * multi (room for n keys; multi may be keys itself); singletons, which
+ * propose nothing, are left out. Returns the number of keys copied.
  */
 DEDUP_INTERNAL size_t dedup__band_scan(_Atomic uint64_t *unsure, size_t words_per_doc,
                                        unsigned band, uint64_t *multi, const uint64_t *keys,

@@ -632,17 +632,6 @@ static inline int verdict(const dedup_batch *b, uint32_t m, uint64_t na, uint64_
     return *sim >= b->threshold;
 }
 
-static inline int rec_verify(const dedup_batch *b, const unsigned char *x, const unsigned char *y,
-                             double *sim)
-{
-    uint64_t na = dedup__rec_set_size(x), nb = dedup__rec_set_size(y);
-    /* An empty document is similar to nothing (and the threshold is
-     * above 0). */
-    if (na == 0 || nb == 0)
-        return 0;
-    return verdict(b, rec_matches(b, x, y), na, nb, sim);
-}
-
 /* 1 if records x and y hold the same stored values in band `band`. */
 static inline int band_values_equal(const dedup_batch *b, const unsigned char *x,
                                     const unsigned char *y, unsigned band)
@@ -702,6 +691,11 @@ static double now(void)
 
 /* -------------------------------------------------------- stage 1: pairs */
 
+/* Bands a thread takes at once: their keys come from one pass over the
+ * records (a cache line per document and pass, the main cost of building
+ * keys), for one more key array per band in memory. */
+#define BAND_GROUP 4
+
 /* State shared by the pair workers. */
 typedef struct {
     const dedup_batch *b;
@@ -717,7 +711,8 @@ typedef struct {
 
 typedef struct {
     pair_shared *sh;
-    uint64_t *keys, *tmp; /* a band's sort keys, the sort's buffer */
+    uint64_t *keys[BAND_GROUP]; /* a group of bands' sort keys */
+    uint64_t *tmp;              /* the sort's buffer */
     dedup__edgevec out;   /* verified pairs, deduplicated now and then */
     size_t out_unique;    /* out.n after the last deduplication */
     dedup__edge *etmp;
@@ -877,51 +872,63 @@ static void *pair_run(void *arg)
     pair_shared *sh = w->sh;
     const dedup_batch *b = sh->b;
     dedup__rectab tab = dedup__batch_table(b);
+    size_t mc[BAND_GROUP];
     for (;;) {
         pthread_mutex_lock(sh->mu);
         int stop = sh->abort || sh->next >= b->bands;
-        unsigned j = sh->next;
+        unsigned j0 = sh->next, nb = DEDUP_MIN((unsigned)BAND_GROUP, b->bands - j0);
         if (!stop)
-            sh->next++;
+            sh->next += nb;
         pthread_mutex_unlock(sh->mu);
         if (stop)
             break;
 
+        /* Sort every band of the group and publish each one's bits as
+         * soon as they are written. */
         double t0 = now();
-        size_t m = dedup__band_keys(w->keys, &tab, 0, j);
-        dedup__radix_sort(w->keys, w->tmp, m, 32);
-        size_t mc = dedup__band_scan(sh->unsure, sh->words, j, w->tmp, w->keys, m);
-        double t1 = now();
+        size_t m = dedup__band_keys_group(w->keys, &tab, 0, j0, nb);
+        for (unsigned g = 0; g < nb; g++) {
+            dedup__radix_sort(w->keys[g], w->tmp, m, 32);
+            mc[g] = dedup__band_scan(sh->unsure, sh->words, j0 + g, w->keys[g], w->keys[g], m);
+            pthread_mutex_lock(sh->mu);
+            sh->done[j0 + g] = 1;
+            while (sh->ready < b->bands && sh->done[sh->ready])
+                sh->ready++;
+            pthread_cond_broadcast(sh->cv);
+            pthread_mutex_unlock(sh->mu);
+        }
+        w->st.sort_s += now() - t0;
 
-        pthread_mutex_lock(sh->mu);
-        sh->done[j] = 1;
-        while (sh->ready < b->bands && sh->done[sh->ready])
-            sh->ready++;
-        pthread_cond_broadcast(sh->cv);
-        while (sh->ready < j && !sh->abort)
-            pthread_cond_wait(sh->cv, sh->mu);
-        stop = sh->abort;
-        pthread_mutex_unlock(sh->mu);
+        for (unsigned g = 0; g < nb && !stop; g++) {
+            unsigned j = j0 + g;
+            double t1 = now();
+            pthread_mutex_lock(sh->mu);
+            while (sh->ready < j && !sh->abort)
+                pthread_cond_wait(sh->cv, sh->mu);
+            stop = sh->abort;
+            pthread_mutex_unlock(sh->mu);
+            double t2 = now();
+            w->st.wait_s += t2 - t1;
+            if (stop)
+                break;
+            int rc = walk_band(w, j, w->keys[g], mc[g]);
+            w->st.walk_s += now() - t2;
+            if (rc) {
+                w->status = rc;
+                shared_abort(sh);
+                stop = 1;
+            }
+        }
         if (stop)
             break;
-        double t2 = now();
-
-        int rc = walk_band(w, j, w->tmp, mc);
-        w->st.sort_s += t1 - t0;
-        w->st.wait_s += t2 - t1;
-        w->st.walk_s += now() - t2;
-        if (rc) {
-            w->status = rc;
-            shared_abort(sh);
-            break;
-        }
     }
     return NULL;
 }
 
 static void pair_release(pair_worker *w)
 {
-    dedup__free(w->keys);
+    for (unsigned g = 0; g < BAND_GROUP; g++)
+        dedup__free(w->keys[g]);
     dedup__free(w->tmp);
     dedup__free(w->etmp);
     dedup__edgevec_release(&w->out);
@@ -956,9 +963,11 @@ int dedup__batch_pairs(const dedup_batch *b, unsigned nthreads, dedup__edgevec *
     }
     for (unsigned t = 0; t < T; t++) {
         w[t].sh = &sh;
-        w[t].keys = dedup__malloc(n * sizeof(uint64_t));
-        w[t].tmp = dedup__malloc(n * sizeof(uint64_t));
-        if (!w[t].keys || !w[t].tmp) {
+        unsigned groups = DEDUP_MIN((unsigned)BAND_GROUP, b->bands);
+        int bad = !(w[t].tmp = dedup__malloc(n * sizeof(uint64_t)));
+        for (unsigned g = 0; g < groups && !bad; g++)
+            bad = !(w[t].keys[g] = dedup__malloc(n * sizeof(uint64_t)));
+        if (bad) {
             rc = DEDUP_E_NOMEM;
             T = t + 1;
             goto done;
@@ -971,9 +980,12 @@ int dedup__batch_pairs(const dedup_batch *b, unsigned nthreads, dedup__edgevec *
     /* The sorted key buffers are no longer needed: give their memory back
      * before the merge needs its own. */
     for (unsigned t = 0; t < T; t++) {
-        dedup__free(w[t].keys);
+        for (unsigned g = 0; g < BAND_GROUP; g++) {
+            dedup__free(w[t].keys[g]);
+            w[t].keys[g] = NULL;
+        }
         dedup__free(w[t].tmp);
-        w[t].keys = w[t].tmp = NULL;
+        w[t].tmp = NULL;
     }
     /* Every thread's verified pairs into thread 0's list, then one sort. */
     for (unsigned t = 1; t < T && rc == DEDUP_OK; t++) {
