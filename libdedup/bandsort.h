@@ -1,7 +1,7 @@
 /*
- * bandsort.h - the candidate stage of batch clustering: per-band sorted
- * runs of (band key, document) pairs, the structure of runs, and sets of
- * pairs. Internal.
+ * bandsort.h - the pieces of the pair stage of batch clustering: per-band
+ * sorted runs of (band key, document) pairs, the structure of runs, and
+ * sets of pairs. Internal.
  *
  * A document's band key for band j is the top 32 bits of its band hash
  * (lsh.h), computed once when the document is stored. A sort key packs it
@@ -15,10 +15,10 @@
  * from real agreement.
  *
  * Which pairs of a run are candidates is fixed here (dedup__band_pairs
- * lists them; batch.c walks the same pairs without listing them): every
- * pair of a run of up to DEDUP__RUN_FULL members, and in a longer run
- * each member with the first DEDUP__RUN_LEADERS members and with its
- * predecessor.
+ * lists them; the pair stage, dedup__batch_pairs in bandsort.c, walks the
+ * same pairs without listing them): every pair of a run of up to
+ * DEDUP__RUN_FULL members, and in a longer run each member with the first
+ * DEDUP__RUN_LEADERS members and with its predecessor.
  *
  * Pairs are packed a << 32 | b with a < b (see uf.h), kept as sorted
  * arrays without duplicates so that the sets found for different bands,

@@ -3,7 +3,7 @@
  *
  * dedup_batch_cluster runs two stages, declared here separately so that
  * benchmarks can time them and a distributed version can replace either:
- *   1. pairs: per band, sorted runs of band keys (bandsort.h) propose
+ *   1. pairs (bandsort.c): per band, sorted runs of band keys propose
  *      candidate pairs, and each candidate is verified on the spot against
  *      the threshold; only the verified pairs are kept, never the set of
  *      candidates;
@@ -98,7 +98,7 @@ typedef struct dedup__pair_stats {
  * success, left empty on failure). st (may be NULL) receives the figures.
  * A pair is compared once, in the first band that proposes it; only a
  * pair that long runs propose in several bands may be compared again
- * (see batch.c). DEDUP_OK, DEDUP_E_NOMEM or DEDUP_E_TOOBIG.
+ * (see bandsort.c). DEDUP_OK, DEDUP_E_NOMEM or DEDUP_E_TOOBIG.
  */
 DEDUP_INTERNAL int dedup__batch_pairs(const dedup_batch *b, unsigned nthreads,
                                       dedup__edgevec *out, dedup__pair_stats *st);
