@@ -1,22 +1,45 @@
 /*
- * batch.c - batch clustering of a whole corpus: the dedup_batch container,
- * the three stages (candidates, verification, assignment) and the
- * dedup_clusters result.
+ * batch.c - batch clustering of a whole corpus: the dedup_batch container
+ * and its document records, the assignment stage and the dedup_clusters
+ * result.
  *
- * Storage. Signatures live back to back in one array of fixed-size slots,
- * each slot a complete dedup_signature, so that the candidate stage reads
- * them as one forward stream and verification can hand slots straight to
- * dedup__signature_similarity.
+ * Storage. Each document is one fixed-size record, all records back to
+ * back:
  *
- * Threads. Stage 1 gives each of T threads a contiguous range of bands,
- * whose keys it computes BAND_GROUP bands per pass over the signatures;
- * each thread keeps its own sorted set of pairs and the sets are merged at
- * the end. Stage 2 cuts
- * the candidate array into T contiguous ranges. Both results are sets or
- * per-position values, so they are the same for any T: the output never
- * depends on the number of threads or on scheduling. The calling thread
- * does the work of thread 0 itself, and of any thread that could not be
- * started, so a failure to create threads only costs time.
+ *     uint64_t set_size            0 for an empty document
+ *     uint32_t key[bands]          band keys: top 32 bits of each band hash
+ *     value[k]                     value_bits bits per MinHash value
+ *
+ * padded to a multiple of 8 bytes. Band keys are computed once, when the
+ * document is stored (by the caller's threads, in dedup_batch_set), so
+ * clustering never rehashes; the values themselves are only needed to
+ * compare documents, and b = 8 bits of each are enough for that (below).
+ * With the default 37 bands and k = 128 a record takes 288 bytes, against
+ * 536 for a whole signature.
+ *
+ * b-bit values. A stored value is the top b bits of v * C for a fixed odd
+ * 64-bit C (multiply-shift hashing): every bit of the MinHash value v
+ * counts, which matters because the minima of large sets are small
+ * numbers whose high bits are zero. Two different values then look equal
+ * with probability 2^-b, so the share P of equal stored values estimates
+ * J + (1 - J) 2^-b rather than the Jaccard similarity J, and
+ *     J = (P - 2^-b) / (1 - 2^-b)
+ * removes that bias (clamped at 0). The cost is variance: P(1 - P) /
+ * (k (1 - 2^-b)^2) instead of J(1 - J) / k. With b = 8 and k = 128 the
+ * estimate's standard deviation grows by 0.4% at J = 0.5 (0.0444 instead
+ * of 0.0442), 1% at J = 0.2 and 2% at J = 0.1; the estimate of one pair
+ * differs from the full-value estimate by the chance collisions among its
+ * k (1 - J) unequal values, a standard deviation of 0.004 at J = 0.5 and
+ * 0.005 at J = 0.2, a tenth of the estimate's own. So only pairs within a
+ * hundredth or so of the threshold, which the full values decide by chance
+ * anyway, can change side. bench-cluster measures the differences. b = 16
+ * (deviation 0.0003) and b = 32 (the values themselves, and the exact
+ * estimates of dedup_signature_jaccard) are kept for tests and
+ * measurements: see dedup__batch_create_bits.
+ *
+ * Stages. The pair stage (bandsort.c) walks the sorted runs of every
+ * band and verifies the pairs they propose on the spot; the assignment
+ * stage here turns the verified pairs into clusters.
  *
  * Modes. Transitive: the connected components of the verified pairs. The
  * similarity reported for a document other than the first of its cluster
@@ -26,24 +49,26 @@
  * document with no such pair is a representative. Bridges (A~B, B~C, A!~C)
  * thus stop at B instead of chaining A and C together.
  *
- * Empty documents (set_size 0) get no band keys, so they never become
+ * Empty documents (set_size 0) get no sort keys, so they never become
  * candidates and each stays alone.
  */
-#include <pthread.h>
 #include <stddef.h>
 
 #include "batch.h"
+#include "lsh.h"
 
-/* More threads than this would only add merge work. */
-#define MAX_THREADS 64
+/* The multiplier of the b-bit fold (2^64 / golden ratio, odd). */
+#define FOLD_MUL 0x9e3779b97f4a7c15ULL
 
 /* ---------------------------------------------------------------- batch */
 
-int dedup_batch_create(dedup_batch **out, const dedup_params *p)
+int dedup__batch_create_bits(dedup_batch **out, const dedup_params *p, unsigned value_bits)
 {
     if (!out)
         return DEDUP_E_INVAL;
     *out = NULL;
+    if (value_bits != 8 && value_bits != 16 && value_bits != 32)
+        return DEDUP_E_RANGE;
     dedup_params defaults;
     if (!p) {
         dedup__params_defaults(&defaults);
@@ -62,31 +87,102 @@ int dedup_batch_create(dedup_batch **out, const dedup_params *p)
         return DEDUP_E_NOMEM;
     b->params = *p;
     b->fingerprint = dedup__params_fingerprint(p);
+    b->seed = (uint64_t)p->ival[DEDUP_P_SEED];
     b->k = k;
     b->bands = bands;
     b->rows = rows;
     b->measure = (dedup_measure)p->ival[DEDUP_P_MEASURE];
     b->mode = (dedup_cluster_mode)p->ival[DEDUP_P_CLUSTER_MODE];
     b->threshold = p->threshold;
-    /* A slot is a whole signature, rounded up so the next one is aligned. */
-    size_t bytes = offsetof(dedup_signature, values) + (size_t)k * sizeof(uint32_t);
-    size_t align = _Alignof(dedup_signature);
-    b->slot = (bytes + align - 1) / align * align;
+    b->value_bits = value_bits;
+    b->value_bytes = value_bits / 8;
+    b->jtab = dedup__malloc(((size_t)k + 1) * sizeof *b->jtab);
+    if (!b->jtab) {
+        dedup__free(b);
+        return DEDUP_E_NOMEM;
+    }
+    /* Random equalities of b-bit values: see the file comment. */
+    double e = value_bits < 32 ? 1.0 / (double)(1u << value_bits) : 0.0;
+    b->m_min = k + 1;
+    for (uint32_t m = k + 1; m-- > 0;) {
+        double j = (double)m / k;
+        if (e > 0.0)
+            j = j > e ? (j - e) / (1.0 - e) : 0.0;
+        b->jtab[m] = j;
+        if (j >= b->threshold)
+            b->m_min = m;
+    }
+    b->val_off = sizeof(uint64_t) + (size_t)bands * sizeof(uint32_t);
+    size_t bytes = b->val_off + (size_t)k * b->value_bytes;
+    b->rec_size = (bytes + 7) / 8 * 8;
     *out = b;
     return DEDUP_OK;
+}
+
+int dedup_batch_create(dedup_batch **out, const dedup_params *p)
+{
+    return dedup__batch_create_bits(out, p, DEDUP__BATCH_VALUE_BITS);
 }
 
 void dedup_batch_free(dedup_batch *b)
 {
     if (!b)
         return;
-    dedup__free(b->slots);
+    dedup__free(b->recs);
+    dedup__free(b->jtab);
     dedup__free(b);
 }
 
-static dedup_signature *slot_at(const dedup_batch *b, size_t i)
+static inline unsigned char *rec_at(const dedup_batch *b, size_t i)
 {
-    return (dedup_signature *)(void *)(b->slots + i * b->slot);
+    return b->recs + i * b->rec_size;
+}
+
+static inline uint32_t *rec_keys_w(unsigned char *r)
+{
+    return (uint32_t *)(void *)(r + sizeof(uint64_t));
+}
+
+/* Make record r the empty document. */
+static void rec_clear(const dedup_batch *b, unsigned char *r)
+{
+    memset(r, 0, b->rec_size);
+}
+
+/* Fill record r from sig (same parameters): band keys from the full
+ * values, then the values folded to value_bits bits. */
+static void rec_fill(const dedup_batch *b, unsigned char *r, const dedup_signature *sig)
+{
+    if (sig->set_size == 0) {
+        rec_clear(b, r);
+        return;
+    }
+    uint64_t n = sig->set_size;
+    memcpy(r, &n, sizeof n);
+    uint32_t *key = rec_keys_w(r);
+    for (unsigned j = 0; j < b->bands; j++) {
+        /* The hash has 63 bits; keep its top 32. */
+        key[j] = (uint32_t)(dedup__band_hash(sig->values, j, b->rows, b->seed) >> 31);
+    }
+    unsigned char *v = r + b->val_off;
+    const uint32_t *x = sig->values;
+    switch (b->value_bits) {
+    case 8:
+        for (uint32_t i = 0; i < b->k; i++)
+            v[i] = (unsigned char)((x[i] * FOLD_MUL) >> 56);
+        break;
+    case 16:
+        for (uint32_t i = 0; i < b->k; i++) {
+            uint16_t h = (uint16_t)((x[i] * FOLD_MUL) >> 48);
+            memcpy(v + 2 * (size_t)i, &h, 2);
+        }
+        break;
+    default:
+        memcpy(v, x, (size_t)b->k * 4);
+        break;
+    }
+    size_t used = b->val_off + (size_t)b->k * b->value_bytes;
+    memset(r + used, 0, b->rec_size - used);
 }
 
 int dedup_batch_resize(dedup_batch *b, size_t n)
@@ -98,20 +194,16 @@ int dedup_batch_resize(dedup_batch *b, size_t n)
     if (n > b->cap) {
         /* Exact size for a resize, so that one call for a known corpus
          * does not reserve up to twice the memory. */
-        if (n > SIZE_MAX / b->slot)
+        if (n > SIZE_MAX / b->rec_size)
             return DEDUP_E_TOOBIG;
-        unsigned char *s = dedup__realloc(b->slots, n * b->slot);
+        unsigned char *s = dedup__realloc(b->recs, n * b->rec_size);
         if (!s)
             return DEDUP_E_NOMEM;
-        b->slots = s;
+        b->recs = s;
         b->cap = n;
     }
-    for (size_t i = b->count; i < n; i++) {
-        dedup_signature *s = slot_at(b, i);
-        s->fingerprint = b->fingerprint;
-        s->k = b->k;
-        dedup__signature_clear(s);
-    }
+    for (size_t i = b->count; i < n; i++)
+        rec_clear(b, rec_at(b, i));
     b->count = n;
     return DEDUP_OK;
 }
@@ -124,8 +216,7 @@ int dedup_batch_set(dedup_batch *b, size_t i, const dedup_signature *sig)
         return DEDUP_E_RANGE;
     if (sig->fingerprint != b->fingerprint || sig->k != b->k)
         return DEDUP_E_MISMATCH;
-    memcpy(slot_at(b, i), sig, offsetof(dedup_signature, values) +
-                                   (size_t)b->k * sizeof(uint32_t));
+    rec_fill(b, rec_at(b, i), sig);
     return DEDUP_OK;
 }
 
@@ -137,11 +228,10 @@ int dedup_batch_add(dedup_batch *b, const dedup_signature *sig, size_t *index)
         return DEDUP_E_MISMATCH;
     if (b->count >= UINT32_MAX)
         return DEDUP_E_TOOBIG;
-    if (dedup__grow((void **)&b->slots, &b->cap, b->count + 1, b->slot))
+    if (dedup__grow((void **)&b->recs, &b->cap, b->count + 1, b->rec_size))
         return DEDUP_E_NOMEM;
     size_t i = b->count++;
-    memcpy(slot_at(b, i), sig, offsetof(dedup_signature, values) +
-                                   (size_t)b->k * sizeof(uint32_t));
+    rec_fill(b, rec_at(b, i), sig);
     if (index)
         *index = i;
     return DEDUP_OK;
@@ -152,200 +242,42 @@ size_t dedup_batch_count(const dedup_batch *b)
     return b ? b->count : 0;
 }
 
-dedup__sigtab dedup__batch_table(const dedup_batch *b)
+dedup__rectab dedup__batch_table(const dedup_batch *b)
 {
-    dedup__sigtab t = {b->slots, b->slot, b->count};
+    dedup__rectab t = {b->recs, b->rec_size, b->count};
     return t;
 }
 
-/* -------------------------------------------------------------- threads */
+/* ---------------------------------------------------------- comparisons */
 
-/* Run fn on args[0..n) (each elem bytes apart), args[0] and any that
- * cannot get a thread of its own on the calling thread. */
-static void run_parallel(void *(*fn)(void *), void *args, size_t elem, unsigned n)
+/* Similarity of two records under b's measure (0 if either is empty). */
+static double rec_similarity(const dedup_batch *b, const unsigned char *x,
+                             const unsigned char *y)
 {
-    pthread_t tid[MAX_THREADS];
-    int started[MAX_THREADS] = {0};
-    unsigned char *a = args;
-    for (unsigned t = 1; t < n; t++)
-        started[t] = pthread_create(&tid[t], NULL, fn, a + t * elem) == 0;
-    fn(a);
-    for (unsigned t = 1; t < n; t++) {
-        if (started[t])
-            pthread_join(tid[t], NULL);
-        else
-            fn(a + t * elem);
-    }
+    uint64_t na = dedup__rec_set_size(x), nb = dedup__rec_set_size(y);
+    if (na == 0 || nb == 0)
+        return 0.0;
+    double j = b->jtab[dedup__equal_lanes(x + b->val_off, y + b->val_off,
+                                          (size_t)b->k * b->value_bytes, b->value_bytes, 0)];
+    if (b->measure == DEDUP_MEASURE_CONTAINMENT)
+        return dedup__containment_from_jaccard(j, na, nb);
+    return j;
 }
 
-static unsigned clamp_threads(unsigned nthreads, size_t units)
+double dedup__batch_similarity(const dedup_batch *b, size_t i, size_t j)
 {
-    unsigned t = nthreads ? nthreads : 1;
-    if (t > MAX_THREADS)
-        t = MAX_THREADS;
-    if (units < t)
-        t = units ? (unsigned)units : 1;
-    return t;
+    return rec_similarity(b, rec_at(b, i), rec_at(b, j));
 }
 
-/* ------------------------------------------------- stage 1: candidates */
-
-/* Bands whose keys a thread computes in one pass over the signatures. */
-#define BAND_GROUP 8
-
-typedef struct {
-    const dedup_batch *b;
-    unsigned first, end;              /* bands [first, end) */
-    uint64_t *keys[BAND_GROUP], *tmp; /* a group's keys, the sort's buffer */
-    dedup__u64vec band;   /* one band's pairs */
-    dedup__u64vec acc;    /* pairs of every band done so far */
-    uint64_t *stmp;
-    size_t stmp_cap;
-    int status;
-} cand_worker;
-
-static void *cand_run(void *arg)
+int dedup__batch_band_agree(const dedup_batch *b, size_t i, size_t j, unsigned band)
 {
-    cand_worker *w = arg;
-    const dedup_batch *b = w->b;
-    dedup__sigtab tab = dedup__batch_table(b);
-    uint64_t seed = (uint64_t)b->params.ival[DEDUP_P_SEED];
-    for (unsigned band0 = w->first; band0 < w->end; band0 += BAND_GROUP) {
-        unsigned nb = DEDUP_MIN((unsigned)BAND_GROUP, w->end - band0);
-        size_t m = dedup__band_keys_group(w->keys, &tab, 0, band0, nb, b->rows, seed);
-        for (unsigned j = 0; j < nb; j++) {
-            dedup__radix_sort(w->keys[j], w->tmp, m, 32);
-            w->band.n = 0;
-            if (dedup__band_pairs(&w->band, w->keys[j], m) ||
-                dedup__pairs_sort_unique(&w->band, &w->stmp, &w->stmp_cap) ||
-                dedup__pairs_merge_unique(&w->acc, w->band.v, w->band.n)) {
-                w->status = DEDUP_E_NOMEM;
-                return NULL;
-            }
-        }
-    }
-    return NULL;
+    const unsigned char *x = rec_at(b, i), *y = rec_at(b, j);
+    size_t w = (size_t)b->rows * b->value_bytes, at = b->val_off + band * w;
+    return dedup__rec_keys(x)[band] == dedup__rec_keys(y)[band] &&
+           memcmp(x + at, y + at, w) == 0;
 }
 
-static void cand_release(cand_worker *w)
-{
-    for (unsigned j = 0; j < BAND_GROUP; j++)
-        dedup__free(w->keys[j]);
-    dedup__free(w->tmp);
-    dedup__free(w->stmp);
-    dedup__u64vec_release(&w->band);
-    dedup__u64vec_release(&w->acc);
-}
-
-int dedup__batch_candidates(const dedup_batch *b, unsigned nthreads, dedup__u64vec *out)
-{
-    out->v = NULL;
-    out->n = out->cap = 0;
-    if (b->count > UINT32_MAX)
-        return DEDUP_E_TOOBIG;
-    unsigned T = clamp_threads(nthreads, b->bands);
-    cand_worker w[MAX_THREADS];
-    memset(w, 0, sizeof w);
-    int rc = DEDUP_OK;
-    size_t n = b->count ? b->count : 1;
-    for (unsigned t = 0; t < T; t++) {
-        w[t].b = b;
-        /* Contiguous ranges of bands, so that groups share cache lines. */
-        w[t].first = (unsigned)((uint64_t)b->bands * t / T);
-        w[t].end = (unsigned)((uint64_t)b->bands * (t + 1) / T);
-        unsigned groups = DEDUP_MIN((unsigned)BAND_GROUP, w[t].end - w[t].first);
-        int bad = !(w[t].tmp = dedup__malloc(n * sizeof(uint64_t)));
-        for (unsigned j = 0; j < groups && !bad; j++)
-            bad = !(w[t].keys[j] = dedup__malloc(n * sizeof(uint64_t)));
-        if (bad) {
-            rc = DEDUP_E_NOMEM;
-            T = t + 1;
-            goto done;
-        }
-    }
-    run_parallel(cand_run, w, sizeof w[0], T);
-    for (unsigned t = 0; t < T; t++)
-        if (w[t].status)
-            rc = w[t].status;
-    /* The union of the per-thread sets, into thread 0's. */
-    for (unsigned t = 1; t < T && rc == DEDUP_OK; t++)
-        rc = dedup__pairs_merge_unique(&w[0].acc, w[t].acc.v, w[t].acc.n);
-    if (rc == DEDUP_OK) {
-        *out = w[0].acc;
-        w[0].acc.v = NULL;
-        w[0].acc.n = w[0].acc.cap = 0;
-    }
-done:
-    for (unsigned t = 0; t < T; t++)
-        cand_release(&w[t]);
-    return rc;
-}
-
-/* ----------------------------------------------- stage 2: verification */
-
-typedef struct {
-    const dedup_batch *b;
-    const uint64_t *pairs;
-    double *sims;
-    size_t lo, hi;
-} verify_worker;
-
-static void *verify_run(void *arg)
-{
-    verify_worker *w = arg;
-    const dedup_batch *b = w->b;
-    /* Pairs come sorted by their first document, so the second one is a
-     * random access into the table: fetch it a few pairs ahead, so that
-     * several misses overlap instead of each stalling in turn. */
-    enum { AHEAD = 12 };
-    size_t lines = (offsetof(dedup_signature, values) + (size_t)b->k * 4 + 63) / 64;
-    for (size_t i = w->lo; i < w->hi; i++) {
-        if (i + AHEAD < w->hi) {
-            const char *q = (const char *)slot_at(b, dedup__pair_b(w->pairs[i + AHEAD]));
-            for (size_t l = 0; l < lines; l++)
-                DEDUP_PREFETCH(q + 64 * l);
-        }
-        uint64_t p = w->pairs[i];
-        w->sims[i] = dedup__signature_similarity(slot_at(b, dedup__pair_a(p)),
-                                                 slot_at(b, dedup__pair_b(p)), b->measure);
-    }
-    return NULL;
-}
-
-int dedup__batch_verify(const dedup_batch *b, unsigned nthreads, dedup__u64vec *pairs,
-                        double **sims)
-{
-    *sims = NULL;
-    size_t n = pairs->n;
-    if (n > SIZE_MAX / sizeof(double))
-        return DEDUP_E_NOMEM;
-    double *s = dedup__malloc(n * sizeof *s);
-    if (!s)
-        return DEDUP_E_NOMEM;
-    /* Ranges of at least 4096 pairs: below that a thread costs more than
-     * it saves. */
-    unsigned T = clamp_threads(nthreads, n / 4096);
-    verify_worker w[MAX_THREADS];
-    for (unsigned t = 0; t < T; t++) {
-        w[t].b = b;
-        w[t].pairs = pairs->v;
-        w[t].sims = s;
-        w[t].lo = n / T * t;
-        w[t].hi = t + 1 == T ? n : n / T * (t + 1);
-    }
-    run_parallel(verify_run, w, sizeof w[0], T);
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] >= b->threshold) {
-            pairs->v[m] = pairs->v[i];
-            s[m++] = s[i];
-        }
-    pairs->n = m;
-    *sims = s;
-    return DEDUP_OK;
-}
-
-/* ------------------------------------------------- stage 3: assignment */
+/* ------------------------------------------------- stage 2: assignment */
 
 void dedup_clusters_free(dedup_clusters *c)
 {
@@ -374,25 +306,25 @@ static dedup_clusters *clusters_alloc(size_t n)
 }
 
 /* Transitive mode: components of the pair graph. */
-static int assign_transitive(dedup_clusters *c, const uint64_t *pairs, const double *sims,
-                             size_t np)
+static int assign_transitive(dedup_clusters *c, const dedup__edge *e, size_t np)
 {
     dedup__uf uf;
     int rc = dedup__uf_init(&uf, c->n);
     if (rc)
         return rc;
-    dedup__uf_add_edges(&uf, pairs, np);
+    for (size_t i = 0; i < np; i++)
+        dedup__uf_union(&uf, dedup__pair_a(e[i].pair), dedup__pair_b(e[i].pair));
     dedup__uf_flatten(&uf);
     memcpy(c->cluster, uf.parent, c->n * sizeof *c->cluster);
     dedup__uf_release(&uf);
     for (size_t i = 0; i < c->n; i++)
         c->sim[i] = 0.0;
-    for (size_t e = 0; e < np; e++) {
-        uint32_t a = dedup__pair_a(pairs[e]), b = dedup__pair_b(pairs[e]);
-        if (sims[e] > c->sim[a])
-            c->sim[a] = sims[e];
-        if (sims[e] > c->sim[b])
-            c->sim[b] = sims[e];
+    for (size_t i = 0; i < np; i++) {
+        uint32_t a = dedup__pair_a(e[i].pair), b = dedup__pair_b(e[i].pair);
+        if (e[i].sim > c->sim[a])
+            c->sim[a] = e[i].sim;
+        if (e[i].sim > c->sim[b])
+            c->sim[b] = e[i].sim;
     }
     return DEDUP_OK;
 }
@@ -409,25 +341,25 @@ static int assign_transitive(dedup_clusters *c, const uint64_t *pairs, const dou
  * through the first one; comparing it with that cluster's representative
  * directly recovers the pair, and keeps the rule that every member
  * duplicates its representative (no chaining). Each such comparison is one
- * signature comparison. */
+ * record comparison. */
 static int assign_representative(const dedup_batch *b, dedup_clusters *c,
-                                 const uint64_t *pairs, const double *sims, size_t np)
+                                 const dedup__edge *ed, size_t np)
 {
     size_t n = c->n;
     size_t *start = dedup__calloc(n + 1, sizeof *start);
-    size_t *edge = dedup__malloc(np * sizeof *edge);
+    size_t *edge = dedup__malloc((np ? np : 1) * sizeof *edge);
     if (!start || !edge) {
         dedup__free(start);
         dedup__free(edge);
         return DEDUP_E_NOMEM;
     }
     for (size_t e = 0; e < np; e++)
-        start[dedup__pair_b(pairs[e]) + 1]++;
+        start[dedup__pair_b(ed[e].pair) + 1]++;
     for (size_t i = 0; i < n; i++)
         start[i + 1] += start[i];
     /* start[b] is used as the fill position, then restored. */
     for (size_t e = 0; e < np; e++)
-        edge[start[dedup__pair_b(pairs[e])]++] = e;
+        edge[start[dedup__pair_b(ed[e].pair)]++] = e;
     for (size_t i = n; i > 0; i--)
         start[i] = start[i - 1];
     start[0] = 0;
@@ -436,13 +368,13 @@ static int assign_representative(const dedup_batch *b, dedup_clusters *c,
         double best_sim = 1.0;
         for (size_t x = start[i]; x < start[i + 1]; x++) {
             size_t e = edge[x];
-            uint32_t a = dedup__pair_a(pairs[e]);
+            uint32_t a = dedup__pair_a(ed[e].pair);
             uint32_t r = c->cluster[a];
             if (r >= best)
                 continue;
-            double s = sims[e];
+            double s = ed[e].sim;
             if (r != a) {
-                s = dedup__signature_similarity(slot_at(b, r), slot_at(b, i), b->measure);
+                s = rec_similarity(b, rec_at(b, r), rec_at(b, i));
                 if (s < b->threshold)
                     continue;
             }
@@ -457,8 +389,8 @@ static int assign_representative(const dedup_batch *b, dedup_clusters *c,
     return DEDUP_OK;
 }
 
-int dedup__batch_assign(const dedup_batch *b, const uint64_t *pairs, const double *sims,
-                        size_t npairs, dedup_clusters **out)
+int dedup__batch_assign(const dedup_batch *b, const dedup__edge *edges, size_t npairs,
+                        dedup_clusters **out)
 {
     *out = NULL;
     if (b->count > UINT32_MAX)
@@ -467,8 +399,8 @@ int dedup__batch_assign(const dedup_batch *b, const uint64_t *pairs, const doubl
     if (!c)
         return DEDUP_E_NOMEM;
     int rc = b->mode == DEDUP_CLUSTER_TRANSITIVE
-                 ? assign_transitive(c, pairs, sims, npairs)
-                 : assign_representative(b, c, pairs, sims, npairs);
+                 ? assign_transitive(c, edges, npairs)
+                 : assign_representative(b, c, edges, npairs);
     if (rc) {
         dedup_clusters_free(c);
         return rc;
@@ -494,21 +426,17 @@ int dedup_batch_cluster(const dedup_batch *b, unsigned nthreads, dedup_clusters 
     *out = NULL;
     if (!b)
         return DEDUP_E_INVAL;
-    dedup__u64vec pairs;
-    double *sims = NULL;
-    int rc = dedup__batch_candidates(b, nthreads, &pairs);
+    dedup__edgevec edges;
+    dedup__pair_stats st;
+    int rc = dedup__batch_pairs(b, nthreads, &edges, &st);
     if (rc)
         return rc;
-    size_t candidates = pairs.n;
-    rc = dedup__batch_verify(b, nthreads, &pairs, &sims);
-    if (rc == DEDUP_OK)
-        rc = dedup__batch_assign(b, pairs.v, sims, pairs.n, out);
+    rc = dedup__batch_assign(b, edges.v, edges.n, out);
     if (rc == DEDUP_OK) {
-        (*out)->candidates = candidates;
-        (*out)->verified = pairs.n;
+        (*out)->candidates = (size_t)st.compared;
+        (*out)->verified = edges.n;
     }
-    dedup__u64vec_release(&pairs);
-    dedup__free(sims);
+    dedup__edgevec_release(&edges);
     return rc;
 }
 

@@ -1,15 +1,13 @@
 /*
  * batch.h - batch clustering of a whole corpus of signatures. Internal.
  *
- * dedup_batch_cluster runs three stages, declared here separately so that
- * benchmarks can time them and a distributed version can replace any of
- * them:
- *   1. candidates: per band, sorted runs of band keys give candidate pairs
- *      (bandsort.h); the pairs of all bands are merged into one sorted,
- *      duplicate-free array;
- *   2. verification: each candidate pair is compared on its full
- *      signatures under the measure; pairs below the threshold are dropped;
- *   3. assignment: verified pairs become clusters, by union-find (uf.h) or
+ * dedup_batch_cluster runs two stages, declared here separately so that
+ * benchmarks can time them and a distributed version can replace either:
+ *   1. pairs (bandsort.c): per band, sorted runs of band keys propose
+ *      candidate pairs, and each candidate is verified on the spot against
+ *      the threshold; only the verified pairs are kept, never the set of
+ *      candidates;
+ *   2. assignment: verified pairs become clusters, by union-find (uf.h) or
  *      by the representative rule.
  */
 #ifndef DEDUP_BATCH_H
@@ -17,20 +15,28 @@
 
 #include "bandsort.h"
 #include "params.h"
+#include "signature.h"
 #include "uf.h"
 
 struct dedup_batch {
     dedup_params params;
     uint64_t fingerprint;
+    uint64_t seed;
     uint32_t k;
     unsigned bands, rows;
     dedup_measure measure;
     dedup_cluster_mode mode;
     double threshold;
-    /* count signatures of slot bytes each, stored back to back so that
-     * bands read them as one stream; each slot is a dedup_signature. */
-    unsigned char *slots;
-    size_t slot;
+    /* Stored values: bits per MinHash value (8, 16 or 32) and bytes. */
+    unsigned value_bits, value_bytes;
+    /* jtab[m]: the Jaccard estimate of m equal stored values out of k;
+     * m_min: the smallest m whose estimate reaches the threshold. */
+    double *jtab;
+    uint32_t m_min;
+    /* count records of rec_size bytes each, back to back: the set size,
+     * the band keys, then the k stored values (see batch.c). */
+    unsigned char *recs;
+    size_t rec_size, val_off;
     size_t count, cap;
 };
 
@@ -40,32 +46,67 @@ struct dedup_clusters {
     uint32_t *cluster; /* cluster[i]: first document of i's cluster */
     uint32_t *size;    /* size[r] for a first document r; 0 elsewhere */
     double *sim;       /* similarity to the matched document */
-    size_t candidates; /* candidate pairs found by banding */
-    size_t verified;   /* candidate pairs at or above the threshold */
+    size_t candidates; /* candidate pairs compared */
+    size_t verified;   /* distinct pairs at or above the threshold */
 };
 
-/* The signatures of b as a table for the candidate stage. */
-DEDUP_INTERNAL dedup__sigtab dedup__batch_table(const dedup_batch *b);
+/* Bits kept per MinHash value by dedup_batch_create (see batch.c for the
+ * accuracy this costs). */
+#define DEDUP__BATCH_VALUE_BITS 8
 
-/* Stage 1: the sorted, duplicate-free candidate pairs of b, found with up
- * to nthreads threads, into *out (empty on entry; released by the caller
- * on success and left empty on failure). DEDUP_OK, DEDUP_E_NOMEM,
- * DEDUP_E_TOOBIG. */
-DEDUP_INTERNAL int dedup__batch_candidates(const dedup_batch *b, unsigned nthreads,
-                                           dedup__u64vec *out);
+/* dedup_batch_create keeping value_bits (8, 16 or 32) bits per MinHash
+ * value; 32 keeps the values themselves and gives the estimates of
+ * dedup_signature_jaccard exactly. DEDUP_E_RANGE for another width. */
+DEDUP_INTERNAL int dedup__batch_create_bits(dedup_batch **out, const dedup_params *p,
+                                            unsigned value_bits);
 
-/* Stage 2: keep the pairs of *pairs whose similarity reaches the threshold
- * (order kept), and set *sims to a new array of their similarities
- * (dedup__free'd by the caller). DEDUP_OK or DEDUP_E_NOMEM (*pairs
- * unchanged, *sims NULL). */
-DEDUP_INTERNAL int dedup__batch_verify(const dedup_batch *b, unsigned nthreads,
-                                       dedup__u64vec *pairs, double **sims);
+/* The records of b as a table for the candidate stage. */
+DEDUP_INTERNAL dedup__rectab dedup__batch_table(const dedup_batch *b);
 
-/* Stage 3: clusters of b's documents from sorted verified pairs and their
- * similarities, under b's cluster mode. *out is the caller's. DEDUP_OK or
+/* Estimated similarity of documents i and j of b under b's measure, from
+ * the stored values: what verification compares with the threshold. */
+DEDUP_INTERNAL double dedup__batch_similarity(const dedup_batch *b, size_t i, size_t j);
+
+/* 1 if documents i and j of b agree on band `band` (equal band keys and
+ * equal stored values in the band's rows), else 0. */
+DEDUP_INTERNAL int dedup__batch_band_agree(const dedup_batch *b, size_t i, size_t j,
+                                           unsigned band);
+
+/* Number of equal lanes of lane bytes (1, 2 or 4) in a and b, len bytes
+ * each (a multiple of lane, at most 2040): the fast version, or with
+ * portable set the plain-integer one, which must agree. */
+DEDUP_INTERNAL uint32_t dedup__equal_lanes(const unsigned char *a, const unsigned char *b,
+                                           size_t len, unsigned lane, int portable);
+
+/* What the pair stage did, summed over bands and threads. The counts
+ * depend only on the batch, never on the number of threads. */
+typedef struct dedup__pair_stats {
+    uint64_t proposed;   /* pairs proposed by band runs, every band */
+    uint64_t collisions; /* proposed, but agreeing only by a key collision */
+    uint64_t repeats;    /* proposed again after an earlier band proposed them */
+    uint64_t compared;   /* the rest: candidates compared with the threshold */
+    uint64_t verified;   /* distinct pairs at or above the threshold */
+    double sort_s;       /* thread-seconds building and sorting band keys */
+    double walk_s;       /* thread-seconds walking runs and comparing */
+    double wait_s;       /* thread-seconds waiting for earlier bands */
+} dedup__pair_stats;
+
+/*
+ * Stage 1: the verified pairs of b, found with up to nthreads threads,
+ * into *out (empty on entry; sorted by pair, one edge per pair, each with
+ * its similarity; released by the caller with dedup__edgevec_release on
+ * success, left empty on failure). st (may be NULL) receives the figures.
+ * A pair is compared once, in the first band that proposes it; only a
+ * pair that long runs propose in several bands may be compared again
+ * (see bandsort.c). DEDUP_OK, DEDUP_E_NOMEM or DEDUP_E_TOOBIG.
+ */
+DEDUP_INTERNAL int dedup__batch_pairs(const dedup_batch *b, unsigned nthreads,
+                                      dedup__edgevec *out, dedup__pair_stats *st);
+
+/* Stage 2: clusters of b's documents from n verified edges sorted by
+ * pair, under b's cluster mode. *out is the caller's. DEDUP_OK or
  * DEDUP_E_NOMEM (*out NULL). */
-DEDUP_INTERNAL int dedup__batch_assign(const dedup_batch *b, const uint64_t *pairs,
-                                       const double *sims, size_t npairs,
-                                       dedup_clusters **out);
+DEDUP_INTERNAL int dedup__batch_assign(const dedup_batch *b, const dedup__edge *edges,
+                                       size_t n, dedup_clusters **out);
 
 #endif

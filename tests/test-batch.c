@@ -10,6 +10,7 @@
  * pair inside a group has a Jaccard similarity far above the threshold
  * (margins are given where the sets are built).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -392,12 +393,326 @@ static void test_identical(void)
                mode);
         is_int(dedup_clusters_of(c, 3), 3, "mode %d: the other document stays alone", mode);
         ok(dedup_clusters_similarity(c, N / 2) == 1.0, "mode %d: similarity 1", mode);
+        /* Linear work: in each band a long run proposes at most
+         * DEDUP__RUN_LEADERS + 1 pairs per member, and every band after
+         * the first skips the leader pairs, which the first proposed. */
+        size_t verified, compared = dedup_clusters_candidates(c, &verified);
+        ok(compared <= (size_t)(DEDUP__RUN_LEADERS + 1) * N + (size_t)N * b->bands,
+           "mode %d: %zu comparisons for %d documents in %u bands", mode, compared, N,
+           b->bands);
+        ok(verified <= (size_t)(DEDUP__RUN_LEADERS + 1) * N,
+           "mode %d: %zu distinct verified pairs", mode, verified);
         dedup_clusters_free(c);
         dedup_batch_free(b);
         dedup_signature_free(same);
         dedup_signature_free(other);
         dedup_params_free(p);
     }
+}
+
+/* ------------------------------------------- streamed against reference */
+
+/*
+ * A batch with the load of template-written news, signatures made
+ * directly: n documents in topics of `topic` consecutive documents whose
+ * members take the topic's value in a slot with probability `share` (two
+ * members agree in a slot with probability share^2), a fraction of copies
+ * of earlier documents keeping each value with probability 0.4 to 1, and
+ * `ident` extra documents identical to document 0 (a long run in every
+ * band). Sizes 800 to 1600.
+ */
+static dedup_batch *template_batch(const dedup_params *p, unsigned bits, size_t n,
+                                   size_t topic, double share, size_t ident, uint64_t seed)
+{
+    dedup_batch *b;
+    if (dedup__batch_create_bits(&b, p, bits) || dedup_batch_resize(b, n + ident))
+        return NULL;
+    dedup_signature *sig, *first;
+    dedup_signature_create(&sig, p);
+    dedup_signature_create(&first, p);
+    uint32_t k = sig->k, *topic_val = malloc(k * sizeof *topic_val);
+    uint32_t *vals = malloc(n * k * sizeof *vals);
+    uint64_t cut = (uint64_t)(share * 4294967296.0);
+    rng_state = seed;
+    for (size_t i = 0; i < n; i++) {
+        if (i % topic == 0)
+            for (uint32_t j = 0; j < k; j++)
+                topic_val[j] = (uint32_t)rnd();
+        uint32_t *v = vals + i * k;
+        if (i > 0 && rnd() % 5 == 0) {
+            const uint32_t *src = vals + (rnd() % i) * k;
+            uint64_t keep = (uint64_t)((0.4 + 0.6 * (double)(rnd() >> 11) * 0x1p-53) *
+                                       4294967296.0);
+            for (uint32_t j = 0; j < k; j++) {
+                uint64_t r = rnd();
+                v[j] = (r >> 32) < keep ? src[j] : (uint32_t)r;
+            }
+        } else {
+            for (uint32_t j = 0; j < k; j++) {
+                uint64_t r = rnd();
+                v[j] = (r >> 32) < cut ? topic_val[j] : (uint32_t)r;
+            }
+        }
+        memcpy(sig->values, v, k * sizeof *v);
+        sig->set_size = 800 + rnd() % 801;
+        dedup_batch_set(b, i, sig);
+        if (i == 0)
+            memcpy(first, sig, sizeof *sig + k * sizeof *v);
+    }
+    for (size_t i = 0; i < ident; i++)
+        dedup_batch_set(b, n + i, first);
+    free(vals);
+    free(topic_val);
+    dedup_signature_free(sig);
+    dedup_signature_free(first);
+    return b;
+}
+
+/* The non-streamed computation: every band's proposed pairs (those that
+ * agree on the band's values), as one sorted set, each compared once.
+ * Returns the number of members of long runs, summed over bands. */
+static size_t reference_pairs(const dedup_batch *b, dedup__u64vec *cand, dedup__edgevec *ver)
+{
+    size_t long_members = 0;
+    size_t n = b->count;
+    uint64_t *k = malloc((n ? n : 1) * sizeof *k), *t = malloc((n ? n : 1) * sizeof *t);
+    uint64_t *tmp = NULL;
+    size_t tcap = 0;
+    dedup__rectab tab = dedup__batch_table(b);
+    memset(cand, 0, sizeof *cand);
+    memset(ver, 0, sizeof *ver);
+    for (unsigned j = 0; j < b->bands; j++) {
+        size_t m = dedup__band_keys(k, &tab, 0, j);
+        dedup__radix_sort(k, t, m, 32);
+        for (size_t i = 0, e; i < m; i = e) {
+            for (e = i + 1; e < m && k[e] >> 32 == k[i] >> 32; e++)
+                ;
+            if (e - i > DEDUP__RUN_FULL)
+                long_members += e - i;
+        }
+        dedup__u64vec band = {0};
+        dedup__band_pairs(&band, k, m);
+        for (size_t i = 0; i < band.n; i++)
+            if (dedup__batch_band_agree(b, dedup__pair_a(band.v[i]), dedup__pair_b(band.v[i]),
+                                        j)) {
+                dedup__grow((void **)&cand->v, &cand->cap, cand->n + 1, 8);
+                cand->v[cand->n++] = band.v[i];
+            }
+        dedup__u64vec_release(&band);
+        dedup__pairs_sort_unique(cand, &tmp, &tcap);
+    }
+    for (size_t i = 0; i < cand->n; i++) {
+        double s = dedup__batch_similarity(b, dedup__pair_a(cand->v[i]),
+                                           dedup__pair_b(cand->v[i]));
+        if (s >= b->threshold) {
+            dedup__grow((void **)&ver->v, &ver->cap, ver->n + 1, sizeof *ver->v);
+            ver->v[ver->n].pair = cand->v[i];
+            ver->v[ver->n++].sim = s;
+        }
+    }
+    free(tmp);
+    free(k);
+    free(t);
+    return long_members;
+}
+
+static int same_edges(const dedup__edgevec *a, const dedup__edgevec *b)
+{
+    if (a->n != b->n)
+        return 0;
+    for (size_t i = 0; i < a->n; i++)
+        if (a->v[i].pair != b->v[i].pair || a->v[i].sim != b->v[i].sim)
+            return 0;
+    return 1;
+}
+
+/*
+ * The streamed pair stage gives exactly the verified pairs of the
+ * reference computation, for every width of stored values, and its
+ * counts are consistent: every distinct candidate is compared once when
+ * no long run exists; with long runs (60 identical documents) at least
+ * once, and at most once more per band for a predecessor pair. Every thread count gives the same
+ * pairs and the same counts, and the clusters equal those assigned from
+ * the reference pairs.
+ */
+static void test_reference(void)
+{
+    static const unsigned widths[] = {8, 16, 32};
+    for (int w = 0; w < 3; w++)
+        for (int ident = 0; ident <= 60; ident += 60) {
+            dedup_params *p;
+            dedup_params_create(&p);
+            dedup_params_set(p, DEDUP_P_CLUSTER_MODE, w == 1 ? DEDUP_CLUSTER_TRANSITIVE
+                                                             : DEDUP_CLUSTER_REPRESENTATIVE);
+            /* Topics of 80 at share 0.35: runs of 10 members per band
+             * on average, none longer than DEDUP__RUN_FULL. */
+            dedup_batch *b = template_batch(p, widths[w], 8000, 80, 0.35, (size_t)ident,
+                                            500 + (uint64_t)w);
+            dedup__u64vec cand;
+            dedup__edgevec ref;
+            size_t long_members = reference_pairs(b, &cand, &ref);
+            dedup__edgevec e[4];
+            dedup__pair_stats st[4];
+            int rc = 0;
+            for (unsigned t = 0; t < 4; t++)
+                rc |= dedup__batch_pairs(b, t + 1, &e[t], &st[t]);
+            is_int(rc, DEDUP_OK, "%u bits, %d identical: pair stage", widths[w], ident);
+            ok(same_edges(&e[0], &ref) && ref.n > 1000,
+               "%u bits, %d identical: the verified pairs of the reference (%zu of %zu "
+               "candidates)", widths[w], ident, ref.n, cand.n);
+            if (ident == 0)
+                ok(long_members == 0 && st[0].compared == cand.n,
+                   "%u bits: each candidate compared once (%zu in long runs, %llu "
+                   "proposals, %llu repeats, %llu comparisons)", widths[w], long_members,
+                   (unsigned long long)st[0].proposed,
+                   (unsigned long long)st[0].repeats, (unsigned long long)st[0].compared);
+            else
+                ok(long_members > 0 && st[0].compared >= cand.n &&
+                       st[0].compared <= cand.n + long_members,
+                   "%u bits, long runs: %llu comparisons for %zu candidates", widths[w],
+                   (unsigned long long)st[0].compared, cand.n);
+            ok(st[0].proposed == st[0].collisions + st[0].repeats + st[0].compared &&
+                   st[0].repeats > 0 && st[0].verified == ref.n,
+               "%u bits, %d identical: counts add up", widths[w], ident);
+            int same = 1;
+            for (unsigned t = 1; t < 4; t++)
+                same &= same_edges(&e[t], &e[0]) && st[t].proposed == st[0].proposed &&
+                        st[t].collisions == st[0].collisions &&
+                        st[t].repeats == st[0].repeats && st[t].compared == st[0].compared;
+            ok(same, "%u bits, %d identical: 2, 3 and 4 threads give the same pairs and "
+                     "counts", widths[w], ident);
+            dedup_clusters *c = NULL, *rc2 = NULL;
+            dedup_batch_cluster(b, 2, &c);
+            dedup__batch_assign(b, ref.v, ref.n, &rc2);
+            int agree = c && rc2 && dedup_clusters_count(c) == dedup_clusters_count(rc2);
+            for (size_t i = 0; agree && i < b->count; i++)
+                agree = dedup_clusters_of(c, i) == dedup_clusters_of(rc2, i) &&
+                        dedup_clusters_similarity(c, i) == dedup_clusters_similarity(rc2, i);
+            ok(agree, "%u bits, %d identical: clusters of the reference pairs (%zu)",
+               widths[w], ident, dedup_clusters_count(c));
+            dedup_clusters_free(c);
+            dedup_clusters_free(rc2);
+            for (unsigned t = 0; t < 4; t++)
+                dedup__edgevec_release(&e[t]);
+            dedup__u64vec_release(&cand);
+            dedup__edgevec_release(&ref);
+            dedup_batch_free(b);
+            dedup_params_free(p);
+        }
+}
+
+/* Two identical documents agree on every band, and every band proposes
+ * them: one comparison, every later band counts a repeat. */
+static void test_once(void)
+{
+    dedup_params *p;
+    dedup_params_create(&p);
+    dedup_signature *s;
+    dedup_signature_create(&s, p);
+    rng_state = 31;
+    for (uint32_t i = 0; i < s->k; i++)
+        s->values[i] = (uint32_t)rnd();
+    s->set_size = 300;
+    dedup_signature *sig[2] = {s, s};
+    dedup_batch *b = batch_of(p, sig, 2);
+    dedup__edgevec e;
+    dedup__pair_stats st;
+    is_int(dedup__batch_pairs(b, 2, &e, &st), DEDUP_OK, "pair stage of two copies");
+    is_int(st.proposed, b->bands, "proposed by each of the %u bands", b->bands);
+    is_int(st.compared, 1, "compared once");
+    is_int(st.repeats, b->bands - 1, "later bands see it was done");
+    ok(e.n == 1 && e.v[0].pair == dedup__pair(0, 1) && e.v[0].sim == 1.0,
+       "one verified pair, similarity 1");
+    dedup__edgevec_release(&e);
+    dedup_batch_free(b);
+    dedup_signature_free(s);
+    dedup_params_free(p);
+}
+
+/* ----------------------------------------------------- stored values */
+
+/*
+ * The b-bit estimate is unbiased and as noisy as theory says. Pairs of
+ * k = 128 values agreeing in exactly 64 slots (full-value estimate 0.5):
+ * the other 64 slots collide with probability e = 2^-b, so the corrected
+ * estimate differs from 0.5 by (C - 64 e) / (128 (1 - e)), C binomial
+ * (64, e): mean 0 and variance 64 e (1 - e) / (128 (1 - e))^2 (1.5e-5 for
+ * b = 8). Over 4000 pairs the mean must lie within 5 standard errors of
+ * 0, and for b = 8 the variance within 20% of theory (its relative
+ * standard error is about sqrt(2 / 4000) = 2.2%; for b = 16 the whole
+ * sample holds about four collisions, too few to test a variance). With
+ * 32 bits the estimate is the full-value one exactly.
+ */
+static void test_bbit(void)
+{
+    enum { PAIRS = 4000 };
+    static const unsigned widths[] = {8, 16, 32};
+    dedup_params *p;
+    dedup_params_create(&p);
+    dedup_params_set(p, DEDUP_P_MEASURE, DEDUP_MEASURE_JACCARD);
+    dedup_signature *x, *y;
+    dedup_signature_create(&x, p);
+    dedup_signature_create(&y, p);
+    uint32_t k = x->k;
+    for (int w = 0; w < 3; w++) {
+        dedup_batch *b;
+        dedup__batch_create_bits(&b, p, widths[w]);
+        dedup_batch_resize(b, 2);
+        rng_state = 77;
+        double sum = 0, sq = 0;
+        int exact = 1;
+        for (int t = 0; t < PAIRS; t++) {
+            for (uint32_t i = 0; i < k; i++) {
+                x->values[i] = (uint32_t)rnd();
+                y->values[i] = i % 2 ? x->values[i] : (uint32_t)rnd();
+                if (y->values[i] == x->values[i] && i % 2 == 0)
+                    y->values[i]++;
+            }
+            x->set_size = y->set_size = 500;
+            dedup_batch_set(b, 0, x);
+            dedup_batch_set(b, 1, y);
+            double d = dedup__batch_similarity(b, 0, 1) - 0.5;
+            sum += d;
+            sq += d * d;
+            exact &= d == 0.0;
+        }
+        if (widths[w] == 32) {
+            ok(exact, "32 bits: the full-value estimate exactly");
+        } else {
+            double e = 1.0 / (double)(1u << widths[w]);
+            double var = 64 * e * (1 - e) / ((128 * (1 - e)) * (128 * (1 - e)));
+            double mean = sum / PAIRS, v = sq / PAIRS - mean * mean;
+            ok(mean > -5 * sqrt(var / PAIRS) && mean < 5 * sqrt(var / PAIRS),
+               "%u bits: mean error %.6f (standard error %.6f)", widths[w], mean,
+               sqrt(var / PAIRS));
+            if (widths[w] == 8)
+                ok(v > 0.8 * var && v < 1.2 * var,
+                   "%u bits: error variance %.3g (theory %.3g)", widths[w], v, var);
+        }
+        dedup_batch_free(b);
+    }
+    dedup_signature_free(x);
+    dedup_signature_free(y);
+    dedup_params_free(p);
+
+    /* Both ways of counting equal lanes agree with a plain count. */
+    unsigned char a[1040], c[1040];
+    int agree = 1;
+    rng_state = 5;
+    for (int t = 0; t < 300; t++) {
+        unsigned lane = 1u << (t % 3);
+        size_t len = (1 + rnd() % 128) * 8;
+        for (size_t i = 0; i < len; i++) {
+            a[i] = (unsigned char)rnd();
+            c[i] = rnd() % 3 ? a[i] : (unsigned char)rnd();
+        }
+        uint32_t want = 0;
+        for (size_t i = 0; i < len; i += lane)
+            want += memcmp(a + i, c + i, lane) == 0;
+        agree &= dedup__equal_lanes(a, c, len, lane, 0) == want &&
+                 dedup__equal_lanes(a, c, len, lane, 1) == want;
+    }
+    ok(agree, "fast and portable counts of equal lanes agree with a plain count");
 }
 
 /* -------------------------------------------------- candidate stage */
@@ -433,14 +748,14 @@ static void test_bandsort(void)
         sig[i] = sign(p, set, 40);
     }
     dedup_batch *b = batch_of(p, sig, N);
-    dedup__sigtab all = dedup__batch_table(b), lo = all, hi = all;
+    dedup__rectab all = dedup__batch_table(b), lo = all, hi = all;
     lo.n = 1700;
     hi.base += lo.n * hi.stride;
     hi.n = N - lo.n;
-    size_t n = dedup__band_keys(k, &all, 0, 5, 4, 0);
+    size_t n = dedup__band_keys(k, &all, 0, 5);
     dedup__radix_sort(k, t, n, 32);
-    size_t n1 = dedup__band_keys(r, &lo, 0, 5, 4, 0);
-    size_t n2 = dedup__band_keys(r + n1, &hi, (uint32_t)lo.n, 5, 4, 0);
+    size_t n1 = dedup__band_keys(r, &lo, 0, 5);
+    size_t n2 = dedup__band_keys(r + n1, &hi, (uint32_t)lo.n, 5);
     dedup__radix_sort(r, t, n1, 32);
     dedup__radix_sort(r + n1, t, n2, 32);
     uint64_t *m = malloc(N * sizeof *m);
@@ -467,6 +782,31 @@ static void test_bandsort(void)
     for (size_t i = 0; i < v.n; i++)
         good &= dedup__pair_a(v.v[i]) < dedup__pair_b(v.v[i]);
     ok(good, "pairs have their smaller document first");
+
+    /* The scan of sorted keys: a singleton (document 0), a run of 5
+     * (documents 1..5) and a run of 40 (documents 6..45), in band 70 (the
+     * second word of each document's bits). Only the 36 members of the
+     * long run after its leaders are unsure; singletons are dropped. */
+    {
+        uint64_t sk[46];
+        size_t nk = 0;
+        sk[nk++] = (uint64_t)1 << 32;
+        for (uint32_t d = 1; d <= 5; d++)
+            sk[nk++] = (uint64_t)2 << 32 | d;
+        for (uint32_t d = 6; d < 46; d++)
+            sk[nk++] = (uint64_t)3 << 32 | d;
+        _Atomic uint64_t unsure[46 * 2];
+        for (size_t i = 0; i < 46 * 2; i++)
+            atomic_init(&unsure[i], 0);
+        size_t mc = dedup__band_scan(unsure, 2, 70, sk, sk, nk);
+        int marks = 1;
+        for (uint32_t d = 0; d < 46; d++)
+            marks &= dedup__unsure(unsure, 2, d, 70) == (d >= 6 + DEDUP__RUN_LEADERS) &&
+                     atomic_load(&unsure[2 * d]) == 0;
+        ok(mc == 45 && sk[0] == ((uint64_t)2 << 32 | 1) && sk[44] == ((uint64_t)3 << 32 | 45),
+           "scan keeps the 45 members of runs, in order, in place");
+        ok(marks, "scan marks exactly the long run's members after its leaders");
+    }
 
     /* Merging pair sets equals the sorted union. */
     dedup__u64vec a = {0}, c = {0};
@@ -697,6 +1037,9 @@ int main(void)
     test_empty_short();
     test_threads();
     test_identical();
+    test_reference();
+    test_once();
+    test_bbit();
     test_bandsort();
     test_text();
     test_errors();
