@@ -188,11 +188,12 @@ static void bench_batch(size_t n, int identical)
     for (size_t i = 0; i < n; i++)
         dedup_batch_set(b, i, sig);
     double t0 = now();
-    dedup__u64vec pairs = {0};
-    int rc = dedup__batch_candidates(b, 1, &pairs);
+    dedup__edgevec pairs = {0};
+    dedup__pair_stats st = {0};
+    int rc = dedup__batch_pairs(b, 1, &pairs, &st);
     double tc = now() - t0;
-    size_t npairs = pairs.n;
-    dedup__u64vec_release(&pairs);
+    size_t npairs = (size_t)st.compared;
+    dedup__edgevec_release(&pairs);
     t0 = now();
     dedup_clusters *c = NULL;
     rc |= dedup_batch_cluster(b, 1, &c);

@@ -11,8 +11,9 @@
  *
  * With at most MAX_DOCS documents every run of equal band keys is shorter
  * than DEDUP__RUN_FULL, so the candidate stage pairs every two documents
- * that share a band key. The model computes those pairs directly, verifies
- * them with the measure, and builds clusters by the documented rules
+ * that agree on a band. The model computes those pairs directly with the
+ * batch's own band test and similarity estimate (it keeps compact values),
+ * verifies them against the threshold, and builds clusters by the rules
  * (transitive: smallest position of the connected component;
  * representative: the first earlier representative that is a verified
  * partner, or the representative of a verified partner that the document
@@ -32,20 +33,6 @@ static int find(int *parent, int x)
     while (parent[x] != x)
         x = parent[x] = parent[parent[x]];
     return x;
-}
-
-/* Whether documents a and b share the 32-bit band key of some band, as
- * the candidate stage computes it (bandsort.c). */
-static int candidates(const dedup_signature *a, const dedup_signature *b, unsigned bands,
-                      unsigned rows, uint64_t seed)
-{
-    if (a->set_size == 0 || b->set_size == 0)
-        return 0;
-    for (unsigned band = 0; band < bands; band++)
-        if (dedup__band_hash(a->values, band, rows, seed) >> 31 ==
-            dedup__band_hash(b->values, band, rows, seed) >> 31)
-            return 1;
-    return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -97,8 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The model. */
     /* The batch's own LSH settings: deriving them again would double the
      * cost of each run (dedup_lsh_choose integrates numerically). */
-    unsigned bands = b->bands, rows = b->rows;
-    uint64_t seed = 0;
+    unsigned bands = b->bands;
     double sim[MAX_DOCS][MAX_DOCS];
     int dup[MAX_DOCS][MAX_DOCS];
     int parent[MAX_DOCS], rep[MAX_DOCS];
@@ -106,9 +92,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         parent[i] = i;
     for (int i = 0; i < n; i++)
         for (int j = 0; j < i; j++) {
-            sim[i][j] = sim[j][i] = dedup__signature_similarity(sig[j], sig[i], measure);
-            dup[i][j] = dup[j][i] = candidates(sig[j], sig[i], bands, rows, seed) &&
-                                    sim[i][j] >= threshold;
+            /* The batch's own estimate (it keeps compact values) and its
+             * own notion of agreeing on a band; the model checks how
+             * candidates, verification and assignment combine them. */
+            sim[i][j] = sim[j][i] = dedup__batch_similarity(b, (size_t)j, (size_t)i);
+            int cand = 0;
+            for (unsigned band = 0; band < bands && !cand; band++)
+                cand = dedup__batch_band_agree(b, (size_t)j, (size_t)i, band);
+            dup[i][j] = dup[j][i] = cand && sim[i][j] >= threshold;
             if (dup[i][j]) {
                 int a = find(parent, i), c = find(parent, j);
                 if (a < c)
