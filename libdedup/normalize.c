@@ -263,23 +263,30 @@ int dedup__normalize(dedup_normalizer *nz, const unsigned char *in, size_t len)
                 w = le64(w);
                 const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
                 const uint64_t low7 = 0x7F7F7F7F7F7F7F7FULL;
-                if (w & high) /* a non-ASCII byte */
-                    break;
-                /* Exact per-byte tests (no borrow crosses a byte): bytes
-                 * below 0x20, and among them the whitespace 0x09-0x0D. */
-                uint64_t below20 = ~((w | high) - ones * 0x20) & high;
-                if (below20) {
+                /* One test for the common case, every byte printable
+                 * (0x20-0x7E): high bits mark bytes below 0x20 (first
+                 * term), at or above 0x7F (second: adding 1 carries into
+                 * the high bit, and no carry crosses bytes below 0x7F), or
+                 * non-ASCII (third). */
+                uint64_t odd = (~((w | high) - ones * 0x20) | (w + ones) | w) & high;
+                if (odd) {
+                    if (w & high) /* a non-ASCII byte */
+                        break;
+                    /* Exact per-byte tests (no borrow crosses a byte):
+                     * bytes below 0x20, among them the whitespace
+                     * 0x09-0x0D, which become spaces; DEL leaves. */
+                    uint64_t below20 = ~((w | high) - ones * 0x20) & high;
                     uint64_t ge09 = ((w | high) - ones * 0x09) & high;
                     uint64_t le0d = ~((w | high) - ones * 0x0E) & high;
                     uint64_t ws = below20 & ge09 & le0d;
                     if (ws != below20) /* another control character */
                         break;
+                    uint64_t xdel = w ^ (ones * 0x7F);
+                    if (~(((xdel & low7) + low7) | xdel) & high) /* DEL */
+                        break;
                     uint64_t bytes = (ws >> 7) * 0xFF;
                     w = (w & ~bytes) | (ones * 0x20 & bytes);
                 }
-                uint64_t xdel = w ^ (ones * 0x7F);
-                if (~(((xdel & low7) + low7) | xdel) & high) /* DEL */
-                    break;
                 uint64_t xsp = w ^ (ones * 0x20);
                 uint64_t sp = ~(((xsp & low7) + low7) | xsp) & high; /* 0x80 per space */
                 if ((sp & (sp << 8)) || (prev_space && (sp & 0x80)))
