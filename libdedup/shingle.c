@@ -5,7 +5,7 @@
  * in order (rotated token hashes combined by XOR, which makes the
  * combination rolling, then a 64-bit mixer), so no text
  * is hashed twice. Repeated shingles are dropped with an open-addressing
- * table sized to twice the number of shingles; the set keeps the order of
+ * table at most a quarter full; the set keeps the order of
  * first appearance. A text with fewer than n tokens gives a single shingle
  * of all its tokens, so that short texts still have a signature; no tokens
  * give the empty set.
@@ -62,8 +62,10 @@ static size_t prepare(dedup_shingler *sh, size_t count)
     if (dedup__grow(&b, &sh->set_cap, count, sizeof(uint64_t)) != DEDUP_OK)
         return 0;
     sh->set = b;
+    /* A quarter full at most: most probes end at the first slot, which
+     * keeps the insertion loop's branch predictable. */
     size_t tcap = 16;
-    while (tcap < count * 2)
+    while (tcap < count * 4)
         tcap *= 2;
     if (sh->table_cap < tcap) {
         uint64_t *t = dedup__malloc(tcap * sizeof(uint64_t));
@@ -73,7 +75,7 @@ static size_t prepare(dedup_shingler *sh, size_t count)
         sh->table = t;
         sh->table_cap = tcap;
     }
-    /* Use a table about twice the set size even when a larger one is
+    /* Use a table about four times the set size even when a larger one is
      * allocated, so that clearing it costs O(count). */
     memset(sh->table, 0, tcap * sizeof(uint64_t));
     return tcap - 1;
@@ -84,16 +86,15 @@ static inline void insert(dedup_shingler *sh, size_t mask, uint64_t h)
 {
     uint64_t *table = sh->table;
     size_t pos = (size_t)(h >> 20) & mask;
-    for (;;) {
-        if (table[pos] == 0) {
-            table[pos] = h;
-            sh->set[sh->nset++] = h;
-            return;
-        }
-        if (table[pos] == h)
-            return;
+    while (table[pos] != 0 && table[pos] != h)
         pos = (pos + 1) & mask;
-    }
+    /* Branch-free from here: whether h is new is data, not control flow
+     * (repeated shingles are common, and a mispredicted branch costs more
+     * than the two stores). */
+    size_t fresh = table[pos] == 0;
+    table[pos] = h;
+    sh->set[sh->nset] = h;
+    sh->nset += fresh;
 }
 
 int dedup__shingle(dedup_shingler *sh, const dedup_token *tokens, size_t ntokens, unsigned n)
