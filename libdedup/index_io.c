@@ -54,7 +54,8 @@
  * (DEDUP_E_CHECKSUM), its fields (DEDUP_E_FORMAT), the file's length
  * (DEDUP_E_TRUNCATED if short, DEDUP_E_FORMAT if long), the body checksum,
  * and then the structure: every reference in range, chains strictly
- * decreasing, lists acyclic and consistent with the counts, signature
+ * decreasing and made of linked (live or removed) slots only, lists
+ * acyclic and consistent with the counts, signature
  * padding zero (DEDUP_E_FORMAT). A file that passes can therefore never make a later
  * operation read out of bounds or loop, even if it was crafted.
  *
@@ -420,12 +421,18 @@ static int check_structure(dedup_index *idx)
          * loaded index then saves to the same bytes. */
         if ((idx->k & 1) && idx->sigs[(size_t)e * stride + stride - 1] >> 4)
             return DEDUP_E_FORMAT;
-        /* A link may only point to a smaller slot: chains cannot loop. */
-        const uint32_t *lk = idx->links + (size_t)e * nb;
-        for (uint32_t b = 0; b < nb; b++) {
-            uint32_t next = lk[b] & smask;
-            if (next != smask && next >= e)
-                return DEDUP_E_FORMAT;
+        /* A link may only point to a smaller slot: chains cannot loop.
+         * And chains hold only linked slots: a free slot in a chain would
+         * link to itself once reused. (A free slot's own links are
+         * rewritten when it is reused, so they are not checked.) */
+        if (p != DEDUP__SLOT_FREE) {
+            const uint32_t *lk = idx->links + (size_t)e * nb;
+            for (uint32_t b = 0; b < nb; b++) {
+                uint32_t next = lk[b] & smask;
+                if (next != smask &&
+                    (next >= e || idx->order[2 * (size_t)next] == DEDUP__SLOT_FREE))
+                    return DEDUP_E_FORMAT;
+            }
         }
     }
     if (live != idx->count || dead != idx->dead || nfree != idx->nfree)
@@ -463,9 +470,12 @@ static int check_structure(dedup_index *idx)
         return DEDUP_E_FORMAT;
 
     size_t nheads = dedup__index_nheads(idx->slot_bits, nb);
-    for (size_t i = 0; i < nheads; i++)
-        if (!slot_ref_ok(idx->heads[i], usable))
+    for (size_t i = 0; i < nheads; i++) {
+        uint32_t hd = idx->heads[i];
+        if (!slot_ref_ok(hd, usable) ||
+            (hd != DEDUP__NIL && idx->order[2 * (size_t)hd] == DEDUP__SLOT_FREE))
             return DEDUP_E_FORMAT;
+    }
 
     size_t ntab = dedup__index_ntab(idx->slot_bits);
     uint32_t used = 0;
