@@ -44,11 +44,16 @@ static void store_le64(unsigned char *p, uint64_t v)
         p[i] = (unsigned char)(v >> (8 * i));
 }
 
+typedef struct {
+    size_t seen, at_max; /* documents, and those stamped INT64_MAX */
+} walk;
+
 static int visit(uint64_t id, int64_t stamp, void *payload)
 {
+    walk *w = payload;
     (void)id;
-    (void)stamp;
-    (*(size_t *)payload)++;
+    w->seen++;
+    w->at_max += stamp == INT64_MAX;
     return 0;
 }
 
@@ -62,9 +67,10 @@ static void write_file(const unsigned char *data, size_t len)
 
 static void exercise(dedup_index *idx)
 {
-    size_t n = dedup_index_count(idx), seen = 0;
-    FUZZ_OK(dedup_index_foreach(idx, visit, &seen));
-    FUZZ_CHECK(seen == n);
+    size_t n = dedup_index_count(idx);
+    walk w = {0, 0};
+    FUZZ_OK(dedup_index_foreach(idx, visit, &w));
+    FUZZ_CHECK(w.seen == n);
     FUZZ_CHECK(dedup_index_memory(idx) > 0);
 
     const dedup_params *p = dedup_index_params(idx);
@@ -98,9 +104,11 @@ static void exercise(dedup_index *idx)
     dedup_index *again = NULL;
     FUZZ_OK(dedup_index_load(&again, path_out));
     FUZZ_CHECK(dedup_index_count(again) == n);
+    /* Everything stamped below INT64_MAX expires; a stamp of INT64_MAX
+     * (a file may hold one) is not below it. */
     size_t removed = 0;
     FUZZ_OK(dedup_index_expire(again, INT64_MAX, &removed));
-    FUZZ_CHECK(removed == n && dedup_index_count(again) == 0);
+    FUZZ_CHECK(removed == n - w.at_max && dedup_index_count(again) == w.at_max);
     dedup_index_free(again);
     unlink(path_out);
     dedup_signature_free(sig);
