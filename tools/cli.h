@@ -129,6 +129,11 @@ typedef struct cli_param_opts {
     size_t nextra;
 } cli_param_opts;
 
+/* Append to out the JSON object raw[0..len) without its closing brace,
+ * followed by a comma unless the object is empty, so that fields can be
+ * added and the brace closed. CLI_OK or CLI_ENOMEM. */
+int cli_record_open(cli_buf *out, const char *raw, size_t len);
+
 /* Build a params object from the options; prints a message and returns
  * EXIT_USAGE on a bad value, EXIT_INTERNAL on failure, 0 on success. */
 int cli_make_params(const cli_param_opts *o, dedup_params **out);

@@ -292,15 +292,7 @@ static int jsonl_record(cli_buf *out, const cli_doc *d, int format, const cli_id
     out->len = 0;
     if (format == CLI_FMT_JSONL) {
         /* The record unchanged, with our fields before its closing brace. */
-        size_t end = d->raw_len;
-        while (end > 0 && d->raw[end - 1] != '}')
-            end--;
-        size_t k = end ? end - 1 : 0;
-        while (k > 0 && (d->raw[k - 1] == ' ' || d->raw[k - 1] == '\t' ||
-                         d->raw[k - 1] == '\n' || d->raw[k - 1] == '\r'))
-            k--;
-        int empty = k > 0 && d->raw[k - 1] == '{';
-        if (cli_buf_add(out, d->raw, end ? end - 1 : 0) || (!empty && cli_buf_addc(out, ',')))
+        if (cli_record_open(out, d->raw, d->raw_len))
             return CLI_ENOMEM;
     } else {
         if (cli_buf_add(out, "{\"id\":", 6) || cli_ids_json(out, ids, i) ||

@@ -471,3 +471,18 @@ usage:
     dedup_params_free(p);
     return EXIT_USAGE;
 }
+
+int cli_record_open(cli_buf *out, const char *raw, size_t len)
+{
+    size_t end = len;
+    while (end > 0 && raw[end - 1] != '}')
+        end--;
+    size_t k = end ? end - 1 : 0;
+    while (k > 0 && (raw[k - 1] == ' ' || raw[k - 1] == '\t' || raw[k - 1] == '\n' ||
+                     raw[k - 1] == '\r'))
+        k--;
+    int empty = k > 0 && raw[k - 1] == '{';
+    if (cli_buf_add(out, raw, end ? end - 1 : 0) || (!empty && cli_buf_addc(out, ',')))
+        return CLI_ENOMEM;
+    return CLI_OK;
+}
