@@ -28,7 +28,7 @@
 #define DEDUP__INDEX_MAX_BITS 30
 
 /* Band buckets per band: the capacity divided by 1 << this. */
-#define DEDUP__INDEX_CHAIN_SHIFT 3
+#define DEDUP__INDEX_CHAIN_SHIFT 2
 
 struct dedup_index {
     dedup_params params;   /* copied at creation, returned borrowed */

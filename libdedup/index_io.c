@@ -5,8 +5,9 @@
  * reads straight into freshly allocated arrays plus linear checks; nothing
  * is rebuilt record by record. All integers are little-endian.
  *
- * Format version 2 (version 1 held 8-bit compact signatures; its files are
- * refused with DEDUP_E_VERSION):
+ * Format version 3 (version 1 held 8-bit compact signatures, version 2 a
+ * quarter as many chain heads; their files are refused with
+ * DEDUP_E_VERSION):
  *
  *   offset size  field
  *        0    8  magic "DEDUPIDX"
@@ -43,7 +44,7 @@
  *                                       low nibble of byte i, 2i + 1 in the
  *                                       high one; for odd k the last high
  *                                       nibble is 0
- *                  heads   bands x (C >> 3) uint32
+ *                  heads   bands x (C >> 2) uint32
  *                  idtab   2C x uint32
  *
  * See index.c for what the arrays mean. The file must be exactly 192 +
@@ -76,7 +77,7 @@
 #include "index.h"
 
 #define MAGIC "DEDUPIDX"
-#define FORMAT_VERSION 2u
+#define FORMAT_VERSION 3u
 #define HEADER_SIZE 192u
 #define NKEYS 12 /* integer-or-real key slots 1..12 in the header */
 #define FLAG_MONOTONE 1u

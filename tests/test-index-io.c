@@ -298,10 +298,15 @@ static void test_statuses(const dedup_params *p)
         copy[i] = (unsigned char)rng_next(&g);
     is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "random bytes: FORMAT");
 
-    is_int(dedup__load_le32(buf + 8), 2, "files are written in format version 2");
+    is_int(dedup__load_le32(buf + 8), 3, "files are written in format version 3");
     memcpy(copy, buf, len);
-    dedup__store_le32(copy + 8, 3);
-    is_int(load_status(bad, copy, len), DEDUP_E_VERSION, "format version 3: VERSION");
+    dedup__store_le32(copy + 8, 4);
+    is_int(load_status(bad, copy, len), DEDUP_E_VERSION, "format version 4: VERSION");
+    /* Version 2 had a quarter as many chain heads per band. */
+    memcpy(copy, buf, len);
+    dedup__store_le32(copy + 8, 2);
+    reseal(copy, len);
+    is_int(load_status(bad, copy, len), DEDUP_E_VERSION, "format version 2: VERSION");
     /* Version 1 had 8-bit signatures: its bodies cannot be read as 4-bit
      * ones, even with valid checksums. */
     memcpy(copy, buf, len);
@@ -405,7 +410,7 @@ static void test_odd_k(void)
     size_t c = (size_t)1 << bits, stride = dedup__compact_stride(101);
     is_int(stride, 51, "51 signature bytes per slot for k = 101");
     is_int(len, 192 + c * (8 + 8 + 4 + 8 + 4 * (size_t)bands + stride) +
-                    4 * (size_t)bands * (c >> 3) + 8 * c,
+                    4 * (size_t)bands * (c >> 2) + 8 * c,
            "file size follows the documented layout");
     size_t sigs_at = 192 + c * (8 + 8 + 4 + 8 + 4 * (size_t)bands);
     uint32_t first = dedup__load_le32(buf + 148);
