@@ -70,18 +70,11 @@ int dedup__batch_create_bits(dedup_batch **out, const dedup_params *p, unsigned 
     if (value_bits != 8 && value_bits != 16 && value_bits != 32)
         return DEDUP_E_RANGE;
     dedup_params defaults;
-    if (!p) {
-        dedup__params_defaults(&defaults);
-        p = &defaults;
-    }
-    int rc = dedup__params_validate(p);
+    unsigned bands, rows;
+    int rc = dedup__params_prepare(&p, &defaults, &bands, &rows);
     if (rc)
         return rc;
-    unsigned bands, rows;
-    dedup__params_lsh(p, &bands, &rows);
     uint32_t k = (uint32_t)p->ival[DEDUP_P_NUM_HASHES];
-    if (bands == 0 || rows == 0 || (uint64_t)bands * rows > k)
-        return DEDUP_E_RANGE;
     dedup_batch *b = dedup__calloc(1, sizeof *b);
     if (!b)
         return DEDUP_E_NOMEM;

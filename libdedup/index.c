@@ -666,15 +666,10 @@ int dedup_index_create(dedup_index **out, const dedup_params *p)
         return DEDUP_E_INVAL;
     *out = NULL;
     dedup_params defaults;
-    if (!p) {
-        dedup__params_defaults(&defaults);
-        p = &defaults;
-    }
-    int rc = dedup__params_validate(p);
+    unsigned bands, rows;
+    int rc = dedup__params_prepare(&p, &defaults, &bands, &rows);
     if (rc)
         return rc;
-    unsigned bands, rows;
-    dedup__params_lsh(p, &bands, &rows);
     dedup_index *idx;
     rc = dedup__index_new(&idx, p, bands, rows);
     if (rc)

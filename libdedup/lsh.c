@@ -105,6 +105,23 @@ void dedup__params_lsh(const dedup_params *p, unsigned *bands, unsigned *rows)
     *rows = cr;
 }
 
+int dedup__params_prepare(const dedup_params **p, dedup_params *storage, unsigned *bands,
+                          unsigned *rows)
+{
+    if (!*p) {
+        dedup__params_defaults(storage);
+        *p = storage;
+    }
+    int rc = dedup__params_validate(*p);
+    if (rc)
+        return rc;
+    dedup__params_lsh(*p, bands, rows);
+    uint64_t k = (uint64_t)(*p)->ival[DEDUP_P_NUM_HASHES];
+    if (*bands == 0 || *rows == 0 || (uint64_t)*bands * *rows > k)
+        return DEDUP_E_RANGE;
+    return DEDUP_OK;
+}
+
 int dedup_params_lsh(const dedup_params *p, unsigned *bands, unsigned *rows)
 {
     if (!p || !bands || !rows)

@@ -29,4 +29,10 @@ DEDUP_INTERNAL void dedup__params_lsh(const dedup_params *p, unsigned *bands, un
 /* Checks that explicit bands * rows fits in k. */
 DEDUP_INTERNAL int dedup__params_validate(const dedup_params *p);
 
+/* What an index or a batch is built from: *p, or the defaults written to
+ * *storage when *p is NULL (then *p points to storage), validated, and the
+ * LSH shape in effect, checked to fit in k. DEDUP_OK or DEDUP_E_RANGE. */
+DEDUP_INTERNAL int dedup__params_prepare(const dedup_params **p, dedup_params *storage,
+                                         unsigned *bands, unsigned *rows);
+
 #endif
