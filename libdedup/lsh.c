@@ -30,20 +30,13 @@ double dedup__lsh_probability(double s, unsigned bands, unsigned rows)
     return 1.0 - pow(1.0 - pow(s, (double)rows), (double)bands);
 }
 
-/* Integral of f over [a, b] by Simpson's rule with n (even) intervals. */
-static double integrate(double a, double b, unsigned bands, unsigned rows, int above)
+/* Simpson's rule over [0, t] and [t, 1] with N (even) intervals each. */
+#define N 200
+
+/* Simpson weight of sample i of N + 1. */
+static inline double simpson_w(int i)
 {
-    const int n = 200;
-    double h = (b - a) / n, sum = 0.0;
-    for (int i = 0; i <= n; i++) {
-        double x = a + i * h;
-        double y = dedup__lsh_probability(x, bands, rows);
-        if (above)
-            y = 1.0 - y;
-        double w = (i == 0 || i == n) ? 1.0 : (i % 2 ? 4.0 : 2.0);
-        sum += w * y;
-    }
-    return sum * h / 3.0;
+    return (i == 0 || i == N) ? 1.0 : (i % 2 ? 4.0 : 2.0);
 }
 
 int dedup_lsh_choose(double t, unsigned k, double fp_weight, double fn_weight,
@@ -52,14 +45,30 @@ int dedup_lsh_choose(double t, unsigned k, double fp_weight, double fn_weight,
     if (!bands || !rows || !(t > 0.0 && t <= 1.0) || k < 1 || !(fp_weight >= 0.0) ||
         !(fn_weight >= 0.0) || fp_weight + fn_weight <= 0.0)
         return DEDUP_E_INVAL;
+    /* For each row count r the samples s^r are shared by every band count,
+     * and (1 - s^r)^b = exp(b log(1 - s^r)): one exp per sample and (b, r)
+     * instead of two pow calls. This runs at every index and batch
+     * creation. */
+    double lo[N + 1], hi[N + 1]; /* log(1 - s^r) on [0, t] and [t, 1] */
+    const double hlo = t / N, hhi = (1.0 - t) / N;
     double best = INFINITY;
     unsigned bb = 1, br = k;
-    for (unsigned b = 1; b <= k; b++) {
-        unsigned rmax = k / b;
-        for (unsigned r = 1; r <= rmax && r <= 64; r++) {
-            double fp = integrate(0.0, t, b, r, 0);
-            double fn = integrate(t, 1.0, b, r, 1);
-            double err = fp_weight * fp + fn_weight * fn;
+    for (unsigned r = 1; r <= k && r <= 64; r++) {
+        for (int i = 0; i <= N; i++) {
+            lo[i] = log1p(-pow(hlo * i, (double)r));
+            hi[i] = log1p(-pow(t + hhi * i, (double)r)); /* -inf at s = 1 */
+        }
+        unsigned bmax = k / r;
+        for (unsigned b = 1; b <= bmax; b++) {
+            /* FP: area under P(s) = 1 - (1 - s^r)^b on [0, t]; FN: area
+             * above it, i.e. under (1 - s^r)^b, on [t, 1]. */
+            double fp = 0.0, fn = 0.0;
+            for (int i = 0; i <= N; i++) {
+                double w = simpson_w(i);
+                fp += w * (1.0 - exp(b * lo[i]));
+                fn += w * exp(b * hi[i]);
+            }
+            double err = fp_weight * fp * hlo / 3.0 + fn_weight * fn * hhi / 3.0;
             if (err < best - 1e-12) {
                 best = err;
                 bb = b;
