@@ -30,6 +30,12 @@
 /* Band buckets per band: the capacity divided by 1 << this. */
 #define DEDUP__INDEX_CHAIN_SHIFT 2
 
+/* Most live documents one band value links into its chain, and most
+ * candidates a query takes from one band (see index.c, "Common values"). */
+#ifndef DEDUP__INDEX_RUN_CAP
+#define DEDUP__INDEX_RUN_CAP 16
+#endif
+
 struct dedup_index {
     dedup_params params;   /* copied at creation, returned borrowed */
     uint64_t fingerprint;  /* of the params: signatures must match it */

@@ -221,6 +221,51 @@ static void test_round_trip(const dedup_params *p, dedup_signature **probes, int
     unlink(path);
 }
 
+/* Chains capped by a common value (index.c): slots out of a chain save,
+ * load and go on like the rest. */
+static void test_common_values(const dedup_params *p)
+{
+    rng64 r = {23};
+    char path[300];
+    path_in_dir(path, sizeof path, "common.idx");
+    uint64_t set[200];
+    rng_fill(&r, set, 200);
+    dedup_signature *copy = sig_of(p, set, 200);
+    dedup_signature *probes[2] = {copy, NULL};
+    rng_fill(&r, set, 200);
+    probes[1] = sig_of(p, set, 200);
+    dedup_index *a, *b = NULL;
+    dedup_index_create(&a, p);
+    for (uint64_t i = 0; i < 40; i++) {
+        dedup_index_add(a, i, (int64_t)i, copy);
+        rng_fill(&r, set, 200);
+        dedup_signature *u = sig_of(p, set, 200);
+        dedup_index_add(a, 1000 + i, (int64_t)i, u);
+        dedup_signature_free(u);
+    }
+    dedup_index_save(a, path);
+    is_int(dedup_index_load(&b, path), DEDUP_OK, "capped chains: load");
+    ok(b && same_index(a, b, probes, 2), "capped chains: loaded index is identical");
+    size_t ra = 0, rb = 0;
+    dedup_index_expire(a, 30, &ra);
+    dedup_index_expire(b, 30, &rb);
+    for (uint64_t i = 40; i < 50; i++) {
+        dedup_index_add(a, i, (int64_t)i, copy);
+        dedup_index_add(b, i, (int64_t)i, copy);
+    }
+    dedup_match ma[32];
+    size_t na = 0;
+    dedup_index_query(a, copy, ma, 32, &na);
+    ok(ra == rb && ra == 60 && same_index(a, b, probes, 2), "capped chains: evolve identically");
+    /* Copies 30 to 49 are stored; the 16 newest are linked. */
+    ok(na == 16 && ma[0].id == 34 && ma[15].id == 49, "capped chains: the newest 16 found");
+    dedup_index_free(a);
+    dedup_index_free(b);
+    dedup_signature_free(probes[0]);
+    dedup_signature_free(probes[1]);
+    unlink(path);
+}
+
 /* Every truncation gives DEDUP_E_TRUNCATED; every flipped byte is caught. */
 static void test_damage(const dedup_params *p, dedup_signature **probes, int np)
 {
@@ -543,6 +588,7 @@ int main(void)
         probes[i] = sig_of(p, set, 150);
     }
     test_round_trip(p, probes, NP);
+    test_common_values(p);
     test_damage(p, probes, NP);
     test_statuses(p);
     test_odd_k();

@@ -929,9 +929,36 @@ static void test_alloc_failures(void)
     }
     dedup_match m[4];
     size_t nm;
+    FAIL_LOOP("query with many matches", idx, probes, dedup_index_query(idx, copy, m, 4, &nm));
+    /* A band value links its newest 16 documents: of the 300 identical
+     * copies (stamps 0 to 299) the query finds those, more than the
+     * query's stack room for matches. */
+    ok(nm == DEDUP__INDEX_RUN_CAP && m[0].id == 300 - DEDUP__INDEX_RUN_CAP &&
+           m[0].similarity == 1.0,
+       "the newest copies found (%zu)", nm);
+
+    /* Newer documents agreeing with the copy on one band each, as many per
+     * band as a chain links: they take the copies' places, and a query
+     * gets 16 candidates from every band, more than its stack room. */
+    unsigned bands, rows;
+    dedup_params_lsh(p, &bands, &rows);
+    for (unsigned b = 0; b < bands; b++)
+        for (unsigned j = 0; j < DEDUP__INDEX_RUN_CAP; j++) {
+            dedup_signature *u = random_doc(p, &r, 300);
+            for (unsigned v = b * rows; v < (b + 1) * rows; v++)
+                u->values[v] = copy->values[v];
+            dedup_index_add(idx, 10000 + b * DEDUP__INDEX_RUN_CAP + j, 500, u);
+            dedup_signature_free(u);
+        }
+    while (cap < dedup_index_count(idx))
+        cap = cap * 2 + 1;
+    size_t nc;
+    uint64_t cids[1];
+    dedup__index_candidates(idx, copy, cids, 1, &nc);
+    ok(nc == (size_t)bands * DEDUP__INDEX_RUN_CAP, "16 candidates per band (%zu)", nc);
     FAIL_LOOP("query with many candidates", idx, probes,
               dedup_index_query(idx, copy, m, 4, &nm));
-    ok(nm == 300, "all copies found");
+    ok(nm == 0, "the copies left the chains (%zu)", nm);
 
     int dup;
     dedup_signature *fresh = random_doc(p, &r, 300);
@@ -945,7 +972,7 @@ static void test_alloc_failures(void)
               dedup_index_add_unique(idx, 5000, 600, fresh, &dup, NULL));
     ok(dup == 0 && dedup_index_contains(idx, 5000), "added");
     FAIL_LOOP("add_unique of a copy", idx, probes,
-              dedup_index_add_unique(idx, 5001, 600, copy, &dup, NULL));
+              dedup_index_add_unique(idx, 5001, 600, fresh, &dup, NULL));
     ok(dup == 1, "copy reported");
 
     /* Forgetting never allocates. */
