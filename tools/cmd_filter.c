@@ -14,9 +14,21 @@
  * sees it after the current document (a blocked read returns EINTR) and
  * saves there, never from inside the handler. Saving is atomic (store.c),
  * so a kill at any moment leaves the previous state or the new one.
+ *
+ * Two threads. Reading, parsing and signing a document cost about as much
+ * as the index work, and signing does not depend on the index, so by
+ * default a second thread, the feeder, reads and signs documents into a
+ * ring of RING entries while the main thread takes them in input order,
+ * queries and updates the index and writes. Each document is handed over
+ * as soon as it is signed, so a line read from a pipe goes out at once.
+ * The output is the same as with one thread (-j 1), where the main thread
+ * does everything. SIGINT and SIGTERM are blocked in the main thread, so
+ * they reach the feeder, whose blocked read returns EINTR; it stops, and
+ * the main thread finishes the documents already signed, then saves.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +57,8 @@ static const char help_text[] =
     "                        exists; save it at the end and on SIGINT/SIGTERM\n"
     "  --save-every N        also save the state every N documents read, so\n"
     "                        that a crash or SIGKILL loses at most N documents\n"
+    "  -j, --threads N       1: one thread does everything; 2 or more (the\n"
+    "                        default): a second thread reads and signs\n"
     "  --stats               print a summary on stderr\n"
     "  -q, --quiet           no progress line\n"
     "  -h, --help            show this help\n"
@@ -54,22 +68,223 @@ static const char help_text[] =
     "--measure, --shingle-size, --char-shingle-size, --num-hashes, --seed).\n"
     "When --index loads a saved state, its similarity parameters are used.\n";
 
+/* ------------------------------------------------------------- feeder */
+
+/* Documents read and signed ahead of the index work. */
+#define RING 256
+
+/* A document read and signed, with what the main thread needs of it. */
+typedef struct {
+    cli_buf raw, id;
+    int id_kind;
+    int64_t time;
+    const char *file;   /* owned by the reader */
+    uint64_t line;
+    uint64_t replaced;  /* invalid UTF-8 sequences replaced */
+    uint64_t raw_bytes; /* input bytes read up to this document */
+    dedup_signature *sig;
+} fentry;
+
+typedef struct {
+    cli_reader *reader;
+    const cli_input_opts *io;
+    dedup_hasher *h;
+    fentry ring[RING];
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t thread;
+    int threaded;
+    uint64_t head, tail; /* taken by the main thread, filled by the feeder */
+    int done;            /* the feeder has stopped */
+    int quit;            /* the main thread wants no more */
+    int waiting;         /* a side sleeps on cv */
+    /* Written by the feeder, read after it has stopped. */
+    uint64_t skipped;
+    int status;
+} feed;
+
+/* Read and sign the next document into e: 1, or 0 at the end or when
+ * stopped (f->status then tells which). */
+static int produce_one(feed *f, fentry *e)
+{
+    cli_doc d;
+    int rc = cli_next_doc(f->reader, &d, f->io, &f->skipped, &f->status);
+    if (rc != 1)
+        return 0;
+    e->raw.len = e->id.len = 0;
+    if (cli_buf_add(&e->raw, d.raw, d.raw_len) || cli_buf_add(&e->id, d.id, d.id_len)) {
+        cli_msg("out of memory");
+        f->status = EXIT_INTERNAL;
+        return 0;
+    }
+    if ((rc = dedup_hasher_sign(f->h, d.text, d.text_len, e->sig))) {
+        cli_msg("%s:%llu: %s", d.file, (unsigned long long)d.line, dedup_strerror(rc));
+        f->status = EXIT_INTERNAL;
+        return 0;
+    }
+    e->id_kind = d.id_kind;
+    e->time = d.time;
+    e->file = d.file;
+    e->line = d.line;
+    e->replaced = d.replaced + dedup_hasher_replaced(f->h);
+    if (dedup_hasher_replaced(f->h))
+        cli_warn_utf8(d.file, d.line);
+    e->raw_bytes = cli_reader_raw_bytes(f->reader);
+    return 1;
+}
+
+static void *feeder(void *arg)
+{
+    feed *f = arg;
+    pthread_mutex_lock(&f->mu);
+    for (;;) {
+        while (!f->quit && f->tail - f->head == RING) {
+            f->waiting = 1;
+            pthread_cond_wait(&f->cv, &f->mu);
+        }
+        if (f->quit)
+            break;
+        fentry *e = &f->ring[f->tail % RING];
+        pthread_mutex_unlock(&f->mu);
+        int got = !cli_stop && produce_one(f, e);
+        pthread_mutex_lock(&f->mu);
+        if (!got)
+            break;
+        f->tail++;
+        if (f->waiting) {
+            f->waiting = 0;
+            pthread_cond_signal(&f->cv);
+        }
+    }
+    f->done = 1;
+    if (f->waiting) {
+        f->waiting = 0;
+        pthread_cond_signal(&f->cv);
+    }
+    pthread_mutex_unlock(&f->mu);
+    return NULL;
+}
+
+static int feed_init(feed *f, cli_reader *reader, const cli_input_opts *io, dedup_hasher *h,
+                     const dedup_params *p)
+{
+    memset(f, 0, sizeof *f);
+    f->reader = reader;
+    f->io = io;
+    f->h = h;
+    f->status = EXIT_OK;
+    for (size_t i = 0; i < RING; i++) {
+        int rc = dedup_signature_create(&f->ring[i].sig, p);
+        if (rc)
+            return rc;
+    }
+    return DEDUP_OK;
+}
+
+/* Start the feeder thread; on failure the main thread reads for itself. */
+static void feed_start(feed *f)
+{
+    if (pthread_mutex_init(&f->mu, NULL))
+        return;
+    if (pthread_cond_init(&f->cv, NULL)) {
+        pthread_mutex_destroy(&f->mu);
+        return;
+    }
+    f->threaded = pthread_create(&f->thread, NULL, feeder, f) == 0;
+    if (!f->threaded) {
+        pthread_cond_destroy(&f->cv);
+        pthread_mutex_destroy(&f->mu);
+        return;
+    }
+    /* Signals go to the feeder from now on (see the top of the file). */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+/* The next document in input order, or NULL at the end; release it with
+ * feed_release before asking for the next. */
+static fentry *feed_next(feed *f)
+{
+    if (!f->threaded) {
+        fentry *e = &f->ring[0];
+        return !cli_stop && produce_one(f, e) ? e : NULL;
+    }
+    pthread_mutex_lock(&f->mu);
+    while (f->head == f->tail && !f->done) {
+        f->waiting = 1;
+        pthread_cond_wait(&f->cv, &f->mu);
+    }
+    fentry *e = f->head == f->tail ? NULL : &f->ring[f->head % RING];
+    pthread_mutex_unlock(&f->mu);
+    return e;
+}
+
+static void feed_release(feed *f)
+{
+    if (!f->threaded)
+        return;
+    pthread_mutex_lock(&f->mu);
+    f->head++;
+    if (f->waiting) {
+        f->waiting = 0;
+        pthread_cond_signal(&f->cv);
+    }
+    pthread_mutex_unlock(&f->mu);
+}
+
+/* Stop the feeder (if it still runs) and wait for it. A feeder blocked on
+ * a read is woken by a signal, which sets cli_stop: the main thread only
+ * stops early when it is ending the run anyway. */
+static void feed_stop(feed *f)
+{
+    if (!f->threaded)
+        return;
+    pthread_mutex_lock(&f->mu);
+    int running = !f->done;
+    f->quit = 1;
+    pthread_cond_signal(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+    if (running)
+        pthread_kill(f->thread, SIGTERM);
+    pthread_join(f->thread, NULL);
+    pthread_cond_destroy(&f->cv);
+    pthread_mutex_destroy(&f->mu);
+    f->threaded = 0;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+static void feed_free(feed *f)
+{
+    for (size_t i = 0; i < RING; i++) {
+        cli_buf_free(&f->ring[i].raw);
+        cli_buf_free(&f->ring[i].id);
+        dedup_signature_free(f->ring[i].sig);
+    }
+}
+
 /* The record of a dropped document for --dups. */
-static int dup_record(cli_buf *out, const cli_doc *d, int format, const cli_store *st,
+static int dup_record(cli_buf *out, const fentry *d, int format, const cli_store *st,
                       const dedup_match *best)
 {
     out->len = 0;
     if (format == CLI_FMT_JSONL) {
-        if (cli_record_open(out, d->raw, d->raw_len))
+        if (cli_record_open(out, d->raw.data, d->raw.len))
             return CLI_ENOMEM;
     } else {
         if (cli_buf_add(out, "{\"id\":", 6))
             return CLI_ENOMEM;
-        if (d->id_kind == CLI_ID_NUMBER ? cli_buf_add(out, d->id, d->id_len)
-                                        : cli_buf_json_string(out, d->id, d->id_len))
+        if (d->id_kind == CLI_ID_NUMBER ? cli_buf_add(out, d->id.data, d->id.len)
+                                        : cli_buf_json_string(out, d->id.data, d->id.len))
             return CLI_ENOMEM;
-        if (cli_buf_add(out, ",\"text\":", 8) || cli_buf_json_string(out, d->raw, d->raw_len) ||
-            cli_buf_addc(out, ','))
+        if (cli_buf_add(out, ",\"text\":", 8) ||
+            cli_buf_json_string(out, d->raw.data, d->raw.len) || cli_buf_addc(out, ','))
             return CLI_ENOMEM;
     }
     if (cli_buf_add(out, "\"duplicate_of\":", 15) || cli_store_name_json(out, st, best->id))
@@ -95,18 +310,19 @@ int cmd_filter(int argc, char **argv)
         {"index", 1, 0, OPT_INDEX},
         {"save-every", 1, 0, OPT_SAVE_EVERY},
         {"stats", 0, 0, OPT_STATS},
+        {"threads", 1, 0, 'j'},
         {"quiet", 0, 0, 'q'},
         {"help", 0, 0, 'h'},
         {0, 0, 0, 0},
     };
     cli_input_opts io;
     cli_param_opts po = {0};
-    int64_t window = 0, window_time = -1, save_every = 0;
+    int64_t window = 0, window_time = -1, save_every = 0, nthreads = 2;
     const char *time_field = "date", *dups_path = NULL, *index_path = NULL;
     int stats = 0, quiet = 0, opt;
     cli_input_defaults(&io);
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "j:qh", longopts, NULL)) != -1) {
         int h = cli_common_option(opt, optarg, &io, &po);
         if (h < 0)
             return cli_usage_error("filter");
@@ -118,6 +334,12 @@ int cmd_filter(int argc, char **argv)
             return EXIT_OK;
         case 'q':
             quiet = 1;
+            break;
+        case 'j':
+            if (cli_parse_int(optarg, 1, 1024, &nthreads)) {
+                cli_msg("invalid -j '%s' (1 to 1024)", optarg);
+                return cli_usage_error("filter");
+            }
             break;
         case OPT_STATS:
             stats = 1;
@@ -180,11 +402,12 @@ int cmd_filter(int argc, char **argv)
     FILE *dups = NULL;
     cli_reader *reader = NULL;
     dedup_hasher *h = NULL;
-    dedup_signature *sig = NULL;
+    feed fd;
     cli_buf rec = {0};
     uint64_t read = 0, kept = 0, dropped = 0, skipped = 0, expired = 0, replaced = 0;
 
     memset(&st, 0, sizeof st);
+    memset(&fd, 0, sizeof fd);
     if (index_path) {
         rc = cli_store_load(&st, index_path, err, sizeof err);
         if (rc == DEDUP_E_IO && access(index_path, F_OK) != 0) {
@@ -205,7 +428,7 @@ int cmd_filter(int argc, char **argv)
         goto done;
     }
     const dedup_params *ip = dedup_index_params(st.idx);
-    if ((rc = dedup_hasher_create(&h, ip)) || (rc = dedup_signature_create(&sig, ip))) {
+    if ((rc = dedup_hasher_create(&h, ip))) {
         cli_msg("%s", dedup_strerror(rc));
         status = EXIT_INTERNAL;
         goto done;
@@ -226,32 +449,30 @@ int cmd_filter(int argc, char **argv)
     cli_catch_signals();
     signal(SIGPIPE, SIG_IGN);
 
+    if ((rc = feed_init(&fd, reader, &io, h, ip))) {
+        cli_msg("%s", dedup_strerror(rc));
+        status = EXIT_INTERNAL;
+        goto done;
+    }
     cli_progress prog;
     cli_progress_start(&prog, quiet, "filtering", cli_reader_total_bytes(reader));
-    cli_doc d;
-    while (!cli_stop && (rc = cli_next_doc(reader, &d, &io, &skipped, &status)) == 1) {
+    if (nthreads > 1)
+        feed_start(&fd);
+    fentry *d;
+    while (!cli_stop && (d = feed_next(&fd)) != NULL) {
         read++;
-        if ((rc = dedup_hasher_sign(h, d.text, d.text_len, sig))) {
-            cli_msg("%s:%llu: %s", d.file, (unsigned long long)d.line, dedup_strerror(rc));
-            status = EXIT_INTERNAL;
-            break;
-        }
-        if (dedup_hasher_replaced(h)) {
-            replaced += dedup_hasher_replaced(h);
-            cli_warn_utf8(d.file, d.line);
-        }
-        replaced += d.replaced;
-        int64_t stamp = window_time >= 0 ? d.time : st.next_stamp;
+        replaced += d->replaced;
+        int64_t stamp = window_time >= 0 ? d->time : st.next_stamp;
         size_t gone = 0;
         if (window)
             rc = dedup_index_expire(st.idx, st.next_stamp - window, &gone);
         else if (window_time >= 0)
-            rc = dedup_index_expire(st.idx, d.time - window_time, &gone);
+            rc = dedup_index_expire(st.idx, d->time - window_time, &gone);
         expired += gone;
         int is_dup = 0;
         dedup_match best;
         if (!rc)
-            rc = dedup_index_add_unique(st.idx, st.next_id, stamp, sig, &is_dup, &best);
+            rc = dedup_index_add_unique(st.idx, st.next_id, stamp, d->sig, &is_dup, &best);
         if (rc) {
             cli_msg("%s", dedup_strerror(rc));
             status = EXIT_INTERNAL;
@@ -259,7 +480,7 @@ int cmd_filter(int argc, char **argv)
         }
         if (!is_dup) {
             kept++;
-            if (cli_store_set_name(&st, st.next_id, d.id, d.id_len, d.id_kind)) {
+            if (cli_store_set_name(&st, st.next_id, d->id.data, d->id.len, d->id_kind)) {
                 cli_msg("out of memory");
                 status = EXIT_INTERNAL;
                 break;
@@ -267,7 +488,7 @@ int cmd_filter(int argc, char **argv)
             st.next_id++;
             if (stamp >= st.next_stamp)
                 st.next_stamp = stamp + 1;
-            fwrite(d.raw, 1, d.raw_len, stdout);
+            fwrite(d->raw.data, 1, d->raw.len, stdout);
             putchar('\n');
             if (fflush(stdout) != 0) {
                 cli_msg("cannot write the output: %s", strerror(errno));
@@ -277,7 +498,7 @@ int cmd_filter(int argc, char **argv)
         } else {
             dropped++;
             if (dups) {
-                if (dup_record(&rec, &d, io.format, &st, &best)) {
+                if (dup_record(&rec, d, io.format, &st, &best)) {
                     cli_msg("out of memory");
                     status = EXIT_INTERNAL;
                     break;
@@ -285,7 +506,8 @@ int cmd_filter(int argc, char **argv)
                 fwrite(rec.data, 1, rec.len, dups);
             }
         }
-        cli_progress_update(&prog, read, cli_reader_raw_bytes(reader));
+        cli_progress_update(&prog, read, d->raw_bytes);
+        feed_release(&fd);
         /* A checkpoint: a kill loses at most the last save_every
          * documents' state, and never the file. */
         if (save_every && read % (uint64_t)save_every == 0) {
@@ -297,6 +519,10 @@ int cmd_filter(int argc, char **argv)
             }
         }
     }
+    feed_stop(&fd);
+    skipped = fd.skipped;
+    if (!status)
+        status = fd.status;
     cli_progress_end(&prog);
     if (dups && (fflush(dups) || ferror(dups))) {
         cli_msg("%s: write error", dups_path);
@@ -333,8 +559,8 @@ done:
     if (dups)
         fclose(dups);
     cli_buf_free(&rec);
+    feed_free(&fd);
     cli_reader_free(reader);
-    dedup_signature_free(sig);
     dedup_hasher_free(h);
     cli_store_free(&st); /* also after a failed load */
     dedup_params_free(params);
