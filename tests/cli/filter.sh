@@ -20,6 +20,16 @@ for l in open(sys.argv[1]):
 PY
 ok $? "--dups records name the kept document and the similarity"
 
+# One thread or two: the same output, the same drops.
+make_corpus big.jsonl 400 4
+"$DEDUP" filter -q -j 1 --dups bd1.jsonl big.jsonl > b1.jsonl
+"$DEDUP" filter -q -j 2 --dups bd2.jsonl big.jsonl > b2.jsonl
+cmp -s b1.jsonl b2.jsonl && cmp -s bd1.jsonl bd2.jsonl
+ok $? "-j 1 and -j 2 give identical output and --dups"
+is "$(wc -l < b2.jsonl)" 400 "-j 2 keeps one document per story"
+"$DEDUP" filter -j 0 corpus.jsonl > /dev/null 2>&1
+is $? 2 "bad -j: exit 2"
+
 # Works in a pipe: output appears before the input ends.
 coproc F { "$DEDUP" filter -q; }
 fpid=$F_PID # bash unsets F_PID once the coprocess has exited
