@@ -410,16 +410,18 @@ static inline uint64_t band_hash(const dedup_index *idx, const uint32_t *values,
  * one of them with the oldest stamp (then the smallest slot) leaves the
  * chain to make room, unless e is older still, in which case e stays out.
  * A slot out of a chain keeps, for that band, a link with no successor and
- * zero hash bits, and no chain points to it.
+ * zero hash bits, and no chain points to it. maybe_full 0 says a query has
+ * just counted fewer live documents of the value than the cap, which
+ * spares the counting walk.
  */
-static void chain_insert(dedup_index *idx, uint32_t b, uint64_t h, uint32_t e)
+static void chain_insert(dedup_index *idx, uint32_t b, uint64_t h, uint32_t e, int maybe_full)
 {
     unsigned bits = idx->slot_bits;
     uint32_t smask = slot_mask(bits), nb = idx->bands, tag = window_of(h, bits);
     size_t nbk = nbuckets(bits);
     uint32_t *headp = &idx->heads[(size_t)b * nbk + (size_t)(h & (nbk - 1))];
     uint32_t same = 0, victim = DEDUP__NIL, victim_prev = DEDUP__NIL;
-    for (uint32_t c = *headp, p = DEDUP__NIL; c != DEDUP__NIL;) {
+    for (uint32_t c = maybe_full ? *headp : DEDUP__NIL, p = DEDUP__NIL; c != DEDUP__NIL;) {
         uint32_t link = idx->links[(size_t)c * nb + b];
         if (link >> bits == tag && !is_dead(idx, c)) {
             same++;
@@ -735,8 +737,11 @@ void dedup_index_free(dedup_index *idx)
 
 /* ============================================================ adding */
 
-/* Store a document in a reserved free slot. Cannot fail. */
-static void insert(dedup_index *idx, uint64_t id, int64_t stamp, const dedup_signature *sig)
+/* Store a document in a reserved free slot. Cannot fail. full, if not NULL,
+ * has a flag per band from a query of sig: 0 if that band's value has
+ * fewer live documents than the cap. */
+static void insert(dedup_index *idx, uint64_t id, int64_t stamp, const dedup_signature *sig,
+                   const uint8_t *full)
 {
     uint32_t e = idx->free_head;
     idx->free_head = idx->order[2 * (size_t)e + 1];
@@ -756,7 +761,7 @@ static void insert(dedup_index *idx, uint64_t id, int64_t stamp, const dedup_sig
     if (idx->sizes[e] == 0)
         return;
     for (uint32_t b = 0; b < idx->bands; b++)
-        chain_insert(idx, b, band_hash(idx, sig->values, b), e);
+        chain_insert(idx, b, band_hash(idx, sig->values, b), e, full ? full[b] : 1);
 }
 
 int dedup_index_add(dedup_index *idx, uint64_t id, int64_t stamp, const dedup_signature *sig)
@@ -770,7 +775,7 @@ int dedup_index_add(dedup_index *idx, uint64_t id, int64_t stamp, const dedup_si
     rc = reserve(idx);
     if (rc)
         return rc;
-    insert(idx, id, stamp, sig);
+    insert(idx, id, stamp, sig, NULL);
     return DEDUP_OK;
 }
 
@@ -864,6 +869,7 @@ static int collect(const dedup_index *idx, const dedup_signature *sig, vec *cand
         uint64_t h = band_hash(idx, sig->values, b);
         tag[b] = window_of(h, bits);
         cur[b] = (uint32_t)((size_t)b * nbk + (size_t)(h & (nbk - 1)));
+        taken[b] = 0;
         DEDUP_PREFETCH(&idx->heads[cur[b]]);
     }
     for (uint32_t b = 0; b < nb; b++) {
@@ -871,7 +877,6 @@ static int collect(const dedup_index *idx, const dedup_signature *sig, vec *cand
         if (e != DEDUP__NIL) {
             DEDUP_PREFETCH(&idx->links[(size_t)e * nb + b]);
             cur[b] = e;
-            taken[b] = 0;
             active[na++] = b;
         }
     }
@@ -944,8 +949,10 @@ static void scratch_free(scratch *s)
         dedup__free(s->walk);
 }
 
-int dedup_index_query(const dedup_index *idx, const dedup_signature *sig, dedup_match *out,
-                      size_t cap, size_t *n)
+/* dedup_index_query; full, if not NULL, receives a flag per band: 1 if
+ * the query's value holds the cap of live documents in that band. */
+static int query(const dedup_index *idx, const dedup_signature *sig, dedup_match *out,
+                 size_t cap, size_t *n, uint8_t *full)
 {
     if (!n)
         return DEDUP_E_INVAL;
@@ -971,6 +978,9 @@ int dedup_index_query(const dedup_index *idx, const dedup_signature *sig, dedup_
     vec_init(&cands, local_c, LOCAL_SLOTS, sizeof(uint32_t));
     vec_init(&found, local_m, LOCAL_MATCHES, sizeof(dedup_match));
     rc = collect(idx, sig, &cands, sc.seen, sc.seen_cap, sc.walk);
+    if (full)
+        for (uint32_t b = 0; b < idx->bands; b++)
+            full[b] = sc.walk[2 * idx->bands + b] >= DEDUP__INDEX_RUN_CAP;
     scratch_free(&sc);
     /* Verification reads each candidate's signature, a miss apiece: they
      * are prefetched a few candidates ahead. */
@@ -1007,6 +1017,12 @@ int dedup_index_query(const dedup_index *idx, const dedup_signature *sig, dedup_
     vec_free(&cands);
     vec_free(&found);
     return rc;
+}
+
+int dedup_index_query(const dedup_index *idx, const dedup_signature *sig, dedup_match *out,
+                      size_t cap, size_t *n)
+{
+    return query(idx, sig, out, cap, n, NULL);
 }
 
 int dedup__index_candidates(const dedup_index *idx, const dedup_signature *sig,
@@ -1071,7 +1087,8 @@ int dedup_index_add_unique(dedup_index *idx, uint64_t id, int64_t stamp,
         return DEDUP_E_EXISTS;
     dedup_match m;
     size_t n;
-    rc = dedup_index_query(idx, sig, &m, 1, &n);
+    uint8_t full[DEDUP__INDEX_MAX_BANDS];
+    rc = query(idx, sig, &m, 1, &n, full);
     if (rc)
         return rc;
     if (n > 0) {
@@ -1083,7 +1100,7 @@ int dedup_index_add_unique(dedup_index *idx, uint64_t id, int64_t stamp,
     rc = reserve(idx);
     if (rc)
         return rc;
-    insert(idx, id, stamp, sig);
+    insert(idx, id, stamp, sig, sig->set_size && idx->count ? full : NULL);
     return DEDUP_OK;
 }
 

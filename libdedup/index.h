@@ -32,6 +32,9 @@
 
 /* Most live documents one band value links into its chain, and most
  * candidates a query takes from one band (see index.c, "Common values"). */
+/* Most bands: bands * rows <= k <= 1024. */
+#define DEDUP__INDEX_MAX_BANDS 1024
+
 #ifndef DEDUP__INDEX_RUN_CAP
 #define DEDUP__INDEX_RUN_CAP 16
 #endif
