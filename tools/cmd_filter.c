@@ -222,6 +222,18 @@ static fentry *feed_next(feed *f)
     return e;
 }
 
+/* Are documents ready, so that the main thread will not wait for the
+ * next one? Always 0 with one thread, which cannot know. */
+static int feed_pending(feed *f)
+{
+    if (!f->threaded)
+        return 0;
+    pthread_mutex_lock(&f->mu);
+    int ready = f->tail - f->head > 1; /* besides the one being handled */
+    pthread_mutex_unlock(&f->mu);
+    return ready;
+}
+
 static void feed_release(feed *f)
 {
     if (!f->threaded)
@@ -318,6 +330,7 @@ int cmd_filter(int argc, char **argv)
     cli_input_opts io;
     cli_param_opts po = {0};
     int64_t window = 0, window_time = -1, save_every = 0, nthreads = 2;
+    int unflushed = 0;
     const char *time_field = "date", *dups_path = NULL, *index_path = NULL;
     int stats = 0, quiet = 0, opt;
     cli_input_defaults(&io);
@@ -490,11 +503,7 @@ int cmd_filter(int argc, char **argv)
                 st.next_stamp = stamp + 1;
             fwrite(d->raw.data, 1, d->raw.len, stdout);
             putchar('\n');
-            if (fflush(stdout) != 0) {
-                cli_msg("cannot write the output: %s", strerror(errno));
-                status = EXIT_IO;
-                break;
-            }
+            unflushed = 1;
         } else {
             dropped++;
             if (dups) {
@@ -504,6 +513,16 @@ int cmd_filter(int argc, char **argv)
                     break;
                 }
                 fwrite(rec.data, 1, rec.len, dups);
+            }
+        }
+        /* Kept lines are written out before any wait for input; while
+         * signed documents are waiting, the buffer fills first. */
+        if (unflushed && (!feed_pending(&fd) || ferror(stdout))) {
+            unflushed = 0;
+            if (fflush(stdout) != 0) {
+                cli_msg("cannot write the output: %s", strerror(errno));
+                status = EXIT_IO;
+                break;
             }
         }
         cli_progress_update(&prog, read, d->raw_bytes);
@@ -520,6 +539,10 @@ int cmd_filter(int argc, char **argv)
         }
     }
     feed_stop(&fd);
+    if (unflushed && fflush(stdout) != 0 && !status) {
+        cli_msg("cannot write the output: %s", strerror(errno));
+        status = EXIT_IO;
+    }
     skipped = fd.skipped;
     if (!status)
         status = fd.status;
