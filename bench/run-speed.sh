@@ -12,6 +12,11 @@
 # speed to the floor's, and peak resident memory in MB. The --stats
 # report of each run is saved next to the corpus (see --keep).
 #
+# Then `dedup filter --window 1000000` (a stream deduplicator keeping a
+# million documents) with -j1 and -j2 on the same corpora: a second table
+# with docs, jobs, seconds, documents per second, documents kept and peak
+# resident memory in MB.
+#
 # The floor runs first, so both it and dedup read the file from the page
 # cache: the figures are CPU cost, not disk speed.
 #
@@ -36,7 +41,7 @@ while [ $# -gt 0 ]; do
     --sizes) sizes=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
     --keep) keep=$2; shift 2 ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run-speed.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -60,6 +65,7 @@ fi
 echo "# dedup: $DEDUP; $(nproc) CPUs; $(uname -m)"
 printf '%9s %9s %4s %9s %8s %9s %8s %8s\n' docs MB jobs seconds MB/s floorMB/s ratio peakMB
 status=0
+filter_rows=
 for n in $sizes; do
     corpus=$work/en-$n.jsonl
     "$GEN" --docs "$n" --seed "$seed" --lang en --out "$corpus" --truth "$work/en-$n.truth.tsv"
@@ -86,6 +92,22 @@ for n in $sizes; do
                     n, mb, j, s, rate, f, (f > 0 ? rate / f : 0), kb / 1024
             }'
     done
+    for j in 1 2; do
+        stats=$work/en-$n.filter.j$j.stats.txt
+        if ! "$TIME" -f '%e %M' -o "$work/time.txt" \
+            "$DEDUP" filter -q -j"$j" --window 1000000 --stats "$corpus" >/dev/null 2>"$stats"; then
+            filter_rows+=$(printf '%9s %4s  dedup filter failed (see %s)' "$n" "$j" "$stats")$'\n'
+            status=1
+            continue
+        fi
+        read -r secs kb < <(tail -n 1 "$work/time.txt")
+        kept=$(awk '$1 == "kept" { print $2 }' "$stats")
+        filter_rows+=$(awk -v n="$n" -v j="$j" -v s="$secs" -v kb="$kb" -v k="$kept" '
+            BEGIN { printf "%9d %4d %9.2f %9.0f %9d %8.1f", n, j, s, (s > 0 ? n / s : 0), k, kb / 1024 }')$'\n'
+    done
 done
+echo "# dedup filter --window 1000000"
+printf '%9s %4s %9s %9s %9s %8s\n' docs jobs seconds docs/s kept peakMB
+printf '%s' "$filter_rows"
 [ -n "$keep" ] && echo "# files kept in $work"
 exit $status

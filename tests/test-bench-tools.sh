@@ -300,10 +300,10 @@ import json, os, sys
 args = sys.argv[1:]
 with open(os.environ["FAKE_LOG"], "a") as log:
     print(" ".join(args), file=log)
-assert args and args[0] == "cluster", args
+assert args and args[0] in ("cluster", "filter"), args
 files, i = [], 1
 while i < len(args):
-    if args[i] in ("--threshold", "--text-field", "-j"):
+    if args[i] in ("--threshold", "--text-field", "-j", "--window"):
         i += 2
         continue
     if not args[i].startswith("-"):
@@ -313,10 +313,14 @@ n = 0
 for f in files:
     for line in open(f, encoding="utf-8"):
         doc_id = json.loads(line)["id"]
-        print(doc_id + "\t" + doc_id)
+        if args[0] == "cluster":
+            print(doc_id + "\t" + doc_id)
+        else:
+            sys.stdout.write(line)
         n += 1
 if "--stats" in args:
     print(f"docs {n}", file=sys.stderr)
+    print(f"kept {n}", file=sys.stderr)
 EOF
     chmod +x "$tmp/fake-dedup"
     export FAKE_LOG=$tmp/fake.log
@@ -337,16 +341,24 @@ assert base[1:3] == ["skipped:", "not"] or base[3] == "0.0000", base
     DEDUP=$tmp/fake-dedup GEN=$GEN FLOOR=$FLOOR \
         bash "$RUNSPEED" --sizes "100 300" >"$tmp/speed.txt" 2>"$tmp/err"
     report $? "run-speed.sh runs end to end"
-    py "speed table: -j1 and -j2 rows for each size, with figures" '
+    py "speed tables: -j1 and -j2 rows for each size, with figures" '
 import sys
-rows = [l.split() for l in open(sys.argv[1]) if l[:1] != "#" and l.split()[0].isdigit()]
+text = open(sys.argv[1]).read()
+cluster, filt = text.split("# dedup filter")
+rows = [l.split() for l in cluster.splitlines() if l[:1] != "#" and l.split()[0].isdigit()]
 assert [(r[0], r[2]) for r in rows] == [("100", "1"), ("100", "2"), ("300", "1"), ("300", "2")], rows
 for r in rows:
     assert len(r) == 8, r
     mb, secs, rate, floor, ratio, peak = map(float, (r[1], r[3], r[4], r[5], r[6], r[7]))
     assert mb > 0.1 and floor > 0 and peak > 1, r
+rows = [l.split() for l in filt.splitlines() if l.split() and l.split()[0].isdigit()]
+assert [(r[0], r[1]) for r in rows] == [("100", "1"), ("100", "2"), ("300", "1"), ("300", "2")], rows
+for r in rows:
+    assert len(r) == 6 and r[4] == r[0] and float(r[3]) > 0, r
 ' "$tmp/speed.txt"
     check "run-speed.sh passes -j and --stats" grep -q -- '-j2 --stats' "$FAKE_LOG"
+    check "run-speed.sh runs dedup filter with a 1M window" \
+        grep -q -- 'filter -q -j2 --window 1000000 --stats' "$FAKE_LOG"
 fi
 
 echo "1..$n"
