@@ -472,7 +472,7 @@ int cmd_filter(int argc, char **argv)
     if (nthreads > 1)
         feed_start(&fd);
     fentry *d;
-    while (!cli_stop && (d = feed_next(&fd)) != NULL) {
+    while ((d = feed_next(&fd)) != NULL) {
         read++;
         replaced += d->replaced;
         int64_t stamp = window_time >= 0 ? d->time : st.next_stamp;
