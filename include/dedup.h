@@ -367,6 +367,20 @@ DEDUP_API uint64_t dedup_linestats_documents(const dedup_linestats *ls);
  * machines); both must have been created with the same width
  * (DEDUP_E_MISMATCH otherwise). Since 0.1. */
 DEDUP_API int dedup_linestats_merge(dedup_linestats *dst, const dedup_linestats *src);
+/* Serialized form of line statistics, to keep them across restarts or send
+ * them to another machine: a little-endian byte layout with magic, format
+ * version and an XXH3 checksum, documented in libdedup/linestats.c (40
+ * bytes plus 2 per counter: 8 MiB for the default width). The calls work
+ * as the signature ones below: _serialized_size is exact, _serialize gives
+ * DEDUP_E_RANGE if cap is too small, _deserialize takes exactly one
+ * serialized sketch and returns DEDUP_E_FORMAT, DEDUP_E_VERSION,
+ * DEDUP_E_TRUNCATED or DEDUP_E_CHECKSUM on bad input, never reading
+ * outside buf. Thread-safe on a sketch nobody modifies. Since 0.1. */
+DEDUP_API size_t dedup_linestats_serialized_size(const dedup_linestats *ls);
+DEDUP_API int dedup_linestats_serialize(const dedup_linestats *ls, void *buf, size_t cap,
+                                        size_t *written);
+DEDUP_API int dedup_linestats_deserialize(dedup_linestats **out, const void *buf,
+                                          size_t len);
 /* Use ls (borrowed: it must outlive its use by h, and nobody may modify it
  * while h uses it) to leave out lines found in at least min_docs documents
  * (min_docs >= 2). NULL turns filtering off. Since 0.1. */

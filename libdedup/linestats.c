@@ -186,3 +186,116 @@ int dedup_linestats_merge(dedup_linestats *dst, const dedup_linestats *src)
     dst->docs += src->docs;
     return DEDUP_OK;
 }
+
+/*
+ * Serialized form, format version 1. Every integer is little-endian,
+ * whatever the host; offsets in bytes, C = blocks * 32 counters:
+ *
+ *   offset   size  field
+ *   0        4     magic "DDLS" (0x44 0x44 0x4C 0x53)
+ *   4        2     format version, 1
+ *   6        2     reserved, 0
+ *   8        4     counters per line (DEDUP_LS_DEPTH), 4
+ *   12       4     counters per block (DEDUP_LS_BLOCK), 32
+ *   16       8     blocks, a power of two, at most 2^27
+ *   24       8     documents added
+ *   32       2C    the counters
+ *   32 + 2C  8     XXH3_64bits of bytes [0, 32 + 2C)
+ *
+ * The layout constants are stored so that a sketch of another shape is
+ * refused (DEDUP_E_FORMAT) rather than read with the wrong counters.
+ * Validation order as for signatures (signature_io.c): too short for the
+ * header -> DEDUP_E_TRUNCATED unless the magic already differs; magic ->
+ * DEDUP_E_FORMAT; version -> DEDUP_E_VERSION; reserved, shape, blocks ->
+ * DEDUP_E_FORMAT; shorter than announced -> DEDUP_E_TRUNCATED; longer ->
+ * DEDUP_E_FORMAT; checksum -> DEDUP_E_CHECKSUM. Any counter values are
+ * valid. Nothing is read outside [buf, buf + len).
+ */
+#define LS_MAGIC "DDLS"
+#define LS_VERSION 1
+#define LS_HEADER 32
+#define LS_TRAILER 8
+#define LS_MAX_BLOCKS ((uint64_t)1 << 27) /* 2^32 counters, the create bound */
+
+static inline uint32_t load_le16(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8;
+}
+
+size_t dedup_linestats_serialized_size(const dedup_linestats *ls)
+{
+    return ls ? LS_HEADER + ls->blocks * DEDUP_LS_BLOCK * 2 + LS_TRAILER : 0;
+}
+
+int dedup_linestats_serialize(const dedup_linestats *ls, void *buf, size_t cap,
+                              size_t *written)
+{
+    if (written)
+        *written = 0;
+    if (!ls || !buf)
+        return DEDUP_E_INVAL;
+    size_t size = dedup_linestats_serialized_size(ls);
+    if (cap < size)
+        return DEDUP_E_RANGE;
+    unsigned char *b = buf;
+    memcpy(b, LS_MAGIC, 4);
+    dedup__store_le32(b + 4, LS_VERSION); /* version 1, reserved 0 */
+    dedup__store_le32(b + 8, DEDUP_LS_DEPTH);
+    dedup__store_le32(b + 12, DEDUP_LS_BLOCK);
+    dedup__store_le64(b + 16, (uint64_t)ls->blocks);
+    dedup__store_le64(b + 24, ls->docs);
+    size_t n = ls->blocks * DEDUP_LS_BLOCK;
+    unsigned char *c = b + LS_HEADER;
+    for (size_t i = 0; i < n; i++) {
+        c[2 * i] = (unsigned char)ls->counts[i];
+        c[2 * i + 1] = (unsigned char)(ls->counts[i] >> 8);
+    }
+    dedup__store_le64(c + 2 * n, XXH3_64bits(b, LS_HEADER + 2 * n));
+    if (written)
+        *written = size;
+    return DEDUP_OK;
+}
+
+int dedup_linestats_deserialize(dedup_linestats **out, const void *buf, size_t len)
+{
+    if (!out)
+        return DEDUP_E_INVAL;
+    *out = NULL;
+    if (!buf && len)
+        return DEDUP_E_INVAL;
+    const unsigned char *b = buf;
+    if (len < LS_HEADER)
+        return len && memcmp(b, LS_MAGIC, len < 4 ? len : 4) ? DEDUP_E_FORMAT
+                                                              : DEDUP_E_TRUNCATED;
+    if (memcmp(b, LS_MAGIC, 4))
+        return DEDUP_E_FORMAT;
+    if (load_le16(b + 4) != LS_VERSION)
+        return DEDUP_E_VERSION;
+    uint64_t blocks = dedup__load_le64(b + 16);
+    if (load_le16(b + 6) != 0 || dedup__load_le32(b + 8) != DEDUP_LS_DEPTH ||
+        dedup__load_le32(b + 12) != DEDUP_LS_BLOCK || blocks == 0 || blocks > LS_MAX_BLOCKS ||
+        (blocks & (blocks - 1)))
+        return DEDUP_E_FORMAT;
+    size_t n = (size_t)blocks * DEDUP_LS_BLOCK;
+    size_t size = LS_HEADER + 2 * n + LS_TRAILER;
+    if (len < size)
+        return DEDUP_E_TRUNCATED;
+    if (len > size)
+        return DEDUP_E_FORMAT;
+    if (dedup__load_le64(b + LS_HEADER + 2 * n) != XXH3_64bits(b, LS_HEADER + 2 * n))
+        return DEDUP_E_CHECKSUM;
+    dedup_linestats *ls;
+    int rc = dedup_linestats_create(&ls, n);
+    if (rc)
+        return rc;
+    if (ls->blocks != blocks) { /* cannot happen: n is a power of two */
+        dedup_linestats_free(ls);
+        return DEDUP_E_FORMAT;
+    }
+    const unsigned char *c = b + LS_HEADER;
+    for (size_t i = 0; i < n; i++)
+        ls->counts[i] = (uint16_t)(c[2 * i] | c[2 * i + 1] << 8);
+    ls->docs = dedup__load_le64(b + 24);
+    *out = ls;
+    return DEDUP_OK;
+}
