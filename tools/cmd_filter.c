@@ -15,6 +15,13 @@
  * saves there, never from inside the handler. Saving is atomic (store.c),
  * so a kill at any moment leaves the previous state or the new one.
  *
+ * Boilerplate. As `dedup cluster` does in its first pass, lines found in
+ * many documents (a site's navigation, notices, lists of headlines) are
+ * left out of the shingles; a stream cannot be read twice, so the counts
+ * are those of the documents read so far, each document's own lines
+ * included. The counts are saved with the index (FILE.lines), so that a
+ * restarted run signs as an uninterrupted one would.
+ *
  * Two threads. Reading, parsing and signing a document cost about as much
  * as the index work, and signing does not depend on the index, so by
  * default a second thread, the feeder, reads and signs documents into a
@@ -57,6 +64,9 @@ static const char help_text[] =
     "                        exists; save it at the end and on SIGINT/SIGTERM\n"
     "  --save-every N        also save the state every N documents read, so\n"
     "                        that a crash or SIGKILL loses at most N documents\n"
+    "  --boilerplate N       leave out lines seen in N or more of the documents\n"
+    "                        read so far (site furniture; default 20), or off;\n"
+    "                        with --index the counts are saved in FILE.lines\n"
     "  -j, --threads N       1: one thread does everything; 2 or more (the\n"
     "                        default): a second thread reads and signs\n"
     "  --stats               print a summary on stderr\n"
@@ -89,6 +99,8 @@ typedef struct {
     cli_reader *reader;
     const cli_input_opts *io;
     dedup_hasher *h;
+    dedup_linestats *lines; /* boilerplate counts, or NULL */
+    pthread_mutex_t lines_mu; /* the feeder adds, the main thread saves */
     fentry ring[RING];
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -111,6 +123,16 @@ static int produce_one(feed *f, fentry *e)
     int rc = cli_next_doc(f->reader, &d, f->io, &f->skipped, &f->status);
     if (rc != 1)
         return 0;
+    if (f->lines) {
+        pthread_mutex_lock(&f->lines_mu);
+        rc = dedup_linestats_add(f->lines, d.text, d.text_len);
+        pthread_mutex_unlock(&f->lines_mu);
+        if (rc) {
+            cli_msg("%s", dedup_strerror(rc));
+            f->status = EXIT_INTERNAL;
+            return 0;
+        }
+    }
     e->raw.len = e->id.len = 0;
     if (cli_buf_add(&e->raw, d.raw, d.raw_len) || cli_buf_add(&e->id, d.id, d.id_len)) {
         cli_msg("out of memory");
@@ -166,12 +188,12 @@ static void *feeder(void *arg)
 }
 
 static int feed_init(feed *f, cli_reader *reader, const cli_input_opts *io, dedup_hasher *h,
-                     const dedup_params *p)
+                     dedup_linestats *lines, const dedup_params *p)
 {
-    memset(f, 0, sizeof *f);
     f->reader = reader;
     f->io = io;
     f->h = h;
+    f->lines = lines;
     f->status = EXIT_OK;
     for (size_t i = 0; i < RING; i++) {
         int rc = dedup_signature_create(&f->ring[i].sig, p);
@@ -272,6 +294,20 @@ static void feed_stop(feed *f)
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
+/* Serialize the boilerplate counts into b for a save; CLI_OK or
+ * CLI_ENOMEM. The feeder may be adding to them meanwhile. */
+static int feed_lines(feed *f, cli_buf *b)
+{
+    size_t need = dedup_linestats_serialized_size(f->lines);
+    b->len = 0;
+    if (cli_buf_reserve(b, need))
+        return CLI_ENOMEM;
+    pthread_mutex_lock(&f->lines_mu);
+    dedup_linestats_serialize(f->lines, b->data, b->cap, &b->len);
+    pthread_mutex_unlock(&f->lines_mu);
+    return CLI_OK;
+}
+
 static void feed_free(feed *f)
 {
     for (size_t i = 0; i < RING; i++) {
@@ -323,14 +359,16 @@ int cmd_filter(int argc, char **argv)
         {"save-every", 1, 0, OPT_SAVE_EVERY},
         {"stats", 0, 0, OPT_STATS},
         {"threads", 1, 0, 'j'},
+        {"boilerplate", 1, 0, OPT_BOILERPLATE},
         {"quiet", 0, 0, 'q'},
         {"help", 0, 0, 'h'},
         {0, 0, 0, 0},
     };
     cli_input_opts io;
     cli_param_opts po = {0};
-    int64_t window = 0, window_time = -1, save_every = 0, nthreads = 2;
+    int64_t window = 0, window_time = -1, save_every = 0, nthreads = 2, nb;
     int unflushed = 0;
+    uint32_t boilerplate = 20; /* as dedup cluster */
     const char *time_field = "date", *dups_path = NULL, *index_path = NULL;
     int stats = 0, quiet = 0, opt;
     cli_input_defaults(&io);
@@ -356,6 +394,16 @@ int cmd_filter(int argc, char **argv)
             break;
         case OPT_STATS:
             stats = 1;
+            break;
+        case OPT_BOILERPLATE:
+            if (!strcmp(optarg, "off")) {
+                boilerplate = 0;
+            } else if (cli_parse_int(optarg, 2, UINT32_MAX, &nb)) {
+                cli_msg("invalid --boilerplate '%s' (a count of at least 2, or off)", optarg);
+                return cli_usage_error("filter");
+            } else {
+                boilerplate = (uint32_t)nb;
+            }
             break;
         case OPT_WINDOW:
             if (cli_parse_int(optarg, 1, INT64_MAX / 2, &window)) {
@@ -415,12 +463,14 @@ int cmd_filter(int argc, char **argv)
     FILE *dups = NULL;
     cli_reader *reader = NULL;
     dedup_hasher *h = NULL;
+    dedup_linestats *lines = NULL;
     feed fd;
-    cli_buf rec = {0};
+    cli_buf rec = {0}, lbuf = {0};
     uint64_t read = 0, kept = 0, dropped = 0, skipped = 0, expired = 0, replaced = 0;
 
     memset(&st, 0, sizeof st);
     memset(&fd, 0, sizeof fd);
+    pthread_mutex_init(&fd.lines_mu, NULL);
     if (index_path) {
         rc = cli_store_load(&st, index_path, err, sizeof err);
         if (rc == DEDUP_E_IO && access(index_path, F_OK) != 0) {
@@ -446,6 +496,19 @@ int cmd_filter(int argc, char **argv)
         status = EXIT_INTERNAL;
         goto done;
     }
+    if (boilerplate) {
+        if (index_path && (rc = cli_store_load_lines(index_path, &lines, err, sizeof err))) {
+            cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : err);
+            status = cli_exit_code(rc);
+            goto done;
+        }
+        if (!lines && (rc = dedup_linestats_create(&lines, 0))) {
+            cli_msg("%s", dedup_strerror(rc));
+            status = EXIT_INTERNAL;
+            goto done;
+        }
+        dedup_hasher_set_linestats(h, lines, boilerplate);
+    }
     if (dups_path && !(dups = fopen(dups_path, "w"))) {
         cli_msg("%s: %s", dups_path, strerror(errno));
         status = EXIT_IO;
@@ -462,7 +525,7 @@ int cmd_filter(int argc, char **argv)
     cli_catch_signals();
     signal(SIGPIPE, SIG_IGN);
 
-    if ((rc = feed_init(&fd, reader, &io, h, ip))) {
+    if ((rc = feed_init(&fd, reader, &io, h, lines, ip))) {
         cli_msg("%s", dedup_strerror(rc));
         status = EXIT_INTERNAL;
         goto done;
@@ -530,9 +593,11 @@ int cmd_filter(int argc, char **argv)
         /* A checkpoint: a kill loses at most the last save_every
          * documents' state, and never the file. */
         if (save_every && read % (uint64_t)save_every == 0) {
-            rc = cli_store_save(&st, index_path, err, sizeof err);
+            rc = lines ? feed_lines(&fd, &lbuf) : CLI_OK;
+            if (!rc)
+                rc = cli_store_save(&st, index_path, lines ? &lbuf : NULL, err, sizeof err);
             if (rc) {
-                cli_msg("%s", err);
+                cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : err);
                 status = cli_exit_code(rc);
                 break;
             }
@@ -555,9 +620,11 @@ int cmd_filter(int argc, char **argv)
     /* Save whatever happened: the documents kept so far were written out
      * and must not be forgotten. */
     if (index_path) {
-        rc = cli_store_save(&st, index_path, err, sizeof err);
+        rc = lines ? feed_lines(&fd, &lbuf) : CLI_OK;
+        if (!rc)
+            rc = cli_store_save(&st, index_path, lines ? &lbuf : NULL, err, sizeof err);
         if (rc) {
-            cli_msg("%s", err);
+            cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : err);
             if (!status)
                 status = cli_exit_code(rc);
         }
@@ -583,6 +650,9 @@ done:
         fclose(dups);
     cli_buf_free(&rec);
     feed_free(&fd);
+    pthread_mutex_destroy(&fd.lines_mu);
+    cli_buf_free(&lbuf);
+    dedup_linestats_free(lines);
     cli_reader_free(reader);
     dedup_hasher_free(h);
     cli_store_free(&st); /* also after a failed load */

@@ -248,7 +248,7 @@ int cmd_index(int argc, char **argv)
             return EXIT_INTERNAL;
         }
         status = run_docs(act, &st, &io, rest, nrest, quiet);
-        if (!status && (rc = cli_store_save(&st, out, err, sizeof err))) {
+        if (!status && (rc = cli_store_save(&st, out, NULL, err, sizeof err))) {
             cli_msg("%s", err);
             status = cli_exit_code(rc);
         }
@@ -273,7 +273,7 @@ int cmd_index(int argc, char **argv)
         status = print_stats(path, &st);
     } else {
         status = run_docs(act, &st, &io, rest + 1, nrest - 1, quiet);
-        if (act == ACT_ADD && !status && (rc = cli_store_save(&st, path, err, sizeof err))) {
+        if (act == ACT_ADD && !status && (rc = cli_store_save(&st, path, NULL, err, sizeof err))) {
             cli_msg("%s", err);
             status = cli_exit_code(rc);
         }

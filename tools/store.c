@@ -195,42 +195,98 @@ int cli_store_create(cli_store *s, const dedup_params *p)
     return dedup_index_create(&s->idx, p);
 }
 
-static char *ids_path(const char *path)
+/* path with suffix appended, malloc'ed. */
+static char *side_path(const char *path, const char *suffix)
 {
-    size_t n = strlen(path);
-    char *p = malloc(n + 5);
+    size_t n = strlen(path), m = strlen(suffix);
+    char *p = malloc(n + m + 1);
     if (p) {
         memcpy(p, path, n);
-        memcpy(p + n, ".ids", 5);
+        memcpy(p + n, suffix, m + 1);
     }
     return p;
+}
+
+static char *ids_path(const char *path)
+{
+    return side_path(path, ".ids");
+}
+
+/* Read a whole file into b; CLI_OK, CLI_EIO (errno kept) or CLI_ENOMEM. */
+static int read_whole(const char *path, cli_buf *b)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return CLI_EIO;
+    char tmp[65536];
+    size_t n;
+    int rc = CLI_OK;
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+        if (cli_buf_add(b, tmp, n)) {
+            rc = CLI_ENOMEM;
+            break;
+        }
+    if (rc == CLI_OK && ferror(f)) {
+        errno = EIO;
+        rc = CLI_EIO;
+    }
+    fclose(f);
+    return rc;
+}
+
+/* Replace path by data atomically: a temporary file in the same folder,
+ * written, synced and renamed over it. */
+static int write_atomic(const char *path, const void *data, size_t len, char *err,
+                        size_t errcap)
+{
+    size_t pl = strlen(path);
+    char *tmp = malloc(pl + 8);
+    if (!tmp)
+        return CLI_ENOMEM;
+    memcpy(tmp, path, pl);
+    memcpy(tmp + pl, ".XXXXXX", 8);
+    int rc = CLI_OK;
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        snprintf(err, errcap, "%s: %s", path, strerror(errno));
+        rc = CLI_EIO;
+    } else {
+        const char *p = data;
+        size_t off = 0;
+        errno = 0;
+        while (off < len) {
+            ssize_t w = write(fd, p + off, len - off);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                break;
+            off += (size_t)w;
+        }
+        /* rename only a complete, synced file over the old one */
+        if (off != len || fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+            snprintf(err, errcap, "%s: %s", path, strerror(errno ? errno : EIO));
+            if (off != len)
+                close(fd);
+            unlink(tmp);
+            rc = CLI_EIO;
+        }
+    }
+    free(tmp);
+    return rc;
 }
 
 /* Read the side file; CLI_OK (also when it does not exist), CLI_EDATA,
  * CLI_EIO or CLI_ENOMEM. */
 static int load_names(cli_store *s, const char *path, char *err, size_t errcap)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        if (errno == ENOENT)
-            return CLI_OK; /* names unknown: shown as #number */
-        snprintf(err, errcap, "%s: %s", path, strerror(errno));
-        return CLI_EIO;
-    }
     cli_buf data = {0};
-    char tmp[65536];
-    size_t n;
-    int rc = CLI_OK;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        if (cli_buf_add(&data, tmp, n)) {
-            rc = CLI_ENOMEM;
-            break;
-        }
-    if (ferror(f)) {
-        snprintf(err, errcap, "%s: read error", path);
-        rc = CLI_EIO;
+    int rc = read_whole(path, &data);
+    if (rc == CLI_EIO && errno == ENOENT) {
+        cli_buf_free(&data);
+        return CLI_OK; /* names unknown: shown as #number */
     }
-    fclose(f);
+    if (rc == CLI_EIO)
+        snprintf(err, errcap, "%s: %s", path, strerror(errno));
     const unsigned char *p = (const unsigned char *)data.data;
     size_t len = data.len, pos = 32;
     if (rc == CLI_OK) {
@@ -327,39 +383,7 @@ static int save_names(cli_store *s, const char *path, char *err, size_t errcap)
         cli_buf_free(&b);
         return CLI_ENOMEM;
     }
-    size_t pl = strlen(path);
-    char *tmp = malloc(pl + 8);
-    if (!tmp) {
-        cli_buf_free(&b);
-        return CLI_ENOMEM;
-    }
-    memcpy(tmp, path, pl);
-    memcpy(tmp + pl, ".XXXXXX", 8);
-    int rc = CLI_OK;
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        snprintf(err, errcap, "%s: %s", path, strerror(errno));
-        rc = CLI_EIO;
-    } else {
-        size_t off = 0;
-        while (off < b.len) {
-            ssize_t w = write(fd, b.data + off, b.len - off);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w <= 0)
-                break;
-            off += (size_t)w;
-        }
-        /* rename only a complete, synced file over the old one */
-        if (off != b.len || fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-            snprintf(err, errcap, "%s: %s", path, strerror(errno ? errno : EIO));
-            if (off != b.len)
-                close(fd);
-            unlink(tmp);
-            rc = CLI_EIO;
-        }
-    }
-    free(tmp);
+    int rc = write_atomic(path, b.data, b.len, err, errcap);
     cli_buf_free(&b);
     return rc;
 }
@@ -392,12 +416,49 @@ static int prune(cli_store *s)
     return CLI_OK;
 }
 
-int cli_store_save(cli_store *s, const char *path, char *err, size_t errcap)
+int cli_store_load_lines(const char *path, dedup_linestats **out, char *err, size_t errcap)
 {
+    *out = NULL;
+    char *lp = side_path(path, ".lines");
+    if (!lp)
+        return CLI_ENOMEM;
+    cli_buf data = {0};
+    int rc = read_whole(lp, &data);
+    if (rc == CLI_EIO && errno == ENOENT) {
+        rc = CLI_OK; /* none saved: counting starts afresh */
+    } else if (rc == CLI_EIO) {
+        snprintf(err, errcap, "%s: %s", lp, strerror(errno));
+    } else if (rc == CLI_OK) {
+        int st = dedup_linestats_deserialize(out, data.data, data.len);
+        if (st == DEDUP_E_NOMEM) {
+            rc = CLI_ENOMEM;
+        } else if (st) {
+            snprintf(err, errcap, "%s: %s", lp, dedup_strerror(st));
+            rc = CLI_EDATA;
+        }
+    }
+    cli_buf_free(&data);
+    free(lp);
+    return rc;
+}
+
+int cli_store_save(cli_store *s, const char *path, const cli_buf *lines, char *err,
+                   size_t errcap)
+{
+    int rc;
+    if (lines) {
+        char *lp = side_path(path, ".lines");
+        if (!lp)
+            return CLI_ENOMEM;
+        rc = write_atomic(lp, lines->data, lines->len, err, errcap);
+        free(lp);
+        if (rc)
+            return rc;
+    }
     char *ip = ids_path(path);
     if (!ip)
         return CLI_ENOMEM;
-    int rc = save_names(s, ip, err, errcap);
+    rc = save_names(s, ip, err, errcap);
     free(ip);
     if (rc)
         return rc;

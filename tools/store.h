@@ -32,11 +32,17 @@ int cli_store_create(cli_store *s, const dedup_params *p);
  * side file or CLI_ENOMEM; the message goes in err. */
 int cli_store_load(cli_store *s, const char *path, char *err, size_t errcap);
 
-/* Save atomically: first path.ids (written to a temporary file, synced,
+/* Save atomically: first, if lines is not NULL, path.lines with its bytes
+ * (a serialized dedup_linestats), then path.ids (written to a temporary file, synced,
  * renamed), then the index with dedup_index_save. The side file always
  * covers both the index on disk before the save and the new one, so a kill
  * between the two renames leaves a consistent pair. */
-int cli_store_save(cli_store *s, const char *path, char *err, size_t errcap);
+int cli_store_save(cli_store *s, const char *path, const cli_buf *lines, char *err,
+                   size_t errcap);
+/* Line statistics saved next to the index as path.lines (dedup filter's
+ * boilerplate counts): *out receives them, or NULL if there is no such
+ * file. CLI_OK, CLI_EIO, CLI_EDATA (damaged; message in err), CLI_ENOMEM. */
+int cli_store_load_lines(const char *path, dedup_linestats **out, char *err, size_t errcap);
 
 /* Record the name of document number id (copied). */
 int cli_store_set_name(cli_store *s, uint64_t id, const char *name, size_t len, int kind);

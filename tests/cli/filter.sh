@@ -92,6 +92,42 @@ ok $? "SIGTERM: the index is saved"
 "$DEDUP" filter -q --index sig.idx half2.jsonl > after.jsonl
 is "$(wc -l < after.jsonl)" 0 "the saved state knows the five stories"
 
+# Boilerplate: one site's pages, each a different short story inside the
+# same 25 lines of furniture. Once the furniture has been seen in 20
+# pages it is left out, and the stories no longer look alike.
+python3 - <<'PY'
+import json, random
+rnd = random.Random(5)
+vocab = ["v%03d" % i for i in range(3000)]
+furniture = ["Home | World | Politics | Sport %d" % i for i in range(25)]
+with open("site.jsonl", "w") as f:
+    for s in range(80):
+        story = [" ".join(rnd.choice(vocab) for _ in range(12)) for _ in range(3)]
+        text = "\n".join(furniture[:12] + story + furniture[12:])
+        f.write(json.dumps({"id": "p%d" % s, "text": text}) + "\n")
+PY
+"$DEDUP" filter -q --boilerplate off site.jsonl > bp-off.jsonl
+"$DEDUP" filter -q site.jsonl > bp-on.jsonl
+ok "$([ "$(wc -l < bp-off.jsonl)" -lt 20 ] && echo 0 || echo 1)" \
+    "--boilerplate off: the furniture makes the pages duplicates ($(wc -l < bp-off.jsonl) kept)"
+is "$(tail -n 60 site.jsonl | grep -c -F -f <(cut -c1-12 bp-on.jsonl))" 60 \
+    "default: every page after the 20th is kept"
+head -n 30 site.jsonl > site1.jsonl
+tail -n +31 site.jsonl > site2.jsonl
+rm -f bp.idx bp.idx.ids bp.idx.lines
+"$DEDUP" filter -q --index bp.idx site1.jsonl > bp1.jsonl
+test -s bp.idx.lines
+ok $? "the line counts are saved next to the index"
+"$DEDUP" filter -q --index bp.idx site2.jsonl > bp2.jsonl
+cat bp1.jsonl bp2.jsonl | cmp -s - bp-on.jsonl
+ok $? "a restart goes on with the saved counts: the uninterrupted output"
+printf 'DDLS garbage' > bp.idx.lines
+"$DEDUP" filter -q --index bp.idx site2.jsonl > /dev/null 2> err.txt
+is $? 1 "damaged line counts: exit 1"
+contains err.txt "bp.idx.lines:" "the message names the file"
+"$DEDUP" filter --boilerplate 1 site.jsonl > /dev/null 2>&1
+is $? 2 "bad --boilerplate: exit 2"
+
 # A damaged index is refused, not overwritten.
 printf 'garbage' > bad.idx
 "$DEDUP" filter -q --index bad.idx corpus.jsonl > /dev/null 2> err.txt
