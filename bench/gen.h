@@ -162,6 +162,7 @@ typedef struct {
     const gen_lang *L;
     gen_slots sl;
     uint32_t story_no, event_no;
+    uint32_t truth_story;   /* story label in the truth if not story_no (0) */
     long day;               /* days since 1970-01-01 of first publication */
     int minute;             /* minute of that day */
     /* generated stories */
