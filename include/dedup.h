@@ -259,7 +259,10 @@ typedef struct dedup_hasher dedup_hasher;
 typedef struct dedup_signature dedup_signature;
 
 /* A token of normalized text: a byte range of the normalized buffer and its
- * 64-bit hash (XXH3 with the seed). */
+ * 64-bit hash with the seed. A token of ASCII letters only is hashed by the
+ * set of letters it contains, so that the common typing errors (letters
+ * swapped, doubled, a repeated letter dropped) do not change it; any other
+ * token is hashed by its bytes (XXH3). */
 typedef struct dedup_token {
     size_t offset;
     size_t length;

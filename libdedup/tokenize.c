@@ -10,8 +10,29 @@
  * token by itself is a parameter (DEDUP_P_HANGUL_CHARS). Numbers are kept:
  * in news they tell stories apart.
  *
- * Each token is hashed exactly once, with XXH3 and the seed; shingles
+ * Each token is hashed exactly once, with the seed; shingles
  * combine token hashes (shingle.c) and never rehash text.
+ *
+ * Typing errors. A token made of ASCII letters only is hashed by the set
+ * of letters it contains rather than by its spelling (token_key below).
+ * The usual typing errors, two neighbouring letters swapped, a letter
+ * doubled, a letter that occurs twice typed once, leave that set as it
+ * was, so a copy with a typo keeps every shingle around the word instead
+ * of losing n of them. That matters most for short texts: on the
+ * generated corpus of briefs (under 60 words, copies with up to three
+ * typos), a typo cost about a tenth of a brief's 4-shingles; with this
+ * key the pairwise recall of `dedup cluster` there went from 0.851 to
+ * 0.907 (precision from 0.985 to 0.978-0.983 over seeds 0-3: copies
+ * with typos no longer fall short of the threshold, and neither do some
+ * briefs written from the same template), on the standard English pages
+ * from 0.988 to 0.992, on boilerplate-heavy pages from 0.994 to 0.997
+ * (precision 1.000 to 0.9996), on the Reuters-based corpus from 0.801 to
+ * 0.833 (precision 0.854 to 0.852); the multilingual corpus, mostly not
+ * ASCII, barely moves. Words that differ only in the order of their
+ * letters (on/no, dog/god) share a key; a shingle needs all n of its
+ * words to collide, which in running text almost never happens. Tokens
+ * with digits keep their exact hash: numbers tell stories apart. So do
+ * tokens with non-ASCII bytes, whose letters have no cheap canonical set.
  */
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -30,6 +51,11 @@ void dedup__tokenizer_init(dedup_tokenizer *tk, uint64_t seed, int casefold, int
     for (int c = 0; c < 128; c++)
         tk->aclass[c] = (unsigned char)((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
                                         (c >= 'A' && c <= 'Z'));
+    for (int c = 0; c < 256; c++)
+        tk->lbit[c] = c >= 'a' && c <= 'z'   ? (uint64_t)1 << (c - 'a')
+                      : c >= 'A' && c <= 'Z' ? (uint64_t)1 << (c - 'A' + 32)
+                                             : DEDUP__KEY_OTHER;
+    tk->lkey = dedup__mix64(seed ^ 0x6c65747465727365ULL); /* "letterse" */
     (void)casefold; /* upper case letters only appear without folding */
 }
 
@@ -89,6 +115,33 @@ static inline int token_class(int32_t cp)
     return dedup__token_class(cp);
 }
 
+/* The hash of the token p[0..len): for ASCII letters only, a hash of the
+ * set of letters (a 64-bit mask: bits 0-25 lower case, 32-57 upper case,
+ * which only appear when case folding is off); for anything else,
+ * token_hash of the bytes. See the file comment. tk->lbit maps each byte
+ * to its letter bit, or to KEY_OTHER. */
+static inline uint64_t token_key(const dedup_tokenizer *tk, const unsigned char *p, size_t len,
+                                 size_t avail)
+{
+    uint64_t set = 0;
+    if (p[0] >= 0x80) /* Han, kana, Hangul... tokens: skip the lookups */
+        return token_hash(p, len, tk->seed);
+    if (len <= 8 && avail >= 8) {
+        /* Most tokens: eight lookups without a branch on the length (a
+         * loop's exit, mispredicted for every other token, cost more than
+         * the lookups); bytes past the token select no bits. */
+        const uint64_t *lb = tk->lbit;
+        for (size_t i = 0; i < 8; i++)
+            set |= lb[p[i]] & (0 - (uint64_t)(i < len));
+    } else {
+        for (size_t i = 0; i < len; i++)
+            set |= tk->lbit[p[i]];
+    }
+    if (set & DEDUP__KEY_OTHER)
+        return token_hash(p, len, tk->seed);
+    return dedup__mix64(set ^ tk->lkey);
+}
+
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
@@ -103,7 +156,7 @@ static inline int push(dedup_tokenizer *tk, const unsigned char *base, size_t st
     dedup_token *t = &tk->tokens[tk->ntokens++];
     t->offset = start;
     t->length = end - start;
-    t->hash = token_hash(base + start, end - start, tk->seed);
+    t->hash = token_key(tk, base + start, end - start, tk->text_len - start);
     return DEDUP_OK;
 }
 
@@ -111,6 +164,7 @@ int dedup__tokenize(dedup_tokenizer *tk, const unsigned char *text, size_t len)
 {
     tk->ntokens = 0;
     tk->nchar_tokens = 0;
+    tk->text_len = len;
     /* Reserve for the common case, about one token per six bytes, exactly
      * (no doubling): big documents would otherwise reserve far more than
      * they use. push() grows the array when a text has more tokens. */

@@ -6,10 +6,16 @@
 
 #include "common.h"
 
+/* A byte that is not an ASCII letter: the token is hashed by its bytes. */
+#define DEDUP__KEY_OTHER ((uint64_t)1 << 63)
+
 typedef struct dedup_tokenizer {
     uint64_t seed;
     int hangul_chars;          /* Hangul syllables are one token each */
     unsigned char aclass[128]; /* ASCII: 1 = word character */
+    uint64_t lbit[256];        /* byte -> letter bit, or DEDUP__KEY_OTHER */
+    uint64_t lkey;             /* mixed into the hash of a set of letters */
+    size_t text_len;           /* length of the text being tokenized */
     dedup_token *tokens;
     size_t ntokens, tokens_cap;
     size_t nchar_tokens;       /* tokens of one character from a script

@@ -92,10 +92,49 @@ static void token_hashes(void)
     size_t nlen, n;
     const dedup_token *t;
     dedup_hasher_tokenize(h, text, strlen(text), &norm, &nlen, &t, &n);
-    int good = n > 0;
-    for (size_t i = 0; i < n; i++)
-        good &= t[i].hash == XXH3_64bits_withSeed(norm + t[i].offset, t[i].length, 0);
-    ok(good, "each token hash is XXH3 of the token's bytes with the seed");
+    int good = n > 0, words = 0;
+    for (size_t i = 0; i < n; i++) {
+        int letters = 1;
+        for (size_t j = 0; j < t[i].length; j++) {
+            unsigned char c = (unsigned char)norm[t[i].offset + j];
+            letters &= c >= 'a' && c <= 'z';
+        }
+        words += letters;
+        if (!letters)
+            good &= t[i].hash == XXH3_64bits_withSeed(norm + t[i].offset, t[i].length, 0);
+    }
+    ok(good && words == 4, "tokens other than ASCII words: XXH3 of the bytes with the seed");
+
+    /* ASCII words are hashed by their sets of letters. */
+    static const char *const same[][2] = {
+        {"receive", "recieve"},   /* neighbours swapped */
+        {"receive", "receeive"},  /* a letter doubled */
+        {"receive", "recive"},    /* a repeated letter dropped */
+        {"Seoul", "SEOUL"},       /* case folded first */
+        {"listen", "silent"},     /* same letters: the price of the key */
+    };
+    static const char *const differ[][2] = {
+        {"votes", "notes"}, {"vote", "votes"}, {"2024", "2042"}, {"a320", "a302"},
+        {"café", "cafe"}, {"café", "caéf"},
+    };
+    uint64_t x, y;
+    int same_ok = 1, differ_ok = 1;
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        dedup_hasher_tokenize(h, same[i][0], strlen(same[i][0]), NULL, NULL, &t, &n);
+        x = n == 1 ? t[0].hash : 0;
+        dedup_hasher_tokenize(h, same[i][1], strlen(same[i][1]), NULL, NULL, &t, &n);
+        y = n == 1 ? t[0].hash : 1;
+        same_ok &= x == y;
+    }
+    ok(same_ok, "a typo that keeps a word's set of letters keeps its hash");
+    for (size_t i = 0; i < sizeof differ / sizeof differ[0]; i++) {
+        dedup_hasher_tokenize(h, differ[i][0], strlen(differ[i][0]), NULL, NULL, &t, &n);
+        x = n == 1 ? t[0].hash : 0;
+        dedup_hasher_tokenize(h, differ[i][1], strlen(differ[i][1]), NULL, NULL, &t, &n);
+        y = n == 1 ? t[0].hash : 0;
+        differ_ok &= x != y;
+    }
+    ok(differ_ok, "other letters, digits in any order, non-ASCII letters: other hashes");
     dedup_hasher_free(h);
 }
 
