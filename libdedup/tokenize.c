@@ -54,6 +54,7 @@ void dedup__tokenizer_init(dedup_tokenizer *tk, uint64_t seed, int casefold, int
     for (int c = 0; c < 256; c++)
         tk->lbit[c] = c >= 'a' && c <= 'z'   ? (uint64_t)1 << (c - 'a')
                       : c >= 'A' && c <= 'Z' ? (uint64_t)1 << (c - 'A' + 32)
+                      : c >= '0' && c <= '9' ? DEDUP__KEY_DIGIT
                                              : DEDUP__KEY_OTHER;
     tk->lkey = dedup__mix64(seed ^ 0x6c65747465727365ULL); /* "letterse" */
     (void)casefold; /* upper case letters only appear without folding */
@@ -62,8 +63,10 @@ void dedup__tokenizer_init(dedup_tokenizer *tk, uint64_t seed, int casefold, int
 void dedup__tokenizer_release(dedup_tokenizer *tk)
 {
     dedup__free(tk->tokens);
+    dedup__free(tk->numbers);
     tk->tokens = NULL;
-    tk->tokens_cap = 0;
+    tk->numbers = NULL;
+    tk->tokens_cap = tk->numbers_cap = 0;
 }
 
 /* XXH3-64 of a token with the seed. Most tokens are at most 16 bytes, for
@@ -121,9 +124,10 @@ static inline int token_class(int32_t cp)
  * token_hash of the bytes. See the file comment. tk->lbit maps each byte
  * to its letter bit, or to KEY_OTHER. */
 static inline uint64_t token_key(const dedup_tokenizer *tk, const unsigned char *p, size_t len,
-                                 size_t avail)
+                                 size_t avail, uint64_t *bits)
 {
     uint64_t set = 0;
+    *bits = DEDUP__KEY_OTHER;
     if (p[0] >= 0x80) /* Han, kana, Hangul... tokens: skip the lookups */
         return token_hash(p, len, tk->seed);
     if (len <= 8 && avail >= 8) {
@@ -137,9 +141,27 @@ static inline uint64_t token_key(const dedup_tokenizer *tk, const unsigned char 
         for (size_t i = 0; i < len; i++)
             set |= tk->lbit[p[i]];
     }
-    if (set & DEDUP__KEY_OTHER)
+    *bits = set;
+    if (set & (DEDUP__KEY_OTHER | DEDUP__KEY_DIGIT))
         return token_hash(p, len, tk->seed);
     return dedup__mix64(set ^ tk->lkey);
+}
+
+/* Record token i (hash h), all digits, in tk->numbers: a new number, or
+ * the continuation of the one token i-1 ended. */
+static int add_number(dedup_tokenizer *tk, size_t i, uint64_t h)
+{
+    if (tk->nnumbers && tk->number_end == i) {
+        tk->numbers[tk->nnumbers - 1] = dedup__mix64(tk->numbers[tk->nnumbers - 1] ^ h);
+    } else {
+        void *b = tk->numbers;
+        if (dedup__grow(&b, &tk->numbers_cap, tk->nnumbers + 1, sizeof(uint64_t)) != DEDUP_OK)
+            return DEDUP_E_NOMEM;
+        tk->numbers = b;
+        tk->numbers[tk->nnumbers++] = dedup__mix64(0x6e756d6265727321ULL ^ h); /* "numbers!" */
+    }
+    tk->number_end = i + 1;
+    return DEDUP_OK;
 }
 
 #if defined(__GNUC__)
@@ -156,7 +178,10 @@ static inline int push(dedup_tokenizer *tk, const unsigned char *base, size_t st
     dedup_token *t = &tk->tokens[tk->ntokens++];
     t->offset = start;
     t->length = end - start;
-    t->hash = token_key(tk, base + start, end - start, tk->text_len - start);
+    uint64_t bits;
+    t->hash = token_key(tk, base + start, end - start, tk->text_len - start, &bits);
+    if (DEDUP_UNLIKELY(bits == DEDUP__KEY_DIGIT))
+        return add_number(tk, tk->ntokens - 1, t->hash);
     return DEDUP_OK;
 }
 
@@ -165,6 +190,7 @@ int dedup__tokenize(dedup_tokenizer *tk, const unsigned char *text, size_t len)
     tk->ntokens = 0;
     tk->nchar_tokens = 0;
     tk->text_len = len;
+    tk->nnumbers = 0;
     /* Reserve for the common case, about one token per six bytes, exactly
      * (no doubling): big documents would otherwise reserve far more than
      * they use. push() grows the array when a text has more tokens. */

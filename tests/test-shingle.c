@@ -254,6 +254,46 @@ static void set_rules(void)
     dedup_hasher_free(h);
 }
 
+/* Each number adds DEDUP__NUMBER_WEIGHT members, the same for the same
+ * digits whatever separates their groups; other numbers, other members. */
+static int has(const uint64_t *s, size_t n, uint64_t v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == v)
+            return 1;
+    return 0;
+}
+
+static void numbers(void)
+{
+    dedup_hasher *h = make_hasher();
+    const uint64_t *s;
+    size_t n, shared = 0;
+    uint64_t a[32];
+    const char *one = "the plan could affect 3,772 people in the region";
+    dedup_hasher_shingles(h, one, strlen(one), &s, &n);
+    ok(n == 7 + DEDUP__NUMBER_WEIGHT, "a number adds %d members (%zu)", DEDUP__NUMBER_WEIGHT,
+       n);
+    size_t na = n;
+    memcpy(a, s, n * sizeof *s);
+    const char *other = "figures: 3.772 and 14,348";
+    dedup_hasher_shingles(h, other, strlen(other), &s, &n);
+    for (size_t i = 0; i < na; i++)
+        shared += has(s, n, a[i]);
+    ok(n == 3 + 2 * DEDUP__NUMBER_WEIGHT && shared == DEDUP__NUMBER_WEIGHT,
+       "the same number is the same members, another number other ones");
+    dedup_params *p;
+    dedup_params_create(&p);
+    dedup_hasher *hz = NULL;
+    dedup_hasher_create(&hz, p);
+    const char *zh = "政府明年将把最低工资提高3.5%";
+    dedup_hasher_shingles(hz, zh, strlen(zh), &s, &n);
+    ok(n == 14 - 5 + 1, "text shingled by characters: numbers add nothing (%zu)", n);
+    dedup_hasher_free(hz);
+    dedup_params_free(p);
+    dedup_hasher_free(h);
+}
+
 static void sign_given_shingles(void)
 {
     dedup_hasher *h = make_hasher();
@@ -360,6 +400,7 @@ int main(void)
     golden_vectors();
     set_rules();
     sign_given_shingles();
+    numbers();
     traditional_simplified();
     large_inputs();
     return tap_done();

@@ -130,12 +130,14 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* A set of n shingles from ntok tokens: no repeats, no zero, at most one
- * per window, empty exactly when there are no tokens. */
-static void check_shingles(const uint64_t *set, size_t n, size_t ntok, unsigned width)
+/* A set of n shingles from ntok tokens, nnum of them numbers: no repeats,
+ * no zero, at most one per window and DEDUP__NUMBER_WEIGHT per number,
+ * empty exactly when there are no tokens. */
+static void check_shingles(const uint64_t *set, size_t n, size_t ntok, size_t nnum,
+                           unsigned width)
 {
     size_t windows = ntok == 0 ? 0 : ntok >= width ? ntok - width + 1 : 1;
-    FUZZ_CHECK(n <= windows && (n == 0) == (ntok == 0));
+    FUZZ_CHECK(n <= windows + nnum * DEDUP__NUMBER_WEIGHT && (n == 0) == (ntok == 0));
     if (n == 0)
         return;
     uint64_t *copy = malloc(n * sizeof *copy);
@@ -258,8 +260,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_OK(dedup_hasher_shingles(h, text, size, &sh, &nsh));
     /* h->tk now holds the tokens of the text that was shingled: with line
      * statistics, the text without its boilerplate lines. */
-    unsigned width = h->tk.nchar_tokens * 2 > h->tk.ntokens ? h->char_n : h->word_n;
-    check_shingles(sh, nsh, h->tk.ntokens, width);
+    int chars = h->tk.nchar_tokens * 2 > h->tk.ntokens;
+    size_t nnum = 0;
+    for (size_t i = 0; !chars && i < h->tk.ntokens; i++) {
+        const char *t = (const char *)h->nz.out + h->tk.tokens[i].offset;
+        size_t d = 0;
+        while (d < h->tk.tokens[i].length && t[d] >= '0' && t[d] <= '9')
+            d++;
+        nnum += d == h->tk.tokens[i].length;
+    }
+    check_shingles(sh, nsh, h->tk.ntokens, nnum, chars ? h->char_n : h->word_n);
     if (h->lines_dropped == 0)
         FUZZ_CHECK(h->tk.ntokens == ntok);
 
