@@ -259,7 +259,10 @@ typedef struct dedup_hasher dedup_hasher;
 typedef struct dedup_signature dedup_signature;
 
 /* A token of normalized text: a byte range of the normalized buffer and its
- * 64-bit hash (XXH3 with the seed). */
+ * 64-bit hash with the seed. A token of ASCII letters only is hashed by the
+ * set of letters it contains, so that the common typing errors (letters
+ * swapped, doubled, a repeated letter dropped) do not change it; any other
+ * token is hashed by its bytes (XXH3). */
 typedef struct dedup_token {
     size_t offset;
     size_t length;
@@ -309,9 +312,12 @@ DEDUP_API int dedup_hasher_tokenize(dedup_hasher *h, const char *text, size_t le
 /*
  * The set of shingle hashes of text: every n consecutive tokens, n taken
  * from DEDUP_P_SHINGLE_SIZE or, when most tokens are single characters,
- * DEDUP_P_CHAR_SHINGLE_SIZE. Each hash combines the n token hashes. The set
- * holds no duplicates and lists shingles in order of first appearance. A
- * text with fewer than n tokens gives one shingle of all its tokens; an
+ * DEDUP_P_CHAR_SHINGLE_SIZE. Each hash combines the n token hashes. With
+ * word shingles, each number (a run of tokens of ASCII digits, such as
+ * "3,772") also adds four members made from its digits, so that figures
+ * weigh more than the words around them. The set holds no duplicates and
+ * lists shingles in order of first appearance, then the numbers' members.
+ * A text with fewer than n tokens gives one shingle of all its tokens; an
  * empty text, or one of punctuation only, gives the empty set. Borrowed until
  * the next call on h. Since 0.1.
  */

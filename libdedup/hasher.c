@@ -135,9 +135,13 @@ int dedup__hasher_shingle(dedup_hasher *h, const char *text, size_t len)
     if (rc != DEDUP_OK)
         return rc;
     /* Text mostly in scripts without spaces takes the character n-gram
-     * size; everything else the word size. */
-    unsigned n = h->tk.nchar_tokens * 2 > h->tk.ntokens ? h->char_n : h->word_n;
-    return dedup__shingle(&h->sh, h->tk.tokens, h->tk.ntokens, n);
+     * size; everything else the word size and the members of its numbers
+     * (shingle.c). Character n-grams go without: on the generated
+     * multilingual corpus, numbers there doubled the share of different
+     * stories on one event that were merged (0.21% to 0.52%). */
+    int chars = h->tk.nchar_tokens * 2 > h->tk.ntokens;
+    return dedup__shingle(&h->sh, h->tk.tokens, h->tk.ntokens, chars ? h->char_n : h->word_n,
+                          h->tk.numbers, chars ? 0 : h->tk.nnumbers);
 }
 
 int dedup_hasher_shingles(dedup_hasher *h, const char *text, size_t len, const uint64_t **out,

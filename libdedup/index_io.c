@@ -5,13 +5,14 @@
  * reads straight into freshly allocated arrays plus linear checks; nothing
  * is rebuilt record by record. All integers are little-endian.
  *
- * Format version 3 (version 1 held 8-bit compact signatures, version 2 a
- * quarter as many chain heads; their files are refused with
- * DEDUP_E_VERSION):
+ * Format version 4 (version 1 held 8-bit compact signatures, version 2 a
+ * quarter as many chain heads, version 3 signatures of words hashed by
+ * their spelling rather than their letter sets; their files are refused
+ * with DEDUP_E_VERSION):
  *
  *   offset size  field
  *        0    8  magic "DEDUPIDX"
- *        8    4  format version (2)
+ *        8    4  format version (4)
  *       12    4  header size in bytes (192)
  *       16   96  parameters: the 12 integer keys 1..12 (DEDUP_P_NUM_HASHES
  *                ... DEDUP_P_HANGUL_CHARS) as int64, in key order; the slot
@@ -77,7 +78,7 @@
 #include "index.h"
 
 #define MAGIC "DEDUPIDX"
-#define FORMAT_VERSION 3u
+#define FORMAT_VERSION 4u
 #define HEADER_SIZE 192u
 #define NKEYS 12 /* integer-or-real key slots 1..12 in the header */
 #define FLAG_MONOTONE 1u

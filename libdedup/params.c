@@ -179,12 +179,13 @@ uint64_t dedup__params_fingerprint(const dedup_params *p)
     /* Only what changes signature values goes in; threshold, bands and
      * cluster mode are decisions taken on top of signatures. The leading
      * constant is the signature format version, so that a new format never
-     * compares equal to an old one. */
+     * compares equal to an old one: v02 hashes ASCII words by their letter
+     * sets (tokenize.c). */
     static const dedup_param keys[] = {
         DEDUP_P_NUM_HASHES, DEDUP_P_SEED, DEDUP_P_SHINGLE_SIZE,
         DEDUP_P_CHAR_SHINGLE_SIZE, DEDUP_P_NORMALIZE, DEDUP_P_HANGUL_CHARS,
     };
-    uint64_t h = dedup__mix64(0x6465647570763031ULL); /* "dedupv01" */
+    uint64_t h = dedup__mix64(0x6465647570763032ULL); /* "dedupv02" */
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         h = dedup__mix64(h ^ dedup__mix64((uint64_t)p->ival[keys[i]] + i));
     return h;

@@ -9,6 +9,23 @@
  * first appearance. A text with fewer than n tokens gives a single shingle
  * of all its tokens, so that short texts still have a signature; no tokens
  * give the empty set.
+ *
+ * Numbers. Each number of the text (a run of tokens of ASCII digits, so
+ * that "3,772" and "8.2" count as one) also enters the set, as
+ * DEDUP__NUMBER_WEIGHT members drawn from its digits. Figures, amounts and
+ * dates are what most often tells two stories written from the same mould
+ * apart ("... could affect 3,772 people" against "... 14,348 people"),
+ * and what a rewritten copy keeps when its wording changes; a word
+ * shingle gives a number no more weight than the words around it. On the
+ * generated briefs (under 60 words; copies reworded sentence by sentence)
+ * weight 4 raised pairwise recall from 0.905-0.908 to 0.926-0.929 and
+ * precision from 0.978-0.983 to 0.982-0.987 (hash seeds 0-3); on the
+ * Reuters-based corpus, financial news full of figures, recall from 0.833
+ * to 0.880 and precision from 0.852 to 0.869; the English and boilerplate
+ * pages moved by less than 0.001. Weights 6 and 8 gained recall on the
+ * briefs at a cost in precision there (0.981 and 0.979 in an emulation)
+ * and were not kept. Numbers are found by the tokenizer
+ * (dedup_tokenizer.numbers) as it hashes the tokens.
  */
 #include "tokenize.h"
 
@@ -97,14 +114,15 @@ static inline void insert(dedup_shingler *sh, size_t mask, uint64_t h)
     sh->nset += fresh;
 }
 
-int dedup__shingle(dedup_shingler *sh, const dedup_token *tokens, size_t ntokens, unsigned n)
+int dedup__shingle(dedup_shingler *sh, const dedup_token *tokens, size_t ntokens, unsigned n,
+                   const uint64_t *numbers, size_t nnumbers)
 {
     sh->nset = 0;
     if (ntokens == 0)
         return DEDUP_OK;
     size_t count = ntokens >= n ? ntokens - n + 1 : 1;
     size_t span = ntokens >= n ? n : ntokens;
-    size_t mask = prepare(sh, count);
+    size_t mask = prepare(sh, count + nnumbers * DEDUP__NUMBER_WEIGHT);
     if (!mask)
         return DEDUP_E_NOMEM;
     uint64_t roll = combine(tokens, span);
@@ -115,6 +133,11 @@ int dedup__shingle(dedup_shingler *sh, const dedup_token *tokens, size_t ntokens
                    rotl(tokens[i + span - 1].hash, last_rot);
         insert(sh, mask, finish(roll, span));
     }
+    /* Each number, DEDUP__NUMBER_WEIGHT members; the length 0 keeps them
+     * apart from every shingle. See the file comment. */
+    for (size_t i = 0; i < nnumbers; i++)
+        for (unsigned w = 1; w <= DEDUP__NUMBER_WEIGHT; w++)
+            insert(sh, mask, finish(numbers[i] + w * 0x9e3779b97f4a7c15ULL, 0));
     return DEDUP_OK;
 }
 

@@ -6,10 +6,20 @@
 
 #include "common.h"
 
+/* Bytes that are not ASCII letters: the token is hashed by its bytes. */
+#define DEDUP__KEY_OTHER ((uint64_t)1 << 63) /* neither letter nor digit */
+#define DEDUP__KEY_DIGIT ((uint64_t)1 << 62)
+
 typedef struct dedup_tokenizer {
     uint64_t seed;
     int hangul_chars;          /* Hangul syllables are one token each */
     unsigned char aclass[128]; /* ASCII: 1 = word character */
+    uint64_t lbit[256];        /* byte -> letter bit, DEDUP__KEY_DIGIT or _OTHER */
+    uint64_t lkey;             /* mixed into the hash of a set of letters */
+    size_t text_len;           /* length of the text being tokenized */
+    uint64_t *numbers;         /* one hash per run of tokens of ASCII digits */
+    size_t nnumbers, numbers_cap;
+    size_t number_end;         /* index after the last number token */
     dedup_token *tokens;
     size_t ntokens, tokens_cap;
     size_t nchar_tokens;       /* tokens of one character from a script
@@ -33,10 +43,14 @@ DEDUP_INTERNAL int dedup__tokenize(dedup_tokenizer *tk, const unsigned char *tex
 
 DEDUP_INTERNAL void dedup__shingler_release(dedup_shingler *sh);
 
-/* The set of shingles of n consecutive token hashes (see
+/* Members each number of the text adds to its shingle set (shingle.c). */
+#define DEDUP__NUMBER_WEIGHT 4
+
+/* The set of shingles of n consecutive token hashes, plus the members of
+ * each of the nnumbers number hashes (dedup_tokenizer.numbers; see
  * dedup_hasher_shingles for the rules). DEDUP_OK or DEDUP_E_NOMEM. */
 DEDUP_INTERNAL int dedup__shingle(dedup_shingler *sh, const dedup_token *tokens, size_t ntokens,
-                                  unsigned n);
+                                  unsigned n, const uint64_t *numbers, size_t nnumbers);
 
 /* Copy the distinct values of hashes[0..n) into sh->set (order of first
  * appearance). hashes must not point into sh->set. DEDUP_OK or

@@ -92,10 +92,49 @@ static void token_hashes(void)
     size_t nlen, n;
     const dedup_token *t;
     dedup_hasher_tokenize(h, text, strlen(text), &norm, &nlen, &t, &n);
-    int good = n > 0;
-    for (size_t i = 0; i < n; i++)
-        good &= t[i].hash == XXH3_64bits_withSeed(norm + t[i].offset, t[i].length, 0);
-    ok(good, "each token hash is XXH3 of the token's bytes with the seed");
+    int good = n > 0, words = 0;
+    for (size_t i = 0; i < n; i++) {
+        int letters = 1;
+        for (size_t j = 0; j < t[i].length; j++) {
+            unsigned char c = (unsigned char)norm[t[i].offset + j];
+            letters &= c >= 'a' && c <= 'z';
+        }
+        words += letters;
+        if (!letters)
+            good &= t[i].hash == XXH3_64bits_withSeed(norm + t[i].offset, t[i].length, 0);
+    }
+    ok(good && words == 4, "tokens other than ASCII words: XXH3 of the bytes with the seed");
+
+    /* ASCII words are hashed by their sets of letters. */
+    static const char *const same[][2] = {
+        {"receive", "recieve"},   /* neighbours swapped */
+        {"receive", "receeive"},  /* a letter doubled */
+        {"receive", "recive"},    /* a repeated letter dropped */
+        {"Seoul", "SEOUL"},       /* case folded first */
+        {"listen", "silent"},     /* same letters: the price of the key */
+    };
+    static const char *const differ[][2] = {
+        {"votes", "notes"}, {"vote", "votes"}, {"2024", "2042"}, {"a320", "a302"},
+        {"café", "cafe"}, {"café", "caéf"},
+    };
+    uint64_t x, y;
+    int same_ok = 1, differ_ok = 1;
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        dedup_hasher_tokenize(h, same[i][0], strlen(same[i][0]), NULL, NULL, &t, &n);
+        x = n == 1 ? t[0].hash : 0;
+        dedup_hasher_tokenize(h, same[i][1], strlen(same[i][1]), NULL, NULL, &t, &n);
+        y = n == 1 ? t[0].hash : 1;
+        same_ok &= x == y;
+    }
+    ok(same_ok, "a typo that keeps a word's set of letters keeps its hash");
+    for (size_t i = 0; i < sizeof differ / sizeof differ[0]; i++) {
+        dedup_hasher_tokenize(h, differ[i][0], strlen(differ[i][0]), NULL, NULL, &t, &n);
+        x = n == 1 ? t[0].hash : 0;
+        dedup_hasher_tokenize(h, differ[i][1], strlen(differ[i][1]), NULL, NULL, &t, &n);
+        y = n == 1 ? t[0].hash : 0;
+        differ_ok &= x != y;
+    }
+    ok(differ_ok, "other letters, digits in any order, non-ASCII letters: other hashes");
     dedup_hasher_free(h);
 }
 
@@ -215,6 +254,46 @@ static void set_rules(void)
     dedup_hasher_free(h);
 }
 
+/* Each number adds DEDUP__NUMBER_WEIGHT members, the same for the same
+ * digits whatever separates their groups; other numbers, other members. */
+static int has(const uint64_t *s, size_t n, uint64_t v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == v)
+            return 1;
+    return 0;
+}
+
+static void numbers(void)
+{
+    dedup_hasher *h = make_hasher();
+    const uint64_t *s;
+    size_t n, shared = 0;
+    uint64_t a[32];
+    const char *one = "the plan could affect 3,772 people in the region";
+    dedup_hasher_shingles(h, one, strlen(one), &s, &n);
+    ok(n == 7 + DEDUP__NUMBER_WEIGHT, "a number adds %d members (%zu)", DEDUP__NUMBER_WEIGHT,
+       n);
+    size_t na = n;
+    memcpy(a, s, n * sizeof *s);
+    const char *other = "figures: 3.772 and 14,348";
+    dedup_hasher_shingles(h, other, strlen(other), &s, &n);
+    for (size_t i = 0; i < na; i++)
+        shared += has(s, n, a[i]);
+    ok(n == 3 + 2 * DEDUP__NUMBER_WEIGHT && shared == DEDUP__NUMBER_WEIGHT,
+       "the same number is the same members, another number other ones");
+    dedup_params *p;
+    dedup_params_create(&p);
+    dedup_hasher *hz = NULL;
+    dedup_hasher_create(&hz, p);
+    const char *zh = "政府明年将把最低工资提高3.5%";
+    dedup_hasher_shingles(hz, zh, strlen(zh), &s, &n);
+    ok(n == 14 - 5 + 1, "text shingled by characters: numbers add nothing (%zu)", n);
+    dedup_hasher_free(hz);
+    dedup_params_free(p);
+    dedup_hasher_free(h);
+}
+
 static void sign_given_shingles(void)
 {
     dedup_hasher *h = make_hasher();
@@ -321,6 +400,7 @@ int main(void)
     golden_vectors();
     set_rules();
     sign_given_shingles();
+    numbers();
     traditional_simplified();
     large_inputs();
     return tap_done();
