@@ -46,6 +46,11 @@ static void mark_seconds(void)
             if (buf[i] < 0x10000)
                 second_like[buf[i]] = 1;
     }
+    /* U+11A7 is the base of the trailing jamo, not one of them, and no
+     * decomposition holds it; but utf8proc's composition (2.8) takes it
+     * as a trailing jamo after an LV syllable and drops it, so it does
+     * interact with its left neighbour. Found by fuzz-pipeline. */
+    second_like[0x11A7] = 1;
 }
 
 /* Normalize one code point alone; returns the number of code points. */
