@@ -441,15 +441,6 @@ static void base_load(base_corpus *bc, const char *path)
 #define NAT_JACCARD 0.5
 #define NAT_POSTING 64
 
-static uint64_t nat_mix(uint64_t x)
-{
-    x ^= x >> 31;
-    x *= 0x7fb5d329728ea185ULL;
-    x ^= x >> 27;
-    x *= 0x81dadef4bc2dd44dULL;
-    return x ^ (x >> 33);
-}
-
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -473,20 +464,20 @@ static size_t nat_shingles(const char *t, size_t n, uint64_t **out, size_t *cap)
             while (i < n && (unsigned char)t[i] < 0x80 &&
                    ((((unsigned char)t[i] | 32) >= 'a' && ((unsigned char)t[i] | 32) <= 'z') ||
                     (t[i] >= '0' && t[i] <= '9'))) {
-                h = nat_mix(h ^ (unsigned char)(t[i] >= 'A' && t[i] <= 'Z' ? t[i] | 32 : t[i]));
+                h = gen_mix(h ^ (unsigned char)(t[i] >= 'A' && t[i] <= 'Z' ? t[i] | 32 : t[i]));
                 i++;
             }
         } else {
             h = 0x243f6a8885a308d3ULL;
             do
-                h = nat_mix(h ^ (unsigned char)t[i++]);
+                h = gen_mix(h ^ (unsigned char)t[i++]);
             while (i < n && ((unsigned char)t[i] & 0xC0) == 0x80);
         }
         win[ntok++ % NAT_SHINGLE] = h;
         if (ntok >= NAT_SHINGLE) {
             uint64_t s = 0;
             for (size_t k = 0; k < NAT_SHINGLE; k++)
-                s = nat_mix(s ^ win[(ntok + k) % NAT_SHINGLE]);
+                s = gen_mix(s ^ win[(ntok + k) % NAT_SHINGLE]);
             if (m == *cap) {
                 *cap = *cap ? *cap * 2 : 256;
                 *out = realloc(*out, *cap * sizeof **out);
