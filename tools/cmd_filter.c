@@ -244,29 +244,22 @@ static fentry *feed_next(feed *f)
     return e;
 }
 
-/* Are documents ready, so that the main thread will not wait for the
- * next one? Always 0 with one thread, which cannot know. */
-static int feed_pending(feed *f)
+/* Hand the current document's entry back to the feeder. Returns whether
+ * another document is ready, so that the main thread will not wait for
+ * it: always 0 with one thread, which cannot know. */
+static int feed_release(feed *f)
 {
     if (!f->threaded)
         return 0;
     pthread_mutex_lock(&f->mu);
-    int ready = f->tail - f->head > 1; /* besides the one being handled */
-    pthread_mutex_unlock(&f->mu);
-    return ready;
-}
-
-static void feed_release(feed *f)
-{
-    if (!f->threaded)
-        return;
-    pthread_mutex_lock(&f->mu);
     f->head++;
+    int ready = f->tail != f->head;
     if (f->waiting) {
         f->waiting = 0;
         pthread_cond_signal(&f->cv);
     }
     pthread_mutex_unlock(&f->mu);
+    return ready;
 }
 
 /* Stop the feeder (if it still runs) and wait for it. A feeder blocked on
@@ -578,9 +571,11 @@ int cmd_filter(int argc, char **argv)
                 fwrite(rec.data, 1, rec.len, dups);
             }
         }
+        cli_progress_update(&prog, read, d->raw_bytes);
+        int ready = feed_release(&fd);
         /* Kept lines are written out before any wait for input; while
          * signed documents are waiting, the buffer fills first. */
-        if (unflushed && (!feed_pending(&fd) || ferror(stdout))) {
+        if (unflushed && (!ready || ferror(stdout))) {
             unflushed = 0;
             if (fflush(stdout) != 0) {
                 cli_msg("cannot write the output: %s", strerror(errno));
@@ -588,8 +583,6 @@ int cmd_filter(int argc, char **argv)
                 break;
             }
         }
-        cli_progress_update(&prog, read, d->raw_bytes);
-        feed_release(&fd);
         /* A checkpoint: a kill loses at most the last save_every
          * documents' state, and never the file. */
         if (save_every && read % (uint64_t)save_every == 0) {
