@@ -5,8 +5,8 @@
  * numbers, a quotation). Each story about an event is a list of
  * paragraphs of template sentences; every sentence keeps the seed of its
  * choices, so a republished copy can render it again word for word, or
- * reword it by rendering it with another seed. Independent reports of one
- * event share the entities and the quotation but take their sentences
+ * reword it as a copy editor would, drawing a few of its choices again.
+ * Independent reports of one event share the entities and the quotation but take their sentences
  * from different parts of a per-event shuffle of the templates, so they
  * share names, numbers and a phrase, not their text. A follow-up (the next
  * meeting of the same group) keeps the people and the topic and gets new
@@ -149,8 +149,14 @@ static const char *render_particle(gen_buf *out, const char *t, const char *end)
     return t;
 }
 
+/* Each {a|b|c} takes the alternative that r draws. With an edit
+ * generator, an alternative is drawn again from it with probability
+ * REWORD_P: the copy editor's change of a word or a phrase. r advances as
+ * without edits, so the choices after a changed one stay as they were
+ * (those nested inside it aside). */
+#define REWORD_P 0.25
 static void render_span(gen_buf *out, const char *t, const char *end,
-                        const gen_slots *sl, gen_rng *r)
+                        const gen_slots *sl, gen_rng *r, gen_rng *edit)
 {
     while (t < end) {
         const char *s = t;
@@ -170,8 +176,10 @@ static void render_span(gen_buf *out, const char *t, const char *end,
                 q++;
             }
             k = gen_below(r, na);
+            if (edit && gen_chance(edit, REWORD_P))
+                k = gen_below(edit, na);
             ae = k + 1 < na ? alt[k + 1] - 1 : q;
-            render_span(out, alt[k], ae, sl, r);
+            render_span(out, alt[k], ae, sl, r, edit);
             t = q < end ? q + 1 : q;
         } else if (*t == '$') {
             if (t + 1 < end && t[1] >= 'A' && t[1] <= 'Z') {
@@ -189,7 +197,13 @@ static void render_span(gen_buf *out, const char *t, const char *end,
 
 void gen_render(gen_buf *out, const char *tpl, const gen_slots *sl, gen_rng *r)
 {
-    render_span(out, tpl, tpl + strlen(tpl), sl, r);
+    render_span(out, tpl, tpl + strlen(tpl), sl, r, NULL);
+}
+
+void gen_render_edited(gen_buf *out, const char *tpl, const gen_slots *sl, gen_rng *r,
+                       gen_rng *edit)
+{
+    render_span(out, tpl, tpl + strlen(tpl), sl, r, edit);
 }
 
 /* --------------------------------------------------------------- helpers */
@@ -907,12 +921,13 @@ static int render_article(gen_world *w, const gen_story *st, const gen_site *sit
         } else {
             int s;
             for (s = st->para_start[i]; s < st->para_start[i + 1]; s++) {
-                gen_rng cr = {st->sent[s].choice};
-                if (copy && gen_chance(r, 0.1))
-                    cr.s = gen_next(r); /* reworded: other alternatives */
+                gen_rng cr = {st->sent[s].choice}, er = {0};
+                int reword = copy && gen_chance(r, 0.1);
+                if (reword)
+                    er.s = gen_next(r); /* reworded: some words changed */
                 if (s > st->para_start[i] && L->spaced)
                     gen_buf_putc(a, ' ');
-                gen_render(a, st->sent[s].tpl, &st->sl, &cr);
+                gen_render_edited(a, st->sent[s].tpl, &st->sl, &cr, reword ? &er : NULL);
             }
         }
         for (t = 0; t < ntypo; t++)

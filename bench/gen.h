@@ -143,6 +143,10 @@ typedef struct {
 /* Append template `tpl` to `out`, choosing alternatives with `r` and
  * filling slots from `sl` (unset slots are empty). */
 void gen_render(gen_buf *out, const char *tpl, const gen_slots *sl, gen_rng *r);
+/* gen_render as a copy editor would reword it: some of the choices r
+ * makes are drawn again from edit. */
+void gen_render_edited(gen_buf *out, const char *tpl, const gen_slots *sl, gen_rng *r,
+                       gen_rng *edit);
 
 /* --------------------------------------------------------- story model */
 
