@@ -173,7 +173,20 @@ typedef enum dedup_param {
      * project's Korean test articles, an edited copy kept a containment of
      * 0.76 with syllable 5-grams against 0.44 with word 5-grams, while an
      * article on the same event stayed at 0.01 and 0.0. */
-    DEDUP_P_HANGUL_CHARS = 12
+    DEDUP_P_HANGUL_CHARS = 12,
+    /* int: 1 leaves lists of links out of the shingles: runs of two or more
+     * lines that start with a list bullet ("- ", "* ", "•", "·", "・", "■",
+     * "▶", "○"...) and do not end like a sentence (. , ; : and their
+     * full-width forms, 。 、), together with the line heading the run when
+     * it is at most 100 bytes and does not end like a sentence ("Most
+     * read", "■関連リンク"). Blank lines may separate the items. News pages
+     * put such lists of other headlines around the article, different on
+     * every page, so they are neither the story nor boilerplate that
+     * repeats. A text that is nothing but lists keeps them all. 0 keeps
+     * every line. [0, 1], 1. On the generated corpus of republished
+     * Reuters-21578 articles, 1 took precision/recall from 0.929/0.877 to
+     * 0.960/0.961 (see bench/README.md). */
+    DEDUP_P_LINK_LISTS = 13
 } dedup_param;
 
 /* Normalization flags for DEDUP_P_NORMALIZE. */

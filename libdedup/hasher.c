@@ -23,6 +23,7 @@ int dedup_hasher_create(dedup_hasher **out, const dedup_params *p)
     h->word_n = (unsigned)iv[DEDUP_P_SHINGLE_SIZE];
     h->char_n = (unsigned)iv[DEDUP_P_CHAR_SHINGLE_SIZE];
     h->k = (uint32_t)iv[DEDUP_P_NUM_HASHES];
+    h->link_lists = iv[DEDUP_P_LINK_LISTS] != 0;
     int flags = (int)iv[DEDUP_P_NORMALIZE];
     dedup__normalizer_init(&h->nz, flags);
     dedup__tokenizer_init(&h->tk, h->seed, (flags & DEDUP_NORM_CASEFOLD) != 0,
@@ -84,40 +85,163 @@ int dedup_hasher_set_linestats(dedup_hasher *h, const dedup_linestats *ls, uint3
     return DEDUP_OK;
 }
 
-/* Copy into h->kept the lines of text that are not boilerplate (found in
- * at least ls_min_docs documents, and at most DEDUP_BOILERPLATE_MAX_LINE
- * bytes long). Sets *out to the text to shingle: the
- * kept lines, or the whole text when nothing or everything was dropped. */
-static int drop_boilerplate(dedup_hasher *h, const char *text, size_t len, const char **out,
-                            size_t *out_len)
+/* Length of the list bullet that starts line (after indentation), or 0.
+ * ASCII '-', '*' and '+' count when a space follows; so do the dashes
+ * U+2013 and U+2014. The bullet U+2022 and U+2023, the middle dots U+00B7
+ * and U+30FB and the geometric shapes U+25A0..U+25FF (■, ▶, ○, ●, △...)
+ * count on their own: Korean, Japanese and Chinese sites set them without
+ * a space. */
+static size_t bullet_len(const unsigned char *p, size_t len)
+{
+    size_t i = 0;
+    while (i < len && (p[i] == ' ' || p[i] == '\t'))
+        i++;
+    if (i + 1 < len && (p[i] == '-' || p[i] == '*' || p[i] == '+') &&
+        (p[i + 1] == ' ' || p[i + 1] == '\t'))
+        return i + 2;
+    if (i + 1 < len && p[i] == 0xC2 && p[i + 1] == 0xB7)
+        return i + 2;
+    if (i + 2 < len && p[i] == 0xE2 && p[i + 1] == 0x80) {
+        if (p[i + 2] == 0xA2 || p[i + 2] == 0xA3)
+            return i + 3;
+        if ((p[i + 2] == 0x93 || p[i + 2] == 0x94) && i + 3 < len && p[i + 3] == ' ')
+            return i + 4;
+        return 0;
+    }
+    if (i + 2 < len && p[i] == 0xE2 && (p[i + 1] == 0x96 || p[i + 1] == 0x97) &&
+        !(p[i + 1] == 0x96 && p[i + 2] < 0xA0))
+        return i + 3;
+    if (i + 2 < len && p[i] == 0xE3 && p[i + 1] == 0x83 && p[i + 2] == 0xBB)
+        return i + 3;
+    return 0;
+}
+
+/* Whether the line (trailing spaces trimmed) ends like a sentence or a
+ * clause: . , ; : or their full-width forms and 。 、. */
+static int ends_clause(const unsigned char *p, size_t len)
+{
+    while (len && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\r'))
+        len--;
+    if (!len)
+        return 0;
+    unsigned char c = p[len - 1];
+    if (c == '.' || c == ',' || c == ';' || c == ':')
+        return 1;
+    if (len >= 3 && p[len - 3] == 0xE3 && p[len - 2] == 0x80 && (c == 0x81 || c == 0x82))
+        return 1; /* 、 。 */
+    if (len >= 3 && p[len - 3] == 0xEF && p[len - 2] == 0xBC &&
+        (c == 0x8C || c == 0x8E || c == 0x9A || c == 0x9B))
+        return 1; /* ， ． ： ； */
+    return 0;
+}
+
+static int is_blank(const unsigned char *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
+            return 0;
+    return 1;
+}
+
+/* An item of a list of links: a bulleted line of at most
+ * DEDUP_BOILERPLATE_MAX_LINE bytes with text after the bullet that does
+ * not end like a sentence (a headline, a link title). */
+static int is_link_item(const unsigned char *p, size_t len)
+{
+    size_t b = bullet_len(p, len);
+    return b && len <= DEDUP_BOILERPLATE_MAX_LINE && !is_blank(p + b, len - b) &&
+           !ends_clause(p + b, len - b);
+}
+
+/* The line above a list that can be its heading ("Most read", "関連記事"):
+ * short and not the end of a sentence. */
+#define LIST_HEADING_MAX 100
+
+/*
+ * Copy into h->kept the lines of text to shingle, leaving out
+ *   - boilerplate: lines of at most DEDUP_BOILERPLATE_MAX_LINE bytes found
+ *     in at least ls_min_docs documents, when line statistics are set;
+ *   - lists of links, when DEDUP_P_LINK_LISTS is on: runs of two or more
+ *     link items (blank lines between them allowed), with the line heading
+ *     the run when it is short and does not end like a sentence.
+ * Sets *out to the text to shingle: the kept lines, or the whole text when
+ * nothing or everything was dropped.
+ */
+static int filter_lines(dedup_hasher *h, const char *text, size_t len, const char **out,
+                        size_t *out_len)
 {
     *out = text;
     *out_len = len;
     h->lines_dropped = 0;
-    if (!h->ls || len == 0)
+    if ((!h->ls && !h->link_lists) || len == 0)
         return DEDUP_OK;
+    if (!h->ls) {
+        /* Most texts have no bulleted line at all: keep them as they are
+         * without copying. */
+        const char *q = text, *qend = text + len;
+        while (q < qend) {
+            const char *nl = memchr(q, '\n', (size_t)(qend - q));
+            size_t ll = (size_t)((nl ? nl : qend) - q);
+            if (bullet_len((const unsigned char *)q, ll))
+                break;
+            q = nl ? nl + 1 : qend;
+        }
+        if (q >= qend)
+            return DEDUP_OK;
+    }
     void *b = h->kept;
     if (dedup__grow(&b, &h->kept_cap, len, 1) != DEDUP_OK)
         return DEDUP_E_NOMEM;
     h->kept = b;
-    size_t n = 0, kept_lines = 0;
+    size_t n = 0, kept_lines = 0, dropped = 0;
+    /* The list being read: items so far, and where the output and the
+     * count of kept lines go back to if it turns out to be a list. */
+    size_t items = 0, cut = 0, cut_kept = 0;
+    /* The last non-blank line kept, as a possible list heading. */
+    int head_ok = 0;
+    size_t head_at = 0, head_kept = 0;
     const char *p = text, *end = text + len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
+    for (;;) {
+        const char *nl = p < end ? memchr(p, '\n', (size_t)(end - p)) : NULL;
         const char *e = nl ? nl + 1 : end;
         size_t line_len = (size_t)((nl ? nl : end) - p);
-        uint64_t lh = dedup__line_hash(p, line_len);
-        if (lh && line_len <= DEDUP_BOILERPLATE_MAX_LINE &&
-            dedup__linestats_lookup(h->ls, lh) >= h->ls_min_docs) {
-            h->lines_dropped++;
+        const unsigned char *u = (const unsigned char *)p;
+        int blank = p >= end || is_blank(u, line_len);
+        int item = p < end && h->link_lists && !blank && is_link_item(u, line_len);
+        if (items && ((!item && !blank) || p >= end)) {
+            if (items >= 2) {
+                dropped += kept_lines - cut_kept;
+                kept_lines = cut_kept;
+                n = cut;
+                head_ok = 0;
+            }
+            items = 0;
+        }
+        if (p >= end)
+            break;
+        if (item && !items) {
+            cut = head_ok ? head_at : n;
+            cut_kept = head_ok ? head_kept : kept_lines;
+        }
+        items += item;
+        if (!blank && h->ls && line_len <= DEDUP_BOILERPLATE_MAX_LINE &&
+            dedup__linestats_lookup(h->ls, dedup__line_hash(p, line_len)) >= h->ls_min_docs) {
+            dropped++;
+            head_ok = 0;
         } else {
+            if (!blank) {
+                head_ok = line_len <= LIST_HEADING_MAX && !ends_clause(u, line_len);
+                head_at = n;
+                head_kept = kept_lines;
+                kept_lines++;
+            }
             memcpy(h->kept + n, p, (size_t)(e - p));
             n += (size_t)(e - p);
-            kept_lines += lh != 0;
         }
         p = e;
     }
-    if (h->lines_dropped && kept_lines) {
+    h->lines_dropped = dropped;
+    if (dropped && kept_lines) {
         *out = h->kept;
         *out_len = n;
     }
@@ -126,7 +250,7 @@ static int drop_boilerplate(dedup_hasher *h, const char *text, size_t len, const
 
 int dedup__hasher_shingle(dedup_hasher *h, const char *text, size_t len)
 {
-    int rc = drop_boilerplate(h, text, len, &text, &len);
+    int rc = filter_lines(h, text, len, &text, &len);
     if (rc != DEDUP_OK)
         return rc;
     rc = dedup__normalize(&h->nz, (const unsigned char *)text, len);

@@ -31,6 +31,7 @@ static const param_info params_table[] = {
     {DEDUP_P_CLUSTER_MODE, DEDUP_PARAM_INT, "cluster_mode", 0, 1, DEDUP_CLUSTER_REPRESENTATIVE},
     {DEDUP_P_MAX_SIZE_RATIO, DEDUP_PARAM_INT, "max_size_ratio", 1, 64, 2},
     {DEDUP_P_HANGUL_CHARS, DEDUP_PARAM_INT, "hangul_chars", 0, 1, 1},
+    {DEDUP_P_LINK_LISTS, DEDUP_PARAM_INT, "link_lists", 0, 1, 1},
 };
 
 #define THRESHOLD_DEFAULT 0.45
@@ -184,8 +185,9 @@ uint64_t dedup__params_fingerprint(const dedup_params *p)
     static const dedup_param keys[] = {
         DEDUP_P_NUM_HASHES, DEDUP_P_SEED, DEDUP_P_SHINGLE_SIZE,
         DEDUP_P_CHAR_SHINGLE_SIZE, DEDUP_P_NORMALIZE, DEDUP_P_HANGUL_CHARS,
+        DEDUP_P_LINK_LISTS,
     };
-    uint64_t h = dedup__mix64(0x6465647570763032ULL); /* "dedupv02" */
+    uint64_t h = dedup__mix64(0x6465647570763033ULL); /* "dedupv03" */
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         h = dedup__mix64(h ^ dedup__mix64((uint64_t)p->ival[keys[i]] + i));
     return h;

@@ -83,7 +83,7 @@ static int same_index(const dedup_index *a, const dedup_index *b, dedup_signatur
         dedup_index_memory(a) != dedup_index_memory(b))
         return 0;
     const dedup_params *pa = dedup_index_params(a), *pb = dedup_index_params(b);
-    for (int key = 1; key <= 12; key++) {
+    for (int key = 1; key <= DEDUP_P_LINK_LISTS; key++) {
         int64_t va = 0, vb = 1;
         double ra = 0, rb = 1;
         if (dedup_param_type_of((dedup_param)key) == DEDUP_PARAM_REAL) {
@@ -343,10 +343,20 @@ static void test_statuses(const dedup_params *p)
         copy[i] = (unsigned char)rng_next(&g);
     is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "random bytes: FORMAT");
 
-    is_int(dedup__load_le32(buf + 8), 4, "files are written in format version 4");
+    is_int(dedup__load_le32(buf + 8), 5, "files are written in format version 5");
     memcpy(copy, buf, len);
-    dedup__store_le32(copy + 8, 5);
-    is_int(load_status(bad, copy, len), DEDUP_E_VERSION, "format version 5: VERSION");
+    dedup__store_le32(copy + 8, 6);
+    is_int(load_status(bad, copy, len), DEDUP_E_VERSION, "format version 6: VERSION");
+    /* Version 4 had signatures with lists of links left in. */
+    memcpy(copy, buf, len);
+    dedup__store_le32(copy + 8, 4);
+    reseal(copy, len);
+    is_int(load_status(bad, copy, len), DEDUP_E_VERSION, "format version 4: VERSION");
+    /* DEDUP_P_LINK_LISTS is 0 or 1. */
+    memcpy(copy, buf, len);
+    dedup__store_le32(copy + 164, 2);
+    reseal(copy, len);
+    is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "link_lists 2: FORMAT");
     /* Version 3 had signatures of words hashed by their spelling: its
      * bodies are well formed but would not match new signatures. */
     memcpy(copy, buf, len);
@@ -438,6 +448,7 @@ static void test_odd_k(void)
     dedup_params *p;
     dedup_params_create(&p);
     dedup_params_set(p, DEDUP_P_NUM_HASHES, 101);
+    dedup_params_set(p, DEDUP_P_LINK_LISTS, 0); /* not the default: kept too */
     dedup_signature *probes[4];
     rng64 again = {18};
     for (int i = 0; i < 4; i++) {

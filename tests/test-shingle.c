@@ -3,7 +3,8 @@
  * script, golden vectors (tokens and shingle hashes that must never change
  * within a format version, on any platform), the set rules (no repeats,
  * short and empty texts), traditional/simplified Chinese giving the same
- * shingles, and large inputs (a 1 MiB token, 16 MiB of text).
+ * shingles, large inputs (a 1 MiB token, 16 MiB of text) and lists of
+ * links left out.
  *
  * Run with DEDUP_GOLDEN_PRINT=1 to print the current golden values.
  */
@@ -388,6 +389,107 @@ static void large_inputs(void)
     dedup_hasher_free(h);
 }
 
+/* The shingles of text, sorted, in a malloc'ed array. */
+static uint64_t *sorted_shingles(dedup_hasher *h, const char *text, size_t *n)
+{
+    const uint64_t *s;
+    if (dedup_hasher_shingles(h, text, strlen(text), &s, n) != DEDUP_OK)
+        abort();
+    uint64_t *c = malloc((*n ? *n : 1) * sizeof *c);
+    memcpy(c, s, *n * sizeof *c);
+    for (size_t i = 1; i < *n; i++)
+        for (size_t j = i; j > 0 && c[j - 1] > c[j]; j--) {
+            uint64_t t = c[j];
+            c[j] = c[j - 1];
+            c[j - 1] = t;
+        }
+    return c;
+}
+
+static int same_shingles(dedup_hasher *h, const char *a, const char *b)
+{
+    size_t na, nb;
+    uint64_t *sa = sorted_shingles(h, a, &na), *sb = sorted_shingles(h, b, &nb);
+    int same = na == nb && memcmp(sa, sb, na * sizeof *sa) == 0;
+    free(sa);
+    free(sb);
+    return same;
+}
+
+/* Lists of links (DEDUP_P_LINK_LISTS): bulleted lines that are not
+ * sentences go, with their heading; everything else stays. */
+static void link_lists(void)
+{
+    dedup_hasher *h = make_hasher();
+    const char *story = "The council approved the harbour plan on Monday after a long debate.\n"
+                        "Work is due to start in the spring and last three years.";
+    char buf[2048];
+
+    snprintf(buf, sizeof buf,
+             "%s\nMost read\n- Storm closes the coast road\n- Rail fares to rise in May\n"
+             "- Mayor opens the new library",
+             story);
+    ok(same_shingles(h, buf, story), "a headed list of headlines after the story goes");
+    snprintf(buf, sizeof buf,
+             "Top stories\n\n* Storm closes the coast road\n\n* Rail fares to rise in May\n\n%s",
+             story);
+    ok(same_shingles(h, buf, story), "a list before the story goes, blank lines between items");
+    snprintf(buf, sizeof buf,
+             "%s\n\xE2\x96\xA0\xE9\x96\xA2\xE9\x80\xA3\xE8\xA8\x98\xE4\xBA\x8B\n"
+             "\xE3\x83\xBB\xE6\x96\xB0\xE5\x9E\x8B\xE8\xBB\x8A\xE3\x82\x92\xE7\x99\xBA\xE8\xA1\xA8\n"
+             "\xE3\x83\xBB\xE6\xA0\xAA\xE4\xBE\xA1\xE3\x81\x8C\xE4\xB8\x8A\xE6\x98\x87",
+             story);
+    ok(same_shingles(h, buf, story), "a list set with U+25A0 and U+30FB goes");
+    snprintf(buf, sizeof buf,
+             "%s\n\xC2\xB7\xEC\x84\x9C\xEC\x9A\xB8\xEC\x8B\x9C \xEC\x98\x88\xEC\x82\xB0\n"
+             "\xE2\x80\xA2 Rail fares to rise\n\xE2\x96\xB6 Storm closes the road",
+             story);
+    ok(same_shingles(h, buf, story), "items with U+00B7, U+2022 and U+25B6 go");
+
+    snprintf(buf, sizeof buf,
+             "%s\n- The plan costs $40 million.\n- Work starts in the spring.", story);
+    ok(!same_shingles(h, buf, story), "bulleted sentences stay");
+    snprintf(buf, sizeof buf, "%s\nMost read\n- Storm closes the coast road", story);
+    ok(!same_shingles(h, buf, story), "a single bulleted line stays");
+    snprintf(buf, sizeof buf, "%s\n-5 degrees tonight\n-3 degrees tomorrow", story);
+    ok(!same_shingles(h, buf, story), "a minus sign is not a bullet");
+    char with_heading[2048];
+    snprintf(buf, sizeof buf,
+             "%s\nThey listed these concerns.\n- Storm closes the road\n- Rail fares rise",
+             story);
+    snprintf(with_heading, sizeof with_heading, "%s\nThey listed these concerns.", story);
+    ok(same_shingles(h, buf, with_heading),
+       "a line ending like a sentence above a list stays, the list goes");
+
+    const char *only = "- Storm closes the coast road\n- Rail fares to rise in May";
+    size_t n;
+    free(sorted_shingles(h, only, &n));
+    ok(n > 0, "a text of nothing but a list keeps it");
+
+    dedup_params *p;
+    dedup_params_create(&p);
+    dedup_params_set(p, DEDUP_P_LINK_LISTS, 0);
+    dedup_hasher *keep;
+    dedup_hasher_create(&keep, p);
+    snprintf(buf, sizeof buf,
+             "%s\nMost read\n- Storm closes the coast road\n- Rail fares to rise in May", story);
+    ok(!same_shingles(keep, buf, story), "with link_lists 0 the list stays");
+    dedup_params *d;
+    dedup_params_create(&d);
+    dedup_signature *a, *b;
+    dedup_signature_create(&a, p);
+    dedup_signature_create(&b, d);
+    double j;
+    ok(dedup_signature_jaccard(a, b, &j) == DEDUP_E_MISMATCH,
+       "signatures with and without lists of links do not compare");
+    dedup_signature_free(a);
+    dedup_signature_free(b);
+    dedup_params_free(d);
+    dedup_params_free(p);
+    dedup_hasher_free(keep);
+    dedup_hasher_free(h);
+}
+
 int main(void)
 {
     print_golden = getenv("DEDUP_GOLDEN_PRINT") != NULL;
@@ -403,5 +505,6 @@ int main(void)
     numbers();
     traditional_simplified();
     large_inputs();
+    link_lists();
     return tap_done();
 }

@@ -5,7 +5,8 @@
  *
  * Input layout: byte 0 picks a parameter set (below), byte 1 holds option
  * bits (normalization flags in bits 0-2, Hangul syllables as tokens in bit
- * 3, line statistics in bit 4); the rest is the text. Shorter inputs are
+ * 3, line statistics in bit 4, lists of links kept in bit 5); the rest is
+ * the text. Shorter inputs are
  * text under the defaults.
  *
  * Besides "no crash, no out-of-bounds access, no leak", every call checks
@@ -45,7 +46,8 @@ static const struct param_set sets[] = {
 };
 #define NSETS (sizeof sets / sizeof sets[0])
 
-static dedup_params *make_params(const struct param_set *s, int flags, int hangul)
+static dedup_params *make_params(const struct param_set *s, int flags, int hangul,
+                                 int lists)
 {
     dedup_params *p = NULL;
     FUZZ_OK(dedup_params_create(&p));
@@ -56,6 +58,7 @@ static dedup_params *make_params(const struct param_set *s, int flags, int hangu
     FUZZ_OK(dedup_params_set(p, DEDUP_P_MEASURE, s->measure));
     FUZZ_OK(dedup_params_set(p, DEDUP_P_NORMALIZE, flags));
     FUZZ_OK(dedup_params_set(p, DEDUP_P_HANGUL_CHARS, hangul));
+    FUZZ_OK(dedup_params_set(p, DEDUP_P_LINK_LISTS, lists));
     return p;
 }
 
@@ -203,12 +206,13 @@ static dedup_linestats *stats_of(const char *text, size_t len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const struct param_set *set = &sets[0];
-    int flags = DEDUP_NORM_DEFAULT, hangul = 1, use_stats = 0;
+    int flags = DEDUP_NORM_DEFAULT, hangul = 1, use_stats = 0, lists = 1;
     if (size >= 2) {
         set = &sets[data[0] % NSETS];
         flags = data[1] & DEDUP_NORM_ALL;
         hangul = (data[1] >> 3) & 1;
         use_stats = (data[1] >> 4) & 1;
+        lists = !((data[1] >> 5) & 1);
         data += 2;
         size -= 2;
     }
@@ -216,7 +220,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     check_reference(flags, data, size);
 
-    dedup_params *p = make_params(set, flags, hangul);
+    dedup_params *p = make_params(set, flags, hangul, lists);
     dedup_hasher *h = NULL, *fresh_h = NULL;
     FUZZ_OK(dedup_hasher_create(&h, p));
     FUZZ_OK(dedup_hasher_create(&fresh_h, p));
