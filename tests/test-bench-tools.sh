@@ -5,7 +5,7 @@
 #   test-bench-tools.sh GEN SCORE [FLOOR RUN-ACCURACY RUN-SPEED]
 #
 # Generator: same seed gives identical bytes and another seed different
-# ones; every line is a JSON object with the required fields; the truth
+# ones; the shipped sample corpus is what it says it is; every line is a JSON object with the required fields; the truth
 # file covers exactly the ids; each language uses its script; briefs stay
 # under 60 words; a base corpus is republished; bad input is refused.
 # Scorer: perfect, all-singleton and one-cluster clusterings give the
@@ -56,6 +56,12 @@ report $? "gen writes 400 English documents"
 "$GEN" --docs 400 --seed 7 --out "$tmp/b.jsonl" --truth "$tmp/b.tsv" 2>"$tmp/err"
 check "same seed gives identical corpus" cmp "$tmp/a.jsonl" "$tmp/b.jsonl"
 check "same seed gives identical truth" cmp "$tmp/a.tsv" "$tmp/b.tsv"
+data=$(cd "$(dirname "$0")/data" && pwd)
+"$GEN" --docs 240 --seed 7 --lang mixed --out "$tmp/sample.jsonl" --truth "$tmp/sample.tsv" \
+    2>"$tmp/err"
+check "tests/data/sample.jsonl is gen --docs 240 --seed 7 --lang mixed" \
+    cmp "$tmp/sample.jsonl" "$data/sample.jsonl"
+check "tests/data/sample-truth.tsv is its truth" cmp "$tmp/sample.tsv" "$data/sample-truth.tsv"
 "$GEN" --docs 400 --seed 8 --out "$tmp/c.jsonl" --truth "$tmp/c.tsv" 2>"$tmp/err"
 check "another seed gives another corpus" bash -c '! cmp -s "$1" "$2"' _ "$tmp/a.jsonl" "$tmp/c.jsonl"
 "$GEN" --docs 400 --seed 7 >"$tmp/stdout.jsonl" 2>"$tmp/err"
