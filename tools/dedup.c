@@ -40,7 +40,7 @@ void cli_input_defaults(cli_input_opts *o)
     memset(o, 0, sizeof *o);
     o->format = CLI_FMT_JSONL;
     o->id_field = "id";
-    o->text_field = "text";
+    o->text_field = "title,text";
     o->max_doc_bytes = (size_t)64 << 20;
 }
 
