@@ -323,7 +323,10 @@ DEDUP_API int dedup_hasher_tokenize(dedup_hasher *h, const char *text, size_t le
                                     const dedup_token **tokens, size_t *ntokens);
 
 /*
- * The set of shingle hashes of text: every n consecutive tokens, n taken
+ * The set of shingle hashes of text: first, lines are left out (lists of
+ * links when DEDUP_P_LINK_LISTS is 1, boilerplate lines when line
+ * statistics are set, see dedup_hasher_set_linestats; never all of them);
+ * then every n consecutive tokens of the rest, n taken
  * from DEDUP_P_SHINGLE_SIZE or, when most tokens are single characters,
  * DEDUP_P_CHAR_SHINGLE_SIZE. Each hash combines the n token hashes. With
  * word shingles, each number (a run of tokens of ASCII digits, such as
@@ -341,8 +344,9 @@ DEDUP_API int dedup_hasher_shingles(dedup_hasher *h, const char *text, size_t le
  * Since 0.1. */
 DEDUP_API size_t dedup_hasher_replaced(const dedup_hasher *h);
 
-/* Compute the signature of text into sig, which must have been created with
- * the same parameters as h (DEDUP_E_MISMATCH otherwise). Since 0.1. */
+/* Compute the signature of text (of its shingles as dedup_hasher_shingles
+ * makes them) into sig, which must have been created with the same
+ * parameters as h (DEDUP_E_MISMATCH otherwise). Since 0.1. */
 DEDUP_API int dedup_hasher_sign(dedup_hasher *h, const char *text, size_t len,
                                 dedup_signature *sig);
 
