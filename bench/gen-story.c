@@ -151,9 +151,9 @@ static const char *render_particle(gen_buf *out, const char *t, const char *end)
 
 /* Each {a|b|c} takes the alternative that r draws. With an edit
  * generator, an alternative is drawn again from it with probability
- * REWORD_P: the copy editor's change of a word or a phrase. r advances as
- * without edits, so the choices after a changed one stay as they were
- * (those nested inside it aside). */
+ * REWORD_P (and may come out the same): the copy editor's change of a word
+ * or a phrase. r advances as without edits, so the choices after a changed
+ * one stay as they were. */
 #define REWORD_P 0.25
 static void render_span(gen_buf *out, const char *t, const char *end,
                         const gen_slots *sl, gen_rng *r, gen_rng *edit)
@@ -326,19 +326,24 @@ static void digits(char *dst, size_t cap, unsigned long v)
 static void make_numbers(gen_slots *sl, const gen_lang *L, gen_rng *r)
 {
     char num[32];
-    /* Log-uniform between about 120 and 100,000. */
-    unsigned long n = (unsigned long)(120.0 * (1.0 + gen_unit(r) * 3.0) *
-                                      (double)(1UL << gen_below(r, 10)));
+    /* Log-uniform between about 120 and 100,000. Every draw is a statement
+     * of its own: the order in which a compiler evaluates the operands of
+     * one expression is unspecified, and the corpus must not depend on it. */
+    double frac = gen_unit(r);
+    uint32_t octave = gen_below(r, 10);
+    unsigned long n = (unsigned long)(120.0 * (1.0 + frac * 3.0) * (double)(1UL << octave));
     digits(num, sizeof num, n);
     fmt_sub(SLOT(sl, 'N'), GEN_SLOT_MAX, L->count_fmt, num);
     if (gen_chance(r, 0.5)) {
         snprintf(num, sizeof num, "%u", 12 + gen_below(r, 968));
         fmt_sub(SLOT(sl, 'M'), GEN_SLOT_MAX, L->money_fmt_small, num);
     } else {
-        snprintf(num, sizeof num, "%u.%u", 1 + gen_below(r, 9), gen_below(r, 10));
+        uint32_t tenths = gen_below(r, 10), units = 1 + gen_below(r, 9);
+        snprintf(num, sizeof num, "%u.%u", units, tenths);
         fmt_sub(SLOT(sl, 'M'), GEN_SLOT_MAX, L->money_fmt_large, num);
     }
-    snprintf(num, sizeof num, "%u.%u", gen_below(r, 45), 1 + gen_below(r, 9));
+    uint32_t tenths = 1 + gen_below(r, 9), units = gen_below(r, 45);
+    snprintf(num, sizeof num, "%u.%u", units, tenths);
     fmt_sub(SLOT(sl, 'F'), GEN_SLOT_MAX, L->pct_fmt, num);
 }
 
@@ -380,9 +385,10 @@ void gen_event_make(gen_story *ev, const gen_lang *L, uint64_t seed, uint32_t e)
     while (!strcmp(SLOT(sl, 'U'), SLOT(sl, 'O')));
     make_place(SLOT(sl, 'C'), L, &r);
     snprintf(SLOT(sl, 'K'), GEN_SLOT_MAX, "%s", pick(&r, L->region));
-    snprintf(SLOT(sl, 'T'), GEN_SLOT_MAX, "%s%s%s%s%s", pick(&r, L->topic_a),
-             L->spaced ? " " : "", pick(&r, L->topic_b), L->spaced ? " " : "",
-             pick(&r, L->topic_kind));
+    const char *tk = pick(&r, L->topic_kind), *tb = pick(&r, L->topic_b),
+               *ta = pick(&r, L->topic_a);
+    snprintf(SLOT(sl, 'T'), GEN_SLOT_MAX, "%s%s%s%s%s", ta, L->spaced ? " " : "", tb,
+             L->spaced ? " " : "", tk);
     snprintf(SLOT(sl, 'A'), GEN_SLOT_MAX, "%s", pick(&r, L->agencies));
     make_numbers(sl, L, &r);
     make_dates(sl, L, ev->day, &r);
@@ -518,8 +524,8 @@ static void site_init(gen_world *w, gen_site *s, const gen_lang *L, int li, int 
     s->L = L;
     for (tries = 0; tries < 64; tries++) {
         int dup = 0;
-        snprintf(s->name, sizeof s->name, "%s%s%s", pick(&r, L->site_a), L->sep,
-                 pick(&r, L->site_b));
+        const char *sb = pick(&r, L->site_b), *sa = pick(&r, L->site_a);
+        snprintf(s->name, sizeof s->name, "%s%s%s", sa, L->sep, sb);
         for (j = 0; j < i; j++)
             dup |= !strcmp(w->sites[li][j].name, s->name);
         if (!dup)
