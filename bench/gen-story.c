@@ -877,7 +877,8 @@ static int render_article(gen_world *w, const gen_story *st, const gen_site *sit
                               : st->npara;
     int keep = npara, insert_at = -1, credit, i, np = 0, minkeep, ntypo = 0, t;
     int typo_para[3];
-    const char *bp = st->base_text, *bend = st->base_text + st->base_text_len;
+    const char *bp = st->base_text,
+               *bend = st->base_text ? st->base_text + st->base_text_len : NULL;
     buf_reset(a);
     minkeep = w->kind == GEN_KIND_BRIEFS ? 1 : 2;
     if (copy && npara > minkeep && gen_chance(r, 0.5)) {

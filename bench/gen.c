@@ -534,7 +534,8 @@ static size_t base_groups(const base_corpus *bc, uint32_t *group)
     }
     /* Sort (shingle, article) records by shingle, then list the article
      * pairs of each short posting list. */
-    qsort(pairs, np, 2 * sizeof *pairs, cmp_u64);
+    if (np)
+        qsort(pairs, np, 2 * sizeof *pairs, cmp_u64);
     uint64_t *shared = NULL;
     size_t ns = 0, scap = 0;
     for (size_t a = 0; a < np;) {
@@ -557,7 +558,8 @@ static size_t base_groups(const base_corpus *bc, uint32_t *group)
                 }
         a = b;
     }
-    qsort(shared, ns, sizeof *shared, cmp_u64);
+    if (ns)
+        qsort(shared, ns, sizeof *shared, cmp_u64);
     for (size_t i = 0; i < bc->n; i++)
         group[i] = (uint32_t)i;
     size_t merged = 0;

@@ -174,7 +174,23 @@ typedef struct {
     strmap ids, stories, events, clusters;
     uint32_t *story_event;             /* per story */
     size_t story_event_cap;
+    char *truth_buf, *clusters_buf;    /* the files; the tables point into them */
 } corpus;
+
+static void corpus_free(corpus *c)
+{
+    free(c->story);
+    free(c->event);
+    free(c->cluster);
+    free(c->line);
+    free(c->ids.s);
+    free(c->stories.s);
+    free(c->events.s);
+    free(c->clusters.s);
+    free(c->story_event);
+    free(c->truth_buf);
+    free(c->clusters_buf);
+}
 
 /* Loop over the lines of buf: p is a line's start, e its end (the
  * newline, or the end of a last line without one). */
@@ -231,7 +247,7 @@ static void read_truth(corpus *c, const char *path)
             fail("%s:%zu: story '%.*s' is in two events", path, lineno, (int)fl[1], f[1]);
     }
     c->ndocs = c->ids.n;
-    /* buf stays alive: the tables point into it. */
+    c->truth_buf = buf; /* stays alive: the tables point into it */
 }
 
 /* Reads the clusters; returns the number of ids that are not in the
@@ -240,6 +256,7 @@ static size_t read_clusters(corpus *c, const char *path)
 {
     size_t n, lineno = 0, unknown = 0;
     char *buf = read_all(path, &n);
+    c->clusters_buf = buf;
     FOR_LINES(buf, n, p, e) {
         const char *f[2], *le = e;
         uint32_t fl[2];
@@ -361,6 +378,7 @@ int main(int argc, char **argv)
                 "score: the files do not cover the same documents: %zu id(s) of %s "
                 "missing from %s, %zu id(s) of %s not in %s\n",
                 missing, truth, clusters, unknown, clusters, truth);
+        corpus_free(&c);
         return 1;
     }
 
@@ -403,5 +421,6 @@ int main(int argc, char **argv)
                "same_event_merged_fraction %.6f\n",
                (unsigned long long)same_ev, (unsigned long long)same_ev_merged, frac);
     }
+    corpus_free(&c);
     return 0;
 }
