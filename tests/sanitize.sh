@@ -66,11 +66,13 @@ fi
 
 if [ ! -f "$build/build.ninja" ]; then
     # b_lundef=false: the sanitizer runtime is linked into executables only,
-    # so the shared library has undefined references to it. The benchmarks
-    # are not needed here and their long runs would only cost time.
+    # so the shared library has undefined references to it. The benchmark
+    # programs are built so that the bench-tools test runs the corpus
+    # generator and the scorer under the sanitizers too (none of the timed
+    # benchmarks is a test).
     meson setup "$build" \
         -Db_sanitize=$sanitize -Db_lundef=false \
-        -Dbuildtype=debugoptimized -Dbench=false \
+        -Dbuildtype=debugoptimized -Dbench=true \
         -Dc_args="$flags" -Dcpp_args="$flags" \
         -Dc_link_args="$flags" -Dcpp_link_args="$flags" >/dev/null
 fi

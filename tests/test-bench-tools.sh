@@ -183,6 +183,26 @@ assert len({s for _, s, _ in rows}) == 3, rows
 for needle in ("ordered four new cranes", "twice the seasonal average", "\u753a\u306e\u56f3\u66f8\u9928"):
     assert any(needle in d["text"] for d in docs), needle
 ' "$tmp/base-out.jsonl" "$tmp/base-out.tsv"
+# Natural duplicates of a base corpus: an exact copy and a version cut to
+# its last 24 words (all its shingles inside the long one, Jaccard 0.36)
+# join the long article's story; an article sharing its first half (46%
+# of its shingles inside, Jaccard 0.30) and an unrelated one do not.
+"$PY" -c '
+import json
+a = ["word%d" % i for i in range(60)]
+for i, words in enumerate([a, a, a[36:], a[:30] + ["other%d" % i for i in range(30)],
+                           ["zeta%d" % i for i in range(40)]]):
+    print(json.dumps({"id": "n%d" % i, "title": "t%d" % i, "text": " ".join(words)}))
+' >"$tmp/natural.jsonl"
+"$GEN" --base "$tmp/natural.jsonl" --stats --out "$tmp/natural-out.jsonl" \
+    --truth "$tmp/natural-out.tsv" 2>"$tmp/natural-stats"
+py "natural duplicates: an exact copy and a cut version join, half a text does not" '
+import sys
+stats = dict(l.split() for l in open(sys.argv[1]) if len(l.split()) == 2)
+stories = {l.split()[1] for l in open(sys.argv[2])}
+assert stats["base_duplicates"] == "2", stats
+assert len(stories) == 3, stories
+' "$tmp/natural-stats" "$tmp/natural-out.tsv"
 printf '{"id": "ok", "text": "fine"}\n{"id": "bad", "text": "unterminated}\n' >"$tmp/badbase.jsonl"
 "$GEN" --base "$tmp/badbase.jsonl" --out "$tmp/x.jsonl" >/dev/null 2>"$tmp/msg"
 st=$?
