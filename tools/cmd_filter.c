@@ -336,7 +336,7 @@ static int dup_record(cli_buf *out, const fentry *d, int format, const cli_store
 static int params_given(const cli_param_opts *po)
 {
     return po->threshold || po->shingle_size || po->char_shingle_size || po->num_hashes ||
-           po->seed || po->measure || po->mode;
+           po->seed || po->measure || po->mode || po->nextra;
 }
 
 int cmd_filter(int argc, char **argv)

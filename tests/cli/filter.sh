@@ -75,6 +75,14 @@ ok $? "restart from the saved index gives the uninterrupted output"
 grep -q '"id": "s2-c1".*"duplicate_of":"s2-c0"' d2.jsonl
 ok $? "a duplicate of a document of the first run is named by its id"
 
+# Parameters given again with a saved index are the index's: a warning,
+# also for those set with --param.
+cp state.idx pstate.idx && cp state.idx.ids pstate.idx.ids
+cp state.idx.lines pstate.idx.lines 2>/dev/null
+"$DEDUP" filter -q --index pstate.idx --param link_lists=0 half2.jsonl > /dev/null 2> warn.txt
+grep -q "using the parameters saved in the index" warn.txt
+ok $? "--param with a saved index: warned that the index's parameters apply"
+
 # SIGTERM: the state is saved from the main loop.
 rm -f sig.idx sig.idx.ids
 mkfifo feed
