@@ -818,7 +818,10 @@ static int parse_json(cli_reader *r, cli_doc *d)
         present++;
     }
     if (!present) {
-        rd_fail(r, r->line, "no text field \"%s\"", r->o.text_field);
+        if (r->ntext > 1)
+            rd_fail(r, r->line, "none of the text fields %s is present", r->o.text_field);
+        else
+            rd_fail(r, r->line, "no text field \"%s\"", r->o.text_field);
         return CLI_EDATA;
     }
     if (r->ntext > 1) {

@@ -125,6 +125,10 @@ print(json.dumps({"id": "d", "title": "Only a headline, no text"}))' > notices.j
 is "$(tr '\t\n' ' ;' < notices.tsv)" "a a;b b;c a;d d;" "titles are compared by default"
 "$DEDUP" cluster -q --text-field text --on-error skip notices.jsonl > notices-text.tsv 2>/dev/null
 is "$(tr '\t\n' ' ;' < notices-text.tsv)" "a a;b a;c a;" "--text-field text compares the texts alone"
+echo '{"id": "e", "date": "2024-01-01"}' > notext.jsonl
+"$DEDUP" cluster -q notext.jsonl > /dev/null 2> notext.err
+[ $? -eq 1 ] && grep -q 'notext.jsonl:1: none of the text fields title,text is present' notext.err
+ok $? "a record with neither title nor text: exit 1, file:line and the fields looked for"
 
 # Bad input: file:line, exit 1, nothing on stdout; skip and count.
 cp corpus.jsonl bad.jsonl
