@@ -175,11 +175,14 @@ typedef enum dedup_param {
      * article on the same event stayed at 0.01 and 0.0. */
     DEDUP_P_HANGUL_CHARS = 12,
     /* int: 1 leaves lists of links out of the shingles: runs of two or more
-     * lines that start with a list bullet ("- ", "* ", "•", "·", "・", "■",
-     * "▶", "○"...) and do not end like a sentence (. , ; : and their
-     * full-width forms, 。 、), together with the line heading the run when
-     * it is at most 100 bytes and does not end like a sentence ("Most
-     * read", "■関連リンク"). Blank lines may separate the items. News pages
+     * lines of at most 300 bytes that start with a list bullet ("-", "*",
+     * "+", "–" or "—" and a space or tab; "•", "‣", "·", "・", or a
+     * geometric shape U+25A0..U+25FF such as "■", "▶", "○") and do not end
+     * like a sentence (. , ; : and their full-width forms, 。 、, before
+     * any closing quotes and brackets; ? and ! end headlines too), with
+     * the line heading the run when it is at most 100 bytes and does not
+     * end like a sentence ("Most read", "■関連リンク"). Blank lines may
+     * separate the items. News pages
      * put such lists of other headlines around the article, different on
      * every page, so they are neither the story nor boilerplate that
      * repeats. A text that is nothing but lists keeps them all. 0 keeps

@@ -85,15 +85,15 @@ int dedup_hasher_set_linestats(dedup_hasher *h, const dedup_linestats *ls, uint3
     return DEDUP_OK;
 }
 
-/* Length of the list bullet that starts line (after indentation), or 0.
- * ASCII '-', '*' and '+' count when a space follows; so do the dashes
- * U+2013 and U+2014. The bullet U+2022 and U+2023, the middle dots U+00B7
+/* Length of the list bullet that starts line (after a byte order mark and
+ * indentation), or 0. ASCII '-', '*' and '+' count when a space or a tab
+ * follows; so do the dashes U+2013 and U+2014. The bullet U+2022 and U+2023, the middle dots U+00B7
  * and U+30FB and the geometric shapes U+25A0..U+25FF (■, ▶, ○, ●, △...)
  * count on their own: Korean, Japanese and Chinese sites set them without
  * a space. */
 static size_t bullet_len(const unsigned char *p, size_t len)
 {
-    size_t i = 0;
+    size_t i = len >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF ? 3 : 0;
     while (i < len && (p[i] == ' ' || p[i] == '\t'))
         i++;
     if (i + 1 < len && (p[i] == '-' || p[i] == '*' || p[i] == '+') &&
@@ -104,7 +104,8 @@ static size_t bullet_len(const unsigned char *p, size_t len)
     if (i + 2 < len && p[i] == 0xE2 && p[i + 1] == 0x80) {
         if (p[i + 2] == 0xA2 || p[i + 2] == 0xA3)
             return i + 3;
-        if ((p[i + 2] == 0x93 || p[i + 2] == 0x94) && i + 3 < len && p[i + 3] == ' ')
+        if ((p[i + 2] == 0x93 || p[i + 2] == 0x94) && i + 3 < len &&
+            (p[i + 3] == ' ' || p[i + 3] == '\t'))
             return i + 4;
         return 0;
     }
@@ -116,12 +117,29 @@ static size_t bullet_len(const unsigned char *p, size_t len)
     return 0;
 }
 
-/* Whether the line (trailing spaces trimmed) ends like a sentence or a
- * clause: . , ; : or their full-width forms and 。 、. */
+/* Whether the line ends like a sentence or a clause: . , ; : or their
+ * full-width forms and 。 、, before any closing quotes, brackets and
+ * spaces. ? and ! do not count: headlines end with them. */
 static int ends_clause(const unsigned char *p, size_t len)
 {
-    while (len && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\r'))
-        len--;
+    /* Spaces, then closing quotes and brackets: a sentence may end in
+     * ." or .) or 。」 */
+    for (;;) {
+        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\r'))
+            len--;
+        if (len && (p[len - 1] == '"' || p[len - 1] == '\'' || p[len - 1] == ')'))
+            len--;
+        else if (len >= 3 && p[len - 3] == 0xE2 && p[len - 2] == 0x80 &&
+                 (p[len - 1] == 0x99 || p[len - 1] == 0x9D))
+            len -= 3; /* ’ ” */
+        else if (len >= 3 && p[len - 3] == 0xE3 && p[len - 2] == 0x80 &&
+                 (p[len - 1] == 0x8D || p[len - 1] == 0x8F))
+            len -= 3; /* 」 』 */
+        else if (len >= 3 && p[len - 3] == 0xEF && p[len - 2] == 0xBC && p[len - 1] == 0x89)
+            len -= 3; /* ） */
+        else
+            break;
+    }
     if (!len)
         return 0;
     unsigned char c = p[len - 1];
@@ -135,9 +153,12 @@ static int ends_clause(const unsigned char *p, size_t len)
     return 0;
 }
 
+/* Blank as dedup__line_hash sees it: nothing but a byte order mark,
+ * spaces, tabs and carriage returns. */
 static int is_blank(const unsigned char *p, size_t len)
 {
-    for (size_t i = 0; i < len; i++)
+    size_t i0 = len >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF ? 3 : 0;
+    for (size_t i = i0; i < len; i++)
         if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r')
             return 0;
     return 1;
@@ -176,17 +197,17 @@ static int filter_lines(dedup_hasher *h, const char *text, size_t len, const cha
     if ((!h->ls && !h->link_lists) || len == 0)
         return DEDUP_OK;
     if (!h->ls) {
-        /* Most texts have no bulleted line at all: keep them as they are
-         * without copying. */
+        /* Most texts have fewer than two bulleted lines, so no list: keep
+         * them as they are without copying. */
         const char *q = text, *qend = text + len;
-        while (q < qend) {
+        int bulleted = 0;
+        while (q < qend && bulleted < 2) {
             const char *nl = memchr(q, '\n', (size_t)(qend - q));
             size_t ll = (size_t)((nl ? nl : qend) - q);
-            if (bullet_len((const unsigned char *)q, ll))
-                break;
+            bulleted += bullet_len((const unsigned char *)q, ll) != 0;
             q = nl ? nl + 1 : qend;
         }
-        if (q >= qend)
+        if (bulleted < 2)
             return DEDUP_OK;
     }
     void *b = h->kept;
@@ -230,7 +251,8 @@ static int filter_lines(dedup_hasher *h, const char *text, size_t len, const cha
             head_ok = 0;
         } else {
             if (!blank) {
-                head_ok = line_len <= LIST_HEADING_MAX && !ends_clause(u, line_len);
+                head_ok = h->link_lists && line_len <= LIST_HEADING_MAX &&
+                          !ends_clause(u, line_len);
                 head_at = n;
                 head_kept = kept_lines;
                 kept_lines++;

@@ -440,11 +440,26 @@ static void link_lists(void)
              "\xE3\x83\xBB\xE6\xA0\xAA\xE4\xBE\xA1\xE3\x81\x8C\xE4\xB8\x8A\xE6\x98\x87",
              story);
     ok(same_shingles(h, buf, story), "a list set with U+25A0 and U+30FB goes");
+    /* The story's last line ends with a full stop, so it cannot be taken
+     * as a heading: each pair of items goes only if its bullets count. */
     snprintf(buf, sizeof buf,
              "%s\n\xC2\xB7\xEC\x84\x9C\xEC\x9A\xB8\xEC\x8B\x9C \xEC\x98\x88\xEC\x82\xB0\n"
-             "\xE2\x80\xA2 Rail fares to rise\n\xE2\x96\xB6 Storm closes the road",
+             "\xC2\xB7\xEB\xB6\x80\xEC\x82\xB0 \xED\x95\xAD\xEA\xB5\xAC",
              story);
-    ok(same_shingles(h, buf, story), "items with U+00B7, U+2022 and U+25B6 go");
+    ok(same_shingles(h, buf, story), "items with U+00B7 go");
+    snprintf(buf, sizeof buf, "%s\n\xE2\x80\xA2 Rail fares to rise\n\xE2\x96\xB6 Storm closes the road",
+             story);
+    ok(same_shingles(h, buf, story), "items with U+2022 and U+25B6 go");
+    snprintf(buf, sizeof buf, "%s\n\xE2\x80\x93 Rail fares to rise\n-\tStorm closes the road",
+             story);
+    ok(same_shingles(h, buf, story), "items with U+2013 and a space, - and a tab go");
+    snprintf(buf, sizeof buf,
+             "%s\r\nMost read\r\n- Storm closes the coast road\r\n- Rail fares to rise\r\n",
+             story);
+    ok(same_shingles(h, buf, story), "a list in CR LF lines goes");
+    snprintf(buf, sizeof buf, "\xEF\xBB\xBF- Storm closes the coast road\n- Rail fares rise\n%s",
+             story);
+    ok(same_shingles(h, buf, story), "a list after a byte order mark goes");
 
     snprintf(buf, sizeof buf,
              "%s\n- The plan costs $40 million.\n- Work starts in the spring.", story);
@@ -453,6 +468,26 @@ static void link_lists(void)
     ok(!same_shingles(h, buf, story), "a single bulleted line stays");
     snprintf(buf, sizeof buf, "%s\n-5 degrees tonight\n-3 degrees tomorrow", story);
     ok(!same_shingles(h, buf, story), "a minus sign is not a bullet");
+    snprintf(buf, sizeof buf,
+             "%s\n- \"We will rebuild the road.\"\n- \"The fares stay as they are.\"", story);
+    ok(!same_shingles(h, buf, story), "bulleted sentences ending in a quotation stay");
+    char longitem[400];
+    memset(longitem, 'a', sizeof longitem);
+    for (size_t i = 7; i < 330; i += 8)
+        longitem[i] = ' ';
+    longitem[330] = 0;
+    snprintf(buf, sizeof buf, "%s\n- %s\n- %s", story, longitem, longitem);
+    ok(!same_shingles(h, buf, story), "items over 300 bytes stay");
+    char longhead[200];
+    memset(longhead, 'b', sizeof longhead);
+    for (size_t i = 9; i < 120; i += 10)
+        longhead[i] = ' ';
+    longhead[120] = 0;
+    char with_long[2048];
+    snprintf(buf, sizeof buf, "%s\n%s\n- Storm closes the road\n- Rail fares rise", story,
+             longhead);
+    snprintf(with_long, sizeof with_long, "%s\n%s", story, longhead);
+    ok(same_shingles(h, buf, with_long), "a line over 100 bytes above a list is not its heading");
     char with_heading[2048];
     snprintf(buf, sizeof buf,
              "%s\nThey listed these concerns.\n- Storm closes the road\n- Rail fares rise",
@@ -461,16 +496,38 @@ static void link_lists(void)
     ok(same_shingles(h, buf, with_heading),
        "a line ending like a sentence above a list stays, the list goes");
 
-    const char *only = "- Storm closes the coast road\n- Rail fares to rise in May";
-    size_t n;
-    free(sorted_shingles(h, only, &n));
-    ok(n > 0, "a text of nothing but a list keeps it");
-
     dedup_params *p;
     dedup_params_create(&p);
     dedup_params_set(p, DEDUP_P_LINK_LISTS, 0);
     dedup_hasher *keep;
     dedup_hasher_create(&keep, p);
+
+    const char *only = "Most read\n- Storm closes the coast road\n- Rail fares to rise in May";
+    size_t n, nk;
+    uint64_t *so = sorted_shingles(h, only, &n), *sk = sorted_shingles(keep, only, &nk);
+    ok(n > 0 && n == nk && memcmp(so, sk, n * sizeof *so) == 0,
+       "a text of nothing but a list keeps all of it");
+    free(so);
+    free(sk);
+
+    /* With line statistics: boilerplate lines and lists both go, and a
+     * line of nothing but a byte order mark is blank, so a text of it and
+     * boilerplate keeps everything rather than nothing. */
+    dedup_linestats *ls;
+    dedup_linestats_create(&ls, 1024);
+    const char *notice = "Subscribe to our newsletter for daily market updates";
+    dedup_linestats_add(ls, notice, strlen(notice));
+    dedup_linestats_add(ls, notice, strlen(notice));
+    dedup_hasher_set_linestats(h, ls, 2);
+    snprintf(buf, sizeof buf, "%s\n%s\nMost read\n- Storm closes the road\n- Rail fares rise",
+             story, notice);
+    ok(same_shingles(h, buf, story), "with line statistics: boilerplate and list both go");
+    snprintf(buf, sizeof buf, "\xEF\xBB\xBF\n%s\n", notice);
+    free(sorted_shingles(h, buf, &n));
+    ok(n > 0, "a byte order mark line and boilerplate: nothing is left out");
+    dedup_hasher_set_linestats(h, NULL, 0);
+    dedup_linestats_free(ls);
+
     snprintf(buf, sizeof buf,
              "%s\nMost read\n- Storm closes the coast road\n- Rail fares to rise in May", story);
     ok(!same_shingles(keep, buf, story), "with link_lists 0 the list stays");
