@@ -314,7 +314,9 @@ DEDUP_API int dedup_hasher_normalize(dedup_hasher *h, const char *text, size_t l
                                      const char **out, size_t *out_len);
 
 /*
- * Normalize and tokenize text. Letters, marks and digits form tokens;
+ * Normalize and tokenize text, without the lines that dedup_hasher_shingles
+ * leaves out (so the tokens are those the shingles are made of). Letters,
+ * marks and digits form tokens;
  * punctuation, symbols and spaces separate them. Characters of Han,
  * Hiragana, Katakana, Thai, Lao, Khmer and Myanmar (and Hangul when
  * DEDUP_P_HANGUL_CHARS is 1) are one token each. *norm receives the

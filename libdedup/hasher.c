@@ -57,12 +57,18 @@ int dedup_hasher_normalize(dedup_hasher *h, const char *text, size_t len, const 
     return DEDUP_OK;
 }
 
+static int filter_lines(dedup_hasher *h, const char *text, size_t len, const char **out,
+                        size_t *out_len);
+
 int dedup_hasher_tokenize(dedup_hasher *h, const char *text, size_t len, const char **norm,
                           size_t *norm_len, const dedup_token **tokens, size_t *ntokens)
 {
     if (!h || !tokens || !ntokens || (!text && len))
         return DEDUP_E_INVAL;
-    int rc = dedup__normalize(&h->nz, (const unsigned char *)text, len);
+    int rc = filter_lines(h, text, len, &text, &len);
+    if (rc != DEDUP_OK)
+        return rc;
+    rc = dedup__normalize(&h->nz, (const unsigned char *)text, len);
     if (rc == DEDUP_OK)
         rc = dedup__tokenize(&h->tk, h->nz.out, h->nz.out_len);
     if (rc != DEDUP_OK)

@@ -430,6 +430,14 @@ static void link_lists(void)
              "- Mayor opens the new library",
              story);
     ok(same_shingles(h, buf, story), "a headed list of headlines after the story goes");
+    {
+        const char *norm;
+        size_t nlen, nt, ns;
+        const dedup_token *t;
+        dedup_hasher_tokenize(h, story, strlen(story), &norm, &nlen, &t, &ns);
+        dedup_hasher_tokenize(h, buf, strlen(buf), &norm, &nlen, &t, &nt);
+        ok(nt == ns, "tokenize leaves the list out too (%zu tokens, %zu without it)", nt, ns);
+    }
     snprintf(buf, sizeof buf,
              "Top stories\n\n* Storm closes the coast road\n\n* Rail fares to rise in May\n\n%s",
              story);

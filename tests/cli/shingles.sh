@@ -56,6 +56,12 @@ is $? 2 "bad --input-format: exit 2"
 is $? 3 "unreadable file: exit 3"
 contains err.txt "missing-file.jsonl" "the message names the file"
 
+# A list of links is not part of what is compared, nor of what is shown.
+printf '{"id":"l","text":"The council met on Monday.\\nMost read\\n- One headline here\\n- Two headline there"}\n' > list.jsonl
+"$DEDUP" shingles list.jsonl > list.tsv
+is "$(grep '^norm' list.tsv | cut -f3)" "the council met on monday." "the list and its heading are not shown"
+is "$(grep '^doc' list.tsv | cut -f3)" 5 "nor tokenized"
+
 # Bad input data: file:line and exit 1; --on-error=skip goes on.
 printf '{"id":1,"text":"fine text here"}\n{"id":2,"text":\n{"id":3,"txt":"x"}\n{"id":4,"text":7}\n' > bad.jsonl
 "$DEDUP" shingles bad.jsonl > /dev/null 2> err.txt
