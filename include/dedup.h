@@ -181,8 +181,9 @@ typedef enum dedup_param {
      * like a sentence (. , ; : and their full-width forms, 。 、, before
      * any closing quotes and brackets; ? and ! end headlines too), with
      * the line heading the run when it is at most 100 bytes and does not
-     * end like a sentence ("Most read", "■関連リンク"). Blank lines may
-     * separate the items. News pages
+     * end like a sentence ("Most read", "■関連リンク"). Blank lines, and
+     * boilerplate lines when line statistics are set, may separate the
+     * items. News pages
      * put such lists of other headlines around the article, different on
      * every page, so they are neither the story nor boilerplate that
      * repeats. A text that is nothing but lists keeps them all. 0 keeps

@@ -189,8 +189,9 @@ static int is_link_item(const unsigned char *p, size_t len)
  *   - boilerplate: lines of at most DEDUP_BOILERPLATE_MAX_LINE bytes found
  *     in at least ls_min_docs documents, when line statistics are set;
  *   - lists of links, when DEDUP_P_LINK_LISTS is on: runs of two or more
- *     link items (blank lines between them allowed), with the line heading
- *     the run when it is short and does not end like a sentence.
+ *     link items (blank and boilerplate lines between them allowed), with
+ *     the line heading the run when it is short and does not end like a
+ *     sentence.
  * Sets *out to the text to shingle: the kept lines, or the whole text when
  * nothing or everything was dropped.
  */
@@ -235,7 +236,12 @@ static int filter_lines(dedup_hasher *h, const char *text, size_t len, const cha
         const unsigned char *u = (const unsigned char *)p;
         int blank = p >= end || is_blank(u, line_len);
         int item = p < end && h->link_lists && !blank && is_link_item(u, line_len);
-        if (items && ((!item && !blank) || p >= end)) {
+        int boiler = !blank && h->ls && line_len <= DEDUP_BOILERPLATE_MAX_LINE &&
+                     dedup__linestats_lookup(h->ls, dedup__line_hash(p, line_len)) >=
+                         h->ls_min_docs;
+        /* Blank and boilerplate lines ("Advertisement") between items do
+         * not end a list. */
+        if (items && ((!item && !blank && !boiler) || p >= end)) {
             if (items >= 2) {
                 dropped += kept_lines - cut_kept;
                 kept_lines = cut_kept;
@@ -251,8 +257,7 @@ static int filter_lines(dedup_hasher *h, const char *text, size_t len, const cha
             cut_kept = head_ok ? head_kept : kept_lines;
         }
         items += item;
-        if (!blank && h->ls && line_len <= DEDUP_BOILERPLATE_MAX_LINE &&
-            dedup__linestats_lookup(h->ls, dedup__line_hash(p, line_len)) >= h->ls_min_docs) {
+        if (boiler) {
             dropped++;
             head_ok = 0;
         } else {

@@ -530,6 +530,9 @@ static void link_lists(void)
     snprintf(buf, sizeof buf, "%s\n%s\nMost read\n- Storm closes the road\n- Rail fares rise",
              story, notice);
     ok(same_shingles(h, buf, story), "with line statistics: boilerplate and list both go");
+    snprintf(buf, sizeof buf, "%s\nMost read\n- Storm closes the road\n%s\n- Rail fares rise",
+             story, notice);
+    ok(same_shingles(h, buf, story), "a boilerplate line between two items does not end the list");
     snprintf(buf, sizeof buf, "\xEF\xBB\xBF\n%s\n", notice);
     free(sorted_shingles(h, buf, &n));
     ok(n > 0, "a byte order mark line and boilerplate: nothing is left out");
