@@ -448,26 +448,29 @@ static void link_lists(void)
              "\xE3\x83\xBB\xE6\xA0\xAA\xE4\xBE\xA1\xE3\x81\x8C\xE4\xB8\x8A\xE6\x98\x87",
              story);
     ok(same_shingles(h, buf, story), "a list set with U+25A0 and U+30FB goes");
-    /* The story's last line ends with a full stop, so it cannot be taken
-     * as a heading: each pair of items goes only if its bullets count. */
-    snprintf(buf, sizeof buf,
-             "%s\n\xC2\xB7\xEC\x84\x9C\xEC\x9A\xB8\xEC\x8B\x9C \xEC\x98\x88\xEC\x82\xB0\n"
+    /* Each text is the story between before and after, with a list that
+     * must go. The story's last line ends with a full stop, so it cannot be
+     * taken as a heading: each pair of items goes only if its bullets
+     * count. */
+    static const struct {
+        const char *before, *after, *what;
+    } goes[] = {
+        {"", "\n\xC2\xB7\xEC\x84\x9C\xEC\x9A\xB8\xEC\x8B\x9C \xEC\x98\x88\xEC\x82\xB0\n"
              "\xC2\xB7\xEB\xB6\x80\xEC\x82\xB0 \xED\x95\xAD\xEA\xB5\xAC",
-             story);
-    ok(same_shingles(h, buf, story), "items with U+00B7 go");
-    snprintf(buf, sizeof buf, "%s\n\xE2\x80\xA2 Rail fares to rise\n\xE2\x96\xB6 Storm closes the road",
-             story);
-    ok(same_shingles(h, buf, story), "items with U+2022 and U+25B6 go");
-    snprintf(buf, sizeof buf, "%s\n\xE2\x80\x93 Rail fares to rise\n-\tStorm closes the road",
-             story);
-    ok(same_shingles(h, buf, story), "items with U+2013 and a space, - and a tab go");
-    snprintf(buf, sizeof buf,
-             "%s\r\nMost read\r\n- Storm closes the coast road\r\n- Rail fares to rise\r\n",
-             story);
-    ok(same_shingles(h, buf, story), "a list in CR LF lines goes");
-    snprintf(buf, sizeof buf, "\xEF\xBB\xBF- Storm closes the coast road\n- Rail fares rise\n%s",
-             story);
-    ok(same_shingles(h, buf, story), "a list after a byte order mark goes");
+         "items with U+00B7 go"},
+        {"", "\n\xE2\x80\xA2 Rail fares to rise\n\xE2\x96\xB6 Storm closes the road",
+         "items with U+2022 and U+25B6 go"},
+        {"", "\n\xE2\x80\x93 Rail fares to rise\n-\tStorm closes the road",
+         "items with U+2013 and a space, - and a tab go"},
+        {"", "\r\nMost read\r\n- Storm closes the coast road\r\n- Rail fares to rise\r\n",
+         "a list in CR LF lines goes"},
+        {"\xEF\xBB\xBF- Storm closes the coast road\n- Rail fares rise\n", "",
+         "a list after a byte order mark goes"},
+    };
+    for (size_t i = 0; i < sizeof goes / sizeof goes[0]; i++) {
+        snprintf(buf, sizeof buf, "%s%s%s", goes[i].before, story, goes[i].after);
+        ok(same_shingles(h, buf, story), "%s", goes[i].what);
+    }
 
     snprintf(buf, sizeof buf,
              "%s\n- The plan costs $40 million.\n- Work starts in the spring.", story);
