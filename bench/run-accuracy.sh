@@ -3,6 +3,7 @@
 # from different stories, on generated corpora with ground truth.
 #
 #   bench/run-accuracy.sh [--docs N] [--seed S] [--threshold T] [--keep DIR]
+#                         [--errors FILE]
 #
 # Generates, with bench/gen: English standard pages, a multilingual mix
 # (en, ko, ja, zh), boilerplate-heavy pages and short briefs; and, when the
@@ -12,6 +13,14 @@
 # and prints one table row per corpus: docs, pairwise precision, recall,
 # F1, adjusted Rand index and the share of same-event, different-story
 # pairs that were merged (lower is better).
+#
+# When the labeled real news set has been assembled (docs.jsonl and
+# labels.tsv in $NEWS_REAL, default ../news-real next to the repository or
+# /work/news-real; see ../shared/corpora/news-real/README.md), it is
+# clustered too and scored by bench/score-real.py: a line per language with
+# copy recall, lenient precision, same-event merges and ARI. --errors FILE
+# writes its error listing there: each missed copy pair and each false merge
+# with the passages the two texts share.
 #
 # Programs come from the build directory ($BUILD, default build/):
 # $DEDUP (default $BUILD/tools/dedup), $GEN, $SCORE. Extra arguments for
@@ -30,13 +39,15 @@ docs=20000
 seed=1
 threshold=
 keep=
+errors=
 while [ $# -gt 0 ]; do
     case $1 in
     --docs) docs=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
     --threshold) threshold=$2; shift 2 ;;
     --keep) keep=$2; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --errors) errors=$2; shift 2 ;;
+    -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run-accuracy.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -114,6 +125,29 @@ for entry in "${corpora[@]}"; do
                 100 * v["same_event_merged_fraction"]
         }' "$work/$name.score.txt"
 done
+real=${NEWS_REAL:-}
+if [ -z "$real" ]; then
+    for cand in "$root/../news-real" /work/news-real; do
+        if [ -r "$cand/docs.jsonl" ] && [ -r "$cand/labels.tsv" ]; then
+            real=$cand
+            break
+        fi
+    done
+fi
+if [ -n "$real" ]; then
+    if "$DEDUP" cluster "${cluster_args[@]}" --id-field id "$real/docs.jsonl" \
+        >"$work/news-real.clusters.tsv" 2>"$work/news-real.dedup.log"; then
+        score_args=()
+        [ -n "$errors" ] && score_args+=(--errors "$errors")
+        python3 "$here/score-real.py" "${score_args[@]}" "$real/docs.jsonl" \
+            "$real/labels.tsv" "$work/news-real.clusters.tsv" || status=1
+    else
+        printf '%-14s  dedup cluster failed (see %s)\n' news-real "$work/news-real.dedup.log"
+        status=1
+    fi
+else
+    printf '%-14s %s\n' news-real "skipped: not assembled (\$NEWS_REAL/docs.jsonl)"
+fi
 if [ -z "$base" ]; then
     printf '%-14s %s\n' reuters-base "skipped: not present (../shared/corpora/reuters21578.jsonl)"
 fi
