@@ -134,6 +134,9 @@ if [ -z "$real" ]; then
         fi
     done
 fi
+if [ -n "$real" ] && { [ ! -r "$real/docs.jsonl" ] || [ ! -r "$real/labels.tsv" ]; }; then
+    real=
+fi
 if [ -n "$real" ]; then
     if "$DEDUP" cluster "${cluster_args[@]}" --id-field id "$real/docs.jsonl" \
         >"$work/news-real.clusters.tsv" 2>"$work/news-real.dedup.log"; then

@@ -24,6 +24,7 @@ int dedup_hasher_create(dedup_hasher **out, const dedup_params *p)
     h->char_n = (unsigned)iv[DEDUP_P_CHAR_SHINGLE_SIZE];
     h->k = (uint32_t)iv[DEDUP_P_NUM_HASHES];
     h->link_lists = iv[DEDUP_P_LINK_LISTS] != 0;
+    h->quotes = iv[DEDUP_P_QUOTES] != 0;
     int flags = (int)iv[DEDUP_P_NORMALIZE];
     dedup__normalizer_init(&h->nz, flags);
     dedup__tokenizer_init(&h->tk, h->seed, (flags & DEDUP_NORM_CASEFOLD) != 0,
@@ -41,6 +42,7 @@ void dedup_hasher_free(dedup_hasher *h)
     dedup__shingler_release(&h->sh);
     dedup__free(h->mh_scratch);
     dedup__free(h->kept);
+    dedup__free(h->unquoted);
     dedup__free(h);
 }
 
@@ -59,6 +61,8 @@ int dedup_hasher_normalize(dedup_hasher *h, const char *text, size_t len, const 
 
 static int filter_lines(dedup_hasher *h, const char *text, size_t len, const char **out,
                         size_t *out_len);
+static int strip_quotes(dedup_hasher *h, const char *text, size_t len, const char **out,
+                        size_t *out_len);
 
 int dedup_hasher_tokenize(dedup_hasher *h, const char *text, size_t len, const char **norm,
                           size_t *norm_len, const dedup_token **tokens, size_t *ntokens)
@@ -66,6 +70,8 @@ int dedup_hasher_tokenize(dedup_hasher *h, const char *text, size_t len, const c
     if (!h || !tokens || !ntokens || (!text && len))
         return DEDUP_E_INVAL;
     int rc = filter_lines(h, text, len, &text, &len);
+    if (rc == DEDUP_OK)
+        rc = strip_quotes(h, text, len, &text, &len);
     if (rc != DEDUP_OK)
         return rc;
     rc = dedup__normalize(&h->nz, (const unsigned char *)text, len);
@@ -281,9 +287,137 @@ static int filter_lines(dedup_hasher *h, const char *text, size_t len, const cha
     return DEDUP_OK;
 }
 
+/* Quotation marks (DEDUP_P_QUOTES). Each mark belongs to a family and
+ * can open, close or do both; a quotation is an opening mark and the next
+ * closing mark of its family on the same line, so that marks of another
+ * family inside it ("a word" within “ ”) do not end it. */
+enum { Q_OPEN = 1, Q_CLOSE = 2 };
+enum { QF_STRAIGHT = 1, QF_CURLY, QF_GUILLEMET, QF_CORNER, QF_WHITE_CORNER };
+
+/* The quotation mark at p (left bytes), or 0: its length in *mlen, family
+ * in *fam and roles (Q_OPEN | Q_CLOSE) as the return value. */
+static int quote_mark(const unsigned char *p, size_t left, size_t *mlen, int *fam)
+{
+    if (p[0] == '"') {
+        *mlen = 1;
+        *fam = QF_STRAIGHT;
+        return Q_OPEN | Q_CLOSE;
+    }
+    if (left >= 2 && p[0] == 0xC2 && (p[1] == 0xAB || p[1] == 0xBB)) {
+        *mlen = 2;
+        *fam = QF_GUILLEMET;
+        return p[1] == 0xAB ? Q_OPEN : Q_CLOSE; /* « » */
+    }
+    if (left < 3)
+        return 0;
+    *mlen = 3;
+    if (p[0] == 0xE2 && p[1] == 0x80) {
+        *fam = QF_CURLY;
+        switch (p[2]) {
+        case 0x9C: return Q_OPEN | Q_CLOSE; /* “ (closes „ “) */
+        case 0x9D: return Q_CLOSE;          /* ” */
+        case 0x9E: case 0x9F: return Q_OPEN; /* „ ‟ */
+        case 0xB3: *fam = QF_STRAIGHT; return Q_OPEN | Q_CLOSE; /* ″ */
+        default: return 0;
+        }
+    }
+    if (p[0] == 0xE3 && p[1] == 0x80) {
+        switch (p[2]) {
+        case 0x8C: *fam = QF_CORNER; return Q_OPEN;        /* 「 */
+        case 0x8D: *fam = QF_CORNER; return Q_CLOSE;       /* 」 */
+        case 0x8E: *fam = QF_WHITE_CORNER; return Q_OPEN;  /* 『 */
+        case 0x8F: *fam = QF_WHITE_CORNER; return Q_CLOSE; /* 』 */
+        case 0x9D: *fam = QF_CURLY; return Q_OPEN;        /* 〝 */
+        case 0x9E: case 0x9F: *fam = QF_CURLY; return Q_CLOSE; /* 〞 〟 */
+        default: return 0;
+        }
+    }
+    if (p[0] == 0xEF && p[1] == 0xBC && p[2] == 0x82) {
+        *fam = QF_STRAIGHT; /* ＂ */
+        return Q_OPEN | Q_CLOSE;
+    }
+    if (p[0] == 0xEF && p[1] == 0xBD && (p[2] == 0xA2 || p[2] == 0xA3)) {
+        *fam = QF_CORNER; /* ｢ ｣ */
+        return p[2] == 0xA2 ? Q_OPEN : Q_CLOSE;
+    }
+    return 0;
+}
+
+/* Whether byte c can start a quotation mark. */
+static inline int quote_lead(unsigned char c)
+{
+    return c == '"' || c == 0xC2 || c == 0xE2 || c == 0xE3 || c == 0xEF;
+}
+
+/*
+ * Copy text into h->unquoted with every quotation (DEDUP_P_QUOTES) made a
+ * single space. Sets *out to the copy, or to text itself when it has no
+ * quotation or when its quotations make up more than three quarters of
+ * it.
+ */
+static int strip_quotes(dedup_hasher *h, const char *text, size_t len, const char **out,
+                        size_t *out_len)
+{
+    *out = text;
+    *out_len = len;
+    h->quotes_stripped = 0;
+    if (!h->quotes || len == 0)
+        return DEDUP_OK;
+    const unsigned char *t = (const unsigned char *)text;
+    size_t i = 0;
+    while (i < len && !quote_lead(t[i]))
+        i++;
+    if (i == len)
+        return DEDUP_OK;
+    void *b = h->unquoted;
+    if (dedup__grow(&b, &h->unquoted_cap, len, 1) != DEDUP_OK)
+        return DEDUP_E_NOMEM;
+    h->unquoted = b;
+    unsigned char *o = (unsigned char *)h->unquoted;
+    size_t n = 0, from = 0; /* bytes of text before from are decided */
+    int fam = 0;            /* family of the open quotation, or 0 */
+    size_t open_at = 0;     /* where it opened */
+    for (i = 0; i < len; i++) {
+        unsigned char c = t[i];
+        if (c == '\n') {
+            fam = 0; /* a mark left open at the end of a line opened nothing */
+            continue;
+        }
+        if (!quote_lead(c))
+            continue;
+        size_t ml;
+        int f, role = quote_mark(t + i, len - i, &ml, &f);
+        if (!role)
+            continue;
+        if (fam && f == fam && (role & Q_CLOSE)) {
+            memcpy(o + n, t + from, open_at - from);
+            n += open_at - from;
+            o[n++] = ' ';
+            from = i + ml;
+            fam = 0;
+        } else if (!fam && (role & Q_OPEN)) {
+            fam = f;
+            open_at = i;
+        }
+        i += ml - 1;
+    }
+    if (from == 0)
+        return DEDUP_OK;
+    memcpy(o + n, t + from, len - from);
+    n += len - from;
+    if (n * 4 < len)
+        return DEDUP_OK; /* mostly quotation: a statement, kept whole */
+    *out = h->unquoted;
+    *out_len = n;
+    h->quotes_stripped = 1;
+    return DEDUP_OK;
+}
+
 int dedup__hasher_shingle(dedup_hasher *h, const char *text, size_t len)
 {
     int rc = filter_lines(h, text, len, &text, &len);
+    if (rc == DEDUP_OK)
+        rc = strip_quotes(h, text, len, &text, &len);
     if (rc != DEDUP_OK)
         return rc;
     rc = dedup__normalize(&h->nz, (const unsigned char *)text, len);

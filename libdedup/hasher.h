@@ -27,6 +27,10 @@ struct dedup_hasher {
     char *kept;        /* text without its boilerplate lines and lists */
     size_t kept_cap;
     size_t lines_dropped; /* by the last call */
+    int quotes;           /* leave out quotations (DEDUP_P_QUOTES) */
+    int quotes_stripped;  /* the last call left quotations out */
+    char *unquoted;       /* the text without its quotations */
+    size_t unquoted_cap;
 };
 
 /* Shingle text into h->sh (runs the three stages). */

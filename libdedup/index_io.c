@@ -5,14 +5,15 @@
  * reads straight into freshly allocated arrays plus linear checks; nothing
  * is rebuilt record by record. All integers are little-endian.
  *
- * Format version 5 (version 1 held 8-bit compact signatures, version 2 a
+ * Format version 6 (version 1 held 8-bit compact signatures, version 2 a
  * quarter as many chain heads, version 3 signatures of words hashed by
  * their spelling rather than their letter sets, version 4 signatures with
- * lists of links left in; their files are refused with DEDUP_E_VERSION):
+ * lists of links left in, version 5 with quotations left in; their files
+ * are refused with DEDUP_E_VERSION):
  *
  *   offset size  field
  *        0    8  magic "DEDUPIDX"
- *        8    4  format version (5)
+ *        8    4  format version (6)
  *       12    4  header size in bytes (192)
  *       16   96  parameters: the 12 integer keys 1..12 (DEDUP_P_NUM_HASHES
  *                ... DEDUP_P_HANGUL_CHARS) as int64, in key order; the slot
@@ -29,7 +30,8 @@
  *      152    4  last live slot in add order
  *      156    4  first free slot
  *      160    4  flags: bit 0 = stamps non-decreasing in add order
- *      164    4  DEDUP_P_LINK_LISTS (0 or 1)
+ *      164    4  text switches: bit 0 DEDUP_P_LINK_LISTS, bit 1
+ *                DEDUP_P_QUOTES; the other bits 0
  *      168    8  body size in bytes
  *      176    8  XXH3-64 (seed 0) of the body
  *      184    8  XXH3-64 (seed 0) of header bytes 0..183
@@ -78,7 +80,7 @@
 #include "index.h"
 
 #define MAGIC "DEDUPIDX"
-#define FORMAT_VERSION 5u
+#define FORMAT_VERSION 6u
 #define HEADER_SIZE 192u
 #define NKEYS 12 /* integer-or-real key slots 1..12 in the header */
 #define FLAG_MONOTONE 1u
@@ -197,7 +199,8 @@ static void make_header(const dedup_index *idx, uint64_t body_bytes, uint64_t bo
     dedup__store_le32(h + 152, idx->last);
     dedup__store_le32(h + 156, idx->free_head);
     dedup__store_le32(h + 160, idx->monotone ? FLAG_MONOTONE : 0);
-    dedup__store_le32(h + 164, (uint32_t)idx->params.ival[DEDUP_P_LINK_LISTS]);
+    dedup__store_le32(h + 164, (uint32_t)(idx->params.ival[DEDUP_P_LINK_LISTS] |
+                                          idx->params.ival[DEDUP_P_QUOTES] << 1));
     dedup__store_le64(h + 168, body_bytes);
     dedup__store_le64(h + 176, body_hash);
     dedup__store_le64(h + 184, XXH3_64bits(h, 184));
@@ -366,8 +369,11 @@ static int header_params(const unsigned char *h, dedup_params *p, unsigned *band
         if (dedup_params_set(p, (dedup_param)key, v) != DEDUP_OK)
             return DEDUP_E_FORMAT;
     }
-    if (dedup_params_set(p, DEDUP_P_LINK_LISTS, dedup__load_le32(h + 164)) != DEDUP_OK)
+    uint32_t sw = dedup__load_le32(h + 164);
+    if (sw > 3)
         return DEDUP_E_FORMAT;
+    dedup_params_set(p, DEDUP_P_LINK_LISTS, sw & 1);
+    dedup_params_set(p, DEDUP_P_QUOTES, sw >> 1);
     uint64_t tbits = dedup__load_le64(h + 112);
     double t;
     memcpy(&t, &tbits, 8);

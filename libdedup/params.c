@@ -32,6 +32,7 @@ static const param_info params_table[] = {
     {DEDUP_P_MAX_SIZE_RATIO, DEDUP_PARAM_INT, "max_size_ratio", 1, 64, 2},
     {DEDUP_P_HANGUL_CHARS, DEDUP_PARAM_INT, "hangul_chars", 0, 1, 1},
     {DEDUP_P_LINK_LISTS, DEDUP_PARAM_INT, "link_lists", 0, 1, 1},
+    {DEDUP_P_QUOTES, DEDUP_PARAM_INT, "quotes", 0, 1, 1},
 };
 
 #define THRESHOLD_DEFAULT 0.45
@@ -181,13 +182,13 @@ uint64_t dedup__params_fingerprint(const dedup_params *p)
      * cluster mode are decisions taken on top of signatures. The leading
      * constant is the signature format version, so that a new format never
      * compares equal to an old one: v02 hashes ASCII words by their letter
-     * sets (tokenize.c). */
+     * sets (tokenize.c), v03 leaves lists of links out, v04 quotations. */
     static const dedup_param keys[] = {
         DEDUP_P_NUM_HASHES, DEDUP_P_SEED, DEDUP_P_SHINGLE_SIZE,
         DEDUP_P_CHAR_SHINGLE_SIZE, DEDUP_P_NORMALIZE, DEDUP_P_HANGUL_CHARS,
-        DEDUP_P_LINK_LISTS,
+        DEDUP_P_LINK_LISTS, DEDUP_P_QUOTES,
     };
-    uint64_t h = dedup__mix64(0x6465647570763033ULL); /* "dedupv03" */
+    uint64_t h = dedup__mix64(0x6465647570763034ULL); /* "dedupv04" */
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         h = dedup__mix64(h ^ dedup__mix64((uint64_t)p->ival[keys[i]] + i));
     return h;

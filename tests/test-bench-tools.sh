@@ -350,7 +350,7 @@ if "--stats" in args:
 EOF
     chmod +x "$tmp/fake-dedup"
     export FAKE_LOG=$tmp/fake.log
-    DEDUP=$tmp/fake-dedup GEN=$GEN SCORE=$SCORE \
+    DEDUP=$tmp/fake-dedup GEN=$GEN SCORE=$SCORE NEWS_REAL=$tmp/no-such-set \
         bash "$RUNACC" --docs 120 --seed 4 --threshold 0.6 >"$tmp/acc.txt" 2>"$tmp/err"
     report $? "run-accuracy.sh runs end to end"
     py "accuracy table: a row per corpus with P = 1, R = 0" '

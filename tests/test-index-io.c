@@ -343,21 +343,22 @@ static void test_statuses(const dedup_params *p)
         copy[i] = (unsigned char)rng_next(&g);
     is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "random bytes: FORMAT");
 
-    is_int(dedup__load_le32(buf + 8), 5, "files are written in format version 5");
+    is_int(dedup__load_le32(buf + 8), 6, "files are written in format version 6");
     memcpy(copy, buf, len);
-    dedup__store_le32(copy + 8, 6);
-    is_int(load_status(bad, copy, len), DEDUP_E_VERSION, "format version 6: VERSION");
-    /* DEDUP_P_LINK_LISTS is 0 or 1. */
+    dedup__store_le32(copy + 8, 7);
+    is_int(load_status(bad, copy, len), DEDUP_E_VERSION, "format version 7: VERSION");
+    /* The text switches: bit 0 DEDUP_P_LINK_LISTS, bit 1 DEDUP_P_QUOTES. */
     memcpy(copy, buf, len);
-    dedup__store_le32(copy + 164, 2);
+    dedup__store_le32(copy + 164, 4);
     reseal(copy, len);
-    is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "link_lists 2: FORMAT");
+    is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "text switches 4: FORMAT");
     /* Earlier versions, resealed so that only the version is wrong. Their
      * bodies are well formed or nearly, but hold what new code cannot use:
-     * 4 signatures with lists of links left in, 3 signatures of words
+     * 5 signatures with quotations left in, 4 signatures with lists of
+     * links left in, 3 signatures of words
      * hashed by their spelling, 2 a quarter as many chain heads per band,
      * 1 8-bit signatures. */
-    for (uint32_t v = 1; v <= 4; v++) {
+    for (uint32_t v = 1; v <= 5; v++) {
         memcpy(copy, buf, len);
         dedup__store_le32(copy + 8, v);
         reseal(copy, len);

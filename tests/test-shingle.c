@@ -61,7 +61,7 @@ static void token_rules(void)
     dedup_hasher *h = make_hasher();
     check_tokens(h, "The U.S. economy grew 2.5% in Q3, officials said.",
                  "the|u|s|economy|grew|2|5|in|q3|officials|said", "English, numbers kept");
-    check_tokens(h, "Café “Olé” — naïve résumé", "café|olé|naïve|résumé",
+    check_tokens(h, "Café “Olé” — naïve résumé", "café|naïve|résumé",
                  "accented Latin words stay whole, quotes separate");
     check_tokens(h, "東京都は7日、新型の発表をした。", "东|京|都|は|7|日|新|型|の|発|表|を|し|た",
                  "Japanese: one token per character (traditional forms folded)");
@@ -480,7 +480,9 @@ static void link_lists(void)
     snprintf(buf, sizeof buf, "%s\n-5 degrees tonight\n-3 degrees tomorrow", story);
     ok(!same_shingles(h, buf, story), "a minus sign is not a bullet");
     snprintf(buf, sizeof buf,
-             "%s\n- \"We will rebuild the road.\"\n- \"The fares stay as they are.\"", story);
+             "%s\n- The mayor said: \"We will rebuild the road.\"\n"
+             "- Fares, she said, stay \"as they are.\"",
+             story);
     ok(!same_shingles(h, buf, story), "bulleted sentences ending in a quotation stay");
     char longitem[400];
     memset(longitem, 'a', sizeof longitem);
@@ -561,6 +563,77 @@ static void link_lists(void)
     dedup_hasher_free(h);
 }
 
+/* Quotations (DEDUP_P_QUOTES): text between a pair of quotation marks on
+ * one line is left out; everything else stays. */
+static void quotations(void)
+{
+    dedup_hasher *h = make_hasher();
+    /* The quotation goes between these two. */
+    const char *pre = "The minister spoke to reporters in the capital on Tuesday ",
+               *post = " after the cabinet met to discuss the budget for next year.";
+    static const struct {
+        const char *a, *b, *what;
+    } pairs[] = {
+        {"\"We will cut taxes for every family this year,\"",
+         "\"Nobody will pay more than they did before the crisis,\"", "straight quotes"},
+        {"“We will cut taxes for every family this year,”",
+         "“Nobody will pay more than they did before the crisis,”", "curly quotes"},
+        {"„We will cut taxes for every family this year“",
+         "„Nobody will pay more than they did before the crisis“", "low-high quotes"},
+        {"«We will cut taxes for every family this year»",
+         "«Nobody will pay more than they did before the crisis»", "guillemets"},
+        {"「税金を下げる」", "「誰も払わない」", "corner brackets"},
+        {"『税金を下げる』", "『誰も払わない』", "white corner brackets"},
+        {"〝We will cut taxes for every family this year〟",
+         "〝Nobody will pay more than they did before the crisis〞", "double prime quotes"},
+        {"“We will cut \"all\" taxes for every family this year,”",
+         "\"Nobody will pay more than they did before the crisis,\"",
+         "a straight quote inside curly ones"},
+    };
+    char a[1024], b[1024];
+#define AROUND(buf, mid) snprintf(buf, sizeof buf, "%s%s%s", pre, mid, post)
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        AROUND(a, pairs[i].a);
+        AROUND(b, pairs[i].b);
+        ok(same_shingles(h, a, b), "a quotation goes: %s", pairs[i].what);
+    }
+    AROUND(a, "\"We will cut taxes");
+    AROUND(b, "\"Nobody will pay more");
+    ok(!same_shingles(h, a, b), "a mark left open at the end of the line opens nothing");
+    AROUND(a, "“We will cut taxes\nfor every family”");
+    AROUND(b, "“Nobody will pay more\nthan before”");
+    ok(!same_shingles(h, a, b), "a quotation does not span lines");
+    AROUND(a, "it's the family's turn, ‘they’ said");
+    AROUND(b, "it's the firm's turn, ‘we’ said");
+    ok(!same_shingles(h, a, b), "apostrophes and single quotes stay");
+    ok(same_shingles(h, "He said: “We will cut taxes.” Then he left the room.",
+                     "He said: “Nobody pays more.” Then he left the room."),
+       "the text around a quotation stays and joins");
+    ok(!same_shingles(h, "“We will cut taxes for every family this year and the next,” he said.",
+                      "“Nobody will pay more than before the crisis began last spring,” he said."),
+       "a text that is mostly quotation keeps it");
+    {
+        const char *norm;
+        size_t nlen, nt;
+        const dedup_token *t;
+        dedup_hasher_tokenize(h, "He said “no more taxes” today", 31, &norm, &nlen, &t, &nt);
+        ok(nt == 3, "tokenize leaves the quotation out too (%zu tokens)", nt);
+    }
+
+    dedup_params *p;
+    dedup_params_create(&p);
+    dedup_params_set(p, DEDUP_P_QUOTES, 0);
+    dedup_hasher *keep;
+    dedup_hasher_create(&keep, p);
+    dedup_params_free(p);
+    AROUND(a, pairs[0].a);
+    AROUND(b, pairs[0].b);
+    ok(!same_shingles(keep, a, b), "with quotes 0 quotations stay");
+    dedup_hasher_free(keep);
+    dedup_hasher_free(h);
+#undef AROUND
+}
+
 int main(void)
 {
     print_golden = getenv("DEDUP_GOLDEN_PRINT") != NULL;
@@ -577,5 +650,6 @@ int main(void)
     traditional_simplified();
     large_inputs();
     link_lists();
+    quotations();
     return tap_done();
 }
