@@ -451,6 +451,34 @@ static void test_odd_k(void)
     is_int(dedup_index_save(a, path), DEDUP_OK, "k = 101: save");
     is_int(dedup_index_load(&b, path), DEDUP_OK, "k = 101: load");
     ok(b && same_index(a, b, probes, 4), "k = 101: loaded index is identical");
+    {
+        int64_t lists = -1, quotes = -1;
+        if (b) {
+            dedup_params_get(dedup_index_params(b), DEDUP_P_LINK_LISTS, &lists);
+            dedup_params_get(dedup_index_params(b), DEDUP_P_QUOTES, &quotes);
+        }
+        ok(lists == 0 && quotes == 1, "link_lists 0 and quotes 1 come back from the file");
+        dedup_index *c = NULL, *d = NULL;
+        dedup_params *q;
+        dedup_params_copy(&q, p);
+        dedup_params_set(q, DEDUP_P_LINK_LISTS, 1);
+        dedup_params_set(q, DEDUP_P_QUOTES, 0);
+        dedup_index_create(&c, q);
+        is_int(dedup_index_save(c, bad), DEDUP_OK, "quotes 0: save");
+        unsigned char *sw = read_file(bad, &(size_t){0});
+        is_int(sw ? dedup__load_le32(sw + 164) : 99, 1, "quotes 0, link_lists 1: switches 1");
+        free(sw);
+        lists = quotes = -1;
+        if (dedup_index_load(&d, bad) == DEDUP_OK) {
+            dedup_params_get(dedup_index_params(d), DEDUP_P_LINK_LISTS, &lists);
+            dedup_params_get(dedup_index_params(d), DEDUP_P_QUOTES, &quotes);
+        }
+        ok(lists == 1 && quotes == 0, "link_lists 1 and quotes 0 come back from the file");
+        remove(bad);
+        dedup_index_free(c);
+        dedup_index_free(d);
+        dedup_params_free(q);
+    }
     dedup_match m[4];
     size_t nm = 0;
     dedup_index_query(b, probes[2], m, 4, &nm); /* document 2, id 1014 */
