@@ -658,9 +658,10 @@ static inline uint32_t rec_matches(const dedup_batch *b, const unsigned char *x,
  * with J, by the same inequality multiplied out, with a margin far above
  * rounding error so that a pair near the threshold is left to the exact
  * computation. */
-static inline int verdict(const dedup_batch *b, uint32_t m, uint64_t na, uint64_t nb,
-                          double *sim)
+static inline int verdict(const dedup_batch *b, uint32_t m, const unsigned char *x,
+                          const unsigned char *y, double *sim)
 {
+    uint64_t na = dedup__rec_set_size(x), nb = dedup__rec_set_size(y);
     double j = b->jtab[m];
     if (b->measure != DEDUP_MEASURE_CONTAINMENT) {
         *sim = j;
@@ -671,7 +672,8 @@ static inline int verdict(const dedup_batch *b, uint32_t m, uint64_t na, uint64_
     double fa = (double)(int64_t)na, fb = (double)(int64_t)nb;
     if (j * (fa + fb) < b->threshold * (1.0 + j) * DEDUP_MIN(fa, fb) * (1.0 - 1e-9))
         return 0;
-    *sim = dedup__containment_from_jaccard(j, na, nb);
+    *sim = dedup__measure_similarity(b->measure, j, na, nb, dedup__rec_chars(x),
+                                     dedup__rec_chars(y), b->min_shared);
     return *sim >= b->threshold;
 }
 
@@ -815,7 +817,7 @@ static DEDUP_ALWAYS_INLINE int consider(band_walk *bw, uint32_t x, const unsigne
     if (!bw->fused)
         m = rec_matches(b, rx, ry);
     double s;
-    if (DEDUP_LIKELY(!verdict(b, m, dedup__rec_set_size(rx), dedup__rec_set_size(ry), &s)))
+    if (DEDUP_LIKELY(!verdict(b, m, rx, ry, &s)))
         return DEDUP_OK;
     dedup__edgevec *o = &bw->w->out;
     if (o->n == o->cap && dedup__grow((void **)&o->v, &o->cap, o->n + 1, sizeof *o->v))

@@ -55,9 +55,18 @@ static inline const unsigned char *dedup__rec(const dedup__rectab *t, size_t i)
     return t->base + i * t->stride;
 }
 
+/* The set size of a record (its low 63 bits) and whether its shingles are
+ * of characters (bit 63). */
+#define DEDUP__REC_SIZE_MASK (~(uint64_t)0 >> 1)
+
 static inline uint64_t dedup__rec_set_size(const unsigned char *rec)
 {
-    return *(const uint64_t *)(const void *)rec;
+    return *(const uint64_t *)(const void *)rec & DEDUP__REC_SIZE_MASK;
+}
+
+static inline int dedup__rec_chars(const unsigned char *rec)
+{
+    return (int)(*(const uint64_t *)(const void *)rec >> 63);
 }
 
 static inline const uint32_t *dedup__rec_keys(const unsigned char *rec)

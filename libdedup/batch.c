@@ -6,7 +6,8 @@
  * Storage. Each document is one fixed-size record, all records back to
  * back:
  *
- *     uint64_t set_size            0 for an empty document
+ *     uint64_t set_size            0 for an empty document; bit 63 set
+ *                                  when the shingles are of characters
  *     uint32_t key[bands]          band keys: top 32 bits of each band hash
  *     value[k]                     value_bits bits per MinHash value
  *
@@ -87,6 +88,7 @@ int dedup__batch_create_bits(dedup_batch **out, const dedup_params *p, unsigned 
     b->measure = (dedup_measure)p->ival[DEDUP_P_MEASURE];
     b->mode = (dedup_cluster_mode)p->ival[DEDUP_P_CLUSTER_MODE];
     b->threshold = p->threshold;
+    b->min_shared = (double)p->ival[DEDUP_P_MIN_SHARED];
     b->value_bits = value_bits;
     b->value_bytes = value_bits / 8;
     b->jtab = dedup__malloc(((size_t)k + 1) * sizeof *b->jtab);
@@ -150,7 +152,8 @@ static void rec_fill(const dedup_batch *b, unsigned char *r, const dedup_signatu
         rec_clear(b, r);
         return;
     }
-    uint64_t n = sig->set_size;
+    uint64_t n = DEDUP_MIN(sig->set_size, DEDUP__REC_SIZE_MASK) |
+                 (uint64_t)(sig->chars != 0) << 63;
     memcpy(r, &n, sizeof n);
     uint32_t *key = rec_keys_w(r);
     for (unsigned j = 0; j < b->bands; j++) {
@@ -252,9 +255,8 @@ static double rec_similarity(const dedup_batch *b, const unsigned char *x,
         return 0.0;
     double j = b->jtab[dedup__equal_lanes(x + b->val_off, y + b->val_off,
                                           (size_t)b->k * b->value_bytes, b->value_bytes, 0)];
-    if (b->measure == DEDUP_MEASURE_CONTAINMENT)
-        return dedup__containment_from_jaccard(j, na, nb);
-    return j;
+    return dedup__measure_similarity(b->measure, j, na, nb, dedup__rec_chars(x),
+                                     dedup__rec_chars(y), b->min_shared);
 }
 
 double dedup__batch_similarity(const dedup_batch *b, size_t i, size_t j)

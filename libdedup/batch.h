@@ -27,6 +27,7 @@ struct dedup_batch {
     dedup_measure measure;
     dedup_cluster_mode mode;
     double threshold;
+    double min_shared; /* DEDUP_P_MIN_SHARED */
     /* Stored values: bits per MinHash value (8, 16 or 32) and bytes. */
     unsigned value_bits, value_bytes;
     /* jtab[m]: the Jaccard estimate of m equal stored values out of k;

@@ -431,6 +431,7 @@ int dedup__hasher_shingle(dedup_hasher *h, const char *text, size_t len)
      * multilingual corpus, numbers there doubled the share of different
      * stories on one event that were merged (0.21% to 0.52%). */
     int chars = h->tk.nchar_tokens * 2 > h->tk.ntokens;
+    h->chars = chars;
     return dedup__shingle(&h->sh, h->tk.tokens, h->tk.ntokens, chars ? h->char_n : h->word_n,
                           h->tk.numbers, chars ? 0 : h->tk.nnumbers);
 }
@@ -453,8 +454,10 @@ size_t dedup_hasher_replaced(const dedup_hasher *h)
     return h ? h->nz.replaced : 0;
 }
 
-/* Sign a set known to hold n distinct shingles. */
-static int sign_set(dedup_hasher *h, const uint64_t *set, size_t n, dedup_signature *sig)
+/* Sign a set known to hold n distinct shingles; chars: they are shingles
+ * of characters. */
+static int sign_set(dedup_hasher *h, const uint64_t *set, size_t n, int chars,
+                    dedup_signature *sig)
 {
     if (n == 0) {
         dedup__signature_clear(sig);
@@ -467,6 +470,7 @@ static int sign_set(dedup_hasher *h, const uint64_t *set, size_t n, dedup_signat
         return rc;
     }
     sig->set_size = n;
+    sig->chars = (uint32_t)chars;
     return DEDUP_OK;
 }
 
@@ -481,13 +485,13 @@ int dedup_hasher_sign_shingles(dedup_hasher *h, const uint64_t *shingles, size_t
      * the values (a minimum is a minimum) and in the set size, which the
      * containment estimate needs exact. */
     if (h->sh.set && shingles >= h->sh.set && shingles < h->sh.set + h->sh.set_cap)
-        return sign_set(h, shingles, n, sig); /* our own set: distinct already */
+        return sign_set(h, shingles, n, h->chars, sig); /* our own set: distinct */
     int rc = dedup__shingle_distinct(&h->sh, shingles, n);
     if (rc != DEDUP_OK) {
         dedup__signature_clear(sig);
         return rc;
     }
-    return sign_set(h, h->sh.set, h->sh.nset, sig);
+    return sign_set(h, h->sh.set, h->sh.nset, 0, sig);
 }
 
 int dedup_hasher_sign(dedup_hasher *h, const char *text, size_t len, dedup_signature *sig)
@@ -499,7 +503,7 @@ int dedup_hasher_sign(dedup_hasher *h, const char *text, size_t len, dedup_signa
     int rc = dedup__hasher_shingle(h, text, len);
     if (rc != DEDUP_OK)
         return rc;
-    return sign_set(h, h->sh.set, h->sh.nset, sig);
+    return sign_set(h, h->sh.set, h->sh.nset, h->chars, sig);
 }
 
 int dedup_similarity(const dedup_params *p, const char *a, size_t alen, const char *b,
@@ -525,7 +529,8 @@ int dedup_similarity(const dedup_params *p, const char *a, size_t alen, const ch
     if (rc == DEDUP_OK)
         rc = dedup_hasher_sign(h, b, blen, sb);
     if (rc == DEDUP_OK)
-        *out = dedup__signature_similarity(sa, sb, (dedup_measure)p->ival[DEDUP_P_MEASURE]);
+        *out = dedup__signature_similarity(sa, sb, (dedup_measure)p->ival[DEDUP_P_MEASURE],
+                                           (double)p->ival[DEDUP_P_MIN_SHARED]);
     dedup_signature_free(sa);
     dedup_signature_free(sb);
     dedup_hasher_free(h);

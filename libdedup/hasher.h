@@ -28,6 +28,7 @@ struct dedup_hasher {
     size_t kept_cap;
     size_t lines_dropped; /* by the last call */
     int quotes;           /* leave out quotations (DEDUP_P_QUOTES) */
+    int chars;            /* the last text took character shingles */
     int quotes_stripped;  /* the last call left quotations out */
     char *unquoted;       /* the text without its quotations */
     size_t unquoted_cap;

@@ -139,9 +139,17 @@ static inline int is_dead(const dedup_index *idx, uint32_t e)
     return (int)(idx->deadmap[e >> 6] >> (e & 63)) & 1;
 }
 
-static inline uint32_t saturate32(uint64_t v)
+/* The stored size word of a signature: its set size in the low 31 bits
+ * (saturated), bit 31 set when its shingles are of characters. 0 for an
+ * empty document. */
+#define SIZE_MASK 0x7fffffffu
+
+static inline uint32_t size_word(const dedup_signature *sig)
 {
-    return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+    if (sig->set_size == 0)
+        return 0;
+    uint32_t n = sig->set_size > SIZE_MASK ? SIZE_MASK : (uint32_t)sig->set_size;
+    return n | (sig->chars ? 0x80000000u : 0);
 }
 
 /* Add an array of n * per elements of elem bytes at *off; 0 on overflow. */
@@ -259,17 +267,16 @@ double dedup__compact_jaccard(const uint8_t *a, const uint8_t *b, uint32_t k)
 
 /* Similarity between a query (compact values q, set size qsize) and slot e,
  * under the index's measure. */
-static double slot_similarity(const dedup_index *idx, const uint8_t *q, uint32_t qsize,
+static double slot_similarity(const dedup_index *idx, const uint8_t *q, uint32_t qword,
                               uint32_t e)
 {
-    uint32_t esize = idx->sizes[e];
-    if (qsize == 0 || esize == 0)
+    uint32_t eword = idx->sizes[e];
+    if (qword == 0 || eword == 0)
         return 0.0;
     double j =
         dedup__compact_jaccard(q, idx->sigs + (size_t)e * dedup__compact_stride(idx->k), idx->k);
-    if (idx->measure == DEDUP_MEASURE_CONTAINMENT)
-        return dedup__containment_from_jaccard(j, qsize, esize);
-    return j;
+    return dedup__measure_similarity(idx->measure, j, qword & SIZE_MASK, eword & SIZE_MASK,
+                                     (int)(qword >> 31), (int)(eword >> 31), idx->min_shared);
 }
 
 static int check_sig(const dedup_index *idx, const dedup_signature *sig)
@@ -692,6 +699,7 @@ int dedup__index_new(dedup_index **out, const dedup_params *p, unsigned bands,
     idx->fingerprint = dedup__params_fingerprint(p);
     idx->band_seed = dedup__mix64((uint64_t)p->ival[DEDUP_P_SEED] ^ 0x6c73682d62616e64ULL);
     idx->threshold = p->threshold;
+    idx->min_shared = (double)p->ival[DEDUP_P_MIN_SHARED];
     idx->measure = (dedup_measure)p->ival[DEDUP_P_MEASURE];
     idx->k = (uint32_t)p->ival[DEDUP_P_NUM_HASHES];
     idx->bands = bands;
@@ -748,7 +756,7 @@ static void insert(dedup_index *idx, uint64_t id, int64_t stamp, const dedup_sig
     idx->nfree--;
     idx->ids[e] = id;
     idx->stamps[e] = stamp;
-    idx->sizes[e] = saturate32(sig->set_size);
+    idx->sizes[e] = size_word(sig);
     dedup__compact_signature(sig->values, idx->k,
                              idx->sigs + (size_t)e * dedup__compact_stride(idx->k));
     if (idx->count > 0 && stamp < idx->stamps[idx->last])
@@ -967,7 +975,7 @@ static int query(const dedup_index *idx, const dedup_signature *sig, dedup_match
 
     uint8_t q[DEDUP__COMPACT_MAX_BYTES];
     dedup__compact_signature(sig->values, idx->k, q);
-    uint32_t qsize = saturate32(sig->set_size);
+    uint32_t qsize = size_word(sig);
 
     uint32_t local_c[LOCAL_SLOTS];
     dedup_match local_m[LOCAL_MATCHES];
@@ -1069,7 +1077,7 @@ int dedup__index_similarity(const dedup_index *idx, const dedup_signature *sig, 
         return DEDUP_E_NOTFOUND;
     uint8_t q[DEDUP__COMPACT_MAX_BYTES];
     dedup__compact_signature(sig->values, idx->k, q);
-    *out = slot_similarity(idx, q, saturate32(sig->set_size), e);
+    *out = slot_similarity(idx, q, size_word(sig), e);
     return DEDUP_OK;
 }
 

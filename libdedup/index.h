@@ -44,6 +44,7 @@ struct dedup_index {
     uint64_t fingerprint;  /* of the params: signatures must match it */
     uint64_t band_seed;    /* seed of the band hashes */
     double threshold;
+    double min_shared;     /* DEDUP_P_MIN_SHARED */
     dedup_measure measure;
     uint32_t k, bands, rows;
 

@@ -31,14 +31,17 @@
  *      156    4  first free slot
  *      160    4  flags: bit 0 = stamps non-decreasing in add order
  *      164    4  text switches: bit 0 DEDUP_P_LINK_LISTS, bit 1
- *                DEDUP_P_QUOTES; the other bits 0
+ *                DEDUP_P_QUOTES, bits 2-7 0; bits 8-31
+ *                DEDUP_P_MIN_SHARED
  *      168    8  body size in bytes
  *      176    8  XXH3-64 (seed 0) of the body
  *      184    8  XXH3-64 (seed 0) of header bytes 0..183
  *      192       body: these arrays, back to back:
  *                  ids     C x uint64
  *                  stamps  C x int64
- *                  sizes   C x uint32   set sizes, 0 = empty document
+ *                  sizes   C x uint32   set sizes (bits 0-30, saturated)
+ *                                       and bit 31 set for shingles of
+ *                                       characters; 0 = empty document
  *                  order   C x 2 uint32 prev (or 0xFFFFFFFE free,
  *                                       0xFFFFFFFD dead), next
  *                  links   C x bands uint32
@@ -200,7 +203,8 @@ static void make_header(const dedup_index *idx, uint64_t body_bytes, uint64_t bo
     dedup__store_le32(h + 156, idx->free_head);
     dedup__store_le32(h + 160, idx->monotone ? FLAG_MONOTONE : 0);
     dedup__store_le32(h + 164, (uint32_t)(idx->params.ival[DEDUP_P_LINK_LISTS] |
-                                          idx->params.ival[DEDUP_P_QUOTES] << 1));
+                                          idx->params.ival[DEDUP_P_QUOTES] << 1 |
+                                          idx->params.ival[DEDUP_P_MIN_SHARED] << 8));
     dedup__store_le64(h + 168, body_bytes);
     dedup__store_le64(h + 176, body_hash);
     dedup__store_le64(h + 184, XXH3_64bits(h, 184));
@@ -370,10 +374,10 @@ static int header_params(const unsigned char *h, dedup_params *p, unsigned *band
             return DEDUP_E_FORMAT;
     }
     uint32_t sw = dedup__load_le32(h + 164);
-    if (sw > 3)
+    if ((sw & 0xfc) != 0 || dedup_params_set(p, DEDUP_P_MIN_SHARED, sw >> 8) != DEDUP_OK)
         return DEDUP_E_FORMAT;
     dedup_params_set(p, DEDUP_P_LINK_LISTS, sw & 1);
-    dedup_params_set(p, DEDUP_P_QUOTES, sw >> 1);
+    dedup_params_set(p, DEDUP_P_QUOTES, (sw >> 1) & 1);
     uint64_t tbits = dedup__load_le64(h + 112);
     double t;
     memcpy(&t, &tbits, 8);

@@ -33,6 +33,7 @@ static const param_info params_table[] = {
     {DEDUP_P_HANGUL_CHARS, DEDUP_PARAM_INT, "hangul_chars", 0, 1, 1},
     {DEDUP_P_LINK_LISTS, DEDUP_PARAM_INT, "link_lists", 0, 1, 1},
     {DEDUP_P_QUOTES, DEDUP_PARAM_INT, "quotes", 0, 1, 1},
+    {DEDUP_P_MIN_SHARED, DEDUP_PARAM_INT, "min_shared", 0, 1000000, 30},
 };
 
 #define THRESHOLD_DEFAULT 0.45

@@ -9,7 +9,6 @@
  * The empty document has set_size 0; it is similar to nothing, itself
  * included, so that empty and punctuation-only documents never cluster.
  */
-#include <stdlib.h>
 
 #include "signature.h"
 
@@ -30,6 +29,7 @@ dedup_signature *dedup__signature_alloc(uint32_t k, uint64_t fingerprint)
 void dedup__signature_clear(dedup_signature *sig)
 {
     sig->set_size = 0;
+    sig->chars = 0;
     for (uint32_t i = 0; i < sig->k; i++)
         sig->values[i] = EMPTY_VALUE;
 }
@@ -118,15 +118,32 @@ double dedup__containment_from_jaccard(double j, uint64_t na, uint64_t nb)
     return c > 1.0 ? 1.0 : c;
 }
 
+double dedup__measure_similarity(dedup_measure m, double j, uint64_t na, uint64_t nb, int ca,
+                                 int cb, double min_shared)
+{
+    if (m != DEDUP_MEASURE_CONTAINMENT)
+        return j;
+    if (na == 0 || nb == 0)
+        return 0.0;
+    double overlap = j * (double)(na + nb) / (1.0 + j);
+    /* A character shingle of the smaller document counts half a word's. */
+    int chars = na < nb ? ca : na > nb ? cb : (ca && cb);
+    uint64_t lo = DEDUP_MIN(na, nb), hi = DEDUP_MAX(na, nb);
+    /* A fragment: less shared than min_shared, inside a text at least
+     * twice its size. Measured against the larger text. */
+    int fragment = (chars ? overlap / 2 : overlap) < min_shared && hi / 2 >= lo;
+    double c = overlap / (double)(fragment ? hi : lo);
+    return c > 1.0 ? 1.0 : c;
+}
+
 double dedup__signature_similarity(const dedup_signature *a, const dedup_signature *b,
-                                   dedup_measure m)
+                                   dedup_measure m, double min_shared)
 {
     if (a->set_size == 0 || b->set_size == 0)
         return 0.0;
     double j = (double)dedup__signature_matches(a->values, b->values, a->k) / a->k;
-    if (m == DEDUP_MEASURE_CONTAINMENT)
-        return dedup__containment_from_jaccard(j, a->set_size, b->set_size);
-    return j;
+    return dedup__measure_similarity(m, j, a->set_size, b->set_size, (int)a->chars,
+                                     (int)b->chars, min_shared);
 }
 
 static int compare(const dedup_signature *a, const dedup_signature *b, dedup_measure m,
@@ -139,7 +156,7 @@ static int compare(const dedup_signature *a, const dedup_signature *b, dedup_mea
         return DEDUP_E_INVAL;
     if (a->fingerprint != b->fingerprint || a->k != b->k)
         return DEDUP_E_MISMATCH;
-    *out = dedup__signature_similarity(a, b, m);
+    *out = dedup__signature_similarity(a, b, m, 0.0); /* the plain estimates */
     return DEDUP_OK;
 }
 

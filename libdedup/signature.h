@@ -12,6 +12,7 @@ struct dedup_signature {
     uint64_t fingerprint; /* dedup__params_fingerprint of the params */
     uint64_t set_size;    /* distinct shingles; 0 = empty document */
     uint32_t k;           /* number of values */
+    uint32_t chars;       /* 1: shingles of characters, not words */
     uint32_t values[];    /* k MinHash values */
 };
 
@@ -57,15 +58,29 @@ DEDUP_INTERNAL int dedup__minhash_isa(const uint64_t *shingles, size_t n, uint32
 DEDUP_INTERNAL int dedup__signature_fill(dedup_signature *sig, const uint64_t *set, size_t n,
                                          uint64_t seed);
 
+/*
+ * Similarity under measure m of two documents whose Jaccard similarity is
+ * estimated as j, with set sizes na and nb (both nonzero) and character
+ * flags ca and cb. Under containment: the shared part's estimate
+ * j (na + nb) / (1 + j) over the smaller set; but when that shared part,
+ * in word shingles (a character shingle of the smaller document counts
+ * half), is below min_shared and the larger set is at least twice the
+ * smaller, over the larger set (DEDUP_P_MIN_SHARED). Never above the
+ * containment estimate, never below j.
+ */
+DEDUP_INTERNAL double dedup__measure_similarity(dedup_measure m, double j, uint64_t na,
+                                                uint64_t nb, int ca, int cb, double min_shared);
+
 /* Number of positions where a and b hold equal values (same k assumed). */
 DEDUP_INTERNAL uint32_t dedup__signature_matches(const uint32_t *a, const uint32_t *b,
                                                  uint32_t k);
 
-/* Similarity of two signatures under measure m; 0 if either is empty. The
+/* Similarity of two signatures under measure m with DEDUP_P_MIN_SHARED
+ * min_shared (dedup__measure_similarity); 0 if either is empty. The
  * fingerprints must match (checked by the callers). */
 DEDUP_INTERNAL double dedup__signature_similarity(const dedup_signature *a,
                                                   const dedup_signature *b,
-                                                  dedup_measure m);
+                                                  dedup_measure m, double min_shared);
 
 /* Containment estimate from a Jaccard estimate and the two set sizes:
  * overlap = J (|A| + |B|) / (1 + J), divided by min(|A|, |B|), capped at 1. */

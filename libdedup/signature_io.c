@@ -1,15 +1,19 @@
 /*
  * signature_io.c - the serialized form of a signature.
  *
- * Byte layout, format version 1. Every integer is little-endian, whatever
- * the host; offsets in bytes, k the number of values:
+ * Byte layout, format version 2 (version 1 had no flags and came from
+ * signatures with quotations left in; it is refused with DEDUP_E_VERSION).
+ * Every integer is little-endian, whatever the host; offsets in bytes, k
+ * the number of values:
  *
  *   offset   size  field
  *   0        4     magic "DDSG" (0x44 0x44 0x53 0x47)
- *   4        2     format version, 1
+ *   4        2     format version, 2
  *   6        2     reserved, 0
  *   8        4     k, in [16, 1024]
- *   12       4     reserved, 0
+ *   12       4     flags: bit 0 = shingles of characters (the text was
+ *                  mostly in scripts written without spaces); the other
+ *                  bits 0, and bit 0 only on a non-empty signature
  *   16       8     parameters fingerprint (dedup__params_fingerprint)
  *   24       8     set size: distinct shingles, 0 for an empty document
  *   32       4k    the k values
@@ -22,7 +26,8 @@
  * Validation order, so that each kind of damage gets its own code: too
  * short for the header -> DEDUP_E_TRUNCATED (DEDUP_E_FORMAT if the bytes
  * present already contradict the magic); wrong magic -> DEDUP_E_FORMAT;
- * other version -> DEDUP_E_VERSION; reserved fields, k -> DEDUP_E_FORMAT;
+ * other version -> DEDUP_E_VERSION; reserved fields, flags, k ->
+ * DEDUP_E_FORMAT;
  * shorter than 40 + 4k -> DEDUP_E_TRUNCATED; longer -> DEDUP_E_FORMAT;
  * checksum -> DEDUP_E_CHECKSUM; then the values must be ones the kernel can
  * produce (all UINT32_MAX for an empty document, below 0xFFF00000
@@ -34,7 +39,7 @@
 #include "signature.h"
 
 #define MAGIC "DDSG"
-#define FORMAT_VERSION 1
+#define FORMAT_VERSION 2
 #define HEADER_SIZE 32
 #define TRAILER_SIZE 8
 #define K_MIN 16
@@ -73,7 +78,7 @@ int dedup_signature_serialize(const dedup_signature *sig, void *buf, size_t cap,
     p[5] = FORMAT_VERSION >> 8;
     p[6] = p[7] = 0;
     dedup__store_le32(p + 8, sig->k);
-    dedup__store_le32(p + 12, 0);
+    dedup__store_le32(p + 12, sig->set_size ? sig->chars & 1u : 0);
     dedup__store_le64(p + 16, sig->fingerprint);
     dedup__store_le64(p + 24, sig->set_size);
     for (uint32_t i = 0; i < sig->k; i++)
@@ -97,7 +102,7 @@ static int check_header(const unsigned char *p, size_t len, uint32_t *k)
         return DEDUP_E_FORMAT;
     if ((p[4] | p[5] << 8) != FORMAT_VERSION)
         return DEDUP_E_VERSION;
-    if (p[6] || p[7] || dedup__load_le32(p + 12) != 0)
+    if (p[6] || p[7] || dedup__load_le32(p + 12) > 1)
         return DEDUP_E_FORMAT;
     *k = dedup__load_le32(p + 8);
     if (*k < K_MIN || *k > K_MAX)
@@ -133,6 +138,9 @@ int dedup_signature_deserialize(dedup_signature **out, const void *buf, size_t l
         return DEDUP_E_CHECKSUM;
 
     uint64_t set_size = dedup__load_le64(p + 24);
+    uint32_t flags = dedup__load_le32(p + 12);
+    if (set_size == 0 && flags)
+        return DEDUP_E_FORMAT;
     for (uint32_t i = 0; i < k; i++) {
         uint32_t v = dedup__load_le32(p + HEADER_SIZE + (size_t)i * 4);
         if (set_size == 0 ? v != UINT32_MAX : v >= VALUE_LIMIT)
@@ -143,6 +151,7 @@ int dedup_signature_deserialize(dedup_signature **out, const void *buf, size_t l
     if (!s)
         return DEDUP_E_NOMEM;
     s->set_size = set_size;
+    s->chars = flags & 1u;
     for (uint32_t i = 0; i < k; i++)
         s->values[i] = dedup__load_le32(p + HEADER_SIZE + (size_t)i * 4);
     *out = s;

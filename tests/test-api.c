@@ -157,6 +157,96 @@ static void lsh_choice(void)
     dedup_params_free(p);
 }
 
+/* DEDUP_P_MIN_SHARED: containment counts only once the shared part is
+ * about a sentence or more; below that the documents must match whole. */
+static void min_shared(void)
+{
+    static const char sentence[] =
+        "The regional council approved the new harbour budget of 40 million dollars on Monday.";
+    static const char two[] =
+        "The regional council approved the new harbour budget of 40 million dollars on Monday. "
+        "Construction of the northern pier will begin next spring and take three years, "
+        "according to the plan presented by the port authority to the members of the council.";
+    static const char report[] =
+        "Fishermen and ferry operators had waited years for the decision. "
+        "The regional council approved the new harbour budget of 40 million dollars on Monday. "
+        "Construction of the northern pier will begin next spring and take three years, "
+        "according to the plan presented by the port authority to the members of the council. "
+        "Opposition members said the cost had doubled since the first estimate and asked for an "
+        "independent review of the contracts before any work starts on the waterfront. "
+        "The mayor said the harbour would bring jobs and visitors back to the old town.";
+    double s0, s1, s2, s3;
+    dedup_params *p;
+    dedup_params_create(&p);
+    dedup_similarity(p, sentence, strlen(sentence), report, strlen(report), &s1);
+    ok(s1 < 0.45, "one shared sentence is not a copy (%.3f)", s1);
+    dedup_similarity(p, two, strlen(two), report, strlen(report), &s2);
+    ok(s2 >= 0.9, "two shared sentences make the shorter text a copy (%.3f)", s2);
+    dedup_similarity(p, sentence, strlen(sentence), sentence, strlen(sentence), &s3);
+    ok(s3 == 1.0, "a sentence still matches itself whole");
+    static const char brief[] =
+        "Harbour budget approved. "
+        "The regional council approved the new harbour budget of 40 million dollars on Monday.";
+    dedup_similarity(p, sentence, strlen(sentence), brief, strlen(brief), &s3);
+    ok(s3 >= 0.9, "a sentence inside a text under twice its size is a copy (%.3f)", s3);
+    /* The index and batch clustering decide the same way. One band per
+     * value, so that the pair is a candidate whatever the size ratio. */
+    dedup_params_set(p, DEDUP_P_BANDS, 128);
+    dedup_params_set(p, DEDUP_P_ROWS, 1);
+    for (int ms = 30; ms >= 0; ms -= 30) {
+        dedup_params_set(p, DEDUP_P_MIN_SHARED, ms);
+        dedup_hasher *h;
+        dedup_signature *a, *b;
+        dedup_hasher_create(&h, p);
+        dedup_signature_create(&a, p);
+        dedup_signature_create(&b, p);
+        dedup_hasher_sign(h, report, strlen(report), a);
+        dedup_hasher_sign(h, sentence, strlen(sentence), b);
+        dedup_index *idx;
+        dedup_index_create(&idx, p);
+        dedup_index_add(idx, 1, 0, a);
+        dedup_match m;
+        size_t nm = 0;
+        dedup_index_query(idx, b, &m, 1, &nm);
+        ok(ms ? nm == 0 : nm == 1, "min_shared %d: the index %s the sentence", ms,
+           ms ? "does not match" : "matches");
+        dedup_batch *bt;
+        dedup_batch_create(&bt, p);
+        dedup_batch_add(bt, a, NULL);
+        dedup_batch_add(bt, b, NULL);
+        dedup_clusters *c = NULL;
+        dedup_batch_cluster(bt, 1, &c);
+        ok(c && dedup_clusters_of(c, 1) == (ms ? 1u : 0u), "min_shared %d: batch clustering %s",
+           ms, ms ? "keeps them apart" : "joins them");
+        dedup_clusters_free(c);
+        dedup_batch_free(bt);
+        dedup_index_free(idx);
+        dedup_signature_free(a);
+        dedup_signature_free(b);
+        dedup_hasher_free(h);
+    }
+    dedup_params_set(p, DEDUP_P_MIN_SHARED, 0);
+    dedup_similarity(p, sentence, strlen(sentence), report, strlen(report), &s0);
+    ok(s0 >= 0.9, "with min_shared 0 the contained sentence counts (%.3f)", s0);
+
+    /* Text shingled by characters: a shingle counts half. A sentence of
+     * 44 characters shares 40 shingles with the report, 20 words' worth;
+     * 89 characters share 85, 42 words' worth. */
+    static const char zh1[] = "东方航空使用全球首架交付的大型客机执行航班从上海虹桥机场飞往北京首都机场开启商业载客飞行";
+    static const char zh2[] = "东方航空使用全球首架交付的大型客机执行航班从上海虹桥机场飞往北京首都机场开启商业载客飞行"
+                              "这标志着国产大飞机正式进入民航市场中国民航商业运营国产大飞机正式起步空中体验走进广大消费者";
+    static const char zhr[] = "记者从现场获悉今天上午天气晴好旅客们早早来到候机楼"
+                              "东方航空使用全球首架交付的大型客机执行航班从上海虹桥机场飞往北京首都机场开启商业载客飞行"
+                              "这标志着国产大飞机正式进入民航市场中国民航商业运营国产大飞机正式起步空中体验走进广大消费者"
+                              "据介绍该机型后续还将陆续投入更多航线运营满足旅客多样化出行需求各方对此充满期待";
+    dedup_params_set(p, DEDUP_P_MIN_SHARED, 30);
+    dedup_similarity(p, zh1, strlen(zh1), zhr, strlen(zhr), &s1);
+    ok(s1 < 0.45, "characters: one shared sentence is not a copy (%.3f)", s1);
+    dedup_similarity(p, zh2, strlen(zh2), zhr, strlen(zhr), &s2);
+    ok(s2 >= 0.9, "characters: two shared sentences make a copy (%.3f)", s2);
+    dedup_params_free(p);
+}
+
 int main(void)
 {
     versions();
@@ -165,5 +255,6 @@ int main(void)
     hasher_args();
     one_shot();
     lsh_choice();
+    min_shared();
     return tap_done();
 }

@@ -273,6 +273,9 @@ static void test_empty_short(void)
     for (int mode = 0; mode < 2; mode++) {
         dedup_params *p = make_params(DEDUP_MEASURE_CONTAINMENT, 0.5,
                                       (dedup_cluster_mode)mode, 0, 0);
+        /* Sets of one and two shingles share less than DEDUP_P_MIN_SHARED
+         * asks for containment to count; with 0 it always counts. */
+        dedup_params_set(p, DEDUP_P_MIN_SHARED, 0);
         uint64_t one = 11, other = 12, two[2] = {11, 13};
         dedup_signature *a = sign(p, &one, 1), *x = sign(p, &other, 1), *y = sign(p, two, 2);
         dedup_batch *b;

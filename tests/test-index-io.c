@@ -466,7 +466,8 @@ static void test_odd_k(void)
         dedup_index_create(&c, q);
         is_int(dedup_index_save(c, bad), DEDUP_OK, "quotes 0: save");
         unsigned char *sw = read_file(bad, &(size_t){0});
-        is_int(sw ? dedup__load_le32(sw + 164) : 99, 1, "quotes 0, link_lists 1: switches 1");
+        is_int(sw ? dedup__load_le32(sw + 164) : 99, 30 << 8 | 1,
+               "quotes 0, link_lists 1, min_shared 30: switch word");
         free(sw);
         lists = quotes = -1;
         if (dedup_index_load(&d, bad) == DEDUP_OK) {

@@ -172,7 +172,7 @@ static void layout(void)
     dedup_signature_serialize(s, buf, sizeof buf, &w);
     is_int(w, 552, "k = 128 serializes to 552 bytes");
     ok(memcmp(buf, "DDSG", 4) == 0, "magic DDSG");
-    ok(buf[4] == 1 && buf[5] == 0 && buf[6] == 0 && buf[7] == 0, "version 1, reserved 0");
+    ok(buf[4] == 2 && buf[5] == 0 && buf[6] == 0 && buf[7] == 0, "version 2, reserved 0");
     ok(dedup__load_le32(buf + 8) == 128 && dedup__load_le32(buf + 12) == 0, "k at 8");
     ok(dedup__load_le64(buf + 16) == s->fingerprint, "fingerprint at 16");
     ok(dedup__load_le64(buf + 24) == 10, "set size at 24");
@@ -245,9 +245,25 @@ static void damage(void)
     is_int(deserialize_exact(&r, bad, LEN), DEDUP_E_FORMAT, "bad magic");
     is_int(deserialize_exact(&r, bad, 3), DEDUP_E_FORMAT, "bad magic, short buffer");
     memcpy(bad, buf, LEN);
-    bad[4] = 2;
+    bad[4] = 3;
     reseal(bad, LEN);
-    is_int(deserialize_exact(&r, bad, LEN), DEDUP_E_VERSION, "version 2");
+    is_int(deserialize_exact(&r, bad, LEN), DEDUP_E_VERSION, "version 3");
+    memcpy(bad, buf, LEN);
+    bad[4] = 1;
+    reseal(bad, LEN);
+    is_int(deserialize_exact(&r, bad, LEN), DEDUP_E_VERSION,
+           "version 1 (quotations left in, no flags)");
+    memcpy(bad, buf, LEN);
+    dedup__store_le32(bad + 12, 2);
+    reseal(bad, LEN);
+    is_int(deserialize_exact(&r, bad, LEN), DEDUP_E_FORMAT, "unknown flag");
+    memcpy(bad, buf, LEN);
+    dedup__store_le32(bad + 12, 1);
+    reseal(bad, LEN);
+    is_int(deserialize_exact(&r, bad, LEN), DEDUP_OK, "character flag on a signature");
+    ok(r && r->chars == 1, "the character flag comes back");
+    dedup_signature_free(r);
+    r = NULL;
     memcpy(bad, buf, LEN);
     bad[6] = 1;
     reseal(bad, LEN);

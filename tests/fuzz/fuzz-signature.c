@@ -4,7 +4,7 @@
  *
  * The low two bits of byte 0 pick the mode. 0: the rest is handed to
  * dedup_signature_deserialize as it is. 1: the rest becomes a signature
- * body with a valid header (magic, version 1, k from the input) and a
+ * body with a valid header (magic, version 2, k from the input) and a
  * correct checksum, so that the checks after the checksum (reserved
  * fields, length, the values themselves) see fuzzed data too: random
  * bytes would almost never get past the checksum. 2 and 3: the same for
@@ -115,7 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         lines_sealed(data + 1, size - 1);
         return 0;
     }
-    /* Header: "DDSG", version 1, then the input from byte 6 of the
+    /* Header: "DDSG", version 2, then the input from byte 6 of the
      * signature on (reserved, k, reserved, fingerprint, set size, values);
      * k is taken modulo 1024 so that it is often near a valid size. */
     data++;
@@ -123,7 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t body = 6 + size;
     unsigned char *buf = malloc(body + 8);
     FUZZ_CHECK(buf != NULL);
-    memcpy(buf, "DDSG\x01\x00", 6);
+    memcpy(buf, "DDSG\x02\x00", 6);
     memcpy(buf + 6, data, size);
     if (body >= 12)
         dedup__store_le32(buf + 8, dedup__load_le32(buf + 8) % 1025);
