@@ -18,7 +18,8 @@
 # labels.tsv in $NEWS_REAL, default ../news-real next to the repository or
 # /work/news-real; see ../shared/corpora/news-real/README.md), it is
 # clustered too and scored by bench/score-real.py: a line per language with
-# copy recall, lenient precision, same-event merges and ARI. --errors FILE
+# copy recall, lenient precision, same-event merges and ARI; then the same
+# pages go through dedup filter (rows filter-real). --errors FILE
 # writes its error listing there: each missed copy pair and each false merge
 # with the passages the two texts share.
 #
@@ -146,6 +147,15 @@ if [ -n "$real" ]; then
             "$real/labels.tsv" "$work/news-real.clusters.tsv" || status=1
     else
         printf '%-14s  dedup cluster failed (see %s)\n' news-real "$work/news-real.dedup.log"
+        status=1
+    fi
+    # The same pages through dedup filter, in the set's order.
+    if "$DEDUP" filter -q "${cluster_args[@]}" --id-field id --dups "$work/news-real.dups.jsonl" \
+        "$real/docs.jsonl" >/dev/null 2>"$work/news-real.filter.log"; then
+        python3 "$here/score-real.py" --name filter-real "$real/docs.jsonl" "$real/labels.tsv" \
+            --dups "$work/news-real.dups.jsonl" | sed -n '3,$p' || status=1
+    else
+        printf '%-14s  dedup filter failed (see %s)\n' filter-real "$work/news-real.filter.log"
         status=1
     fi
 else

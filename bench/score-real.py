@@ -2,10 +2,14 @@
 """score-real.py - score a clustering of the labeled real news set.
 
 usage: score-real.py DOCS.jsonl LABELS.tsv CLUSTERS.tsv [--errors FILE] [--name NAME]
+       score-real.py DOCS.jsonl LABELS.tsv --dups DUPS.jsonl [--errors FILE] [--name NAME]
 
 DOCS.jsonl    the set's documents (id, url, lang, text), as its assemble.py writes them
 LABELS.tsv    id, copy, rewrite, event, note (header line first)
 CLUSTERS.tsv  `dedup cluster` output: id<TAB>cluster, one line per document
+DUPS.jsonl    `dedup filter --dups` output instead: each dropped document with the id
+              of the kept document it duplicates ("duplicate_of"); a kept document
+              and the documents dropped as its duplicates form one cluster
 
 Prints one line per language and one for all documents:
   copy recall        share of copy pairs (same `copy` label) put in one cluster
@@ -107,11 +111,16 @@ def main():
         k = args.index("--errors")
         errors = args[k + 1]
         del args[k:k + 2]
+    dups = None
+    if "--dups" in args:
+        k = args.index("--dups")
+        dups = args[k + 1]
+        del args[k:k + 2]
     if "--name" in args:
         k = args.index("--name")
         name = args[k + 1]
         del args[k:k + 2]
-    if len(args) != 3:
+    if len(args) != (2 if dups else 3):
         sys.stderr.write(__doc__)
         return 2
     docs = {}
@@ -126,10 +135,17 @@ def main():
             copy[r[0]], rewrite[r[0]], event[r[0]] = r[1], r[2], r[3]
             note[r[0]] = r[4] if len(r) > 4 else ""
     pred = {}
-    for line in open(args[2], encoding="utf-8"):
-        r = line.rstrip("\n").split("\t")
-        if len(r) >= 2 and r[0] in docs:
-            pred[r[0]] = r[1]
+    if dups:
+        pred = {i: i for i in docs}
+        for line in open(dups, encoding="utf-8"):
+            d = json.loads(line)
+            if d.get("id") in docs:
+                pred[d["id"]] = str(d["duplicate_of"])
+    else:
+        for line in open(args[2], encoding="utf-8"):
+            r = line.rstrip("\n").split("\t")
+            if len(r) >= 2 and r[0] in docs:
+                pred[r[0]] = r[1]
     missing = [i for i in docs if i not in pred]
     if missing:
         sys.stderr.write("score-real.py: %d documents have no cluster (first: %s)\n"
