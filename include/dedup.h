@@ -379,6 +379,21 @@ DEDUP_API int dedup_hasher_shingles(dedup_hasher *h, const char *text, size_t le
  * Since 0.1. */
 DEDUP_API size_t dedup_hasher_replaced(const dedup_hasher *h);
 
+/* What the last dedup_hasher_tokenize, dedup_hasher_shingles or
+ * dedup_hasher_sign call on h compared, for explaining a result: *text and
+ * *len receive the text its shingles came from, before normalization: the
+ * input without the lines left out (lists of links, boilerplate) and with
+ * each quotation made one space. It points into the caller's text when
+ * nothing was left out, else into h; borrowed, valid until the next call on
+ * h (and while the caller's text lives). *shingle_size (may be NULL)
+ * receives the shingle size used: DEDUP_P_SHINGLE_SIZE, or
+ * DEDUP_P_CHAR_SHINGLE_SIZE for text mostly in scripts written without
+ * spaces. Before any such call: an empty text. Returns DEDUP_OK, or
+ * DEDUP_E_INVAL for a NULL argument other than shingle_size. Not
+ * thread-safe: h is the caller's. Since 0.2. */
+DEDUP_API int dedup_hasher_compared(const dedup_hasher *h, const char **text, size_t *len,
+                                    unsigned *shingle_size);
+
 /* Compute the signature of text (of its shingles as dedup_hasher_shingles
  * makes them) into sig, which must have been created with the same
  * parameters as h (DEDUP_E_MISMATCH otherwise). Since 0.1. */
@@ -467,6 +482,15 @@ DEDUP_API int dedup_signature_jaccard(const dedup_signature *a, const dedup_sign
                                       double *out);
 DEDUP_API int dedup_signature_containment(const dedup_signature *a,
                                           const dedup_signature *b, double *out);
+/* The similarity of a and b as the index and batch clustering decide it:
+ * under p's DEDUP_P_MEASURE, with DEDUP_P_MIN_SHARED applied (NULL p: the
+ * defaults), estimated from the full values (the index and clustering
+ * store shortened ones, whose estimates differ by about 0.01). Compare it
+ * with p's threshold. DEDUP_E_INVAL for a NULL argument other than p,
+ * DEDUP_E_MISMATCH when a and b were made with different parameters.
+ * Thread-safe on const objects. Since 0.2. */
+DEDUP_API int dedup_signature_similarity(const dedup_params *p, const dedup_signature *a,
+                                         const dedup_signature *b, double *out);
 
 /*
  * Serialized form: a fixed little-endian byte layout with magic, format

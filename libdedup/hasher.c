@@ -69,6 +69,8 @@ int dedup_hasher_tokenize(dedup_hasher *h, const char *text, size_t len, const c
 {
     if (!h || !tokens || !ntokens || (!text && len))
         return DEDUP_E_INVAL;
+    h->compared = NULL;
+    h->compared_len = 0;
     int rc = filter_lines(h, text, len, &text, &len);
     if (rc == DEDUP_OK)
         rc = strip_quotes(h, text, len, &text, &len);
@@ -79,6 +81,9 @@ int dedup_hasher_tokenize(dedup_hasher *h, const char *text, size_t len, const c
         rc = dedup__tokenize(&h->tk, h->nz.out, h->nz.out_len);
     if (rc != DEDUP_OK)
         return rc;
+    h->compared = text;
+    h->compared_len = len;
+    h->chars = h->tk.nchar_tokens * 2 > h->tk.ntokens;
     if (norm)
         *norm = (const char *)h->nz.out;
     if (norm_len)
@@ -415,6 +420,8 @@ static int strip_quotes(dedup_hasher *h, const char *text, size_t len, const cha
 
 int dedup__hasher_shingle(dedup_hasher *h, const char *text, size_t len)
 {
+    h->compared = NULL;
+    h->compared_len = 0;
     int rc = filter_lines(h, text, len, &text, &len);
     if (rc == DEDUP_OK)
         rc = strip_quotes(h, text, len, &text, &len);
@@ -432,6 +439,8 @@ int dedup__hasher_shingle(dedup_hasher *h, const char *text, size_t len)
      * stories on one event that were merged (0.21% to 0.52%). */
     int chars = h->tk.nchar_tokens * 2 > h->tk.ntokens;
     h->chars = chars;
+    h->compared = text;
+    h->compared_len = len;
     return dedup__shingle(&h->sh, h->tk.tokens, h->tk.ntokens, chars ? h->char_n : h->word_n,
                           h->tk.numbers, chars ? 0 : h->tk.nnumbers);
 }
@@ -452,6 +461,18 @@ int dedup_hasher_shingles(dedup_hasher *h, const char *text, size_t len, const u
 size_t dedup_hasher_replaced(const dedup_hasher *h)
 {
     return h ? h->nz.replaced : 0;
+}
+
+int dedup_hasher_compared(const dedup_hasher *h, const char **text, size_t *len,
+                          unsigned *shingle_size)
+{
+    if (!h || !text || !len)
+        return DEDUP_E_INVAL;
+    *text = h->compared ? h->compared : "";
+    *len = h->compared ? h->compared_len : 0;
+    if (shingle_size)
+        *shingle_size = h->chars ? h->char_n : h->word_n;
+    return DEDUP_OK;
 }
 
 /* Sign a set known to hold n distinct shingles; chars: they are shingles

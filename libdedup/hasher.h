@@ -29,6 +29,8 @@ struct dedup_hasher {
     size_t lines_dropped; /* by the last call */
     int quotes;           /* leave out quotations (DEDUP_P_QUOTES) */
     int chars;            /* the last text took character shingles */
+    const char *compared; /* the text the last call shingled (see */
+    size_t compared_len;  /* dedup_hasher_compared), borrowed */
     int quotes_stripped;  /* the last call left quotations out */
     char *unquoted;       /* the text without its quotations */
     size_t unquoted_cap;

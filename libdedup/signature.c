@@ -160,6 +160,26 @@ static int compare(const dedup_signature *a, const dedup_signature *b, dedup_mea
     return DEDUP_OK;
 }
 
+int dedup_signature_similarity(const dedup_params *p, const dedup_signature *a,
+                               const dedup_signature *b, double *out)
+{
+    dedup_params defaults;
+    if (!p) {
+        dedup__params_defaults(&defaults);
+        p = &defaults;
+    }
+    if (!out)
+        return DEDUP_E_INVAL;
+    *out = 0.0;
+    if (!a || !b)
+        return DEDUP_E_INVAL;
+    if (a->fingerprint != b->fingerprint || a->k != b->k)
+        return DEDUP_E_MISMATCH;
+    *out = dedup__signature_similarity(a, b, (dedup_measure)p->ival[DEDUP_P_MEASURE],
+                                       (double)p->ival[DEDUP_P_MIN_SHARED]);
+    return DEDUP_OK;
+}
+
 int dedup_signature_jaccard(const dedup_signature *a, const dedup_signature *b, double *out)
 {
     return compare(a, b, DEDUP_MEASURE_JACCARD, out);

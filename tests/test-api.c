@@ -225,6 +225,51 @@ static void min_shared(void)
         dedup_signature_free(b);
         dedup_hasher_free(h);
     }
+    /* dedup_signature_similarity decides as they do. */
+    {
+        dedup_params *d;
+        dedup_params_create(&d);
+        dedup_hasher *h;
+        dedup_signature *a, *b;
+        dedup_hasher_create(&h, d);
+        dedup_signature_create(&a, d);
+        dedup_signature_create(&b, d);
+        dedup_hasher_sign(h, report, strlen(report), a);
+        dedup_hasher_sign(h, sentence, strlen(sentence), b);
+        double sd = -1, sz = -1, c = -1, s9 = -1;
+        int rc = dedup_signature_similarity(NULL, a, b, &sd);
+        ok(rc == DEDUP_OK && sd < 0.45,
+           "signature similarity: one shared sentence is not a copy (%.3f)", sd);
+        dedup_signature_containment(a, b, &c);
+        dedup_params_set(d, DEDUP_P_MIN_SHARED, 0);
+        dedup_signature_similarity(d, a, b, &sz);
+        ok(sz == c, "with min_shared 0 it is the containment estimate (%.3f)", sz);
+        dedup_params_set(d, DEDUP_P_MEASURE, DEDUP_MEASURE_JACCARD);
+        dedup_signature_similarity(d, a, b, &s9);
+        dedup_signature_jaccard(a, b, &c);
+        ok(s9 == c, "under the Jaccard measure it is the Jaccard estimate");
+        ok(dedup_signature_similarity(d, a, NULL, &s9) == DEDUP_E_INVAL,
+           "signature similarity: NULL signature is INVAL");
+
+        /* What the hasher compared: the text without quotations and lists. */
+        const char *t;
+        size_t tl;
+        unsigned n;
+        static const char quoted[] = "He said \"no more taxes\" on Monday.\nMost read\n"
+                                     "- Storm closes the coast road\n- Rail fares to rise";
+        dedup_hasher_sign(h, quoted, strlen(quoted), b);
+        ok(dedup_hasher_compared(h, &t, &tl, &n) == DEDUP_OK && tl == 21 &&
+               memcmp(t, "He said   on Monday.\n", 21) == 0 && n == 4,
+           "compared: the text without the quotation and the list, shingle size 4");
+        dedup_hasher_sign(h, "北京今天下雨了", strlen("北京今天下雨了"), b);
+        dedup_hasher_compared(h, &t, &tl, &n);
+        ok(n == 5 && tl == strlen("北京今天下雨了"), "compared: Chinese, shingle size 5");
+        ok(dedup_hasher_compared(h, NULL, &tl, &n) == DEDUP_E_INVAL, "compared: NULL is INVAL");
+        dedup_signature_free(a);
+        dedup_signature_free(b);
+        dedup_hasher_free(h);
+        dedup_params_free(d);
+    }
     dedup_params_set(p, DEDUP_P_MIN_SHARED, 0);
     dedup_similarity(p, sentence, strlen(sentence), report, strlen(report), &s0);
     ok(s0 >= 0.9, "with min_shared 0 the contained sentence counts (%.3f)", s0);
