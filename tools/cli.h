@@ -204,6 +204,16 @@ int cmd_cluster(int argc, char **argv);
 int cmd_filter(int argc, char **argv);
 int cmd_index(int argc, char **argv);
 int cmd_shingles(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+
+/* Short lines found in at least this many documents are boilerplate by
+ * default (dedup cluster, filter and explain): fewer than the pages of any
+ * but the smallest sites. Measured on the generated boilerplate-heavy
+ * corpus (40 sites of about 500 pages, 20k documents) at threshold 0.45:
+ * precision 0.9998 and recall 0.988 with 20, against 0.971 and 0.969 with
+ * 50, where lists of other headlines repeated on fewer pages than that
+ * stayed in. */
+#define CLI_BOILERPLATE_DEFAULT 20
 
 /* Number of online CPUs, at least 1. */
 unsigned cli_ncpus(void);

@@ -75,14 +75,6 @@ static const char help_text[] =
 
 enum { OUT_TSV, OUT_JSONL, OUT_REPORT };
 
-/* Short lines found in at least this many documents are boilerplate by
- * default: fewer than the pages of any but the smallest sites. Measured on
- * the generated boilerplate-heavy corpus (40 sites of about 500 pages, 20k
- * documents) at threshold 0.45: precision 0.9998 and recall 0.988 with 20,
- * against 0.971 and 0.969 with 50, where lists of other headlines repeated
- * on fewer pages than that stayed in. */
-#define BOILERPLATE_DEFAULT 20
-
 #define CHUNK_DOCS 4096
 #define CHUNK_BYTES ((size_t)16 << 20)
 
@@ -607,7 +599,7 @@ int cmd_cluster(int argc, char **argv)
     memset(&run, 0, sizeof run);
     cli_input_defaults(&run.io);
     run.min_size = 2;
-    run.boilerplate = BOILERPLATE_DEFAULT;
+    run.boilerplate = CLI_BOILERPLATE_DEFAULT;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "j:qh", longopts, NULL)) != -1) {
         int h = cli_common_option(opt, optarg, &run.io, &po);

@@ -361,7 +361,7 @@ int cmd_filter(int argc, char **argv)
     cli_param_opts po = {0};
     int64_t window = 0, window_time = -1, save_every = 0, nthreads = 2, nb;
     int unflushed = 0;
-    uint32_t boilerplate = 20; /* as dedup cluster */
+    uint32_t boilerplate = CLI_BOILERPLATE_DEFAULT;
     const char *time_field = "date", *dups_path = NULL, *index_path = NULL;
     int stats = 0, quiet = 0, opt;
     cli_input_defaults(&io);

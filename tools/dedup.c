@@ -27,6 +27,7 @@ static const char usage_text[] =
     "  filter      pass through only the documents that duplicate no earlier one\n"
     "  index       build, extend, query or describe a saved index\n"
     "  shingles    print the tokens and shingle hashes of each document\n"
+    "  explain     show why two documents are, or are not, near-duplicates\n"
     "\n"
     "Run 'dedup COMMAND --help' for the options of a command.\n"
     "  -h, --help      show this help\n"
@@ -218,6 +219,7 @@ int main(int argc, char **argv)
         {"filter", cmd_filter},
         {"index", cmd_index},
         {"shingles", cmd_shingles},
+        {"explain", cmd_explain},
         {"debug-shingles", cmd_shingles},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
