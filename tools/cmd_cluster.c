@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "explain.h"
 #include "input.h"
 #include "progress.h"
 
@@ -66,6 +67,10 @@ static const char help_text[] =
     "                        jsonl: each record with \"cluster\", \"duplicate_of\"\n"
     "                        and \"similarity\" added; report: clusters largest\n"
     "                        first, for reading\n"
+    "  --explain             jsonl: add \"explain\" to each record: what the\n"
+    "                        comparison left out of it and, for a duplicate,\n"
+    "                        the passages it shares with its cluster's first\n"
+    "                        document (see 'dedup explain')\n"
     "  --min-size N          report: smallest cluster shown (default 2)\n"
     "  -j, --threads N       signing threads (default: all cores); the output\n"
     "                        is the same for every N\n"
@@ -74,6 +79,7 @@ static const char help_text[] =
     "  -h, --help            show this help\n";
 
 enum { OUT_TSV, OUT_JSONL, OUT_REPORT };
+enum { OPT_EXPLAIN = 3000 };
 
 #define CHUNK_DOCS 4096
 #define CHUNK_BYTES ((size_t)16 << 20)
@@ -311,6 +317,9 @@ typedef struct cluster_run {
     uint64_t skipped;
     uint64_t json_replaced; /* invalid UTF-8 replaced while parsing JSON */
     uint32_t boilerplate;   /* lines in this many documents are left out; 0: off */
+    int explain;            /* --explain */
+    const dedup_params *params;
+    const dedup_linestats *lines; /* boilerplate statistics, or NULL */
 } cluster_run;
 
 /*
@@ -378,6 +387,69 @@ static int write_tsv(cluster_run *run)
     return out_check();
 }
 
+/*
+ * --explain: the "explain" object of document i (text d), appended to out
+ * in place of the record's closing brace. open[r] holds the analysed first
+ * document r of each cluster whose other documents are still to come, so
+ * that the texts kept are those of the clusters not yet complete; left[r]
+ * counts those documents.
+ */
+typedef struct explainer {
+    dedup_hasher *h;
+    cli_side **open;
+    size_t *left;
+} explainer;
+
+#define EXPLAIN_OPEN ",\"explain\":{\"left_out\":"
+
+static int explain_record(explainer *x, cli_buf *out, const cli_doc *d,
+                          const dedup_clusters *c, size_t i)
+{
+    size_t rep = dedup_clusters_of(c, i), size = dedup_clusters_size_of(c, rep);
+    cli_side me;
+    memset(&me, 0, sizeof me);
+    if (!(me.text = malloc(d->text_len + 1)))
+        return CLI_ENOMEM;
+    memcpy(me.text, d->text, d->text_len);
+    me.text_len = d->text_len;
+    int rc = cli_side_analyse(x->h, &me) ? CLI_ENOMEM : CLI_OK;
+    out->len -= 2; /* the closing brace and the newline */
+    if (!rc)
+        rc = cli_buf_add(out, EXPLAIN_OPEN, sizeof EXPLAIN_OPEN - 1) ||
+             cli_side_json_left_out(out, &me);
+    if (!rc && rep != i && x->open[rep]) {
+        cli_side *r = x->open[rep];
+        memset(r->shared, 0, r->ntok ? r->ntok : 1);
+        r->shared_tokens = 0;
+        if (cli_side_mark_shared(&me, r))
+            rc = CLI_ENOMEM;
+        if (!rc)
+            rc = cli_buf_printf(out, ",\"tokens\":%zu,\"shared_tokens\":%zu,\"passages\":",
+                                me.ntok, me.shared_tokens) ||
+                 cli_side_json_passages(out, &me, 3, 300);
+        if (--x->left[rep] == 0) {
+            cli_side_free(r);
+            free(r);
+            x->open[rep] = NULL;
+        }
+    }
+    if (!rc)
+        rc = cli_buf_add(out, "}}\n", 3);
+    if (!rc && rep == i && size > 1) {
+        /* Keep this first document for the rest of its cluster. */
+        x->open[i] = malloc(sizeof me);
+        if (!x->open[i])
+            rc = CLI_ENOMEM;
+        else {
+            *x->open[i] = me;
+            x->left[i] = size - 1;
+            return CLI_OK;
+        }
+    }
+    cli_side_free(&me);
+    return rc ? CLI_ENOMEM : CLI_OK;
+}
+
 static int write_jsonl(cluster_run *run)
 {
     cli_buf out = {0};
@@ -385,33 +457,58 @@ static int write_jsonl(cluster_run *run)
     int status = 0;
     uint64_t skipped = 0;
     size_t i = 0;
+    explainer x = {0};
     if (cli_reader_rewind(run->reader)) {
         cli_msg("%s", cli_reader_error(run->reader));
         return EXIT_IO;
+    }
+    if (run->explain) {
+        size_t n = run->ids.count ? run->ids.count : 1;
+        x.open = calloc(n, sizeof *x.open);
+        x.left = calloc(n, sizeof *x.left);
+        if (!x.open || !x.left || dedup_hasher_create(&x.h, run->params) ||
+            (run->lines && dedup_hasher_set_linestats(x.h, run->lines, run->boilerplate))) {
+            cli_msg("out of memory");
+            status = EXIT_INTERNAL;
+            goto done;
+        }
     }
     int rc;
     while ((rc = cli_next_doc(run->reader, &d, &run->io, &skipped, &status)) == 1) {
         if (i >= run->ids.count) {
             cli_msg("the input changed while it was read twice");
-            cli_buf_free(&out);
-            return EXIT_IO;
+            status = EXIT_IO;
+            goto done;
         }
-        if (jsonl_record(&out, &d, run->io.format, &run->ids, run->clusters, i)) {
+        if (jsonl_record(&out, &d, run->io.format, &run->ids, run->clusters, i) ||
+            (run->explain && explain_record(&x, &out, &d, run->clusters, i))) {
             cli_msg("out of memory");
-            cli_buf_free(&out);
-            return EXIT_INTERNAL;
+            status = EXIT_INTERNAL;
+            goto done;
         }
         fwrite(out.data, 1, out.len, stdout);
         i++;
     }
-    cli_buf_free(&out);
     if (rc < 0)
-        return status;
+        goto done;
     if (i != run->ids.count) {
         cli_msg("the input changed while it was read twice");
-        return EXIT_IO;
+        status = EXIT_IO;
+        goto done;
     }
-    return out_check();
+    status = out_check();
+done:
+    if (x.open)
+        for (size_t k = 0; k < run->ids.count; k++)
+            if (x.open[k]) {
+                cli_side_free(x.open[k]);
+                free(x.open[k]);
+            }
+    free(x.open);
+    free(x.left);
+    dedup_hasher_free(x.h);
+    cli_buf_free(&out);
+    return status;
 }
 
 typedef struct rep_size {
@@ -584,6 +681,7 @@ int cmd_cluster(int argc, char **argv)
         CLI_PARAM_OPTIONS,
         {"output", 1, 0, OPT_OUTPUT},
         {"min-size", 1, 0, OPT_MIN_SIZE},
+        {"explain", 0, 0, OPT_EXPLAIN},
         {"boilerplate", 1, 0, OPT_BOILERPLATE},
         {"threads", 1, 0, 'j'},
         {"stats", 0, 0, OPT_STATS},
@@ -624,6 +722,9 @@ int cmd_cluster(int argc, char **argv)
         case OPT_STATS:
             stats = 1;
             break;
+        case OPT_EXPLAIN:
+            run.explain = 1;
+            break;
         case OPT_BOILERPLATE:
             if (!strcmp(optarg, "off")) {
                 run.boilerplate = 0;
@@ -657,10 +758,15 @@ int cmd_cluster(int argc, char **argv)
             return cli_usage_error("cluster");
         }
     }
+    if (run.explain && run.output != OUT_JSONL) {
+        cli_msg("--explain goes with --output jsonl");
+        return cli_usage_error("cluster");
+    }
     dedup_params *params;
     int status = cli_make_params(&po, &params);
     if (status)
         return status == EXIT_USAGE ? cli_usage_error("cluster") : status;
+    run.params = params;
     if (run.output == OUT_REPORT && run.io.format == CLI_FMT_JSONL &&
         !strstr(run.io.text_field, "title"))
         run.io.title_field = "title";
@@ -692,6 +798,7 @@ int cmd_cluster(int argc, char **argv)
     pool_ok = 1; /* pool_stop copes with a pool that failed to start */
     if (run.boilerplate && (status = count_lines(&run, quiet, &lines)) != EXIT_OK)
         goto done;
+    run.lines = lines;
     if (pool_start(&pl, nthreads, params, lines, run.boilerplate, batch)) {
         cli_msg("cannot start the signing threads");
         status = EXIT_INTERNAL;

@@ -68,6 +68,26 @@ ok $? "JSON: verdict, ids, left-out pieces and passages"
 "$DEDUP" explain --passages 0 a b docs.jsonl > p0.txt
 is "$(grep -c '^ *[0-9][0-9]*  ' p0.txt)" 0 "--passages 0 lists none"
 
+# dedup cluster --explain: the same pieces in each JSONL record.
+"$DEDUP" cluster -q --output jsonl --explain docs.jsonl > ex.jsonl
+ok $? "cluster --output jsonl --explain exits 0"
+python3 - ex.jsonl <<'PY'
+import json, sys
+r = {o["id"]: o for o in map(json.loads, open(sys.argv[1]))}
+a, b, c = r["a"]["explain"], r["b"]["explain"], r["c"]["explain"]
+assert r["b"]["duplicate_of"] == "a" and r["c"]["duplicate_of"] is None, r
+assert [l["kind"] for l in a["left_out"]].count("line") == 3, a
+assert "passages" not in a and "passages" not in c and c["left_out"] == [], (a, c)
+assert b["left_out"][0]["kind"] == "quotation", b
+assert b["passages"] and b["passages"][0]["tokens"] >= 40, b
+assert 0 < b["shared_tokens"] <= b["tokens"], b
+assert "the regional council approved" in b["passages"][0]["text"], b
+PY
+ok $? "--explain: left-out pieces for all, shared passages for the duplicate"
+"$DEDUP" cluster -q --explain docs.jsonl > /dev/null 2> err.txt
+is $? 2 "--explain without --output jsonl: usage error"
+contains err.txt "--explain goes with --output jsonl" "the message says why"
+
 # Errors.
 "$DEDUP" explain a zz docs.jsonl > /dev/null 2> err.txt
 is $? 1 "a missing id: exit 1"
