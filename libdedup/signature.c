@@ -147,7 +147,7 @@ double dedup__signature_similarity(const dedup_signature *a, const dedup_signatu
 }
 
 static int compare(const dedup_signature *a, const dedup_signature *b, dedup_measure m,
-                   double *out)
+                   double min_shared, double *out)
 {
     if (!out)
         return DEDUP_E_INVAL;
@@ -156,7 +156,7 @@ static int compare(const dedup_signature *a, const dedup_signature *b, dedup_mea
         return DEDUP_E_INVAL;
     if (a->fingerprint != b->fingerprint || a->k != b->k)
         return DEDUP_E_MISMATCH;
-    *out = dedup__signature_similarity(a, b, m, 0.0); /* the plain estimates */
+    *out = dedup__signature_similarity(a, b, m, min_shared);
     return DEDUP_OK;
 }
 
@@ -168,25 +168,17 @@ int dedup_signature_similarity(const dedup_params *p, const dedup_signature *a,
         dedup__params_defaults(&defaults);
         p = &defaults;
     }
-    if (!out)
-        return DEDUP_E_INVAL;
-    *out = 0.0;
-    if (!a || !b)
-        return DEDUP_E_INVAL;
-    if (a->fingerprint != b->fingerprint || a->k != b->k)
-        return DEDUP_E_MISMATCH;
-    *out = dedup__signature_similarity(a, b, (dedup_measure)p->ival[DEDUP_P_MEASURE],
-                                       (double)p->ival[DEDUP_P_MIN_SHARED]);
-    return DEDUP_OK;
+    return compare(a, b, (dedup_measure)p->ival[DEDUP_P_MEASURE],
+                   (double)p->ival[DEDUP_P_MIN_SHARED], out);
 }
 
 int dedup_signature_jaccard(const dedup_signature *a, const dedup_signature *b, double *out)
 {
-    return compare(a, b, DEDUP_MEASURE_JACCARD, out);
+    return compare(a, b, DEDUP_MEASURE_JACCARD, 0.0, out); /* the plain estimate */
 }
 
 int dedup_signature_containment(const dedup_signature *a, const dedup_signature *b,
                                 double *out)
 {
-    return compare(a, b, DEDUP_MEASURE_CONTAINMENT, out);
+    return compare(a, b, DEDUP_MEASURE_CONTAINMENT, 0.0, out); /* the plain estimate */
 }

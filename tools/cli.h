@@ -215,6 +215,10 @@ int cmd_explain(int argc, char **argv);
  * stayed in. */
 #define CLI_BOILERPLATE_DEFAULT 20
 
+/* Parse the argument of --boilerplate: a count of at least 2, or off (0).
+ * Prints a message and returns -1 on a bad value, else 0. */
+int cli_parse_boilerplate(const char *arg, uint32_t *out);
+
 /* Number of online CPUs, at least 1. */
 unsigned cli_ncpus(void);
 

@@ -726,14 +726,8 @@ int cmd_cluster(int argc, char **argv)
             run.explain = 1;
             break;
         case OPT_BOILERPLATE:
-            if (!strcmp(optarg, "off")) {
-                run.boilerplate = 0;
-            } else if (cli_parse_int(optarg, 2, UINT32_MAX, &v)) {
-                cli_msg("invalid --boilerplate '%s' (a count of at least 2, or off)", optarg);
+            if (cli_parse_boilerplate(optarg, &run.boilerplate))
                 return cli_usage_error("cluster");
-            } else {
-                run.boilerplate = (uint32_t)v;
-            }
             break;
         case OPT_MIN_SIZE:
             if (cli_parse_int(optarg, 1, INT64_MAX, &v)) {

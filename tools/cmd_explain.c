@@ -38,16 +38,6 @@ static const char help_text[] =
 
 enum { OPT_PASSAGES = 3000 };
 
-static char *dup_bytes(const char *p, size_t n)
-{
-    char *c = malloc(n + 1);
-    if (c) {
-        memcpy(c, p, n);
-        c[n] = 0;
-    }
-    return c;
-}
-
 /* Print text (n bytes) for a terminal or a TSV reader: control characters
  * (tabs, newlines, escapes) become spaces. */
 static void put_clean(const char *text, size_t n)
@@ -85,7 +75,7 @@ int cmd_explain(int argc, char **argv)
     cli_input_opts io;
     cli_param_opts po = {0};
     int opt, json = 0;
-    int64_t v, max_passages = 10;
+    int64_t max_passages = 10;
     uint32_t boilerplate = CLI_BOILERPLATE_DEFAULT;
     cli_input_defaults(&io);
     optind = 1;
@@ -100,14 +90,8 @@ int cmd_explain(int argc, char **argv)
             fputs(help_text, stdout);
             return EXIT_OK;
         case OPT_BOILERPLATE:
-            if (!strcmp(optarg, "off")) {
-                boilerplate = 0;
-            } else if (cli_parse_int(optarg, 2, UINT32_MAX, &v)) {
-                cli_msg("invalid --boilerplate '%s' (a count of at least 2, or off)", optarg);
+            if (cli_parse_boilerplate(optarg, &boilerplate))
                 return cli_usage_error("explain");
-            } else {
-                boilerplate = (uint32_t)v;
-            }
             break;
         case OPT_PASSAGES:
             if (cli_parse_int(optarg, 0, 1000000, &max_passages)) {
@@ -173,9 +157,9 @@ int cmd_explain(int argc, char **argv)
                 memcmp(s[x].want, d.id, d.id_len) != 0)
                 continue;
             s[x].found = 1;
-            s[x].text = dup_bytes(d.text, d.text_len);
+            s[x].text = cli_strndup(d.text, d.text_len);
             s[x].text_len = d.text_len;
-            s[x].file = dup_bytes(d.file, strlen(d.file));
+            s[x].file = cli_strndup(d.file, strlen(d.file));
             s[x].line = d.line;
             if (!s[x].text || !s[x].file) {
                 cli_msg("out of memory");

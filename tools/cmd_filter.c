@@ -359,7 +359,7 @@ int cmd_filter(int argc, char **argv)
     };
     cli_input_opts io;
     cli_param_opts po = {0};
-    int64_t window = 0, window_time = -1, save_every = 0, nthreads = 2, nb;
+    int64_t window = 0, window_time = -1, save_every = 0, nthreads = 2;
     int unflushed = 0;
     uint32_t boilerplate = CLI_BOILERPLATE_DEFAULT;
     const char *time_field = "date", *dups_path = NULL, *index_path = NULL;
@@ -389,14 +389,8 @@ int cmd_filter(int argc, char **argv)
             stats = 1;
             break;
         case OPT_BOILERPLATE:
-            if (!strcmp(optarg, "off")) {
-                boilerplate = 0;
-            } else if (cli_parse_int(optarg, 2, UINT32_MAX, &nb)) {
-                cli_msg("invalid --boilerplate '%s' (a count of at least 2, or off)", optarg);
+            if (cli_parse_boilerplate(optarg, &boilerplate))
                 return cli_usage_error("filter");
-            } else {
-                boilerplate = (uint32_t)nb;
-            }
             break;
         case OPT_WINDOW:
             if (cli_parse_int(optarg, 1, INT64_MAX / 2, &window)) {

@@ -151,6 +151,21 @@ int cli_common_option(int c, const char *arg, cli_input_opts *io, cli_param_opts
     return 0;
 }
 
+int cli_parse_boilerplate(const char *arg, uint32_t *out)
+{
+    int64_t v;
+    if (!strcmp(arg, "off")) {
+        *out = 0;
+        return 0;
+    }
+    if (cli_parse_int(arg, 2, UINT32_MAX, &v)) {
+        cli_msg("invalid --boilerplate '%s' (a count of at least 2, or off)", arg);
+        return -1;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
 int cli_usage_error(const char *cmd)
 {
     fprintf(stderr, "Try 'dedup %s --help' for more information.\n", cmd);

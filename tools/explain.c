@@ -21,7 +21,7 @@ void cli_side_free(cli_side *s)
     memset(s, 0, sizeof *s);
 }
 
-static char *dup_bytes(const char *p, size_t n)
+char *cli_strndup(const char *p, size_t n)
 {
     char *c = malloc(n + 1);
     if (c) {
@@ -61,9 +61,9 @@ int cli_side_analyse(dedup_hasher *h, cli_side *s)
     unsigned n;
     dedup_hasher_compared(h, &kept, &kept_len, &n);
     s->n = n;
-    s->compared = dup_bytes(kept, kept_len);
+    s->compared = cli_strndup(kept, kept_len);
     s->compared_len = kept_len;
-    s->norm = dup_bytes(norm, norm_len);
+    s->norm = cli_strndup(norm, norm_len);
     s->norm_len = norm_len;
     s->tok = malloc((ntok ? ntok : 1) * sizeof *s->tok);
     s->shared = calloc(ntok ? ntok : 1, 1);

@@ -40,6 +40,9 @@ typedef struct cli_passage {
  * "line" (a list of links, a boilerplate line) or "quotation". */
 typedef void (*cli_left_fn)(void *ctx, const char *kind, const char *text, size_t len);
 
+/* A NUL-terminated malloc'd copy of p[0..n), or NULL. */
+char *cli_strndup(const char *p, size_t n);
+
 /* Release what s holds (not s itself) and zero it. */
 void cli_side_free(cli_side *s);
 /* Run the pipeline of h on s->text: keep what it compared, the normalized
