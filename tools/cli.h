@@ -105,6 +105,12 @@ int cli_parse_duration(const char *s, int64_t *seconds);
 /* Parse an ISO 8601 date-time ("2024-05-01", "2024-05-01T12:30:00Z",
  * "+09:00" offsets, fractions ignored) into Unix seconds; 0 or -1. */
 int cli_parse_iso8601(const char *s, size_t n, int64_t *out);
+/* Parse a document's time into Unix seconds: with format, by strptime(3)
+ * (the time taken as UTC); else ISO 8601 (the date must exist, offsets
+ * within 14 hours), RFC 2822 as RSS feeds give it ("Mon, 01 Jan 2024
+ * 00:00:00 GMT"), DD-MON-YYYY HH:MM:SS (wire archives) or Unix seconds
+ * written as a string. 0 or -1. */
+int cli_parse_time(const char *s, size_t n, const char *format, int64_t *out);
 
 /* Options every subcommand that reads documents shares. */
 typedef struct cli_input_opts {
@@ -113,6 +119,7 @@ typedef struct cli_input_opts {
     const char *id_field;   /* JSONL */
     const char *text_field; /* JSONL, comma-separated */
     const char *time_field; /* JSONL, for filter --window-time; NULL if unused */
+    const char *time_format; /* --time-format (strptime), or NULL */
     const char *title_field; /* JSONL, optional, for the report */
     size_t max_doc_bytes;
 } cli_input_opts;
@@ -159,6 +166,7 @@ enum {
     OPT_WINDOW,
     OPT_WINDOW_TIME,
     OPT_TIME_FIELD,
+    OPT_TIME_FORMAT,
     OPT_DUPS,
     OPT_INDEX,
     OPT_MIN_SIZE,

@@ -56,8 +56,12 @@ static const char help_text[] =
     "  --window N            compare only with the N documents kept last\n"
     "  --window-time D       compare only with documents whose time is within D\n"
     "                        of the current one (e.g. 90s, 30m, 48h, 7d)\n"
-    "  --time-field NAME     JSONL field holding the time: ISO 8601 or Unix\n"
-    "                        seconds (default date)\n"
+    "  --time-field NAME     JSONL field holding the time (default date): ISO\n"
+    "                        8601, RFC 2822 as in RSS (Mon, 01 Jan 2024\n"
+    "                        00:00:00 GMT), DD-MON-YYYY HH:MM:SS, or Unix\n"
+    "                        seconds as a number or a string\n"
+    "  --time-format FMT     read the time field with strptime(3) format FMT\n"
+    "                        instead (taken as UTC), e.g. '%d/%m/%Y %H:%M'\n"
     "  --dups FILE           write the dropped documents to FILE as JSON lines,\n"
     "                        with \"duplicate_of\" and \"similarity\" added\n"
     "  --index FILE          load the state from FILE (and FILE.ids) if it\n"
@@ -347,6 +351,7 @@ int cmd_filter(int argc, char **argv)
         {"window", 1, 0, OPT_WINDOW},
         {"window-time", 1, 0, OPT_WINDOW_TIME},
         {"time-field", 1, 0, OPT_TIME_FIELD},
+        {"time-format", 1, 0, OPT_TIME_FORMAT},
         {"dups", 1, 0, OPT_DUPS},
         {"index", 1, 0, OPT_INDEX},
         {"save-every", 1, 0, OPT_SAVE_EVERY},
@@ -407,6 +412,13 @@ int cmd_filter(int argc, char **argv)
         case OPT_TIME_FIELD:
             time_field = optarg;
             break;
+        case OPT_TIME_FORMAT:
+            if (!*optarg || strlen(optarg) > 200) {
+                cli_msg("invalid --time-format '%s'", optarg);
+                return cli_usage_error("filter");
+            }
+            io.time_format = optarg;
+            break;
         case OPT_DUPS:
             dups_path = optarg;
             break;
@@ -437,6 +449,9 @@ int cmd_filter(int argc, char **argv)
             return cli_usage_error("filter");
         }
         io.time_field = time_field;
+    } else if (io.time_format) {
+        cli_msg("--time-format goes with --window-time");
+        return cli_usage_error("filter");
     }
 
     dedup_params *params = NULL;

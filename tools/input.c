@@ -845,6 +845,10 @@ static int parse_json(cli_reader *r, cli_doc *d)
     }
     if (r->time_slot >= 0) {
         cli_json_field *t = &r->fields[r->time_slot];
+        if (t->type == CLI_JSON_MISSING || t->type == CLI_JSON_NULL) {
+            rd_fail(r, r->line, "no time field \"%s\"", t->name);
+            return CLI_EDATA;
+        }
         if (t->type == CLI_JSON_NUMBER) {
             if (!(t->num > -9.2e15 && t->num < 9.2e15)) {
                 rd_fail(r, r->line, "time field \"%s\" out of range", t->name);
@@ -852,9 +856,15 @@ static int parse_json(cli_reader *r, cli_doc *d)
             }
             d->time = (int64_t)t->num;
         } else if (t->type != CLI_JSON_STRING ||
-                   cli_parse_iso8601(t->value, t->len, &d->time)) {
-            rd_fail(r, r->line, "field \"%s\" is not an ISO 8601 time or a Unix time",
-                    t->name);
+                   cli_parse_time(t->value, t->len, r->o.time_format, &d->time)) {
+            if (r->o.time_format)
+                rd_fail(r, r->line, "field \"%s\" does not match --time-format '%s'", t->name,
+                        r->o.time_format);
+            else
+                rd_fail(r, r->line,
+                        "field \"%s\" is not a time (ISO 8601, RFC 2822, DD-MON-YYYY "
+                        "HH:MM:SS or Unix seconds; see --time-format)",
+                        t->name);
             return CLI_EDATA;
         }
     }

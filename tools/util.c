@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -320,6 +321,19 @@ static int digits(const char *s, size_t n, size_t *pos, size_t count, unsigned *
     return 0;
 }
 
+static int leap(unsigned y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* Whether day d exists in month mo (1-12) of year y. */
+static int valid_day(unsigned y, unsigned mo, unsigned d)
+{
+    static const unsigned char mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return mo >= 1 && mo <= 12 && d >= 1 &&
+           d <= (unsigned)(mdays[mo - 1] + (mo == 2 && leap(y)));
+}
+
 int cli_parse_iso8601(const char *s, size_t n, int64_t *out)
 {
     size_t p = 0;
@@ -327,7 +341,7 @@ int cli_parse_iso8601(const char *s, size_t n, int64_t *out)
     if (digits(s, n, &p, 4, &y) || p >= n || s[p++] != '-' || digits(s, n, &p, 2, &mo) ||
         p >= n || s[p++] != '-' || digits(s, n, &p, 2, &d))
         return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31)
+    if (!valid_day(y, mo, d))
         return -1;
     int64_t offset = 0;
     if (p < n && (s[p] == 'T' || s[p] == 't' || s[p] == ' ')) {
@@ -360,6 +374,8 @@ int cli_parse_iso8601(const char *s, size_t n, int64_t *out)
                 p++;
             if (p < n && digits(s, n, &p, 2, &om))
                 return -1;
+            if (oh > 14 || om > 59) /* real offsets lie within -12:00..+14:00 */
+                return -1;
             offset = sign * (int64_t)(oh * 3600 + om * 60);
         }
     }
@@ -367,6 +383,196 @@ int cli_parse_iso8601(const char *s, size_t n, int64_t *out)
         return -1;
     *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset;
     return 0;
+}
+
+/* Month of a three-letter English name, any case: 1-12, or 0. */
+static unsigned month_of(const char *s)
+{
+    static const char names[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+    char m[3];
+    for (int i = 0; i < 3; i++)
+        m[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+    for (unsigned i = 0; i < 12; i++)
+        if (memcmp(names + 3 * i, m, 3) == 0)
+            return i + 1;
+    return 0;
+}
+
+static void skip_spaces(const char *s, size_t n, size_t *p)
+{
+    while (*p < n && (s[*p] == ' ' || s[*p] == '\t'))
+        (*p)++;
+}
+
+/* Up to max digits (at least one) at *p. */
+static int some_digits(const char *s, size_t n, size_t *p, size_t max, unsigned *out)
+{
+    unsigned v = 0;
+    size_t start = *p;
+    while (*p < n && *p - start < max && s[*p] >= '0' && s[*p] <= '9')
+        v = v * 10 + (unsigned)(s[(*p)++] - '0');
+    *out = v;
+    return *p == start ? -1 : 0;
+}
+
+/* HH:MM[:SS[.fraction]] at *p. */
+static int clock_time(const char *s, size_t n, size_t *p, unsigned *h, unsigned *mi,
+                      unsigned *sec)
+{
+    *sec = 0;
+    if (some_digits(s, n, p, 2, h) || *p >= n || s[(*p)++] != ':' || digits(s, n, p, 2, mi))
+        return -1;
+    if (*p < n && s[*p] == ':') {
+        (*p)++;
+        if (digits(s, n, p, 2, sec))
+            return -1;
+        if (*p < n && s[*p] == '.') {
+            (*p)++;
+            unsigned frac;
+            if (some_digits(s, n, p, 9, &frac))
+                return -1;
+        }
+    }
+    return *h > 23 || *mi > 59 || *sec > 60 ? -1 : 0;
+}
+
+/* An RFC 2822 date as RSS feeds give it: "[Mon, ]01 Jan 2024 00:00[:00]
+ * ZONE", ZONE being +hhmm, -hhmm, GMT, UT, UTC, Z or a US zone (EST, EDT,
+ * CST, CDT, MST, MDT, PST, PDT); two-digit years are 19xx from 50 on and
+ * 20xx below. */
+static int parse_rfc2822(const char *s, size_t n, int64_t *out)
+{
+    size_t p = 0;
+    skip_spaces(s, n, &p);
+    if (p + 4 <= n && s[p + 3] == ',' && ((s[p] | 32) >= 'a' && (s[p] | 32) <= 'z')) {
+        p += 4; /* the day of the week is not checked against the date */
+        skip_spaces(s, n, &p);
+    }
+    unsigned d, y, mo, h, mi, sec;
+    if (some_digits(s, n, &p, 2, &d))
+        return -1;
+    skip_spaces(s, n, &p);
+    if (p + 3 > n || !(mo = month_of(s + p)))
+        return -1;
+    p += 3;
+    skip_spaces(s, n, &p);
+    size_t ys = p;
+    if (some_digits(s, n, &p, 4, &y))
+        return -1;
+    if (p - ys == 2)
+        y += y < 50 ? 2000 : 1900;
+    else if (p - ys != 4)
+        return -1;
+    skip_spaces(s, n, &p);
+    if (clock_time(s, n, &p, &h, &mi, &sec) || !valid_day(y, mo, d))
+        return -1;
+    skip_spaces(s, n, &p);
+    int64_t offset = 0;
+    if (p < n && (s[p] == '+' || s[p] == '-')) {
+        int sign = s[p++] == '-' ? -1 : 1;
+        unsigned oh, om;
+        if (digits(s, n, &p, 2, &oh) || digits(s, n, &p, 2, &om) || oh > 14 || om > 59)
+            return -1;
+        offset = sign * (int64_t)(oh * 3600 + om * 60);
+    } else if (p < n) {
+        static const struct {
+            const char *name;
+            int hours;
+        } zones[] = {{"GMT", 0}, {"UTC", 0}, {"UT", 0},   {"Z", 0},    {"EST", -5},
+                     {"EDT", -4}, {"CST", -6}, {"CDT", -5}, {"MST", -7}, {"MDT", -6},
+                     {"PST", -8}, {"PDT", -7}};
+        size_t i, zl = n - p;
+        for (i = 0; i < sizeof zones / sizeof zones[0]; i++)
+            if (strlen(zones[i].name) == zl && strncasecmp(zones[i].name, s + p, zl) == 0)
+                break;
+        if (i == sizeof zones / sizeof zones[0])
+            return -1;
+        offset = (int64_t)zones[i].hours * 3600;
+        p = n;
+    }
+    if (p != n)
+        return -1;
+    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset;
+    return 0;
+}
+
+/* DD-MON-YYYY HH:MM:SS[.ff], as in Reuters-21578 and other wire archives. */
+static int parse_day_month_year(const char *s, size_t n, int64_t *out)
+{
+    size_t p = 0;
+    unsigned d, mo, y, h = 0, mi = 0, sec = 0;
+    if (some_digits(s, n, &p, 2, &d) || p >= n || s[p++] != '-' || p + 3 > n ||
+        !(mo = month_of(s + p)))
+        return -1;
+    p += 3;
+    if (p >= n || s[p++] != '-' || digits(s, n, &p, 4, &y) || !valid_day(y, mo, d))
+        return -1;
+    skip_spaces(s, n, &p);
+    if (p < n && clock_time(s, n, &p, &h, &mi, &sec))
+        return -1;
+    skip_spaces(s, n, &p);
+    if (p != n)
+        return -1;
+    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+    return 0;
+}
+
+/* Unix seconds written as a string: an optional minus sign, digits and an
+ * optional fraction. */
+static int parse_unix_string(const char *s, size_t n, int64_t *out)
+{
+    size_t p = 0;
+    int neg = p < n && s[p] == '-';
+    p += (size_t)neg;
+    int64_t v = 0;
+    size_t start = p;
+    while (p < n && s[p] >= '0' && s[p] <= '9') {
+        if (v > (INT64_MAX / 4) / 10)
+            return -1;
+        v = v * 10 + (s[p++] - '0');
+    }
+    if (p == start)
+        return -1;
+    if (p < n && s[p] == '.') {
+        size_t f = ++p;
+        while (p < n && s[p] >= '0' && s[p] <= '9')
+            p++;
+        if (p == f)
+            return -1;
+    }
+    if (p != n)
+        return -1;
+    *out = neg ? -v : v;
+    return 0;
+}
+
+int cli_parse_time(const char *s, size_t n, const char *format, int64_t *out)
+{
+    if (format) {
+        char buf[256];
+        if (n >= sizeof buf)
+            return -1;
+        memcpy(buf, s, n);
+        buf[n] = 0;
+        struct tm tm;
+        memset(&tm, 0, sizeof tm);
+        tm.tm_mday = 1;
+        const char *end = strptime(buf, format, &tm);
+        if (!end || *end)
+            return -1;
+        if (!valid_day((unsigned)tm.tm_year + 1900u, (unsigned)tm.tm_mon + 1u,
+                       (unsigned)tm.tm_mday) ||
+            tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+            return -1;
+        *out = days_from_civil((int64_t)tm.tm_year + 1900, (unsigned)tm.tm_mon + 1,
+                               (unsigned)tm.tm_mday) * 86400 +
+               tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+        return 0;
+    }
+    return cli_parse_iso8601(s, n, out) == 0 || parse_rfc2822(s, n, out) == 0 ||
+                   parse_day_month_year(s, n, out) == 0 || parse_unix_string(s, n, out) == 0
+               ? 0
+               : -1;
 }
 
 /* ============================================================ params */

@@ -60,6 +60,44 @@ is $? 1 "missing time field: exit 1"
 contains err.txt "times.jsonl:1:" "message names file:line"
 "$DEDUP" filter --window-time 2x times.jsonl > /dev/null 2>&1
 is $? 2 "bad duration: exit 2"
+contains err.txt 'no time field "when"' "a missing time field has its own message"
+
+# The times real feeds give: RSS (RFC 2822), wire archives, Unix seconds as
+# a string; each record a day after the previous one, so a 36h window
+# keeps the story once every other day.
+cat > feed.jsonl <<JSON
+{"id":"r1","date":"Wed, 01 May 2024 00:00:00 GMT","text":"$t"}
+{"id":"r2","date":"Thu, 2 May 2024 03:00:00 +0300","text":"$t"}
+{"id":"r3","date":"03-MAY-2024 00:00:00.79","text":"$t"}
+{"id":"r4","date":"1714780800","text":"$t"}
+{"id":"r5","date":"05 May 24 00:00 UT","text":"$t"}
+JSON
+"$DEDUP" filter -q --window-time 36h feed.jsonl | cut -c1-11 > feed.txt
+ok $? "RFC 2822, DD-MON-YYYY and Unix strings are read"
+is "$(tr '\n' ' ' < feed.txt)" '{"id":"r1", {"id":"r3", {"id":"r5", ' \
+    "the feed's times are read as the days they name"
+for bad in 2024-02-30 2023-02-29T00:00:00Z 2024-05-01T00:00:00+99:99 "32 Jan 2024 00:00 GMT" \
+           "01 Foo 2024 00:00 GMT" "01 Jan 2024 24:00 GMT" yesterday; do
+    printf '{"id":"x","date":"%s","text":"%s"}\n' "$bad" "$t" > bad.jsonl
+    "$DEDUP" filter -q --window-time 1d bad.jsonl > /dev/null 2> err.txt
+    is $? 1 "'$bad' is refused"
+done
+contains err.txt 'bad.jsonl:1: field "date" is not a time' "the message says what a time may be"
+printf '{"id":"x","date":"2024-02-29","text":"%s"}\n' "$t" > leap.jsonl
+"$DEDUP" filter -q --window-time 1d leap.jsonl > /dev/null
+ok $? "a leap day is a date"
+cat > fmt.jsonl <<JSON
+{"id":"f1","date":"01/05/2024 08:00","text":"$t"}
+{"id":"f2","date":"01/05/2024 20:00","text":"$t"}
+{"id":"f3","date":"03/05/2024 08:00","text":"$t"}
+JSON
+"$DEDUP" filter -q --window-time 1d --time-format '%d/%m/%Y %H:%M' fmt.jsonl | cut -c1-11 > fmt.txt
+is "$(tr '\n' ' ' < fmt.txt)" '{"id":"f1", {"id":"f3", ' "--time-format reads day/month/year"
+"$DEDUP" filter -q --window-time 1d --time-format '%Y-%m-%d' fmt.jsonl > /dev/null 2> err.txt
+is $? 1 "a time that does not match --time-format: exit 1"
+contains err.txt "does not match --time-format" "the message names the format"
+"$DEDUP" filter -q --time-format '%Y' fmt.jsonl > /dev/null 2> err.txt
+is $? 2 "--time-format without --window-time: usage error"
 
 # Restart: two runs sharing an index give the output of one run.
 "$DEDUP" filter -q corpus.jsonl > once.jsonl
