@@ -167,6 +167,7 @@ enum {
     OPT_WINDOW_TIME,
     OPT_TIME_FIELD,
     OPT_TIME_FORMAT,
+    OPT_WAIT,
     OPT_DUPS,
     OPT_INDEX,
     OPT_MIN_SIZE,

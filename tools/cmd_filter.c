@@ -68,6 +68,8 @@ static const char help_text[] =
     "                        exists; save it at the end and on SIGINT/SIGTERM\n"
     "  --save-every N        also save the state every N documents read, so\n"
     "                        that a crash or SIGKILL loses at most N documents\n"
+    "  --wait                with --index, wait for another writer of FILE to\n"
+    "                        finish instead of failing at once\n"
     "  --boilerplate N       leave out lines seen in N or more of the documents\n"
     "                        read so far (site furniture; default 20), or off;\n"
     "                        with --index the counts are saved in FILE.lines\n"
@@ -352,6 +354,7 @@ int cmd_filter(int argc, char **argv)
         {"window-time", 1, 0, OPT_WINDOW_TIME},
         {"time-field", 1, 0, OPT_TIME_FIELD},
         {"time-format", 1, 0, OPT_TIME_FORMAT},
+        {"wait", 0, 0, OPT_WAIT},
         {"dups", 1, 0, OPT_DUPS},
         {"index", 1, 0, OPT_INDEX},
         {"save-every", 1, 0, OPT_SAVE_EVERY},
@@ -365,6 +368,7 @@ int cmd_filter(int argc, char **argv)
     cli_input_opts io;
     cli_param_opts po = {0};
     int64_t window = 0, window_time = -1, save_every = 0, nthreads = 2;
+    int wait_lock = 0, lock_fd = -1;
     int unflushed = 0;
     uint32_t boilerplate = CLI_BOILERPLATE_DEFAULT;
     const char *time_field = "date", *dups_path = NULL, *index_path = NULL;
@@ -412,6 +416,9 @@ int cmd_filter(int argc, char **argv)
         case OPT_TIME_FIELD:
             time_field = optarg;
             break;
+        case OPT_WAIT:
+            wait_lock = 1;
+            break;
         case OPT_TIME_FORMAT:
             if (!*optarg || strlen(optarg) > 200) {
                 cli_msg("invalid --time-format '%s'", optarg);
@@ -434,6 +441,10 @@ int cmd_filter(int argc, char **argv)
         default:
             return cli_usage_error("filter");
         }
+    }
+    if (wait_lock && !index_path) {
+        cli_msg("--wait goes with --index");
+        return cli_usage_error("filter");
     }
     if (save_every && !index_path) {
         cli_msg("--save-every needs --index");
@@ -473,6 +484,11 @@ int cmd_filter(int argc, char **argv)
     memset(&st, 0, sizeof st);
     memset(&fd, 0, sizeof fd);
     pthread_mutex_init(&fd.lines_mu, NULL);
+    if (index_path && (rc = cli_store_lock(index_path, wait_lock, &lock_fd, err, sizeof err))) {
+        cli_msg("%s", err);
+        status = cli_exit_code(rc);
+        goto done;
+    }
     if (index_path) {
         rc = cli_store_load(&st, index_path, err, sizeof err);
         if (rc == DEDUP_E_IO && access(index_path, F_OK) != 0) {
@@ -658,6 +674,7 @@ done:
     cli_reader_free(reader);
     dedup_hasher_free(h);
     cli_store_free(&st); /* also after a failed load */
+    cli_store_unlock(lock_fd);
     dedup_params_free(params);
     return status;
 }

@@ -33,7 +33,12 @@ static const char help_text[] =
     "\n"
     "  -o, --output FILE     build: the index file to write\n"
     "  -q, --quiet           no progress line\n"
+    "  --wait                build, add: wait for another writer of FILE to\n"
+    "                        finish instead of failing at once\n"
     "  -h, --help            show this help\n"
+    "\n"
+    "build and add hold FILE.lock while they run: a second writer of the same\n"
+    "index fails at once with the first one's process id.\n"
     "\n"
     "Input options as for 'dedup cluster' (--input-format, --id-field,\n"
     "--text-field, --max-doc-bytes, --on-error); build also takes the\n"
@@ -175,6 +180,7 @@ int cmd_index(int argc, char **argv)
         CLI_PARAM_OPTIONS,
         {"output", 1, 0, 'o'},
         {"quiet", 0, 0, 'q'},
+        {"wait", 0, 0, OPT_WAIT},
         {"help", 0, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -199,7 +205,7 @@ int cmd_index(int argc, char **argv)
     cli_input_opts io;
     cli_param_opts po = {0};
     const char *out = NULL;
-    int quiet = 0, opt;
+    int quiet = 0, opt, wait_lock = 0, lock_fd = -1;
     cli_input_defaults(&io);
     argc--;
     argv++;
@@ -219,6 +225,9 @@ int cmd_index(int argc, char **argv)
             break;
         case 'q':
             quiet = 1;
+            break;
+        case OPT_WAIT:
+            wait_lock = 1;
             break;
         default:
             if (act != ACT_BUILD && cli_common_option(opt, optarg, NULL, &po))
@@ -241,6 +250,11 @@ int cmd_index(int argc, char **argv)
         dedup_params *p;
         if ((status = cli_make_params(&po, &p)))
             return status == EXIT_USAGE ? cli_usage_error("index") : status;
+        if ((rc = cli_store_lock(out, wait_lock, &lock_fd, err, sizeof err))) {
+            cli_msg("%s", err);
+            dedup_params_free(p);
+            return cli_exit_code(rc);
+        }
         rc = cli_store_create(&st, p);
         dedup_params_free(p);
         if (rc) {
@@ -253,6 +267,7 @@ int cmd_index(int argc, char **argv)
             status = cli_exit_code(rc);
         }
         cli_store_free(&st);
+        cli_store_unlock(lock_fd);
         return status;
     }
     if (out) {
@@ -264,9 +279,14 @@ int cmd_index(int argc, char **argv)
         return cli_usage_error("index");
     }
     const char *path = rest[0];
+    if (act == ACT_ADD && (rc = cli_store_lock(path, wait_lock, &lock_fd, err, sizeof err))) {
+        cli_msg("%s", err);
+        return cli_exit_code(rc);
+    }
     if ((rc = cli_store_load(&st, path, err, sizeof err))) {
         cli_msg("%s", err);
         cli_store_free(&st);
+        cli_store_unlock(lock_fd);
         return cli_exit_code(rc);
     }
     if (act == ACT_STATS) {
@@ -279,5 +299,6 @@ int cmd_index(int argc, char **argv)
         }
     }
     cli_store_free(&st);
+    cli_store_unlock(lock_fd);
     return status;
 }

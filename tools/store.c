@@ -24,8 +24,11 @@
  */
 #include "store.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <sys/file.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -481,4 +484,113 @@ void cli_store_free(cli_store *s)
     free(s->saved);
     cli_buf_free(&s->arena);
     memset(s, 0, sizeof *s);
+}
+
+/* ============================================================= locking */
+
+/* Whether name (in the index's folder) is a temporary file of a save of
+ * the index whose file name is base: base.PID.N.tmp, base.ids.XXXXXX or
+ * base.lines.XXXXXX. */
+static int is_temp_of(const char *name, const char *base)
+{
+    size_t bl = strlen(base);
+    if (strncmp(name, base, bl) != 0 || name[bl] != '.')
+        return 0;
+    const char *r = name + bl + 1;
+    size_t rl = strlen(r);
+    if (rl > 4 && strcmp(r + rl - 4, ".tmp") == 0) {
+        int dots = 0;
+        for (size_t i = 0; i < rl - 4; i++) {
+            if (r[i] == '.')
+                dots++;
+            else if (r[i] < '0' || r[i] > '9')
+                return 0;
+        }
+        return dots == 1 && r[0] != '.' && r[rl - 5] != '.';
+    }
+    const char *x = !strncmp(r, "ids.", 4) ? r + 4 : !strncmp(r, "lines.", 6) ? r + 6 : NULL;
+    if (!x || strlen(x) != 6)
+        return 0;
+    for (int i = 0; i < 6; i++)
+        if (!((x[i] >= 'a' && x[i] <= 'z') || (x[i] >= 'A' && x[i] <= 'Z') ||
+              (x[i] >= '0' && x[i] <= '9')))
+            return 0;
+    return 1;
+}
+
+static void remove_stale_temps(const char *path)
+{
+    char *d = strdup(path), *b = strdup(path);
+    if (d && b) {
+        const char *dir = dirname(d), *base = basename(b);
+        DIR *dp = opendir(dir);
+        if (dp) {
+            struct dirent *e;
+            while ((e = readdir(dp)) != NULL) {
+                if (!is_temp_of(e->d_name, base))
+                    continue;
+                size_t n = strlen(dir) + strlen(e->d_name) + 2;
+                char *full = malloc(n);
+                if (full) {
+                    snprintf(full, n, "%s/%s", dir, e->d_name);
+                    unlink(full);
+                    free(full);
+                }
+            }
+            closedir(dp);
+        }
+    }
+    free(d);
+    free(b);
+}
+
+int cli_store_lock(const char *path, int wait, int *fd, char *err, size_t errcap)
+{
+    *fd = -1;
+    char *lp = side_path(path, ".lock");
+    if (!lp) {
+        snprintf(err, errcap, "out of memory");
+        return CLI_ENOMEM;
+    }
+    int f = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (f < 0) {
+        snprintf(err, errcap, "%s: %s", lp, strerror(errno));
+        free(lp);
+        return CLI_EIO;
+    }
+    int rc;
+    while ((rc = flock(f, LOCK_EX | (wait ? 0 : LOCK_NB))) != 0 && errno == EINTR && wait)
+        ;
+    if (rc != 0) {
+        int e = errno;
+        char pid[32] = "";
+        ssize_t n = pread(f, pid, sizeof pid - 1, 0);
+        if (n > 0) {
+            pid[n] = 0;
+            pid[strcspn(pid, "\n")] = 0;
+        }
+        if (e == EWOULDBLOCK)
+            snprintf(err, errcap, "%s is in use by %s%s (or wait with --wait)", path,
+                     pid[0] ? "process " : "another process", pid);
+        else
+            snprintf(err, errcap, "%s: %s", lp, strerror(e));
+        close(f);
+        free(lp);
+        return CLI_EIO;
+    }
+    char pid[32];
+    int pl = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(f, 0) != 0 || pwrite(f, pid, (size_t)pl, 0) != pl) {
+        /* the lock holds without the number; only the message would lack it */
+    }
+    free(lp);
+    remove_stale_temps(path);
+    *fd = f;
+    return CLI_OK;
+}
+
+void cli_store_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd); /* closing releases the flock */
 }

@@ -53,4 +53,15 @@ int cli_store_name_json(cli_buf *b, const cli_store *s, uint64_t id);
 
 void cli_store_free(cli_store *s);
 
+/* Take the writer's lock of the index at path: an exclusive flock(2) on
+ * path.lock, which holds the writer's process id. With wait, block until
+ * the lock is free; else fail at once with "path is in use by process N".
+ * The lock lasts until cli_store_unlock or the process ends. Then remove
+ * the temporary files that a writer killed while saving left next to the
+ * index (path.PID.N.tmp of the library, path.ids.XXXXXX and
+ * path.lines.XXXXXX of this tool). *fd receives the lock's descriptor.
+ * CLI_OK or CLI_EIO (message in err). */
+int cli_store_lock(const char *path, int wait, int *fd, char *err, size_t errcap);
+void cli_store_unlock(int fd);
+
 #endif

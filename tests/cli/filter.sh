@@ -180,4 +180,40 @@ printf 'garbage' > bad.idx
 is $? 1 "damaged index: exit 1"
 is "$(cat bad.idx)" garbage "the damaged file is left alone"
 
+# One writer at a time: a filter that holds lock.idx (its input a pipe that
+# stays open) makes a second writer fail at once, naming the first.
+mkfifo feed.fifo
+"$DEDUP" filter -q --index lock.idx < feed.fifo > first.jsonl 2> first.err &
+first=$!
+exec 7> feed.fifo
+head -n 3 corpus.jsonl >&7
+for _ in $(seq 50); do [ -s lock.idx.lock ] && break; sleep 0.1; done
+"$DEDUP" filter -q --index lock.idx corpus.jsonl > /dev/null 2> err.txt 7>&-
+is $? 3 "a second writer of one index: exit 3"
+contains err.txt "lock.idx is in use by process $first" "the message names the first writer"
+"$DEDUP" index add lock.idx corpus.jsonl > /dev/null 2> err.txt 7>&-
+is $? 3 "index add on an index in use: exit 3"
+"$DEDUP" filter -q --wait --index lock.idx half2.jsonl > waited.jsonl 2> err.txt 7>&- &
+waiter=$!
+sleep 0.3
+kill -0 "$waiter" 2> /dev/null
+ok $? "--wait waits while the first writer runs"
+exec 7>&-
+wait "$first"
+ok $? "the first writer ends normally"
+wait "$waiter"
+ok $? "then the waiting writer runs"
+"$DEDUP" index stats lock.idx > stats.txt
+contains stats.txt "documents" "both runs left a readable index"
+
+# Temporary files of a writer killed while saving are removed at the next
+# open; other files next to the index are not.
+touch lock.idx.4242.7.tmp lock.idx.ids.Ab3xYz lock.idx.lines.q1W2e3 lock.idx.notes lock.idx.ids.long123
+"$DEDUP" filter -q --index lock.idx half1.jsonl > /dev/null
+ok $? "a run after a crash"
+is "$(ls lock.idx.4242.7.tmp lock.idx.ids.Ab3xYz lock.idx.lines.q1W2e3 2> /dev/null | wc -l)" 0 \
+    "stale temporary files are removed"
+test -e lock.idx.notes && test -e lock.idx.ids.long123
+ok $? "other files are left alone"
+
 done_testing
