@@ -278,15 +278,17 @@ static int write_atomic(const char *path, const void *data, size_t len, char *er
     return rc;
 }
 
-/* Read the side file; CLI_OK (also when it does not exist), CLI_EDATA,
- * CLI_EIO or CLI_ENOMEM. */
-static int load_names(cli_store *s, const char *path, char *err, size_t errcap)
+/* Read the side file; CLI_OK (also when it does not exist: *missing is
+ * then set), CLI_EDATA, CLI_EIO or CLI_ENOMEM. */
+static int load_names(cli_store *s, const char *path, int *missing, char *err, size_t errcap)
 {
     cli_buf data = {0};
+    *missing = 0;
     int rc = read_whole(path, &data);
     if (rc == CLI_EIO && errno == ENOENT) {
         cli_buf_free(&data);
-        return CLI_OK; /* names unknown: shown as #number */
+        *missing = 1;
+        return CLI_OK;
     }
     if (rc == CLI_EIO)
         snprintf(err, errcap, "%s: %s", path, strerror(errno));
@@ -338,10 +340,28 @@ int cli_store_load(cli_store *s, const char *path, char *err, size_t errcap)
     char *ip = ids_path(path);
     if (!ip)
         return CLI_ENOMEM;
-    rc = load_names(s, ip, err, errcap);
-    free(ip);
+    int missing;
+    rc = load_names(s, ip, &missing, err, errcap);
     if (rc == CLI_OK && scan_index(s))
         rc = CLI_ENOMEM;
+    /* The side file is saved before the index and names every document of
+     * both the old and the new index file, so each stored number must have
+     * a name: a missing or foreign side file would give wrong names. */
+    if (rc == CLI_OK && missing && s->nsaved) {
+        snprintf(err, errcap,
+                 "%s is missing: the names of the %zu documents of %s are lost "
+                 "(restore it, or build the index again)",
+                 ip, s->nsaved, path);
+        rc = CLI_EDATA;
+    }
+    for (size_t i = 0; rc == CLI_OK && !missing && i < s->nsaved; i++)
+        if (!cli_store_name(s, s->saved[i], NULL)) {
+            snprintf(err, errcap,
+                     "%s does not belong to %s: document number %llu has no name there",
+                     ip, path, (unsigned long long)s->saved[i]);
+            rc = CLI_EDATA;
+        }
+    free(ip);
     return rc;
 }
 

@@ -47,4 +47,24 @@ is $? 1 "truncated index: exit 1"
 "$DEDUP" index frob > /dev/null 2>&1
 is $? 2 "unknown action: exit 2"
 
+# An index and its names file go together: a missing names file, or one of
+# another index, is refused instead of giving wrong names.
+"$DEDUP" index build -q originals.jsonl -o tied.idx
+"$DEDUP" index build -q corpus.jsonl -o other.idx
+mv tied.idx.ids tied.idx.ids.away
+"$DEDUP" index query tied.idx queries.jsonl > /dev/null 2> err.txt
+is $? 1 "a missing names file: exit 1"
+contains err.txt "tied.idx.ids is missing: the names of the 4 documents of tied.idx are lost" \
+    "the message says what is lost"
+"$DEDUP" index build -q originals.jsonl -o small.idx
+cp small.idx.ids other-names.ids
+cp other-names.ids other.idx.ids
+"$DEDUP" index query other.idx queries.jsonl > /dev/null 2> err.txt
+is $? 1 "another index's names file: exit 1"
+contains err.txt "other.idx.ids does not belong to other.idx: document number 5 has no name" \
+    "the message names the first document without a name"
+mv tied.idx.ids.away tied.idx.ids
+"$DEDUP" index query tied.idx queries.jsonl > q2.tsv
+ok $? "with its names file back the index loads"
+
 done_testing
