@@ -576,6 +576,10 @@ DEDUP_API int dedup_index_expire(dedup_index *idx, int64_t before, size_t *remov
 DEDUP_API size_t dedup_index_count(const dedup_index *idx);
 /* 1 if id is stored, else 0. */
 DEDUP_API int dedup_index_contains(const dedup_index *idx, uint64_t id);
+/* The stamp stored document id was added with, into *stamp. DEDUP_OK,
+ * DEDUP_E_NOTFOUND if id is not stored, DEDUP_E_INVAL for NULL idx or
+ * stamp. Thread-safe on a const index. Since 0.2. */
+DEDUP_API int dedup_index_stamp(const dedup_index *idx, uint64_t id, int64_t *stamp);
 /* Bytes of memory the index holds. */
 DEDUP_API size_t dedup_index_memory(const dedup_index *idx);
 /* The index's parameters, borrowed. */

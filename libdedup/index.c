@@ -1197,6 +1197,18 @@ int dedup_index_contains(const dedup_index *idx, uint64_t id)
     return idx && tab_find(idx, id, &pos) != DEDUP__NIL;
 }
 
+int dedup_index_stamp(const dedup_index *idx, uint64_t id, int64_t *stamp)
+{
+    if (!idx || !stamp)
+        return DEDUP_E_INVAL;
+    size_t pos;
+    uint32_t e = tab_find(idx, id, &pos);
+    if (e == DEDUP__NIL)
+        return DEDUP_E_NOTFOUND;
+    *stamp = idx->stamps[e];
+    return DEDUP_OK;
+}
+
 size_t dedup_index_memory(const dedup_index *idx)
 {
     if (!idx)

@@ -204,7 +204,13 @@ static void min_shared(void)
         dedup_hasher_sign(h, sentence, strlen(sentence), b);
         dedup_index *idx;
         dedup_index_create(&idx, p);
-        dedup_index_add(idx, 1, 0, a);
+        dedup_index_add(idx, 1, 1714521600 + ms, a);
+        int64_t st = 0;
+        ok(dedup_index_stamp(idx, 1, &st) == DEDUP_OK && st == 1714521600 + ms,
+           "dedup_index_stamp gives the stamp a document was added with");
+        ok(dedup_index_stamp(idx, 2, &st) == DEDUP_E_NOTFOUND &&
+               dedup_index_stamp(NULL, 1, &st) == DEDUP_E_INVAL,
+           "dedup_index_stamp: NOTFOUND and INVAL");
         dedup_match m;
         size_t nm = 0;
         dedup_index_query(idx, b, &m, 1, &nm);

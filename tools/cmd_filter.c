@@ -6,8 +6,16 @@
  *
  * Expiry: --window N keeps the N most recently kept documents (stamps are
  * the kept documents' sequence numbers); --window-time D keeps those whose
- * time field is within D of the current document's (stamps are Unix times).
+ * time is within D of the feed's watermark (stamps are Unix times).
  * Either way dedup_index_expire runs before each query.
+ *
+ * The watermark is the latest time of the feed, but a record dated more
+ * than a day after this machine's clock (a bogus date, a year typed as
+ * 9999) cannot move it: it is reported, then compared and stored as if it
+ * had the watermark's time, so that it neither expires the whole index
+ * nor stays in it for years. Feeds that pause and resume move it as they
+ * go. A record dated more than D before the watermark (late in the feed)
+ * is a duplicate only of stored documents within D of its own time.
  *
  * Restarts: with --index FILE the state is loaded at start and saved at the
  * end, and on SIGINT or SIGTERM. The handler only sets a flag; the main loop
@@ -38,6 +46,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -552,21 +561,61 @@ int cmd_filter(int argc, char **argv)
     cli_progress_start(&prog, quiet, "filtering", cli_reader_total_bytes(reader));
     if (nthreads > 1)
         feed_start(&fd);
+    /* The watermark: the latest time of the feed (see the top). */
+    int64_t wm = st.next_stamp - 1;
+    int have_wm = window_time >= 0 && dedup_index_count(st.idx) > 0;
+    int64_t future = (int64_t)time(NULL) + 86400; /* later than this is bogus */
     fentry *d;
     while ((d = feed_next(&fd)) != NULL) {
         read++;
         replaced += d->replaced;
         int64_t stamp = window_time >= 0 ? d->time : st.next_stamp;
+        int late = 0;
+        if (window_time >= 0) {
+            int64_t t = d->time;
+            if (t > future) {
+                if (!have_wm) {
+                    wm = future - 86400;
+                    have_wm = 1;
+                }
+                cli_msg("%s:%llu: warning: time %lld lies in the future; compared and "
+                        "stored as of the feed's %lld",
+                        d->file, (unsigned long long)d->line, (long long)t, (long long)wm);
+                stamp = wm;
+            } else {
+                if (!have_wm || t > wm)
+                    wm = t;
+                have_wm = 1;
+                late = wm - t > window_time;
+            }
+        }
         size_t gone = 0;
         if (window)
             rc = dedup_index_expire(st.idx, st.next_stamp - window, &gone);
         else if (window_time >= 0)
-            rc = dedup_index_expire(st.idx, d->time - window_time, &gone);
+            rc = dedup_index_expire(st.idx, wm - window_time, &gone);
         expired += gone;
         int is_dup = 0;
         dedup_match best;
-        if (!rc)
+        if (!rc && late) {
+            /* Every stored document is newer than this one's window
+             * reaches back; only those within its window count. */
+            dedup_match m[64];
+            size_t nm = 0;
+            rc = dedup_index_query(st.idx, d->sig, m, 64, &nm);
+            for (size_t i = 0; !rc && i < nm && i < 64 && !is_dup; i++) {
+                int64_t s;
+                if (dedup_index_stamp(st.idx, m[i].id, &s) == DEDUP_OK &&
+                    s - stamp <= window_time) {
+                    is_dup = 1;
+                    best = m[i];
+                }
+            }
+            if (!rc && !is_dup)
+                rc = dedup_index_add(st.idx, st.next_id, stamp, d->sig);
+        } else if (!rc) {
             rc = dedup_index_add_unique(st.idx, st.next_id, stamp, d->sig, &is_dup, &best);
+        }
         if (rc) {
             cli_msg("%s", dedup_strerror(rc));
             status = EXIT_INTERNAL;

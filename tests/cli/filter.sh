@@ -99,6 +99,31 @@ contains err.txt "does not match --time-format" "the message names the format"
 "$DEDUP" filter -q --time-format '%Y' fmt.jsonl > /dev/null 2> err.txt
 is $? 2 "--time-format without --window-time: usage error"
 
+# One bogus date does not wipe the index: a record dated 9999 is reported
+# and kept, and the copy that follows it is still found.
+u='the harbour council approved a new budget for the northern pier on monday'
+cat > bogus.jsonl <<JSON
+{"id":"a","date":"2024-05-01T00:00:00Z","text":"$t"}
+{"id":"x","date":"9999-05-01T00:00:00Z","text":"$u"}
+{"id":"b","date":"2024-05-01T02:00:00Z","text":"$t"}
+JSON
+"$DEDUP" filter -q --window-time 7d bogus.jsonl 2> err.txt | cut -c1-10 > bogus.txt
+is "$(tr '\n' ' ' < bogus.txt)" '{"id":"a", {"id":"x", ' "a date in 9999 leaves the window alone"
+contains err.txt "bogus.jsonl:2: warning: time 253381132800 lies in the future" \
+    "the bogus date is reported with file and line"
+# A record late in the feed is a duplicate only of documents within the
+# window of its own time.
+v='heavy rain closed the coastal road for a second day as engineers inspected'
+cat > late.jsonl <<JSON
+{"id":"A","date":"2024-05-09T06:00:00Z","text":"$u"}
+{"id":"B","date":"2024-05-10T00:00:00Z","text":"$v"}
+{"id":"C","date":"2024-05-08T12:00:00Z","text":"$u"}
+{"id":"E","date":"2024-05-08T12:00:00Z","text":"$v"}
+JSON
+"$DEDUP" filter -q --window-time 24h late.jsonl | cut -c1-10 > late.txt
+is "$(tr '\n' ' ' < late.txt)" '{"id":"A", {"id":"B", {"id":"E", ' \
+    "a late copy is dropped only for a stored document within its window"
+
 # Restart: two runs sharing an index give the output of one run.
 "$DEDUP" filter -q corpus.jsonl > once.jsonl
 head -n 7 corpus.jsonl > half1.jsonl
