@@ -348,6 +348,39 @@ static int dup_record(cli_buf *out, const fentry *d, int format, const cli_store
     return cli_buf_printf(out, ",\"similarity\":%.4f}\n", best->similarity);
 }
 
+/* Document numbers, growable. */
+typedef struct idvec {
+    uint64_t *v;
+    size_t n, cap;
+} idvec;
+
+static int idvec_push(idvec *p, uint64_t id)
+{
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 64;
+        uint64_t *v = realloc(p->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        p->v = v;
+        p->cap = cap;
+    }
+    p->v[p->n++] = id;
+    return 0;
+}
+
+/* The output failed (a closed pipe, a full disk): the documents kept
+ * since the last successful flush may not have reached it, so they are
+ * taken out of the index again, to be kept by a later run. A line may
+ * thus be written twice, never lost. Returns how many were taken out. */
+static uint64_t undeliver(cli_store *st, idvec *p)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < p->n; i++)
+        n += dedup_index_remove(st->idx, p->v[i]) == DEDUP_OK;
+    p->n = 0;
+    return n;
+}
+
 static int params_given(const cli_param_opts *po)
 {
     return po->threshold || po->shingle_size || po->char_shingle_size || po->num_hashes ||
@@ -378,6 +411,7 @@ int cmd_filter(int argc, char **argv)
     cli_param_opts po = {0};
     int64_t window = 0, window_time = -1, save_every = 0, nthreads = 2;
     int wait_lock = 0, lock_fd = -1;
+    idvec pend = {0}; /* kept documents whose lines are not yet known written */
     int unflushed = 0;
     uint32_t boilerplate = CLI_BOILERPLATE_DEFAULT;
     const char *time_field = "date", *dups_path = NULL, *index_path = NULL;
@@ -628,6 +662,11 @@ int cmd_filter(int argc, char **argv)
                 status = EXIT_INTERNAL;
                 break;
             }
+            if (idvec_push(&pend, st.next_id)) {
+                cli_msg("out of memory");
+                status = EXIT_INTERNAL;
+                break;
+            }
             st.next_id++;
             if (stamp >= st.next_stamp)
                 st.next_stamp = stamp + 1;
@@ -653,9 +692,11 @@ int cmd_filter(int argc, char **argv)
             unflushed = 0;
             if (fflush(stdout) != 0) {
                 cli_msg("cannot write the output: %s", strerror(errno));
+                kept -= undeliver(&st, &pend);
                 status = EXIT_IO;
                 break;
             }
+            pend.n = 0;
         }
         /* A checkpoint: a kill loses at most the last save_every
          * documents' state, and never the file. */
@@ -671,9 +712,12 @@ int cmd_filter(int argc, char **argv)
         }
     }
     feed_stop(&fd);
-    if (unflushed && fflush(stdout) != 0 && !status) {
-        cli_msg("cannot write the output: %s", strerror(errno));
-        status = EXIT_IO;
+    if (unflushed && fflush(stdout) != 0) {
+        if (!status) {
+            cli_msg("cannot write the output: %s", strerror(errno));
+            status = EXIT_IO;
+        }
+        kept -= undeliver(&st, &pend);
     }
     skipped = fd.skipped;
     if (!status)
@@ -723,6 +767,7 @@ done:
     cli_reader_free(reader);
     dedup_hasher_free(h);
     cli_store_free(&st); /* also after a failed load */
+    free(pend.v);
     cli_store_unlock(lock_fd);
     dedup_params_free(params);
     return status;

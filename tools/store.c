@@ -180,7 +180,8 @@ static int scan_index(cli_store *s)
         free(sc.ids);
         return CLI_ENOMEM;
     }
-    qsort(sc.ids, sc.n, sizeof *sc.ids, cmp_u64);
+    if (sc.n)
+        qsort(sc.ids, sc.n, sizeof *sc.ids, cmp_u64);
     free(s->saved);
     s->saved = sc.ids;
     s->nsaved = sc.n;
@@ -367,7 +368,7 @@ int cli_store_load(cli_store *s, const char *path, char *err, size_t errcap)
 
 static int in_saved(const cli_store *s, uint64_t id)
 {
-    return bsearch(&id, s->saved, s->nsaved, sizeof id, cmp_u64) != NULL;
+    return s->nsaved && bsearch(&id, s->saved, s->nsaved, sizeof id, cmp_u64) != NULL;
 }
 
 /* Write the side file atomically. */

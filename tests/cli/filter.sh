@@ -205,6 +205,25 @@ printf 'garbage' > bad.idx
 is $? 1 "damaged index: exit 1"
 is "$(cat bad.idx)" garbage "the damaged file is left alone"
 
+# Kept means delivered: when the output is a pipe nobody reads, the lines
+# are not written, so the documents are not recorded as kept; a later run
+# delivers them.
+python3 - "$DEDUP" corpus.jsonl <<'PY' > epipe.txt 2> epipe.err
+import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)  # nobody will read: every write fails with EPIPE
+p = subprocess.run([sys.argv[1], "filter", "-q", "--index", "ep.idx", sys.argv[2]], stdout=w,
+                   stderr=subprocess.PIPE)
+os.close(w)
+sys.stderr.write(p.stderr.decode())
+print(p.returncode)
+PY
+is "$(cat epipe.txt)" 3 "a closed output: exit 3"
+contains epipe.err "cannot write the output" "the message says the output failed"
+"$DEDUP" filter -q --index ep.idx corpus.jsonl > again.jsonl
+cmp -s again.jsonl once.jsonl
+ok $? "the next run delivers every document the failed run could not"
+
 # One writer at a time: a filter that holds lock.idx (its input a pipe that
 # stays open) makes a second writer fail at once, naming the first.
 mkfifo feed.fifo
