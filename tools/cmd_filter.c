@@ -543,9 +543,25 @@ int cmd_filter(int argc, char **argv)
         } else if (params_given(&po)) {
             cli_msg("warning: %s: using the parameters saved in the index", index_path);
         }
+        if (!rc && dedup_index_count(st.idx) > 0 && window_time >= 0 && !st.time_stamps) {
+            cli_msg("%s stamps its documents in order of arrival (built without "
+                    "--time-field or filtered with --window); --window-time needs times",
+                    index_path);
+            status = EXIT_USAGE;
+            goto done;
+        }
+        if (!rc && dedup_index_count(st.idx) > 0 && window && st.time_stamps) {
+            cli_msg("%s stamps its documents with times; --window counts documents in "
+                    "order of arrival (use --window-time)",
+                    index_path);
+            status = EXIT_USAGE;
+            goto done;
+        }
     } else {
         rc = cli_store_create(&st, params);
     }
+    if (!rc && window_time >= 0)
+        st.time_stamps = 1;
     if (rc) {
         cli_msg("cannot create the index: %s", dedup_strerror(rc));
         status = EXIT_INTERNAL;

@@ -35,6 +35,12 @@ static const char help_text[] =
     "  -q, --quiet           no progress line\n"
     "  --wait                build, add: wait for another writer of FILE to\n"
     "                        finish instead of failing at once\n"
+    "  --time-field NAME     build, add: stamp documents with the time in\n"
+    "                        field NAME (formats as for 'dedup filter'), so\n"
+    "                        that 'dedup filter --window-time' can use the\n"
+    "                        index; add reads field date of an index built so\n"
+    "                        unless told otherwise\n"
+    "  --time-format FMT     read the time field with strptime(3) format FMT\n"
     "  -h, --help            show this help\n"
     "\n"
     "build and add hold FILE.lock while they run: a second writer of the same\n"
@@ -84,7 +90,7 @@ static int run_docs(int act, cli_store *st, const cli_input_opts *io, char **pat
             cli_warn_utf8(d.file, d.line);
         if (act != ACT_QUERY) {
             uint64_t id = st->next_id;
-            rc = dedup_index_add(st->idx, id, (int64_t)id, sig);
+            rc = dedup_index_add(st->idx, id, st->time_stamps ? d.time : (int64_t)id, sig);
             if (!rc)
                 rc = cli_store_set_name(st, id, d.id, d.id_len, d.id_kind) ? DEDUP_E_NOMEM : 0;
             if (rc) {
@@ -181,6 +187,8 @@ int cmd_index(int argc, char **argv)
         {"output", 1, 0, 'o'},
         {"quiet", 0, 0, 'q'},
         {"wait", 0, 0, OPT_WAIT},
+        {"time-field", 1, 0, OPT_TIME_FIELD},
+        {"time-format", 1, 0, OPT_TIME_FORMAT},
         {"help", 0, 0, 'h'},
         {0, 0, 0, 0},
     };
@@ -229,11 +237,27 @@ int cmd_index(int argc, char **argv)
         case OPT_WAIT:
             wait_lock = 1;
             break;
+        case OPT_TIME_FIELD:
+            io.time_field = optarg;
+            break;
+        case OPT_TIME_FORMAT:
+            io.time_format = optarg;
+            break;
         default:
             if (act != ACT_BUILD && cli_common_option(opt, optarg, NULL, &po))
                 cli_msg("similarity options are fixed when the index is built");
             return cli_usage_error("index");
         }
+    }
+    if (io.time_format && !io.time_field)
+        io.time_field = "date";
+    if (io.time_field && act != ACT_BUILD && act != ACT_ADD) {
+        cli_msg("--time-field is for build and add");
+        return cli_usage_error("index");
+    }
+    if (io.time_field && io.format != CLI_FMT_JSONL) {
+        cli_msg("--time-field needs JSONL input");
+        return cli_usage_error("index");
     }
     char **rest = argv + optind;
     size_t nrest = (size_t)(argc - optind);
@@ -256,6 +280,7 @@ int cmd_index(int argc, char **argv)
             return cli_exit_code(rc);
         }
         rc = cli_store_create(&st, p);
+        st.time_stamps = io.time_field != NULL;
         dedup_params_free(p);
         if (rc) {
             cli_msg("%s", dedup_strerror(rc));
@@ -289,7 +314,19 @@ int cmd_index(int argc, char **argv)
         cli_store_unlock(lock_fd);
         return cli_exit_code(rc);
     }
-    if (act == ACT_STATS) {
+    status = EXIT_OK;
+    if (act == ACT_ADD && dedup_index_count(st.idx) > 0 && !st.time_stamps && io.time_field) {
+        cli_msg("%s stamps its documents in order of arrival (built without --time-field); "
+                "--time-field would mix times with those numbers", path);
+        status = EXIT_USAGE;
+    } else if (act == ACT_ADD && st.time_stamps && !io.time_field) {
+        io.time_field = "date"; /* stamped with times: the same units */
+    } else if (act == ACT_ADD && dedup_index_count(st.idx) == 0 && io.time_field) {
+        st.time_stamps = 1;
+    }
+    if (status) {
+        /* refused above */
+    } else if (act == ACT_STATS) {
         status = print_stats(path, &st);
     } else {
         status = run_docs(act, &st, &io, rest + 1, nrest - 1, quiet);

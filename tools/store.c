@@ -10,7 +10,8 @@
  * Side file layout (little-endian):
  *   "DEDUPIDS"  magic, 8 bytes
  *   u32 1       format version
- *   u32 0       reserved
+ *   u32         flags: bit 0 = the index's stamps are Unix times, not
+ *               numbers in order of arrival; the other bits 0
  *   u64         next_id
  *   u64         count
  *   count x {u64 number, u8 kind, u32 length, length bytes}
@@ -296,7 +297,7 @@ static int load_names(cli_store *s, const char *path, int *missing, char *err, s
     const unsigned char *p = (const unsigned char *)data.data;
     size_t len = data.len, pos = 32;
     if (rc == CLI_OK) {
-        if (len < 36 || memcmp(p, magic, 8) || le32(p + 8) != 1 ||
+        if (len < 36 || memcmp(p, magic, 8) || le32(p + 8) != 1 || le32(p + 12) > 1 ||
             le32(p + len - 4) != (uint32_t)crc32(0, p, (uInt)(len - 4))) {
             snprintf(err, errcap, "%s: not a valid id file (damaged or another format)", path);
             rc = CLI_EDATA;
@@ -304,6 +305,7 @@ static int load_names(cli_store *s, const char *path, int *missing, char *err, s
     }
     if (rc == CLI_OK) {
         uint64_t next = le64(p + 16), count = le64(p + 24);
+        s->time_stamps = (int)le32(p + 12);
         if (next > s->next_id)
             s->next_id = next;
         for (uint64_t i = 0; i < count && rc == CLI_OK; i++) {
@@ -378,7 +380,7 @@ static int save_names(cli_store *s, const char *path, char *err, size_t errcap)
     unsigned char h[32];
     memcpy(h, magic, 8);
     put32(h + 8, 1);
-    put32(h + 12, 0);
+    put32(h + 12, s->time_stamps ? 1 : 0);
     put64(h + 16, s->next_id);
     put64(h + 24, 0); /* count, patched below */
     if (cli_buf_add(&b, h, 32))

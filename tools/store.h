@@ -22,6 +22,9 @@ typedef struct cli_store {
     cli_buf arena;
     uint64_t *saved;    /* numbers in the index file on disk, sorted */
     size_t nsaved;
+    int time_stamps;    /* stamps are Unix times (index build or add with
+                         * --time-field, filter --window-time), not
+                         * numbers in order of arrival */
 } cli_store;
 
 /* A store with an empty index for params p. CLI_OK or a dedup status. */

@@ -47,6 +47,33 @@ is $? 1 "truncated index: exit 1"
 "$DEDUP" index frob > /dev/null 2>&1
 is $? 2 "unknown action: exit 2"
 
+# Stamps do not mix: an index built with --time-field is stamped with times
+# that dedup filter --window-time uses; one stamped in order of arrival is
+# refused by --window-time instead of having every document expired.
+python3 - <<'PY'
+import json
+text = "the harbour council approved a new budget for the northern pier on monday"
+with open("dated.jsonl", "w") as f:
+    f.write(json.dumps({"id": "old", "date": "2024-05-01T00:00:00Z", "text": text}) + "\n")
+with open("later.jsonl", "w") as f:
+    f.write(json.dumps({"id": "copy", "date": "2024-05-03T00:00:00Z", "text": text}) + "\n")
+PY
+"$DEDUP" index build -q --time-field date dated.jsonl -o timed.idx
+ok $? "index build --time-field"
+"$DEDUP" filter -q --window-time 7d --index timed.idx later.jsonl > later.out
+ok $? "filter --window-time on an index stamped with times"
+is "$(wc -l < later.out)" 0 "the copy two days later is found in a 7-day window"
+"$DEDUP" index build -q dated.jsonl -o arrival.idx
+"$DEDUP" filter -q --window-time 7d --index arrival.idx later.jsonl > /dev/null 2> err.txt
+is $? 2 "--window-time on an index stamped in order of arrival: exit 2"
+contains err.txt "arrival.idx stamps its documents in order of arrival" "the message says why"
+"$DEDUP" index add -q --time-field date arrival.idx later.jsonl 2> err.txt
+is $? 2 "index add --time-field to an index stamped in order of arrival: exit 2"
+"$DEDUP" filter -q --window 5 --index timed.idx later.jsonl > /dev/null 2> err.txt
+is $? 2 "--window on an index stamped with times: exit 2"
+"$DEDUP" index add -q timed.idx later.jsonl
+ok $? "index add to a timed index reads its date field"
+
 # An index and its names file go together: a missing names file, or one of
 # another index, is refused instead of giving wrong names.
 "$DEDUP" index build -q originals.jsonl -o tied.idx
