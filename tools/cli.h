@@ -98,6 +98,10 @@ int cli_ids_json(cli_buf *b, const cli_ids *t, size_t i);
 
 /* Parse a whole decimal integer in [min, max]; 0 or -1. */
 int cli_parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
+/* Write text (n bytes) to f with control characters, backslashes and
+ * ill-formed UTF-8 escaped (\xHH, \u00HH, a doubled backslash), for tab-separated output and
+ * terminals. */
+void cli_put_safe(FILE *f, const char *text, size_t n);
 /* Parse a real number; 0 or -1. */
 int cli_parse_real(const char *s, double *out);
 /* Parse a duration such as 48h, 30m, 7d, 90s or 3600 (seconds); 0 or -1. */

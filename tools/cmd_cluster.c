@@ -379,9 +379,11 @@ static int write_tsv(cluster_run *run)
 {
     size_t n = run->ids.count;
     for (size_t i = 0; i < n; i++) {
-        fputs(cli_ids_get(&run->ids, i, NULL), stdout);
+        const char *a = cli_ids_get(&run->ids, i, NULL),
+                   *b = cli_ids_get(&run->ids, dedup_clusters_of(run->clusters, i), NULL);
+        cli_put_safe(stdout, a, strlen(a));
         putchar('\t');
-        fputs(cli_ids_get(&run->ids, dedup_clusters_of(run->clusters, i), NULL), stdout);
+        cli_put_safe(stdout, b, strlen(b));
         putchar('\n');
     }
     return out_check();
@@ -604,9 +606,13 @@ static int write_report(cluster_run *run)
         printf("\ncluster %zu: %zu documents\n", k + 1, sel[k].size);
         for (size_t m = start[k]; m < start[k + 1]; m++) {
             size_t i = members[m];
-            printf("  %.3f  %s  %s\n", dedup_clusters_similarity(c, i),
-                   cli_ids_get(&run->ids, i, NULL),
-                   title[i] != UINT64_MAX ? titles.data + title[i] : "");
+            const char *id = cli_ids_get(&run->ids, i, NULL),
+                       *t = title[i] != UINT64_MAX ? titles.data + title[i] : "";
+            printf("  %.3f  ", dedup_clusters_similarity(c, i));
+            cli_put_safe(stdout, id, strlen(id));
+            fputs("  ", stdout);
+            cli_put_safe(stdout, t, strlen(t));
+            putchar('\n');
         }
     }
     status = out_check();

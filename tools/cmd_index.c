@@ -121,11 +121,13 @@ static int run_docs(int act, cli_store *st, const cli_input_opts *io, char **pat
             for (size_t i = 0; i < n; i++) {
                 int kind;
                 const char *name = cli_store_name(st, m[i].id, &kind);
-                fwrite(d.id, 1, d.id_len, stdout);
+                cli_put_safe(stdout, d.id, d.id_len);
+                putchar('\t');
                 if (name)
-                    printf("\t%s\t%.4f\n", name, m[i].similarity);
+                    cli_put_safe(stdout, name, strlen(name));
                 else
-                    printf("\t#%llu\t%.4f\n", (unsigned long long)m[i].id, m[i].similarity);
+                    printf("#%llu", (unsigned long long)m[i].id);
+                printf("\t%.4f\n", m[i].similarity);
             }
         }
         cli_progress_update(&prog, ndocs, cli_reader_raw_bytes(r));

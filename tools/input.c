@@ -837,6 +837,10 @@ static int parse_json(cli_reader *r, cli_doc *d)
             rd_fail(r, r->line, "id contains a tab or a newline");
             return CLI_EDATA;
         }
+        if (memchr(id->value, 0, id->len)) {
+            rd_fail(r, r->line, "id contains a NUL character");
+            return CLI_EDATA;
+        }
     } else if (id->type == CLI_JSON_MISSING || id->type == CLI_JSON_NULL) {
         set_line_id(r, d);
     } else {

@@ -19,6 +19,7 @@
 #include <simdjson.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
@@ -145,7 +146,13 @@ static int fill(cli_json *j, simdjson::dom::element doc, cli_json_field *fields,
             }
             case simdjson::dom::element_type::DOUBLE: {
                 double x = v.get_double().value_unsafe();
-                snprintf(num, sizeof num, "%.17g", x);
+                /* The shortest form that reads back as the same number:
+                 * 0.1 stays 0.1, not 0.10000000000000001. */
+                for (int prec = 1; prec <= 17; prec++) {
+                    snprintf(num, sizeof num, "%.*g", prec, x);
+                    if (strtod(num, nullptr) == x)
+                        break;
+                }
                 f->num = x;
                 goto number;
             }

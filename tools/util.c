@@ -154,10 +154,36 @@ void cli_buf_free(cli_buf *b)
     b->len = b->cap = 0;
 }
 
+/* Length of the well-formed UTF-8 sequence at s (n bytes left, s[0] >=
+ * 0x80), or 0 if it is ill-formed (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF). */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    if (!len || n < len)
+        return 0;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c == 0xE0)
+        lo = 0xA0;
+    else if (c == 0xED)
+        hi = 0x9F;
+    else if (c == 0xF0)
+        lo = 0x90;
+    else if (c == 0xF4)
+        hi = 0x8F;
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if (s[i] < 0x80 || s[i] > 0xBF)
+            return 0;
+    return len;
+}
+
 /*
- * Escape a string for JSON. Bytes >= 0x80 are copied as they are: the text
- * came from a JSON parser (valid UTF-8) or, for plain-text input, is passed
- * on unchanged; invalid sequences are the reader's concern, not ours.
+ * Escape a string for JSON. Text from the JSON reader is valid UTF-8;
+ * plain-text input may not be, and each ill-formed byte becomes U+FFFD so
+ * that the output always parses.
  */
 int cli_buf_json_string(cli_buf *b, const char *s, size_t n)
 {
@@ -168,6 +194,17 @@ int cli_buf_json_string(cli_buf *b, const char *s, size_t n)
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            size_t l = utf8_seq((const unsigned char *)s + i, n - i);
+            if (l) {
+                i += l - 1;
+                continue;
+            }
+            if (cli_buf_add(b, s + run, i - run) || cli_buf_add(b, "\xEF\xBF\xBD", 3))
+                return CLI_ENOMEM;
+            run = i + 1;
+            continue;
+        }
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
         if (cli_buf_add(b, s + run, i - run))
@@ -195,6 +232,36 @@ int cli_buf_json_string(cli_buf *b, const char *s, size_t n)
     if (cli_buf_add(b, s + run, n - run) || cli_buf_addc(b, '"'))
         return CLI_ENOMEM;
     return CLI_OK;
+}
+
+/* Write text (n bytes) so that it can neither break a line of tab-separated
+ * output nor drive a terminal: control characters (C0, DEL and the C1
+ * range U+0080-U+009F) become \xHH and \u00HH, a backslash becomes two,
+ * and ill-formed UTF-8 bytes become \xHH too. */
+void cli_put_safe(FILE *f, const char *text, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        if (c == '\\') {
+            fputs("\\\\", f);
+        } else if (c < 0x20 || c == 0x7F) {
+            fprintf(f, "\\x%02x", c);
+        } else if (c < 0x80) {
+            putc(c, f);
+        } else {
+            size_t l = utf8_seq(s + i, n - i);
+            if (!l) {
+                fprintf(f, "\\x%02x", c);
+            } else if (l == 2 && c == 0xC2 && s[i + 1] < 0xA0) {
+                fprintf(f, "\\u%04x", s[i + 1]);
+                i++;
+            } else {
+                fwrite(s + i, 1, l, f);
+                i += l - 1;
+            }
+        }
+    }
 }
 
 /* ============================================================ id table */

@@ -209,4 +209,28 @@ is $? 2 "--boilerplate 1: exit 2"
 cat sites.jsonl | "$DEDUP" cluster -q > pipe.tsv && cmp -s pipe.tsv bp.tsv
 ok $? "boilerplate pass over stdin gives the same clusters"
 
+# Output that neither breaks nor attacks: control characters and
+# backslashes in ids and titles are escaped in TSV and the report, JSON
+# output is valid UTF-8, and numbers keep their form.
+printf '%s\n' \
+  '{"id":0.1,"title":"Harbour \u001b]0;owned\u0007 budget","text":"The council approved the harbour budget on Monday after a long debate about the cost of the northern pier."}' \
+  '{"id":"a\u001b[31mx\\y","title":"Harbour \u001b]0;owned\u0007 budget","text":"The council approved the harbour budget on Monday after a long debate about the cost of the northern pier."}' > odd.jsonl
+"$DEDUP" cluster odd.jsonl > odd.tsv
+ok $? "odd ids: cluster exits 0"
+is "$(sed -n 2p odd.tsv)" 'a\x1b[31mx\\y	0.1' "TSV: escape and backslash are escaped, 0.1 stays 0.1"
+grep -q "$(printf '\033')" odd.tsv
+ok $((! $?)) "TSV: no raw escape character"
+"$DEDUP" cluster --output report odd.jsonl > odd.txt
+grep -q "$(printf '\033')" odd.txt
+ok $((! $?)) "report: no raw escape character"
+contains odd.txt 'Harbour \x1b]0;owned\x07 budget' "report: the title's controls are escaped"
+printf 'abc \377\376 def ghi jkl mno\n' | "$DEDUP" cluster -q --input-format lines --output jsonl \
+    2> /dev/null > bad-utf8.jsonl
+python3 -c 'import json,sys; json.loads(open(sys.argv[1]).read())' bad-utf8.jsonl
+ok $? "JSON output of invalid UTF-8 input parses"
+printf '{"id":"b\\u0000x","text":"alpha"}\n' > nul.jsonl
+"$DEDUP" cluster nul.jsonl > /dev/null 2> err.txt
+is $? 1 "an id with a NUL character: exit 1"
+contains err.txt "nul.jsonl:1: id contains a NUL character" "the message names file and line"
+
 done_testing
