@@ -32,7 +32,8 @@ enum {
     CLI_ENOMEM = -101,
     CLI_EIO = -102,
     CLI_EDATA = -103, /* a malformed document; the reader can go on */
-    CLI_EINTR = -104  /* interrupted by SIGINT/SIGTERM */
+    CLI_EINTR = -104, /* interrupted by SIGINT/SIGTERM */
+    CLI_ECORRUPT = -105 /* damaged compressed input; the reader cannot go on */
 };
 
 #if defined(__GNUC__)

@@ -206,7 +206,9 @@ int cli_next_doc(cli_reader *r, cli_doc *d, const cli_input_opts *o, uint64_t *s
             return -1;
         }
         cli_msg("%s", cli_reader_error(r));
-        *status = rc == CLI_EDATA ? EXIT_DATA : rc == CLI_EIO ? EXIT_IO : EXIT_INTERNAL;
+        *status = rc == CLI_EDATA || rc == CLI_ECORRUPT ? EXIT_DATA
+                  : rc == CLI_EIO                       ? EXIT_IO
+                                                        : EXIT_INTERNAL;
         return -1;
     }
 }

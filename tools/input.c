@@ -50,6 +50,7 @@ struct cli_source {
     int z_init, z_end; /* z_end: the current gzip member is complete */
     ZSTD_DStream *zs;
     size_t zs_hint;    /* last return of ZSTD_decompressStream: 0 = frame done */
+    int z_padded;      /* zero bytes followed the last gzip member */
     char name[256];
     char err[320];
 };
@@ -194,11 +195,24 @@ static long read_gzip(cli_source *s, char *buf, size_t cap)
         if (!more) {
             if (!s->z_end) {
                 src_fail(s, "truncated gzip data");
-                return CLI_EIO;
+                return CLI_ECORRUPT;
             }
             break;
         }
         if (s->z_end) {
+            /* Zero bytes after a member are padding (tape blocks, some
+             * writers), as gzip -d takes them; anything else starts
+             * another member. */
+            while (s->raw_pos < s->raw_len && s->raw[s->raw_pos] == 0) {
+                s->raw_pos++;
+                s->z_padded = 1;
+            }
+            if (s->raw_pos == s->raw_len)
+                continue;
+            if (s->z_padded) {
+                src_fail(s, "data after the zero padding of gzip data");
+                return CLI_ECORRUPT;
+            }
             /* Another gzip member follows the one that ended. */
             inflateReset(&s->z);
             s->z_end = 0;
@@ -211,7 +225,7 @@ static long read_gzip(cli_source *s, char *buf, size_t cap)
             s->z_end = 1;
         } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
             src_fail(s, "corrupt gzip data (%s)", s->z.msg ? s->z.msg : "inflate failed");
-            return CLI_EIO;
+            return CLI_ECORRUPT;
         }
     }
     return (long)((char *)s->z.next_out - buf);
@@ -231,13 +245,13 @@ static long read_zstd(cli_source *s, char *buf, size_t cap)
         s->raw_pos += ib.pos;
         if (ZSTD_isError(rc)) {
             src_fail(s, "corrupt zstd data (%s)", ZSTD_getErrorName(rc));
-            return CLI_EIO;
+            return CLI_ECORRUPT;
         }
         s->zs_hint = rc;
         if (!more && ob.pos == 0) {
             /* No input left, nothing produced, frame not finished. */
             src_fail(s, "truncated zstd data");
-            return CLI_EIO;
+            return CLI_ECORRUPT;
         }
     }
     return (long)ob.pos;
@@ -320,6 +334,7 @@ struct cli_reader {
     size_t nfields, ntext;  /* text fields come first */
     int id_slot, time_slot, title_slot;
     cli_buf join;
+    cli_buf repair;     /* a repaired copy of the current JSON line */
     char idbuf[32];
     char err[512];
 };
@@ -694,7 +709,7 @@ static long fill(cli_reader *r, size_t want)
     }
     long n = cli_source_read(r->src, r->buf + r->end, r->cap - r->end - CLI_JSON_PADDING - 1);
     if (n < 0) {
-        if (n == CLI_EIO)
+        if (n == CLI_EIO || n == CLI_ECORRUPT)
             snprintf(r->err, sizeof r->err, "%s", cli_source_error(r->src));
         return n;
     }
@@ -776,12 +791,119 @@ static int is_blank(const char *s, size_t n)
     return 1;
 }
 
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* The code unit of the \\uXXXX escape at s (n bytes), or -1. */
+static long u_escape(const char *s, size_t n)
+{
+    if (n < 6 || s[0] != '\\' || s[1] != 'u')
+        return -1;
+    long v = 0;
+    for (int i = 2; i < 6; i++) {
+        int h = hexval(s[i]);
+        if (h < 0)
+            return -1;
+        v = v * 16 + h;
+    }
+    return v;
+}
+
+/*
+ * Copy the JSON line s (n bytes) into b with what strict parsers refuse
+ * but JSON writers produce made acceptable: an escaped surrogate without
+ * its other half becomes \\ufffd, and a number too large for 64 bits
+ * becomes a string of its digits. CLI_OK or CLI_ENOMEM.
+ */
+static int repair_json(const char *s, size_t n, cli_buf *b)
+{
+    b->len = 0;
+    if (cli_buf_reserve(b, n + n / 8 + 16 + CLI_JSON_PADDING))
+        return CLI_ENOMEM;
+    int in_str = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (c == '"') {
+                in_str = 0;
+            } else if (c == '\\' && i + 1 < n) {
+                long u = u_escape(s + i, n - i);
+                if (u >= 0xD800 && u <= 0xDBFF) {
+                    long lo = u_escape(s + i + 6, n - i - 6);
+                    if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                        if (cli_buf_add(b, s + i, 12))
+                            return CLI_ENOMEM;
+                        i += 11;
+                        continue;
+                    }
+                }
+                if (u >= 0xD800 && u <= 0xDFFF) {
+                    if (cli_buf_add(b, "\\ufffd", 6))
+                        return CLI_ENOMEM;
+                    i += 5;
+                    continue;
+                }
+                if (cli_buf_add(b, s + i, 2))
+                    return CLI_ENOMEM;
+                i++;
+                continue;
+            }
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '-' || (c >= '0' && c <= '9')) {
+            size_t j = i + (c == '-'), digits = 0;
+            while (j < n && s[j] >= '0' && s[j] <= '9') {
+                j++;
+                digits++;
+            }
+            int plain = j >= n || (s[j] != '.' && s[j] != 'e' && s[j] != 'E');
+            if (plain && digits > 19) {
+                if (cli_buf_addc(b, '"') || cli_buf_add(b, s + i, j - i) || cli_buf_addc(b, '"'))
+                    return CLI_ENOMEM;
+                i = j - 1;
+                continue;
+            }
+            if (cli_buf_add(b, s + i, j - i))
+                return CLI_ENOMEM;
+            i = j - 1;
+            continue;
+        }
+        if (cli_buf_addc(b, c))
+            return CLI_ENOMEM;
+    }
+    return cli_buf_reserve(b, CLI_JSON_PADDING) ? CLI_ENOMEM : CLI_OK;
+}
+
 /* Fill d from a JSON line; 1 or CLI_EDATA / CLI_ENOMEM. */
 static int parse_json(cli_reader *r, cli_doc *d)
 {
     const char *what;
+    /* A byte order mark before a record (files saved by Windows tools,
+     * files joined with cat) is not part of the JSON. */
+    if (d->raw_len >= 3 && !memcmp(d->raw, "\xEF\xBB\xBF", 3)) {
+        d->raw += 3;
+        d->raw_len -= 3;
+    }
     int rc = cli_json_extract(r->json, d->raw, d->raw_len, r->fields, r->nfields,
                               &d->replaced, &what);
+    if (rc && rc != CLI_JSON_ENOMEM && rc != CLI_JSON_ENOTOBJ) {
+        /* Lone surrogates and huge numbers are refused by the parser but
+         * written by real tools: parse a repaired copy. */
+        const char *first = what;
+        if (repair_json(d->raw, d->raw_len, &r->repair)) {
+            snprintf(r->err, sizeof r->err, "out of memory");
+            return CLI_ENOMEM;
+        }
+        rc = cli_json_extract(r->json, r->repair.data, r->repair.len, r->fields, r->nfields,
+                              &d->replaced, &what);
+        if (rc)
+            what = first;
+    }
     if (rc == CLI_JSON_ENOMEM) {
         snprintf(r->err, sizeof r->err, "out of memory");
         return CLI_ENOMEM;
@@ -958,6 +1080,7 @@ void cli_reader_free(cli_reader *r)
     if (r->spool_fd >= 0)
         close(r->spool_fd);
     cli_json_free(r->json);
+    cli_buf_free(&r->repair);
     cli_buf_free(&r->join);
     free(r->buf);
     free(r);

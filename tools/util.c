@@ -39,6 +39,7 @@ int cli_exit_code(int status)
     case CLI_OK:
         return EXIT_OK;
     case CLI_EDATA:
+    case CLI_ECORRUPT:
         return EXIT_DATA;
     case CLI_EIO:
     case DEDUP_E_IO:

@@ -158,7 +158,7 @@ is "$(grep -c 'warning: utf.jsonl:1: invalid UTF-8' err.txt)" 1 "one warning for
 contains err.txt "invalid utf-8    1" "--stats counts replacements"
 head -c 200 corpus.jsonl.gz > trunc.gz
 "$DEDUP" cluster -q trunc.gz > /dev/null 2> err.txt
-is $? 3 "truncated gzip: exit 3"
+is $? 1 "truncated gzip is bad input data: exit 1"
 "$DEDUP" cluster --threshold 1.5 corpus.jsonl > /dev/null 2>&1
 is $? 2 "bad threshold: exit 2"
 "$DEDUP" cluster -j 0 corpus.jsonl > /dev/null 2>&1
@@ -232,5 +232,29 @@ printf '{"id":"b\\u0000x","text":"alpha"}\n' > nul.jsonl
 "$DEDUP" cluster nul.jsonl > /dev/null 2> err.txt
 is $? 1 "an id with a NUL character: exit 1"
 contains err.txt "nul.jsonl:1: id contains a NUL character" "the message names file and line"
+
+# What real data holds is accepted: a byte order mark, a number too large
+# for 64 bits in any field, a lone escaped surrogate, zero padding after
+# gzip data; damaged compressed data is bad input (exit 1).
+t='"text":"The council approved the harbour budget on Monday after a long debate."'
+printf '\357\273\277{"id":"bom",%s}\n' "$t" > real.jsonl
+printf '{"id":"big","n":123456789012345678901234567890,%s}\n' "$t" >> real.jsonl
+printf '{"id":"sur","note":"\\ud800 alone",%s}\n' "$t" >> real.jsonl
+"$DEDUP" cluster real.jsonl > real.tsv 2> err.txt
+ok $? "a byte order mark, a huge number and a lone surrogate are read"
+is "$(cut -f1 real.tsv | tr '\n' ' ')" "bom big sur " "every record is there, in order"
+gzip -c real.jsonl > padded.gz
+head -c 4096 /dev/zero >> padded.gz
+"$DEDUP" cluster padded.gz > padded.tsv
+ok $? "zero padding after gzip data is read as gzip -d reads it"
+cmp -s padded.tsv real.tsv
+ok $? "the padded file gives the same clusters"
+(cat padded.gz; printf 'junk') > junk.gz
+"$DEDUP" cluster junk.gz > /dev/null 2> err.txt
+is $? 1 "data after the padding: exit 1"
+contains err.txt "junk.gz: data after the zero padding of gzip data" "the message says what"
+printf '\037\213\010\000\000\000\000\000\000\003garbagegarbage' > corrupt.gz
+"$DEDUP" cluster corrupt.gz > /dev/null 2> err.txt
+is $? 1 "corrupt gzip: exit 1"
 
 done_testing
