@@ -519,7 +519,11 @@ DEDUP_API int dedup_lsh_choose(double t, unsigned k, double fp_weight, double fn
  * threshold as dedup_lsh_choose does (with equal weights), from the
  * Jaccard similarity of a pair at the threshold: the threshold itself
  * under the Jaccard measure, t / (R + 1 - t) under containment with
- * R = DEDUP_P_MAX_SIZE_RATIO. Since 0.1. */
+ * R = DEDUP_P_MAX_SIZE_RATIO. Returns DEDUP_OK, DEDUP_E_INVAL for a NULL
+ * argument, or DEDUP_E_RANGE when the explicit bands and rows (or bands
+ * with the rows derived from them) take more than DEDUP_P_NUM_HASHES
+ * values, which indexes and batches refuse too; *bands and *rows are set
+ * either way. Since 0.1. */
 DEDUP_API int dedup_params_lsh(const dedup_params *p, unsigned *bands, unsigned *rows);
 
 /* ======================================================================

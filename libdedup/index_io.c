@@ -282,10 +282,45 @@ static int write_index(const dedup_index *idx, int fd)
     return fsync(fd);
 }
 
-int dedup_index_save(const dedup_index *idx, const char *path)
+static int save_to(const dedup_index *idx, const char *path);
+
+/* The file a save of path replaces: the target of a symbolic link (so
+ * that the link stays a link), else path itself. Allocated, or NULL. */
+static char *save_target(const char *path)
 {
-    if (!idx || !path || !*path)
+    struct stat st;
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        char *real = realpath(path, NULL);
+        if (real) {
+            size_t n = strlen(real) + 1;
+            char *copy = dedup__malloc(n);
+            if (copy)
+                memcpy(copy, real, n);
+            free(real);
+            return copy;
+        }
+    }
+    size_t n = strlen(path) + 1;
+    char *copy = dedup__malloc(n);
+    if (copy)
+        memcpy(copy, path, n);
+    return copy;
+}
+
+int dedup_index_save(const dedup_index *idx, const char *given)
+{
+    if (!idx || !given || !*given)
         return DEDUP_E_INVAL;
+    char *path = save_target(given);
+    if (!path)
+        return DEDUP_E_NOMEM;
+    int rc = save_to(idx, path);
+    dedup__free(path);
+    return rc;
+}
+
+static int save_to(const dedup_index *idx, const char *path)
+{
     char *dir = dir_of(path);
     if (!dir)
         return DEDUP_E_NOMEM;
@@ -295,6 +330,11 @@ int dedup_index_save(const dedup_index *idx, const char *path)
         dedup__free(dir);
         return errno == ENOMEM ? DEDUP_E_NOMEM : DEDUP_E_IO;
     }
+    /* A file replaced keeps its permissions; a new one gets 0666 less the
+     * umask, which open gave it. */
+    struct stat old;
+    if (stat(path, &old) == 0)
+        (void)fchmod(fd, old.st_mode & 07777);
     int failed = write_index(idx, fd);
     if (close(fd) != 0)
         failed = 1;

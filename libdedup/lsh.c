@@ -135,6 +135,5 @@ int dedup_params_lsh(const dedup_params *p, unsigned *bands, unsigned *rows)
 {
     if (!p || !bands || !rows)
         return DEDUP_E_INVAL;
-    dedup__params_lsh(p, bands, rows);
-    return DEDUP_OK;
+    return dedup__params_prepare(&p, NULL, bands, rows);
 }

@@ -46,7 +46,8 @@ enum {
 
 /* Program name for messages ("dedup" or "dedup cluster"). */
 extern const char *cli_progname;
-/* Set by the SIGINT/SIGTERM handler that cli_catch_signals installs. */
+/* Set by the SIGINT/SIGTERM handler that cli_catch_signals installs: the
+ * signal's number, so that the run can end with status 128 + it. */
 extern volatile sig_atomic_t cli_stop;
 
 /* "dedup: message" on stderr. */

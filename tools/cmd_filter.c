@@ -756,6 +756,9 @@ int cmd_filter(int argc, char **argv)
                 status = cli_exit_code(rc);
         }
     }
+    /* Interrupted: the state is saved; say so in the exit status. */
+    if (cli_stop && status == EXIT_OK)
+        status = 128 + (int)cli_stop;
     if (stats)
         fprintf(stderr,
                 "documents        %llu\n"

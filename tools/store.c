@@ -241,9 +241,13 @@ static int read_whole(const char *path, cli_buf *b)
 
 /* Replace path by data atomically: a temporary file in the same folder,
  * written, synced and renamed over it. */
-static int write_atomic(const char *path, const void *data, size_t len, char *err,
+static int write_atomic(const char *given, const void *data, size_t len, char *err,
                         size_t errcap)
 {
+    /* Through a symbolic link to its target, so that the link stays. */
+    struct stat lst;
+    char *real = lstat(given, &lst) == 0 && S_ISLNK(lst.st_mode) ? realpath(given, NULL) : NULL;
+    const char *path = real ? real : given;
     size_t pl = strlen(path);
     char *tmp = malloc(pl + 8);
     if (!tmp)
@@ -256,6 +260,18 @@ static int write_atomic(const char *path, const void *data, size_t len, char *er
         snprintf(err, errcap, "%s: %s", path, strerror(errno));
         rc = CLI_EIO;
     } else {
+        /* mkstemp makes 0600: take the replaced file's permissions, or
+         * 0666 less the umask for a new one, as the index file does. */
+        struct stat old;
+        mode_t mode;
+        if (stat(path, &old) == 0) {
+            mode = old.st_mode & 07777;
+        } else {
+            mode_t mask = umask(0);
+            umask(mask);
+            mode = 0666 & ~mask;
+        }
+        (void)fchmod(fd, mode);
         const char *p = data;
         size_t off = 0;
         errno = 0;
@@ -277,6 +293,7 @@ static int write_atomic(const char *path, const void *data, size_t len, char *er
         }
     }
     free(tmp);
+    free(real);
     return rc;
 }
 
@@ -335,9 +352,12 @@ int cli_store_load(cli_store *s, const char *path, char *err, size_t errcap)
 {
     memset(s, 0, sizeof *s);
     s->next_id = 1;
+    errno = 0;
     int rc = dedup_index_load(&s->idx, path);
     if (rc) {
-        snprintf(err, errcap, "%s: %s", path, dedup_strerror(rc));
+        /* An I/O failure keeps its cause (no such file, permission...). */
+        snprintf(err, errcap, "%s: %s", path,
+                 rc == DEDUP_E_IO && errno ? strerror(errno) : dedup_strerror(rc));
         return rc;
     }
     char *ip = ids_path(path);

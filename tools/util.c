@@ -56,8 +56,7 @@ int cli_exit_code(int status)
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    cli_stop = 1;
+    cli_stop = sig; /* nonzero: SIGINT or SIGTERM */
 }
 
 void cli_catch_signals(void)
@@ -738,6 +737,19 @@ int cli_make_params(const cli_param_opts *o, dedup_params **out)
             if (set_int(p, key, label, eq + 1))
                 goto usage;
         }
+    }
+    /* Values fine alone may not go together: bands x rows over k. */
+    unsigned bands = 0, rows = 0;
+    if (dedup_params_lsh(p, &bands, &rows) != DEDUP_OK) {
+        int64_t b = bands, r = rows, k = 0;
+        if (!bands || !rows) {
+            dedup_params_get(p, DEDUP_P_BANDS, &b);
+            dedup_params_get(p, DEDUP_P_ROWS, &r);
+        }
+        dedup_params_get(p, DEDUP_P_NUM_HASHES, &k);
+        cli_msg("bands x rows (%lld x %lld) take more values than num_hashes (%lld)",
+                (long long)b, (long long)r, (long long)k);
+        goto usage;
     }
     *out = p;
     return 0;

@@ -156,7 +156,7 @@ head -n 5 corpus.jsonl >&7
 for _ in $(seq 50); do [ "$(wc -l < sig.jsonl)" -ge 5 ] && break; sleep 0.1; done
 kill -TERM $pid
 wait $pid
-is $? 0 "SIGTERM: clean exit"
+is $? 143 "SIGTERM: the state saved, exit 128 + 15"
 exec 7>&-
 test -s sig.idx
 ok $? "SIGTERM: the index is saved"

@@ -74,6 +74,31 @@ is $? 2 "--window on an index stamped with times: exit 2"
 "$DEDUP" index add -q timed.idx later.jsonl
 ok $? "index add to a timed index reads its date field"
 
+# Errors say their cause; saved files keep their permissions and links.
+"$DEDUP" index query no-such.idx queries.jsonl > /dev/null 2> err.txt
+is $? 3 "a missing index: exit 3"
+contains err.txt "no-such.idx: No such file or directory" "the message gives the cause"
+"$DEDUP" index build -q --param bands=1024 originals.jsonl -o wide.idx 2> err.txt
+is $? 2 "bands x rows over num_hashes: a usage error (exit 2)"
+contains err.txt "bands x rows (1024 x 1) take more values than num_hashes (128)" \
+    "the message says what does not fit"
+"$DEDUP" index build -q originals.jsonl -o mode.idx
+chmod 640 mode.idx mode.idx.ids
+"$DEDUP" index add -q mode.idx more.jsonl
+is "$(stat -c %a mode.idx) $(stat -c %a mode.idx.ids)" "640 640" "a save keeps the files' permissions"
+(umask 022 && "$DEDUP" index build -q originals.jsonl -o fresh.idx)
+is "$(stat -c %a fresh.idx) $(stat -c %a fresh.idx.ids)" "644 644" \
+    "new files get 0666 less the umask, names file included"
+mkdir -p store
+"$DEDUP" index build -q originals.jsonl -o store/real.idx
+ln -s store/real.idx linked.idx
+ln -s store/real.idx.ids linked.idx.ids
+"$DEDUP" index add -q linked.idx more.jsonl
+test -L linked.idx && test -L linked.idx.ids
+ok $? "saving through symbolic links keeps the links"
+"$DEDUP" index stats store/real.idx | grep -q "documents        8"
+ok $? "and writes their targets"
+
 # An index and its names file go together: a missing names file, or one of
 # another index, is refused instead of giving wrong names.
 "$DEDUP" index build -q originals.jsonl -o tied.idx
