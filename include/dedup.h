@@ -510,7 +510,11 @@ DEDUP_API int dedup_signature_deserialize(dedup_signature **out, const void *buf
 /* Choose LSH bands and rows for a Jaccard threshold t and k values by
  * minimizing fp_weight * (false-positive area) + fn_weight * (false-negative
  * area) under the S-curve 1 - (1 - s^rows)^bands, with bands * rows <= k.
- * Weights 0.5 and 0.5 are the usual choice. Thread-safe. Since 0.1. */
+ * Weights 0.5 and 0.5 are the usual choice. k is at most 1024, the largest
+ * DEDUP_P_NUM_HASHES, which bounds the work (about a millisecond at 128).
+ * Returns DEDUP_OK, DEDUP_E_INVAL for t outside (0, 1], k = 0, negative
+ * or zero weights or NULL outputs, DEDUP_E_RANGE for k over 1024.
+ * Thread-safe. Since 0.1. */
 DEDUP_API int dedup_lsh_choose(double t, unsigned k, double fp_weight, double fn_weight,
                                unsigned *bands, unsigned *rows);
 

@@ -45,6 +45,10 @@ int dedup_lsh_choose(double t, unsigned k, double fp_weight, double fn_weight,
     if (!bands || !rows || !(t > 0.0 && t <= 1.0) || k < 1 || !(fp_weight >= 0.0) ||
         !(fn_weight >= 0.0) || fp_weight + fn_weight <= 0.0)
         return DEDUP_E_INVAL;
+    /* The work grows with k (k / r band counts for each r): bounded by the
+     * largest signature, DEDUP_P_NUM_HASHES' maximum. */
+    if (k > 1024)
+        return DEDUP_E_RANGE;
     /* For each row count r the samples s^r are shared by every band count,
      * and (1 - s^r)^b = exp(b log(1 - s^r)): one exp per sample and (b, r)
      * instead of two pow calls. This runs at every index and batch

@@ -307,5 +307,12 @@ int main(void)
     one_shot();
     lsh_choice();
     min_shared();
+    {
+        unsigned b = 0, r = 0;
+        ok(dedup_lsh_choose(0.5, 4000000000u, 0.5, 0.5, &b, &r) == DEDUP_E_RANGE,
+           "dedup_lsh_choose: k over 1024 is refused at once");
+        ok(dedup_lsh_choose(0.5, 1024, 0.5, 0.5, &b, &r) == DEDUP_OK && b * r <= 1024,
+           "dedup_lsh_choose: k = 1024 is chosen for");
+    }
     return tap_done();
 }

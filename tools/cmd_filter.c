@@ -641,7 +641,10 @@ int cmd_filter(int argc, char **argv)
         }
         size_t gone = 0;
         if (window)
-            rc = dedup_index_expire(st.idx, st.next_stamp - window, &gone);
+            rc = dedup_index_expire(st.idx, st.next_stamp < INT64_MIN + window
+                                                ? INT64_MIN
+                                                : st.next_stamp - window,
+                                    &gone);
         else if (window_time >= 0)
             rc = dedup_index_expire(st.idx, wm - window_time, &gone);
         expired += gone;
@@ -685,7 +688,7 @@ int cmd_filter(int argc, char **argv)
             }
             st.next_id++;
             if (stamp >= st.next_stamp)
-                st.next_stamp = stamp + 1;
+                st.next_stamp = stamp == INT64_MAX ? INT64_MAX : stamp + 1;
             fwrite(d->raw.data, 1, d->raw.len, stdout);
             putchar('\n');
             unflushed = 1;

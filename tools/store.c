@@ -188,8 +188,11 @@ static int scan_index(cli_store *s)
     s->nsaved = sc.n;
     if (sc.max_id + 1 > s->next_id)
         s->next_id = sc.max_id + 1;
-    if (sc.any && sc.max_stamp + 1 > s->next_stamp)
-        s->next_stamp = sc.max_stamp + 1;
+    /* One past the largest stamp, saturated: a library user may have
+     * stamped a document INT64_MAX. */
+    int64_t past = sc.max_stamp == INT64_MAX ? INT64_MAX : sc.max_stamp + 1;
+    if (sc.any && past > s->next_stamp)
+        s->next_stamp = past;
     return CLI_OK;
 }
 
