@@ -598,9 +598,11 @@ int cli_store_lock(const char *path, int wait, int *fd, char *err, size_t errcap
         snprintf(err, errcap, "out of memory");
         return CLI_ENOMEM;
     }
+    /* Taken before any input is read: a folder that cannot be written is
+     * found at once, not when the work is done. */
     int f = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (f < 0) {
-        snprintf(err, errcap, "%s: %s", lp, strerror(errno));
+        snprintf(err, errcap, "cannot write next to %s (%s): %s", path, lp, strerror(errno));
         free(lp);
         return CLI_EIO;
     }

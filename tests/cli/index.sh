@@ -99,6 +99,15 @@ ok $? "saving through symbolic links keeps the links"
 "$DEDUP" index stats store/real.idx | grep -q "documents        8"
 ok $? "and writes their targets"
 
+# A target that cannot be written is found before any input is read
+# (standard input here never ends).
+mkfifo never
+exec 8<> never
+timeout 10 "$DEDUP" index build -q -o no/such/dir/x.idx - < never 2> err.txt
+is $? 3 "an index in a missing folder: exit 3 at once"
+contains err.txt "cannot write next to no/such/dir/x.idx" "the message names the target"
+exec 8>&-
+
 # An index and its names file go together: a missing names file, or one of
 # another index, is refused instead of giving wrong names.
 "$DEDUP" index build -q originals.jsonl -o tied.idx
