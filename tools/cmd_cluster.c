@@ -74,7 +74,7 @@ static const char help_text[] =
     "  --min-size N          report: smallest cluster shown (default 2)\n"
     "  -j, --threads N       signing threads (default: all cores); the output\n"
     "                        is the same for every N\n"
-    "  --stats               print a summary on stderr\n"
+    "  --stats[=FORMAT]      print a summary on stderr: text (default) or json\n"
     "  -q, --quiet           no progress line\n"
     "  -h, --help            show this help\n";
 
@@ -633,7 +633,7 @@ out:
 /* ------------------------------------------------------------ main */
 
 static void print_stats(const cluster_run *run, uint64_t replaced, double t_read,
-                        double t_cluster, double t_out)
+                        double t_cluster, double t_out, int json)
 {
     const dedup_clusters *c = run->clusters;
     size_t n = run->ids.count, largest = 0, reps = 0;
@@ -654,6 +654,26 @@ static void print_stats(const cluster_run *run, uint64_t replaced, double t_read
         }
     }
     size_t verified, candidates = dedup_clusters_candidates(c, &verified);
+    if (json) {
+        fprintf(stderr,
+                "{\"documents\":%zu,\"skipped\":%llu,\"clusters\":%zu,\"duplicates\":%zu,"
+                "\"largest_cluster\":%zu,\"cluster_sizes\":{",
+                n, (unsigned long long)run->skipped, dedup_clusters_count(c), n - reps, largest);
+        for (int k = 0, first = 1; k < 7; k++)
+            if (hist[k]) {
+                fprintf(stderr, "%s\"%s\":%zu", first ? "" : ",", label[k], hist[k]);
+                first = 0;
+            }
+        fprintf(stderr,
+                "},\"candidate_pairs\":%zu,\"verified_pairs\":%zu,\"invalid_utf8\":%llu,"
+                "\"bytes_read\":%llu,\"bytes_decompressed\":%llu,\"seconds_read_sign\":%.3f,"
+                "\"seconds_cluster\":%.3f,\"seconds_output\":%.3f,\"peak_memory_bytes\":%llu}\n",
+                candidates, verified, (unsigned long long)replaced,
+                (unsigned long long)cli_reader_raw_bytes(run->reader),
+                (unsigned long long)cli_reader_bytes(run->reader), t_read, t_cluster, t_out,
+                (unsigned long long)cli_peak_rss());
+        return;
+    }
     fprintf(stderr,
             "documents        %zu\n"
             "skipped          %llu\n"
@@ -690,7 +710,7 @@ int cmd_cluster(int argc, char **argv)
         {"explain", 0, 0, OPT_EXPLAIN},
         {"boilerplate", 1, 0, OPT_BOILERPLATE},
         {"threads", 1, 0, 'j'},
-        {"stats", 0, 0, OPT_STATS},
+        {"stats", 2, 0, OPT_STATS},
         {"quiet", 0, 0, 'q'},
         {"help", 0, 0, 'h'},
         {0, 0, 0, 0},
@@ -726,7 +746,14 @@ int cmd_cluster(int argc, char **argv)
             quiet = 1;
             break;
         case OPT_STATS:
-            stats = 1;
+            if (!optarg || !strcmp(optarg, "text")) {
+                stats = 1;
+            } else if (!strcmp(optarg, "json")) {
+                stats = 2;
+            } else {
+                cli_msg("invalid --stats '%s' (text or json)", optarg);
+                return cli_usage_error("cluster");
+            }
             break;
         case OPT_EXPLAIN:
             run.explain = 1;
@@ -873,7 +900,8 @@ int cmd_cluster(int argc, char **argv)
              : run.output == OUT_JSONL ? write_jsonl(&run)
                                        : write_report(&run);
     if (stats)
-        print_stats(&run, pl.replaced + run.json_replaced, t1 - t0, t2 - t1, cli_now() - t2);
+        print_stats(&run, pl.replaced + run.json_replaced, t1 - t0, t2 - t1, cli_now() - t2,
+                    stats == 2);
 done:
     if (pool_ok)
         pool_stop(&pl);

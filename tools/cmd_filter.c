@@ -84,7 +84,7 @@ static const char help_text[] =
     "                        with --index the counts are saved in FILE.lines\n"
     "  -j, --threads N       1: one thread does everything; 2 or more (the\n"
     "                        default): a second thread reads and signs\n"
-    "  --stats               print a summary on stderr\n"
+    "  --stats[=FORMAT]      print a summary on stderr: text (default) or json\n"
     "  -q, --quiet           no progress line\n"
     "  -h, --help            show this help\n"
     "\n"
@@ -400,7 +400,7 @@ int cmd_filter(int argc, char **argv)
         {"dups", 1, 0, OPT_DUPS},
         {"index", 1, 0, OPT_INDEX},
         {"save-every", 1, 0, OPT_SAVE_EVERY},
-        {"stats", 0, 0, OPT_STATS},
+        {"stats", 2, 0, OPT_STATS},
         {"threads", 1, 0, 'j'},
         {"boilerplate", 1, 0, OPT_BOILERPLATE},
         {"quiet", 0, 0, 'q'},
@@ -438,7 +438,14 @@ int cmd_filter(int argc, char **argv)
             }
             break;
         case OPT_STATS:
-            stats = 1;
+            if (!optarg || !strcmp(optarg, "text")) {
+                stats = 1;
+            } else if (!strcmp(optarg, "json")) {
+                stats = 2;
+            } else {
+                cli_msg("invalid --stats '%s' (text or json)", optarg);
+                return cli_usage_error("filter");
+            }
             break;
         case OPT_BOILERPLATE:
             if (cli_parse_boilerplate(optarg, &boilerplate))
@@ -762,7 +769,17 @@ int cmd_filter(int argc, char **argv)
     /* Interrupted: the state is saved; say so in the exit status. */
     if (cli_stop && status == EXIT_OK)
         status = 128 + (int)cli_stop;
-    if (stats)
+    if (stats == 2)
+        fprintf(stderr,
+                "{\"documents\":%llu,\"kept\":%llu,\"dropped\":%llu,\"skipped\":%llu,"
+                "\"expired\":%llu,\"in_index\":%zu,\"invalid_utf8\":%llu,"
+                "\"index_memory_bytes\":%zu,\"peak_memory_bytes\":%llu}\n",
+                (unsigned long long)read, (unsigned long long)kept,
+                (unsigned long long)dropped, (unsigned long long)skipped,
+                (unsigned long long)expired, dedup_index_count(st.idx),
+                (unsigned long long)replaced, dedup_index_memory(st.idx),
+                (unsigned long long)cli_peak_rss());
+    else if (stats)
         fprintf(stderr,
                 "documents        %llu\n"
                 "kept             %llu\n"

@@ -642,6 +642,10 @@ int cli_reader_rewind(cli_reader *r)
     r->gline = 0;
     r->passes++;
     r->start = r->end = 0;
+    /* The counts are of one pass over the input: what --stats reports as
+     * read and what progress measures against the total. */
+    r->raw_done = 0;
+    r->bytes = 0;
     if (r->stdin_seekable && lseek(0, r->stdin_start, SEEK_SET) < 0) {
         snprintf(r->err, sizeof r->err, "(stdin): %s", strerror(errno));
         return CLI_EIO;

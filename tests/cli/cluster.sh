@@ -257,4 +257,22 @@ printf '\037\213\010\000\000\000\000\000\000\003garbagegarbage' > corrupt.gz
 "$DEDUP" cluster corrupt.gz > /dev/null 2> err.txt
 is $? 1 "corrupt gzip: exit 1"
 
+# --stats=json for machines; bytes read are counted once however many
+# passes the input takes (line statistics, JSONL output).
+"$DEDUP" cluster -q --stats=json --output jsonl corpus.jsonl 2> stats.json > /dev/null
+ok $? "--stats=json exits 0"
+python3 - stats.json "$(stat -c %s corpus.jsonl)" "$(wc -l < corpus.jsonl)" <<'PY'
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o["bytes_read"] == int(sys.argv[2]), (o["bytes_read"], sys.argv[2])
+assert o["documents"] == int(sys.argv[3]) and o["clusters"] + o["duplicates"] == o["documents"], o
+assert o["seconds_cluster"] >= 0 and o["peak_memory_bytes"] > 0, o
+PY
+ok $? "--stats=json: the counts, and the input's size read once over three passes"
+"$DEDUP" filter -q --stats=json corpus.jsonl 2> fstats.json > /dev/null
+python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); assert o["kept"]+o["dropped"]==o["documents"], o' fstats.json
+ok $? "filter --stats=json: kept and dropped add up"
+"$DEDUP" cluster -q --stats=xml corpus.jsonl > /dev/null 2>&1
+is $? 2 "--stats=xml: usage error"
+
 done_testing
