@@ -130,7 +130,7 @@ typedef struct cli_input_opts {
     size_t max_doc_bytes;
 } cli_input_opts;
 
-enum { CLI_FMT_JSONL = 0, CLI_FMT_LINES = 1, CLI_FMT_FILES = 2 };
+enum { CLI_FMT_JSONL = 0, CLI_FMT_LINES = 1, CLI_FMT_FILES = 2, CLI_FMT_CSV = 3 };
 
 /* The parameters options of cluster, filter and index build. */
 #define CLI_MAX_PARAMS 32

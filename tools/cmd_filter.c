@@ -412,6 +412,7 @@ int cmd_filter(int argc, char **argv)
     int64_t window = 0, window_time = -1, save_every = 0, nthreads = 2;
     int wait_lock = 0, lock_fd = -1;
     idvec pend = {0}; /* kept documents whose lines are not yet known written */
+    int csv_header_out = 0;
     int unflushed = 0;
     uint32_t boilerplate = CLI_BOILERPLATE_DEFAULT;
     const char *time_field = "date", *dups_path = NULL, *index_path = NULL;
@@ -505,8 +506,8 @@ int cmd_filter(int argc, char **argv)
         return cli_usage_error("filter");
     }
     if (window_time >= 0) {
-        if (io.format != CLI_FMT_JSONL) {
-            cli_msg("--window-time needs JSONL input with a time field");
+        if (io.format != CLI_FMT_JSONL && io.format != CLI_FMT_CSV) {
+            cli_msg("--window-time needs JSONL or CSV input with a time field");
             return cli_usage_error("filter");
         }
         io.time_field = time_field;
@@ -696,6 +697,16 @@ int cmd_filter(int argc, char **argv)
             st.next_id++;
             if (stamp >= st.next_stamp)
                 st.next_stamp = stamp == INT64_MAX ? INT64_MAX : stamp + 1;
+            if (io.format == CLI_FMT_CSV && !csv_header_out) {
+                /* Kept CSV records go out under their input's header. */
+                size_t hl;
+                const char *hdr = cli_reader_csv_header(reader, &hl);
+                if (hdr) {
+                    fwrite(hdr, 1, hl, stdout);
+                    putchar('\n');
+                }
+                csv_header_out = 1;
+            }
             fwrite(d->raw.data, 1, d->raw.len, stdout);
             putchar('\n');
             unflushed = 1;

@@ -257,8 +257,8 @@ int cmd_index(int argc, char **argv)
         cli_msg("--time-field is for build and add");
         return cli_usage_error("index");
     }
-    if (io.time_field && io.format != CLI_FMT_JSONL) {
-        cli_msg("--time-field needs JSONL input");
+    if (io.time_field && io.format != CLI_FMT_JSONL && io.format != CLI_FMT_CSV) {
+        cli_msg("--time-field needs JSONL or CSV input");
         return cli_usage_error("index");
     }
     char **rest = argv + optind;

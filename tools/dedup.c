@@ -104,8 +104,10 @@ int cli_common_option(int c, const char *arg, cli_input_opts *io, cli_param_opts
                 io->format = CLI_FMT_LINES;
             else if (!strcmp(arg, "files"))
                 io->format = CLI_FMT_FILES;
+            else if (!strcmp(arg, "csv"))
+                io->format = CLI_FMT_CSV;
             else {
-                cli_msg("invalid --input-format '%s' (jsonl, lines or files)", arg);
+                cli_msg("invalid --input-format '%s' (jsonl, csv, lines or files)", arg);
                 return -1;
             }
             return 1;

@@ -335,6 +335,14 @@ struct cli_reader {
     int id_slot, time_slot, title_slot;
     cli_buf join;
     cli_buf repair;     /* a repaired copy of the current JSON line */
+    /* CSV: the current record, its unescaped values, the columns the
+     * fields come from (-1: absent) and the header of the current file. */
+    cli_buf csv_rec, csv_vals;
+    size_t *csv_off;    /* 2 per column: offset in csv_vals, length */
+    size_t csv_cap, csv_ncols, csv_header_cols;
+    int csv_col[FIELD_MAX];
+    int csv_have_header;
+    cli_buf csv_first_header; /* the first file's header row, as read */
     char idbuf[32];
     char err[512];
 };
@@ -540,7 +548,7 @@ int cli_reader_open(cli_reader **out, const cli_input_opts *o, char **paths, siz
         if (rc)
             return rc;
     }
-    if (o->format == CLI_FMT_JSONL) {
+    if (o->format == CLI_FMT_JSONL || o->format == CLI_FMT_CSV) {
         int nt = add_fields(r, o->text_field);
         if (nt < 0) {
             snprintf(r->err, sizeof r->err, "bad --text-field '%s'", o->text_field);
@@ -675,6 +683,7 @@ static int open_next(cli_reader *r)
     if (rc)
         return rc;
     r->cur_name = is_stdin ? "(stdin)" : p;
+    r->csv_have_header = 0;
     r->line = 0;
     r->start = r->end = 0;
     r->eof = 0;
@@ -883,6 +892,8 @@ static int repair_json(const char *s, size_t n, cli_buf *b)
     return cli_buf_reserve(b, CLI_JSON_PADDING) ? CLI_ENOMEM : CLI_OK;
 }
 
+static int fill_doc(cli_reader *r, cli_doc *d);
+
 /* Fill d from a JSON line; 1 or CLI_EDATA / CLI_ENOMEM. */
 static int parse_json(cli_reader *r, cli_doc *d)
 {
@@ -920,6 +931,12 @@ static int parse_json(cli_reader *r, cli_doc *d)
         rd_fail(r, r->line, "malformed JSON: %s", what);
         return CLI_EDATA;
     }
+    return fill_doc(r, d);
+}
+
+/* Fill d from the fields of its record (r->fields); 1 or CLI_EDATA. */
+static int fill_doc(cli_reader *r, cli_doc *d)
+{
     /* Text: the listed fields that are present, joined with newlines. A
      * field that is missing or null is left out; one of another type is an
      * error; at least one must be present. */
@@ -1029,6 +1046,194 @@ static int read_file_doc(cli_reader *r, cli_doc *d)
     return 1;
 }
 
+/* ================================================================ CSV */
+
+/* Read the next CSV record (RFC 4180: a quoted field may hold commas,
+ * doubled quotes and line breaks) into r->csv_rec, without its final line
+ * break. 1, 0 at the end of the input, or an error. *first receives the
+ * line it starts on. */
+static int csv_record(cli_reader *r, uint64_t *first)
+{
+    r->csv_rec.len = 0;
+    int open = 0, any = 0;
+    for (;;) {
+        const char *line;
+        size_t len;
+        int rc = next_line(r, &line, &len);
+        if (rc < 0)
+            return rc;
+        if (rc == 0) {
+            if (!any)
+                return 0;
+            rd_fail(r, *first, "quoted field not closed before the end of the input");
+            return CLI_EDATA;
+        }
+        if (!any)
+            *first = r->line;
+        if (any && cli_buf_addc(&r->csv_rec, '\n'))
+            goto nomem;
+        any = 1;
+        for (size_t i = 0; i < len; i++)
+            open ^= line[i] == '"';
+        if (len && line[len - 1] == '\r' && !open)
+            len--; /* CRLF */
+        if (cli_buf_add(&r->csv_rec, line, len))
+            goto nomem;
+        if (r->csv_rec.len > r->o.max_doc_bytes) {
+            rd_fail(r, *first, "record longer than --max-doc-bytes (%zu)", r->o.max_doc_bytes);
+            return CLI_EDATA;
+        }
+        if (!open)
+            return 1;
+    }
+nomem:
+    snprintf(r->err, sizeof r->err, "out of memory");
+    return CLI_ENOMEM;
+}
+
+/* Split r->csv_rec into unescaped values (r->csv_vals, r->csv_off). CLI_OK,
+ * CLI_EDATA (a quote in the middle of a quoted field) or CLI_ENOMEM. */
+static int csv_split(cli_reader *r, uint64_t line)
+{
+    const char *s = r->csv_rec.data ? r->csv_rec.data : "";
+    size_t n = r->csv_rec.len, i = 0;
+    r->csv_vals.len = 0;
+    r->csv_ncols = 0;
+    for (;;) {
+        if (r->csv_ncols * 2 + 2 > r->csv_cap) {
+            size_t cap = r->csv_cap ? 2 * r->csv_cap : 32;
+            size_t *o = realloc(r->csv_off, cap * sizeof *o);
+            if (!o)
+                goto nomem;
+            r->csv_off = o;
+            r->csv_cap = cap;
+        }
+        size_t start = r->csv_vals.len;
+        if (i < n && s[i] == '"') {
+            i++;
+            for (;;) {
+                if (i >= n) {
+                    rd_fail(r, line, "quoted field not closed");
+                    return CLI_EDATA;
+                }
+                if (s[i] == '"') {
+                    if (i + 1 < n && s[i + 1] == '"') {
+                        if (cli_buf_addc(&r->csv_vals, '"'))
+                            goto nomem;
+                        i += 2;
+                        continue;
+                    }
+                    i++;
+                    break;
+                }
+                if (cli_buf_addc(&r->csv_vals, s[i++]))
+                    goto nomem;
+            }
+            if (i < n && s[i] != ',') {
+                rd_fail(r, line, "text after the closing quote of field %zu", r->csv_ncols + 1);
+                return CLI_EDATA;
+            }
+        } else {
+            size_t j = i;
+            while (j < n && s[j] != ',')
+                j++;
+            if (cli_buf_add(&r->csv_vals, s + i, j - i))
+                goto nomem;
+            i = j;
+        }
+        r->csv_off[2 * r->csv_ncols] = start;
+        r->csv_off[2 * r->csv_ncols + 1] = r->csv_vals.len - start;
+        r->csv_ncols++;
+        if (i >= n)
+            return CLI_OK;
+        i++; /* the comma */
+    }
+nomem:
+    snprintf(r->err, sizeof r->err, "out of memory");
+    return CLI_ENOMEM;
+}
+
+/* The next CSV document: 1 (d filled), 2 for a header row just read, 0 at
+ * the end of the input, or an error. */
+static int read_csv_doc(cli_reader *r, cli_doc *d)
+{
+    uint64_t first = 0;
+    int rc = csv_record(r, &first);
+    if (rc <= 0)
+        return rc;
+    d->file = r->cur_name;
+    d->line = first;
+    /* A byte order mark before the header is not part of the first name. */
+    if (!r->csv_have_header && r->csv_rec.len >= 3 &&
+        !memcmp(r->csv_rec.data, "\xEF\xBB\xBF", 3)) {
+        memmove(r->csv_rec.data, r->csv_rec.data + 3, r->csv_rec.len - 3);
+        r->csv_rec.len -= 3;
+    }
+    if ((rc = csv_split(r, first)))
+        return rc;
+    const char *vals = r->csv_vals.data ? r->csv_vals.data : "";
+    if (!r->csv_have_header) {
+        /* The header row names the columns; each field takes its column. */
+        for (size_t f = 0; f < r->nfields; f++) {
+            r->csv_col[f] = -1;
+            for (size_t c = 0; c < r->csv_ncols; c++)
+                if (strlen(r->fields[f].name) == r->csv_off[2 * c + 1] &&
+                    !memcmp(vals + r->csv_off[2 * c], r->fields[f].name, r->csv_off[2 * c + 1])) {
+                    r->csv_col[f] = (int)c;
+                    break;
+                }
+        }
+        int text = 0;
+        for (size_t f = 0; f < r->ntext; f++)
+            text |= r->csv_col[f] >= 0;
+        if (!text) {
+            rd_fail(r, first, "the header row has no column named %s (see --text-field)",
+                    r->o.text_field);
+            return CLI_EDATA;
+        }
+        r->csv_header_cols = r->csv_ncols;
+        r->csv_have_header = 1;
+        if (!r->csv_first_header.len &&
+            cli_buf_add(&r->csv_first_header, r->csv_rec.data ? r->csv_rec.data : "",
+                        r->csv_rec.len)) {
+            snprintf(r->err, sizeof r->err, "out of memory");
+            return CLI_ENOMEM;
+        }
+        return 2;
+    }
+    if (r->csv_ncols != r->csv_header_cols) {
+        rd_fail(r, first, "record has %zu fields, the header %zu", r->csv_ncols,
+                r->csv_header_cols);
+        return CLI_EDATA;
+    }
+    for (size_t f = 0; f < r->nfields; f++) {
+        cli_json_field *fl = &r->fields[f];
+        int c = r->csv_col[f];
+        if (c < 0) {
+            fl->type = CLI_JSON_MISSING;
+            continue;
+        }
+        fl->type = CLI_JSON_STRING;
+        fl->value = vals + r->csv_off[2 * c];
+        fl->len = r->csv_off[2 * c + 1];
+        if (f == (size_t)r->id_slot && fl->len == 0)
+            fl->type = CLI_JSON_MISSING; /* an empty id: the line number */
+    }
+    d->raw = r->csv_rec.data ? r->csv_rec.data : "";
+    d->raw_len = r->csv_rec.len;
+    uint64_t last = r->line;
+    r->line = first; /* messages about this record name its first line */
+    rc = fill_doc(r, d);
+    r->line = last;
+    return rc;
+}
+
+const char *cli_reader_csv_header(const cli_reader *r, size_t *len)
+{
+    *len = r->csv_first_header.len;
+    return r->csv_first_header.len ? r->csv_first_header.data : NULL;
+}
+
 int cli_reader_next(cli_reader *r, cli_doc *d)
 {
     memset(d, 0, sizeof *d);
@@ -1041,6 +1246,16 @@ int cli_reader_next(cli_reader *r, cli_doc *d)
                 d->file = r->cur_name;
                 return read_file_doc(r, d);
             }
+        }
+        if (r->o.format == CLI_FMT_CSV) {
+            int rc = read_csv_doc(r, d);
+            if (rc == 0) {
+                close_source(r);
+                continue;
+            }
+            if (rc == 2)
+                continue; /* the header */
+            return rc;
         }
         const char *line = NULL;
         size_t len = 0;
@@ -1084,6 +1299,10 @@ void cli_reader_free(cli_reader *r)
     if (r->spool_fd >= 0)
         close(r->spool_fd);
     cli_json_free(r->json);
+    cli_buf_free(&r->csv_first_header);
+    cli_buf_free(&r->csv_rec);
+    cli_buf_free(&r->csv_vals);
+    free(r->csv_off);
     cli_buf_free(&r->repair);
     cli_buf_free(&r->join);
     free(r->buf);

@@ -85,6 +85,10 @@ uint64_t cli_reader_total_bytes(const cli_reader *r);
 /* Decompressed bytes read so far. */
 uint64_t cli_reader_bytes(const cli_reader *r);
 
+/* CSV input: the header row of the first file, as read (NULL before it
+ * was read). Set once, so another thread may read it once a document of
+ * that file has reached it. */
+const char *cli_reader_csv_header(const cli_reader *r, size_t *len);
 void cli_reader_free(cli_reader *r);
 
 #endif

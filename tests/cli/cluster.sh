@@ -275,4 +275,43 @@ ok $? "filter --stats=json: kept and dropped add up"
 "$DEDUP" cluster -q --stats=xml corpus.jsonl > /dev/null 2>&1
 is $? 2 "--stats=xml: usage error"
 
+# CSV input with a header row (RFC 4180: quoted commas, doubled quotes,
+# line breaks inside quotes, CRLF line ends, a byte order mark).
+t1='The council approved the harbour budget on Monday after a long debate about the pier.'
+t2='Heavy rain closed the coastal road for a second day as engineers inspected the bridge.'
+printf '\357\273\277id,title,text,date\r\n' > in.csv
+printf 'n1,"Budget, approved","%s",2024-05-01\r\n' "$t1" >> in.csv
+printf 'n2,Budget passes,"%s",2024-05-01\r\n' "$t1" >> in.csv
+printf 'n3,"Rain ""closes"" road","Heavy rain closed the coastal road\nfor a second day as engineers inspected the bridge.",2024-05-02\r\n' >> in.csv
+printf 'n4,Road shut,"%s",2024-05-02\r\n' "$t2" >> in.csv
+"$DEDUP" cluster --input-format csv in.csv > csv.tsv
+ok $? "CSV: cluster exits 0"
+is "$(tr '\t\n' ' ;' < csv.tsv)" "n1 n1;n2 n1;n3 n3;n4 n3;" \
+    "CSV: quoted commas, doubled quotes and a line break inside quotes are read"
+"$DEDUP" cluster --input-format csv --output jsonl in.csv > csv.jsonl
+python3 - csv.jsonl <<'PY'
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1])]
+assert r[0]["text"].startswith("Budget, approved\nThe council"), r[0]
+assert r[2]["text"].startswith('Rain "closes" road\nHeavy rain closed the coastal road\nfor'), r[2]
+PY
+ok $? "CSV: the fields are unescaped, title and text joined"
+"$DEDUP" filter -q --input-format csv --window-time 2d in.csv > kept.csv
+is "$(head -n 1 kept.csv)" "id,title,text,date" "CSV filter: the header goes first"
+is "$(grep -c '^n' kept.csv)" 2 "CSV filter: one record of each story is kept"
+printf 'id,body\nx,hello\n' > nocol.csv
+"$DEDUP" cluster --input-format csv nocol.csv > /dev/null 2> err.txt
+is $? 1 "CSV without a text column: exit 1"
+contains err.txt "nocol.csv:1: the header row has no column named title,text" "the message names the header"
+"$DEDUP" cluster --input-format csv --text-field body nocol.csv > /dev/null
+ok $? "CSV: --text-field picks the column"
+printf 'id,text\na,one two\nb,three,four\n' > short.csv
+"$DEDUP" cluster --input-format csv short.csv > /dev/null 2> err.txt
+is $? 1 "CSV record with more fields than the header: exit 1"
+contains err.txt "short.csv:3: record has 3 fields, the header 2" "the message names file and line"
+printf 'id,text\na,"never closed\n' > open.csv
+"$DEDUP" cluster --input-format csv open.csv > /dev/null 2> err.txt
+is $? 1 "CSV quote never closed: exit 1"
+contains err.txt "open.csv:2: quoted field not closed" "the message names the record's line"
+
 done_testing
