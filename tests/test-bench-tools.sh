@@ -387,6 +387,15 @@ for r in rows:
         grep -q -- 'filter -q -j2 --window 1000000 --stats' "$FAKE_LOG"
 fi
 
+# Two writers of one index, with the real tool.
+if [ $# -ge 7 ]; then
+    GEN=$1 DEDUP=$7 bash "$6" --rounds 2 --docs 100 >"$tmp/writers.txt" 2>"$tmp/err"
+    report $? "run-writers.sh runs end to end"
+    check "run-writers.sh: each round refuses one writer with the message and loses nothing" \
+        grep -q 'one writer refused with the message in 2, the index holds every kept document in 2' \
+        "$tmp/writers.txt"
+fi
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
 
