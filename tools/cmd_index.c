@@ -53,9 +53,12 @@ static const char help_text[] =
 
 enum { ACT_BUILD, ACT_ADD, ACT_QUERY, ACT_STATS };
 
-/* Add (or, for ACT_QUERY, look up) every document of the corpus. */
+/* Add (or, for ACT_QUERY, look up) every document of the corpus. lines:
+ * the index's boilerplate counts (FILE.lines), which build and add extend
+ * with each document's lines before signing it, as dedup filter does, so
+ * that all three sign alike. */
 static int run_docs(int act, cli_store *st, const cli_input_opts *io, char **paths,
-                    size_t npaths, int quiet)
+                    size_t npaths, int quiet, dedup_linestats *lines)
 {
     const dedup_params *p = dedup_index_params(st->idx);
     dedup_hasher *h = NULL;
@@ -65,7 +68,8 @@ static int run_docs(int act, cli_store *st, const cli_input_opts *io, char **pat
     size_t mcap = 0;
     uint64_t skipped = 0, ndocs = 0;
     int status = EXIT_OK, rc;
-    if ((rc = dedup_hasher_create(&h, p)) || (rc = dedup_signature_create(&sig, p))) {
+    if ((rc = dedup_hasher_create(&h, p)) || (rc = dedup_signature_create(&sig, p)) ||
+        (lines && (rc = dedup_hasher_set_linestats(h, lines, CLI_BOILERPLATE_DEFAULT)))) {
         cli_msg("%s", dedup_strerror(rc));
         status = EXIT_INTERNAL;
         goto done;
@@ -81,6 +85,11 @@ static int run_docs(int act, cli_store *st, const cli_input_opts *io, char **pat
     cli_doc d;
     while ((rc = cli_next_doc(r, &d, io, &skipped, &status)) == 1) {
         ndocs++;
+        if (lines && act != ACT_QUERY && (rc = dedup_linestats_add(lines, d.text, d.text_len))) {
+            cli_msg("cannot count lines: %s", dedup_strerror(rc));
+            status = EXIT_INTERNAL;
+            break;
+        }
         if ((rc = dedup_hasher_sign(h, d.text, d.text_len, sig))) {
             cli_msg("%s:%llu: %s", d.file, (unsigned long long)d.line, dedup_strerror(rc));
             status = EXIT_INTERNAL;
@@ -179,6 +188,24 @@ static int print_stats(const char *path, const cli_store *st)
         return EXIT_IO;
     }
     return EXIT_OK;
+}
+
+/* Save the index with its line statistics (FILE.lines). */
+static int save_with_lines(cli_store *st, const char *path, const dedup_linestats *lines,
+                           char *err, size_t errcap)
+{
+    cli_buf b = {0};
+    if (lines) {
+        size_t need = dedup_linestats_serialized_size(lines);
+        if (cli_buf_reserve(&b, need)) {
+            snprintf(err, errcap, "out of memory");
+            return CLI_ENOMEM;
+        }
+        dedup_linestats_serialize(lines, b.data, need, &b.len);
+    }
+    int rc = cli_store_save(st, path, lines ? &b : NULL, err, errcap);
+    cli_buf_free(&b);
+    return rc;
 }
 
 int cmd_index(int argc, char **argv)
@@ -284,15 +311,21 @@ int cmd_index(int argc, char **argv)
         rc = cli_store_create(&st, p);
         st.time_stamps = io.time_field != NULL;
         dedup_params_free(p);
+        dedup_linestats *lines = NULL;
+        if (!rc)
+            rc = dedup_linestats_create(&lines, 0);
         if (rc) {
             cli_msg("%s", dedup_strerror(rc));
+            cli_store_free(&st);
+            cli_store_unlock(lock_fd);
             return EXIT_INTERNAL;
         }
-        status = run_docs(act, &st, &io, rest, nrest, quiet);
-        if (!status && (rc = cli_store_save(&st, out, NULL, err, sizeof err))) {
-            cli_msg("%s", err);
+        status = run_docs(act, &st, &io, rest, nrest, quiet, lines);
+        if (!status && (rc = save_with_lines(&st, out, lines, err, sizeof err))) {
+            cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : err);
             status = cli_exit_code(rc);
         }
+        dedup_linestats_free(lines);
         cli_store_free(&st);
         cli_store_unlock(lock_fd);
         return status;
@@ -326,17 +359,31 @@ int cmd_index(int argc, char **argv)
     } else if (act == ACT_ADD && dedup_index_count(st.idx) == 0 && io.time_field) {
         st.time_stamps = 1;
     }
+    dedup_linestats *lines = NULL;
     if (status) {
         /* refused above */
     } else if (act == ACT_STATS) {
         status = print_stats(path, &st);
+    } else if ((rc = cli_store_load_lines(path, &lines, err, sizeof err))) {
+        cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : err);
+        status = cli_exit_code(rc);
     } else {
-        status = run_docs(act, &st, &io, rest + 1, nrest - 1, quiet);
-        if (act == ACT_ADD && !status && (rc = cli_store_save(&st, path, NULL, err, sizeof err))) {
-            cli_msg("%s", err);
+        /* An index without saved counts (made before they were kept, or
+         * by the library alone) starts counting now when documents are
+         * added; queries then sign without them. */
+        if (!lines && act == ACT_ADD && (rc = dedup_linestats_create(&lines, 0))) {
+            cli_msg("%s", dedup_strerror(rc));
+            status = EXIT_INTERNAL;
+        }
+        if (!status)
+            status = run_docs(act, &st, &io, rest + 1, nrest - 1, quiet, lines);
+        if (act == ACT_ADD && !status &&
+            (rc = save_with_lines(&st, path, lines, err, sizeof err))) {
+            cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : err);
             status = cli_exit_code(rc);
         }
     }
+    dedup_linestats_free(lines);
     cli_store_free(&st);
     cli_store_unlock(lock_fd);
     return status;

@@ -74,6 +74,30 @@ is $? 2 "--window on an index stamped with times: exit 2"
 "$DEDUP" index add -q timed.idx later.jsonl
 ok $? "index add to a timed index reads its date field"
 
+# build, add and query count and use line statistics as dedup filter does:
+# furniture on every page stops making different stories alike.
+python3 - <<'PY'
+import json, random
+rnd = random.Random(5)
+vocab = ["w%03d" % i for i in range(3000)]
+nav = " ".join("section%d" % i for i in range(30))  # longer than the stories
+with open("furn.jsonl", "w") as f:
+    for i in range(40):
+        story = " ".join(rnd.choice(vocab) for _ in range(12))
+        f.write(json.dumps({"id": "p%d" % i, "text": nav + "\n" + story + "\n" + nav}) + "\n")
+PY
+head -n 30 furn.jsonl > furn-a.jsonl
+tail -n 10 furn.jsonl > furn-b.jsonl
+"$DEDUP" index build -q furn-a.jsonl -o furn.idx
+test -s furn.idx.lines
+ok $? "index build saves the line statistics (furn.idx.lines)"
+before=$(md5sum < furn.idx.lines)
+"$DEDUP" index add -q furn.idx furn-b.jsonl
+test "$(md5sum < furn.idx.lines)" != "$before"
+ok $? "index add counts the new documents' lines and saves them"
+"$DEDUP" index query furn.idx furn-b.jsonl > furn.tsv
+is "$(awk -F'\t' '$1 != $2' furn.tsv | wc -l)" 0 "index query: each story finds only itself"
+
 # Errors say their cause; saved files keep their permissions and links.
 "$DEDUP" index query no-such.idx queries.jsonl > /dev/null 2> err.txt
 is $? 3 "a missing index: exit 3"
