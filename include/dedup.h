@@ -194,7 +194,8 @@ typedef enum dedup_param {
     /* int: 1 leaves quotations out of the shingles: text between an
      * opening quotation mark and its closing mark on the same line, marks
      * included, becomes a space. Pairs: " ", “ ” (or “ “, " closing), „ “,
-     * ‟ ”, ″ ″, ＂ ＂, 〝 〞 (or 〟), « », 「 」 (and halfwidth ｢ ｣), 『 』.
+     * ‟ ”, ″ ″, ＂ ＂, 〝 〞 (or 〟), « », » « and » », 「 」 (and halfwidth
+     * ｢ ｣), 『 』.
      * Single quotes are not taken (an apostrophe looks the same), nor is a
      * mark left open at the end of its line. Independent reports of one
      * briefing quote the same statement word for word; what a copy

@@ -292,60 +292,74 @@ static int filter_lines(dedup_hasher *h, const char *text, size_t len, const cha
     return DEDUP_OK;
 }
 
-/* Quotation marks (DEDUP_P_QUOTES). Each mark belongs to a family and
- * can open, close or do both; a quotation is an opening mark and the next
- * closing mark of its family on the same line, so that marks of another
- * family inside it ("a word" within “ ”) do not end it. */
-enum { Q_OPEN = 1, Q_CLOSE = 2 };
-enum { QF_STRAIGHT = 1, QF_CURLY, QF_GUILLEMET, QF_CORNER, QF_WHITE_CORNER };
+/* Quotation marks (DEDUP_P_QUOTES). Each mark belongs to a family; a
+ * quotation is an opening mark and the next mark on the same line that
+ * closes its family, so that marks of another family inside it ("a word"
+ * within “ ”) do not end it. Guillemets go both ways: « » in French,
+ * » « in German, » » in Swedish; a quotation opened by « closes with »,
+ * one opened by » with « or ». */
+enum { QF_STRAIGHT = 1, QF_CURLY, QF_GUILLEMET, QF_GUILLEMET_REV, QF_CORNER, QF_WHITE_CORNER };
+enum { Q_NONE = 0, Q_CLOSES = 1, Q_OPENS = 2 };
 
-/* The quotation mark at p (left bytes), or 0: its length in *mlen, family
- * in *fam and roles (Q_OPEN | Q_CLOSE) as the return value. */
-static int quote_mark(const unsigned char *p, size_t left, size_t *mlen, int *fam)
+/* What the quotation mark at p (left bytes) does while family open (0:
+ * none) is open: Q_CLOSES it, Q_OPENS family *fam, or Q_NONE (not a
+ * mark, or a mark that neither closes the open quotation nor can open one
+ * inside it). *mlen receives the mark's length. */
+static int quote_mark(const unsigned char *p, size_t left, int open, size_t *mlen, int *fam)
 {
+    int opens = 0, closes = 0; /* the family it opens; the families it closes */
+    *mlen = 0;
     if (p[0] == '"') {
         *mlen = 1;
-        *fam = QF_STRAIGHT;
-        return Q_OPEN | Q_CLOSE;
-    }
-    if (left >= 2 && p[0] == 0xC2 && (p[1] == 0xAB || p[1] == 0xBB)) {
+        opens = QF_STRAIGHT;
+        closes = 1 << QF_STRAIGHT;
+    } else if (left >= 2 && p[0] == 0xC2 && p[1] == 0xAB) { /* « */
         *mlen = 2;
-        *fam = QF_GUILLEMET;
-        return p[1] == 0xAB ? Q_OPEN : Q_CLOSE; /* « » */
-    }
-    if (left < 3)
-        return 0;
-    *mlen = 3;
-    if (p[0] == 0xE2 && p[1] == 0x80) {
-        *fam = QF_CURLY;
+        opens = QF_GUILLEMET;
+        closes = 1 << QF_GUILLEMET_REV;
+    } else if (left >= 2 && p[0] == 0xC2 && p[1] == 0xBB) { /* » */
+        *mlen = 2;
+        opens = QF_GUILLEMET_REV;
+        closes = 1 << QF_GUILLEMET | 1 << QF_GUILLEMET_REV;
+    } else if (left >= 3 && p[0] == 0xE2 && p[1] == 0x80) {
+        *mlen = 3;
         switch (p[2]) {
-        case 0x9C: return Q_OPEN | Q_CLOSE; /* “ (closes „ “) */
-        case 0x9D: return Q_CLOSE;          /* ” */
-        case 0x9E: case 0x9F: return Q_OPEN; /* „ ‟ */
-        case 0xB3: *fam = QF_STRAIGHT; return Q_OPEN | Q_CLOSE; /* ″ */
-        default: return 0;
+        case 0x9C: opens = QF_CURLY; closes = 1 << QF_CURLY; break; /* “ (closes „ “) */
+        case 0x9D: closes = 1 << QF_CURLY; break;                   /* ” */
+        case 0x9E: case 0x9F: opens = QF_CURLY; break;              /* „ ‟ */
+        case 0xB3: opens = QF_STRAIGHT; closes = 1 << QF_STRAIGHT; break; /* ″ */
+        default: return Q_NONE;
         }
-    }
-    if (p[0] == 0xE3 && p[1] == 0x80) {
+    } else if (left >= 3 && p[0] == 0xE3 && p[1] == 0x80) {
+        *mlen = 3;
         switch (p[2]) {
-        case 0x8C: *fam = QF_CORNER; return Q_OPEN;        /* 「 */
-        case 0x8D: *fam = QF_CORNER; return Q_CLOSE;       /* 」 */
-        case 0x8E: *fam = QF_WHITE_CORNER; return Q_OPEN;  /* 『 */
-        case 0x8F: *fam = QF_WHITE_CORNER; return Q_CLOSE; /* 』 */
-        case 0x9D: *fam = QF_CURLY; return Q_OPEN;        /* 〝 */
-        case 0x9E: case 0x9F: *fam = QF_CURLY; return Q_CLOSE; /* 〞 〟 */
-        default: return 0;
+        case 0x8C: opens = QF_CORNER; break;               /* 「 */
+        case 0x8D: closes = 1 << QF_CORNER; break;         /* 」 */
+        case 0x8E: opens = QF_WHITE_CORNER; break;         /* 『 */
+        case 0x8F: closes = 1 << QF_WHITE_CORNER; break;   /* 』 */
+        case 0x9D: opens = QF_CURLY; break;                /* 〝 */
+        case 0x9E: case 0x9F: closes = 1 << QF_CURLY; break; /* 〞 〟 */
+        default: return Q_NONE;
         }
+    } else if (left >= 3 && p[0] == 0xEF && p[1] == 0xBC && p[2] == 0x82) {
+        *mlen = 3; /* ＂ */
+        opens = QF_STRAIGHT;
+        closes = 1 << QF_STRAIGHT;
+    } else if (left >= 3 && p[0] == 0xEF && p[1] == 0xBD && (p[2] == 0xA2 || p[2] == 0xA3)) {
+        *mlen = 3; /* ｢ ｣ */
+        if (p[2] == 0xA2)
+            opens = QF_CORNER;
+        else
+            closes = 1 << QF_CORNER;
+    } else {
+        return Q_NONE;
     }
-    if (p[0] == 0xEF && p[1] == 0xBC && p[2] == 0x82) {
-        *fam = QF_STRAIGHT; /* ＂ */
-        return Q_OPEN | Q_CLOSE;
-    }
-    if (p[0] == 0xEF && p[1] == 0xBD && (p[2] == 0xA2 || p[2] == 0xA3)) {
-        *fam = QF_CORNER; /* ｢ ｣ */
-        return p[2] == 0xA2 ? Q_OPEN : Q_CLOSE;
-    }
-    return 0;
+    if (open)
+        return closes & (1 << open) ? Q_CLOSES : Q_NONE;
+    if (!opens)
+        return Q_NONE;
+    *fam = opens;
+    return Q_OPENS;
 }
 
 /* Whether byte c can start a quotation mark. */
@@ -391,20 +405,19 @@ static int strip_quotes(dedup_hasher *h, const char *text, size_t len, const cha
         if (!quote_lead(c))
             continue;
         size_t ml;
-        int f, role = quote_mark(t + i, len - i, &ml, &f);
-        if (!role)
-            continue;
-        if (fam && f == fam && (role & Q_CLOSE)) {
+        int f = 0, what = quote_mark(t + i, len - i, fam, &ml, &f);
+        if (what == Q_CLOSES) {
             memcpy(o + n, t + from, open_at - from);
             n += open_at - from;
             o[n++] = ' ';
             from = i + ml;
             fam = 0;
-        } else if (!fam && (role & Q_OPEN)) {
+        } else if (what == Q_OPENS) {
             fam = f;
             open_at = i;
         }
-        i += ml - 1;
+        if (ml)
+            i += ml - 1;
     }
     if (from == 0)
         return DEDUP_OK;

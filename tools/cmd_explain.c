@@ -38,16 +38,6 @@ static const char help_text[] =
 
 enum { OPT_PASSAGES = 3000 };
 
-/* Print text (n bytes) for a terminal or a TSV reader: control characters
- * (tabs, newlines, escapes) become spaces. */
-static void put_clean(const char *text, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)text[i];
-        putchar(c < 0x20 || c == 0x7f ? ' ' : c);
-    }
-}
-
 static void print_left(void *ctx, const char *kind, const char *text, size_t len)
 {
     const char *name = ctx;
@@ -57,7 +47,7 @@ static void print_left(void *ctx, const char *kind, const char *text, size_t len
     if (blank)
         return;
     printf("left out of %s, %s: ", name, kind);
-    put_clean(text, len > 300 ? 300 : len);
+    cli_put_safe(stdout, text, len > 300 ? 300 : len);
     fputs(len > 300 ? "...\n" : "\n", stdout);
 }
 
@@ -241,7 +231,7 @@ int cmd_explain(int argc, char **argv)
             size_t len;
             cli_passage_text(shorter, &pa[i], &t, &len);
             printf("%6zu  ", pa[i].count);
-            put_clean(t, len > 400 ? 400 : len);
+            cli_put_safe(stdout, t, len > 400 ? 400 : len);
             fputs(len > 400 ? "...\n" : "\n", stdout);
         }
         cli_side_left_out(&s[0], print_left, "A");

@@ -413,6 +413,7 @@ int cmd_filter(int argc, char **argv)
     int wait_lock = 0, lock_fd = -1;
     idvec pend = {0}; /* kept documents whose lines are not yet known written */
     int csv_header_out = 0;
+    char *resolved = NULL; /* the index's path, links followed */
     int unflushed = 0;
     uint32_t boilerplate = CLI_BOILERPLATE_DEFAULT;
     const char *time_field = "date", *dups_path = NULL, *index_path = NULL;
@@ -535,6 +536,11 @@ int cmd_filter(int argc, char **argv)
     memset(&st, 0, sizeof st);
     memset(&fd, 0, sizeof fd);
     pthread_mutex_init(&fd.lines_mu, NULL);
+    if (index_path && !(index_path = resolved = cli_store_resolve(index_path))) {
+        cli_msg("out of memory");
+        status = EXIT_INTERNAL;
+        goto done;
+    }
     if (index_path && (rc = cli_store_lock(index_path, wait_lock, &lock_fd, err, sizeof err))) {
         cli_msg("%s", err);
         status = cli_exit_code(rc);
@@ -622,7 +628,10 @@ int cmd_filter(int argc, char **argv)
     /* The watermark: the latest time of the feed (see the top). */
     int64_t wm = st.next_stamp - 1;
     int have_wm = window_time >= 0 && dedup_index_count(st.idx) > 0;
-    int64_t future = (int64_t)time(NULL) + 86400; /* later than this is bogus */
+    /* A stored future date (an index built from a bogus record) is no
+     * watermark either: the feed's own times set it. */
+    if (have_wm && wm > (int64_t)time(NULL) + 86400)
+        have_wm = 0;
     fentry *d;
     while ((d = feed_next(&fd)) != NULL) {
         read++;
@@ -631,6 +640,7 @@ int cmd_filter(int argc, char **argv)
         int late = 0;
         if (window_time >= 0) {
             int64_t t = d->time;
+            int64_t future = (int64_t)time(NULL) + 86400; /* later is bogus */
             if (t > future) {
                 if (!have_wm) {
                     wm = future - 86400;
@@ -724,8 +734,12 @@ int cmd_filter(int argc, char **argv)
         cli_progress_update(&prog, read, d->raw_bytes);
         int ready = feed_release(&fd);
         /* Kept lines are written out before any wait for input; while
-         * signed documents are waiting, the buffer fills first. */
-        if (unflushed && (!ready || ferror(stdout))) {
+         * signed documents are waiting, the buffer fills first. Before a
+         * checkpoint every kept line must be out (a saved document is a
+         * delivered one), and the list of unconfirmed documents stays
+         * short. */
+        int checkpoint = save_every && read % (uint64_t)save_every == 0;
+        if (unflushed && (!ready || ferror(stdout) || checkpoint || pend.n >= 4096)) {
             unflushed = 0;
             if (fflush(stdout) != 0) {
                 cli_msg("cannot write the output: %s", strerror(errno));
@@ -737,7 +751,7 @@ int cmd_filter(int argc, char **argv)
         }
         /* A checkpoint: a kill loses at most the last save_every
          * documents' state, and never the file. */
-        if (save_every && read % (uint64_t)save_every == 0) {
+        if (checkpoint) {
             rc = lines ? feed_lines(&fd, &lbuf) : CLI_OK;
             if (!rc)
                 rc = cli_store_save(&st, index_path, lines ? &lbuf : NULL, err, sizeof err);
@@ -818,6 +832,7 @@ done:
     dedup_hasher_free(h);
     cli_store_free(&st); /* also after a failed load */
     free(pend.v);
+    free(resolved);
     cli_store_unlock(lock_fd);
     dedup_params_free(params);
     return status;

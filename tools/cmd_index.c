@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 
 #include "cli.h"
@@ -99,7 +100,21 @@ static int run_docs(int act, cli_store *st, const cli_input_opts *io, char **pat
             cli_warn_utf8(d.file, d.line);
         if (act != ACT_QUERY) {
             uint64_t id = st->next_id;
-            rc = dedup_index_add(st->idx, id, st->time_stamps ? d.time : (int64_t)id, sig);
+            int64_t stamp = st->time_stamps ? d.time : (int64_t)id;
+            int64_t future = (int64_t)time(NULL) + 86400;
+            if (st->time_stamps && stamp > future) {
+                /* A bogus date must not become the index's latest time,
+                 * which dedup filter --window-time expires from. */
+                int64_t latest = dedup_index_count(st->idx) && st->next_stamp - 1 <= future
+                                     ? st->next_stamp - 1
+                                     : future - 86400;
+                cli_msg("%s:%llu: warning: time %lld lies in the future; stamped %lld",
+                        d.file, (unsigned long long)d.line, (long long)stamp, (long long)latest);
+                stamp = latest;
+            }
+            rc = dedup_index_add(st->idx, id, stamp, sig);
+            if (!rc && stamp >= st->next_stamp)
+                st->next_stamp = stamp == INT64_MAX ? INT64_MAX : stamp + 1;
             if (!rc)
                 rc = cli_store_set_name(st, id, d.id, d.id_len, d.id_kind) ? DEDUP_E_NOMEM : 0;
             if (rc) {
@@ -303,9 +318,17 @@ int cmd_index(int argc, char **argv)
         dedup_params *p;
         if ((status = cli_make_params(&po, &p)))
             return status == EXIT_USAGE ? cli_usage_error("index") : status;
+        char *real_out = cli_store_resolve(out);
+        if (!real_out) {
+            cli_msg("out of memory");
+            dedup_params_free(p);
+            return EXIT_INTERNAL;
+        }
+        out = real_out;
         if ((rc = cli_store_lock(out, wait_lock, &lock_fd, err, sizeof err))) {
             cli_msg("%s", err);
             dedup_params_free(p);
+            free(real_out);
             return cli_exit_code(rc);
         }
         rc = cli_store_create(&st, p);
@@ -318,6 +341,7 @@ int cmd_index(int argc, char **argv)
             cli_msg("%s", dedup_strerror(rc));
             cli_store_free(&st);
             cli_store_unlock(lock_fd);
+            free(real_out);
             return EXIT_INTERNAL;
         }
         status = run_docs(act, &st, &io, rest, nrest, quiet, lines);
@@ -328,6 +352,7 @@ int cmd_index(int argc, char **argv)
         dedup_linestats_free(lines);
         cli_store_free(&st);
         cli_store_unlock(lock_fd);
+        free(real_out);
         return status;
     }
     if (out) {
@@ -338,15 +363,22 @@ int cmd_index(int argc, char **argv)
         cli_msg(act == ACT_STATS ? "index stats takes one FILE" : "missing index FILE");
         return cli_usage_error("index");
     }
-    const char *path = rest[0];
+    char *real_path = cli_store_resolve(rest[0]);
+    if (!real_path) {
+        cli_msg("out of memory");
+        return EXIT_INTERNAL;
+    }
+    const char *path = real_path;
     if (act == ACT_ADD && (rc = cli_store_lock(path, wait_lock, &lock_fd, err, sizeof err))) {
         cli_msg("%s", err);
+        free(real_path);
         return cli_exit_code(rc);
     }
     if ((rc = cli_store_load(&st, path, err, sizeof err))) {
         cli_msg("%s", err);
         cli_store_free(&st);
         cli_store_unlock(lock_fd);
+        free(real_path);
         return cli_exit_code(rc);
     }
     status = EXIT_OK;
@@ -386,5 +418,6 @@ int cmd_index(int argc, char **argv)
     dedup_linestats_free(lines);
     cli_store_free(&st);
     cli_store_unlock(lock_fd);
+    free(real_path);
     return status;
 }

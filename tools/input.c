@@ -1055,7 +1055,10 @@ static int read_file_doc(cli_reader *r, cli_doc *d)
 static int csv_record(cli_reader *r, uint64_t *first)
 {
     r->csv_rec.len = 0;
-    int open = 0, any = 0;
+    /* Where the record stands, as csv_split will read it: a quote opens a
+     * field only at its start, and inside a quoted field "" is a quote. */
+    enum { AT_START, UNQUOTED, QUOTED, QUOTE_SEEN } st = AT_START;
+    int any = 0;
     for (;;) {
         const char *line;
         size_t len;
@@ -1073,8 +1076,28 @@ static int csv_record(cli_reader *r, uint64_t *first)
         if (any && cli_buf_addc(&r->csv_rec, '\n'))
             goto nomem;
         any = 1;
-        for (size_t i = 0; i < len; i++)
-            open ^= line[i] == '"';
+        if (st == QUOTE_SEEN)
+            st = AT_START; /* the quote before the line break closed the field */
+        for (size_t i = 0; i < len; i++) {
+            char c = line[i];
+            switch (st) {
+            case AT_START:
+                st = c == '"' ? QUOTED : c == ',' ? AT_START : UNQUOTED;
+                break;
+            case UNQUOTED:
+                if (c == ',')
+                    st = AT_START;
+                break;
+            case QUOTED:
+                if (c == '"')
+                    st = QUOTE_SEEN;
+                break;
+            case QUOTE_SEEN: /* "" goes on quoted; anything else closed it */
+                st = c == '"' ? QUOTED : c == ',' ? AT_START : UNQUOTED;
+                break;
+            }
+        }
+        int open = st == QUOTED;
         if (len && line[len - 1] == '\r' && !open)
             len--; /* CRLF */
         if (cli_buf_add(&r->csv_rec, line, len))

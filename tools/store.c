@@ -29,10 +29,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -252,11 +254,13 @@ static int write_atomic(const char *given, const void *data, size_t len, char *e
     char *real = lstat(given, &lst) == 0 && S_ISLNK(lst.st_mode) ? realpath(given, NULL) : NULL;
     const char *path = real ? real : given;
     size_t pl = strlen(path);
-    char *tmp = malloc(pl + 8);
-    if (!tmp)
+    char *tmp = malloc(pl + 12);
+    if (!tmp) {
+        free(real);
         return CLI_ENOMEM;
+    }
     memcpy(tmp, path, pl);
-    memcpy(tmp + pl, ".XXXXXX", 8);
+    memcpy(tmp + pl, ".tmp.XXXXXX", 12); /* is_temp_of knows this form */
     int rc = CLI_OK;
     int fd = mkstemp(tmp);
     if (fd < 0) {
@@ -534,9 +538,10 @@ void cli_store_free(cli_store *s)
 
 /* ============================================================= locking */
 
-/* Whether name (in the index's folder) is a temporary file of a save of
- * the index whose file name is base: base.PID.N.tmp, base.ids.XXXXXX or
- * base.lines.XXXXXX. */
+/* Whether name (in the index's folder) is a temporary file that a killed
+ * save of the index whose file name is base left: base.ids.tmp.XXXXXX or
+ * base.lines.tmp.XXXXXX of this tool, or base.PID.N.tmp of the library
+ * when process PID no longer runs. */
 static int is_temp_of(const char *name, const char *base)
 {
     size_t bl = strlen(base);
@@ -545,16 +550,22 @@ static int is_temp_of(const char *name, const char *base)
     const char *r = name + bl + 1;
     size_t rl = strlen(r);
     if (rl > 4 && strcmp(r + rl - 4, ".tmp") == 0) {
-        int dots = 0;
-        for (size_t i = 0; i < rl - 4; i++) {
-            if (r[i] == '.')
-                dots++;
-            else if (r[i] < '0' || r[i] > '9')
+        /* PID.N.tmp: digits, one dot, digits. */
+        const char *dot = memchr(r, '.', rl - 4);
+        if (!dot || dot == r || dot + 1 == r + rl - 4)
+            return 0;
+        for (const char *c = r; c < r + rl - 4; c++)
+            if (c != dot && (*c < '0' || *c > '9'))
                 return 0;
-        }
-        return dots == 1 && r[0] != '.' && r[rl - 5] != '.';
+        /* Linux numbers processes below 2^22 (PID_MAX_LIMIT). */
+        long pid = strtol(r, NULL, 10);
+        if (pid <= 0 || pid > (1L << 22) || pid == (long)getpid())
+            return 0;
+        return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
     }
-    const char *x = !strncmp(r, "ids.", 4) ? r + 4 : !strncmp(r, "lines.", 6) ? r + 6 : NULL;
+    const char *x = !strncmp(r, "ids.tmp.", 8)     ? r + 8
+                    : !strncmp(r, "lines.tmp.", 10) ? r + 10
+                                                    : NULL;
     if (!x || strlen(x) != 6)
         return 0;
     for (int i = 0; i < 6; i++)
@@ -612,10 +623,22 @@ int cli_store_lock(const char *path, int wait, int *fd, char *err, size_t errcap
     if (rc != 0) {
         int e = errno;
         char pid[32] = "";
-        ssize_t n = pread(f, pid, sizeof pid - 1, 0);
-        if (n > 0) {
-            pid[n] = 0;
-            pid[strcspn(pid, "\n")] = 0;
+        /* The holder writes its number just after it took the lock: give
+         * it a moment (up to 0.2 s) if the file is still empty. */
+        for (int tries = 0; tries < 20; tries++) {
+            ssize_t n = pread(f, pid, sizeof pid - 1, 0);
+            if (n > 0 && memchr(pid, '\n', (size_t)n)) {
+                pid[n] = 0;
+                pid[strcspn(pid, "\n")] = 0;
+                long p = strtol(pid, NULL, 10);
+                /* A number left by an earlier holder that has ended: the
+                 * new holder has not written its own yet. */
+                if (p > 0 && (kill((pid_t)p, 0) == 0 || errno != ESRCH))
+                    break;
+            }
+            pid[0] = 0;
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            nanosleep(&ts, NULL);
         }
         if (e == EWOULDBLOCK)
             snprintf(err, errcap, "%s is in use by %s%s (or wait with --wait)", path,
@@ -641,4 +664,34 @@ void cli_store_unlock(int fd)
 {
     if (fd >= 0)
         close(fd); /* closing releases the flock */
+}
+
+char *cli_store_resolve(const char *path)
+{
+    char *cur = strdup(path);
+    for (int depth = 0; cur && depth < 40; depth++) {
+        struct stat st;
+        if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode))
+            return cur;
+        char target[4096];
+        ssize_t n = readlink(cur, target, sizeof target - 1);
+        if (n <= 0)
+            return cur;
+        target[n] = 0;
+        char *next;
+        if (target[0] == '/') {
+            next = strdup(target);
+        } else {
+            char *d = strdup(cur);
+            const char *dir = d ? dirname(d) : NULL;
+            size_t len = dir ? strlen(dir) + (size_t)n + 2 : 0;
+            next = dir ? malloc(len) : NULL;
+            if (next)
+                snprintf(next, len, "%s/%s", dir, target);
+            free(d);
+        }
+        free(cur);
+        cur = next;
+    }
+    return cur; /* a loop of links: the last name, whose open will fail */
 }

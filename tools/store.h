@@ -61,10 +61,17 @@ void cli_store_free(cli_store *s);
  * the lock is free; else fail at once with "path is in use by process N".
  * The lock lasts until cli_store_unlock or the process ends. Then remove
  * the temporary files that a writer killed while saving left next to the
- * index (path.PID.N.tmp of the library, path.ids.XXXXXX and
- * path.lines.XXXXXX of this tool). *fd receives the lock's descriptor.
+ * index (path.PID.N.tmp of the library when process PID has ended,
+ * path.ids.tmp.XXXXXX and path.lines.tmp.XXXXXX of this tool). *fd
+ * receives the lock's descriptor.
  * CLI_OK or CLI_EIO (message in err). */
 int cli_store_lock(const char *path, int wait, int *fd, char *err, size_t errcap);
 void cli_store_unlock(int fd);
+
+/* The path of the file an index path names: symbolic links followed (a
+ * dangling one too), so that the lock, the side files and the saves all
+ * sit next to the real index, whichever name a writer used. Allocated
+ * (free it), or NULL when memory ran out. */
+char *cli_store_resolve(const char *path);
 
 #endif

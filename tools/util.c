@@ -631,9 +631,10 @@ int cli_parse_time(const char *s, size_t n, const char *format, int64_t *out)
                        (unsigned)tm.tm_mday) ||
             tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
             return -1;
+        /* A %z offset read by strptime is in tm_gmtoff (0 without one). */
         *out = days_from_civil((int64_t)tm.tm_year + 1900, (unsigned)tm.tm_mon + 1,
                                (unsigned)tm.tm_mday) * 86400 +
-               tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+               tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec - tm.tm_gmtoff;
         return 0;
     }
     return cli_parse_iso8601(s, n, out) == 0 || parse_rfc2822(s, n, out) == 0 ||

@@ -309,6 +309,9 @@ printf 'id,text\na,one two\nb,three,four\n' > short.csv
 "$DEDUP" cluster --input-format csv short.csv > /dev/null 2> err.txt
 is $? 1 "CSV record with more fields than the header: exit 1"
 contains err.txt "short.csv:3: record has 3 fields, the header 2" "the message names file and line"
+printf 'id,text\nn1,a 5" screen on the desk\nn2,the next record\n' > inch.csv
+"$DEDUP" cluster --input-format csv inch.csv > inch.tsv
+is "$(cut -f1 inch.tsv | tr '\n' ' ')" "n1 n2 " "CSV: a quote inside an unquoted field does not swallow the next line"
 printf 'id,text\na,"never closed\n' > open.csv
 "$DEDUP" cluster --input-format csv open.csv > /dev/null 2> err.txt
 is $? 1 "CSV quote never closed: exit 1"

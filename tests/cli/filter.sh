@@ -93,6 +93,12 @@ cat > fmt.jsonl <<JSON
 JSON
 "$DEDUP" filter -q --window-time 1d --time-format '%d/%m/%Y %H:%M' fmt.jsonl | cut -c1-11 > fmt.txt
 is "$(tr '\n' ' ' < fmt.txt)" '{"id":"f1", {"id":"f3", ' "--time-format reads day/month/year"
+cat > zone.jsonl <<JSON
+{"id":"z1","date":"2024-05-01 12:00 +0900","text":"$t"}
+{"id":"z2","date":"2024-05-01 12:00 -0900","text":"$t"}
+JSON
+"$DEDUP" filter -q --window-time 1h --time-format '%Y-%m-%d %H:%M %z' zone.jsonl | cut -c1-11 > zone.txt
+is "$(tr '\n' ' ' < zone.txt)" '{"id":"z1", {"id":"z2", ' "--time-format: a %z offset counts (18 hours apart)"
 "$DEDUP" filter -q --window-time 1d --time-format '%Y-%m-%d' fmt.jsonl > /dev/null 2> err.txt
 is $? 1 "a time that does not match --time-format: exit 1"
 contains err.txt "does not match --time-format" "the message names the format"
@@ -231,7 +237,7 @@ mkfifo feed.fifo
 first=$!
 exec 7> feed.fifo
 head -n 3 corpus.jsonl >&7
-for _ in $(seq 50); do [ -s lock.idx.lock ] && break; sleep 0.1; done
+for _ in $(seq 100); do [ "$(cat lock.idx.lock 2> /dev/null)" = "$first" ] && break; sleep 0.1; done
 "$DEDUP" filter -q --index lock.idx corpus.jsonl > /dev/null 2> err.txt 7>&-
 is $? 3 "a second writer of one index: exit 3"
 contains err.txt "lock.idx is in use by process $first" "the message names the first writer"
@@ -252,12 +258,19 @@ contains stats.txt "documents" "both runs left a readable index"
 
 # Temporary files of a writer killed while saving are removed at the next
 # open; other files next to the index are not.
-touch lock.idx.4242.7.tmp lock.idx.ids.Ab3xYz lock.idx.lines.q1W2e3 lock.idx.notes lock.idx.ids.long123
+# The number of a process that has ended.
+sleep 0 &
+dead=$!
+wait "$dead"
+touch "lock.idx.$dead.7.tmp" lock.idx.ids.tmp.Ab3xYz lock.idx.lines.tmp.q1W2e3
+touch lock.idx.notes lock.idx.ids.long123 lock.idx.ids.backup lock.idx.ids.sha256 \
+    lock.idx.20240601.1.tmp "lock.idx.$$.1.tmp"
 "$DEDUP" filter -q --index lock.idx half1.jsonl > /dev/null
 ok $? "a run after a crash"
-is "$(ls lock.idx.4242.7.tmp lock.idx.ids.Ab3xYz lock.idx.lines.q1W2e3 2> /dev/null | wc -l)" 0 \
+is "$(ls "lock.idx.$dead.7.tmp" lock.idx.ids.tmp.Ab3xYz lock.idx.lines.tmp.q1W2e3 2> /dev/null | wc -l)" 0 \
     "stale temporary files are removed"
-test -e lock.idx.notes && test -e lock.idx.ids.long123
-ok $? "other files are left alone"
+is "$(ls lock.idx.notes lock.idx.ids.long123 lock.idx.ids.backup lock.idx.ids.sha256 \
+    lock.idx.20240601.1.tmp "lock.idx.$$.1.tmp" 2> /dev/null | wc -l)" 6 \
+    "other files, and a save of a running process, are left alone"
 
 done_testing

@@ -73,6 +73,24 @@ is $? 2 "index add --time-field to an index stamped in order of arrival: exit 2"
 is $? 2 "--window on an index stamped with times: exit 2"
 "$DEDUP" index add -q timed.idx later.jsonl
 ok $? "index add to a timed index reads its date field"
+# A bogus date in a built index is reported and stamped with the latest
+# real time, so that a filter on the index keeps finding copies.
+python3 - <<'PY'
+import json
+a = "the harbour council approved a new budget for the northern pier on monday"
+b = "heavy rain closed the coastal road for a second day as engineers inspected"
+with open("bogus-build.jsonl", "w") as f:
+    f.write(json.dumps({"id": "a", "date": "2024-05-01T00:00:00Z", "text": a}) + "\n")
+    f.write(json.dumps({"id": "typo", "date": "9999-05-01T00:00:00Z", "text": b}) + "\n")
+with open("bogus-feed.jsonl", "w") as f:
+    f.write(json.dumps({"id": "a2", "date": "2024-05-02T00:00:00Z", "text": a}) + "\n")
+    f.write(json.dumps({"id": "b2", "date": "2024-05-02T01:00:00Z", "text": b}) + "\n")
+PY
+"$DEDUP" index build -q --time-field date bogus-build.jsonl -o bogus.idx 2> err.txt
+contains err.txt "bogus-build.jsonl:2: warning: time 253381132800 lies in the future" \
+    "index build reports a date in the future"
+"$DEDUP" filter -q --window-time 48h --index bogus.idx bogus-feed.jsonl > bogus.out
+is "$(wc -l < bogus.out)" 0 "the filter on that index still finds both copies"
 
 # build, add and query count and use line statistics as dedup filter does:
 # furniture on every page stops making different stories alike.
@@ -122,6 +140,18 @@ test -L linked.idx && test -L linked.idx.ids
 ok $? "saving through symbolic links keeps the links"
 "$DEDUP" index stats store/real.idx | grep -q "documents        8"
 ok $? "and writes their targets"
+ln -s store/real.idx only-link.idx
+"$DEDUP" index add -q only-link.idx queries.jsonl
+ok $? "an index reached through a link alone finds its names next to the target"
+mkfifo hold
+exec 9<> hold
+"$DEDUP" filter -q --index linked.idx < hold > /dev/null 2>&1 9>&- &
+holder=$!
+for _ in $(seq 100); do [ "$(cat store/real.idx.lock 2> /dev/null)" = "$holder" ] && break; sleep 0.1; done
+"$DEDUP" index add -q store/real.idx queries.jsonl 2> err.txt 9>&-
+is $? 3 "a writer through the link and one through the target share one lock"
+exec 9>&-
+wait "$holder"
 
 # A target that cannot be written is found before any input is read
 # (standard input here never ends).
