@@ -380,6 +380,22 @@ DEDUP_API int dedup_hasher_shingles(dedup_hasher *h, const char *text, size_t le
  * Since 0.1. */
 DEDUP_API size_t dedup_hasher_replaced(const dedup_hasher *h);
 
+/* A byte range of a text. */
+typedef struct dedup_span {
+    size_t offset;
+    size_t length;
+} dedup_span;
+
+/* The quotations of text (len bytes) that DEDUP_P_QUOTES leaves out of the
+ * shingles, in order: spans[i] receives the i-th, marks included, for i
+ * below cap; *n receives how many there are (call again with a larger
+ * array if *n > cap). The rule that keeps the quotations of a text that is
+ * mostly quotation is the caller's to apply. Returns DEDUP_OK, or
+ * DEDUP_E_INVAL for NULL n, or NULL text or spans with a length or cap.
+ * Thread-safe. Since 0.2. */
+DEDUP_API int dedup_find_quotations(const char *text, size_t len, dedup_span *spans, size_t cap,
+                                    size_t *n);
+
 /* What the last dedup_hasher_tokenize, dedup_hasher_shingles or
  * dedup_hasher_sign call on h compared, for explaining a result: *text and
  * *len receive the text its shingles came from, before normalization: the

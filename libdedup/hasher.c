@@ -368,6 +368,57 @@ static inline int quote_lead(unsigned char c)
     return c == '"' || c == 0xC2 || c == 0xE2 || c == 0xE3 || c == 0xEF;
 }
 
+/* The next quotation of t (len bytes) at or after *pos: its bytes
+ * [*start, *end), marks included; *pos moves past it. 0 when there is none
+ * left. */
+static int next_quotation(const unsigned char *t, size_t len, size_t *pos, size_t *start,
+                          size_t *end)
+{
+    int fam = 0;        /* family of the open quotation, or 0 */
+    size_t open_at = 0; /* where it opened */
+    for (size_t i = *pos; i < len; i++) {
+        unsigned char c = t[i];
+        if (c == '\n') {
+            fam = 0; /* a mark left open at the end of a line opened nothing */
+            continue;
+        }
+        if (!quote_lead(c))
+            continue;
+        size_t ml;
+        int f = 0, what = quote_mark(t + i, len - i, fam, &ml, &f);
+        if (what == Q_CLOSES) {
+            *start = open_at;
+            *end = *pos = i + ml;
+            return 1;
+        }
+        if (what == Q_OPENS) {
+            fam = f;
+            open_at = i;
+        }
+        if (ml)
+            i += ml - 1;
+    }
+    *pos = len;
+    return 0;
+}
+
+int dedup_find_quotations(const char *text, size_t len, dedup_span *spans, size_t cap,
+                          size_t *n)
+{
+    if (!n || (!text && len) || (!spans && cap))
+        return DEDUP_E_INVAL;
+    size_t pos = 0, qs, qe, k = 0;
+    while (text && next_quotation((const unsigned char *)text, len, &pos, &qs, &qe)) {
+        if (k < cap) {
+            spans[k].offset = qs;
+            spans[k].length = qe - qs;
+        }
+        k++;
+    }
+    *n = k;
+    return DEDUP_OK;
+}
+
 /*
  * Copy text into h->unquoted with every quotation (DEDUP_P_QUOTES) made a
  * single space. Sets *out to the copy, or to text itself when it has no
@@ -394,30 +445,12 @@ static int strip_quotes(dedup_hasher *h, const char *text, size_t len, const cha
     h->unquoted = b;
     unsigned char *o = (unsigned char *)h->unquoted;
     size_t n = 0, from = 0; /* bytes of text before from are decided */
-    int fam = 0;            /* family of the open quotation, or 0 */
-    size_t open_at = 0;     /* where it opened */
-    for (i = 0; i < len; i++) {
-        unsigned char c = t[i];
-        if (c == '\n') {
-            fam = 0; /* a mark left open at the end of a line opened nothing */
-            continue;
-        }
-        if (!quote_lead(c))
-            continue;
-        size_t ml;
-        int f = 0, what = quote_mark(t + i, len - i, fam, &ml, &f);
-        if (what == Q_CLOSES) {
-            memcpy(o + n, t + from, open_at - from);
-            n += open_at - from;
-            o[n++] = ' ';
-            from = i + ml;
-            fam = 0;
-        } else if (what == Q_OPENS) {
-            fam = f;
-            open_at = i;
-        }
-        if (ml)
-            i += ml - 1;
+    size_t pos = i, qs, qe;
+    while (next_quotation(t, len, &pos, &qs, &qe)) {
+        memcpy(o + n, t + from, qs - from);
+        n += qs - from;
+        o[n++] = ' ';
+        from = qe;
     }
     if (from == 0)
         return DEDUP_OK;

@@ -308,6 +308,19 @@ int main(void)
     lsh_choice();
     min_shared();
     {
+        static const char q[] = "He said \"Stop. Now\". Then «go», he said, »wait«.";
+        dedup_span sp[4];
+        size_t n = 0;
+        ok(dedup_find_quotations(q, strlen(q), sp, 4, &n) == DEDUP_OK && n == 3 &&
+               sp[0].offset == 8 && sp[0].length == 11 && !memcmp(q + sp[1].offset, "«go»", 6) &&
+               !memcmp(q + sp[2].offset, "»wait«", 8),
+           "dedup_find_quotations: the three quotations, marks included");
+        ok(dedup_find_quotations(q, strlen(q), sp, 1, &n) == DEDUP_OK && n == 3,
+           "dedup_find_quotations: the count even past cap");
+        ok(dedup_find_quotations(q, strlen(q), sp, 4, NULL) == DEDUP_E_INVAL,
+           "dedup_find_quotations: NULL n is INVAL");
+    }
+    {
         unsigned b = 0, r = 0;
         ok(dedup_lsh_choose(0.5, 4000000000u, 0.5, 0.5, &b, &r) == DEDUP_E_RANGE,
            "dedup_lsh_choose: k over 1024 is refused at once");

@@ -164,40 +164,36 @@ void cli_passage_text(const cli_side *s, const cli_passage *p, const char **text
  * space (quotations). Calls fn for each with the kind ("line" or
  * "quotation"). */
 
-/* Whether kept line k (kl bytes) is line t (tl bytes) with pieces made
- * single spaces; reports the pieces through fn unless fn is NULL. Where
- * the two first differ, k holds the space; the piece of t runs to the
- * next place where t goes on as k does after the space (the next 8 bytes,
- * or the end). */
-static int pieces(const char *t, size_t tl, const char *k, size_t kl, cli_left_fn fn, void *ctx)
+/* Whether kept line k (kl bytes) is line t (tl bytes) with its quotations
+ * made single spaces, as the hasher strips them; if so, and fn is not
+ * NULL, report each quotation. */
+static int quotes_of(const char *t, size_t tl, const char *k, size_t kl, cli_left_fn fn,
+                     void *ctx)
 {
+    dedup_span sp[64];
+    size_t nq = 0;
+    if (dedup_find_quotations(t, tl, sp, 64, &nq) || nq == 0 || nq > 64)
+        return 0;
+    /* Compare k with t, quotations skipped. */
     size_t i = 0, j = 0;
-    int any = 0;
-    while (i < tl || j < kl) {
-        if (i < tl && j < kl && t[i] == k[j]) {
-            i++;
-            j++;
-            continue;
-        }
-        if (j >= kl || k[j] != ' ' || i >= tl)
+    for (size_t q = 0; q <= nq; q++) {
+        size_t stop = q < nq ? sp[q].offset : tl;
+        size_t run = stop - i;
+        if (kl - j < run || memcmp(t + i, k + j, run))
             return 0;
-        size_t rest = kl - j - 1, want = rest < 8 ? rest : 8, q;
-        if (rest == 0) {
-            q = tl;
-        } else {
-            q = i + 1;
-            while (q + want <= tl && memcmp(t + q, k + j + 1, want) != 0)
-                q++;
-            if (q + want > tl)
-                return 0;
-        }
-        if (fn)
-            fn(ctx, "quotation", t + i, q - i);
-        any = 1;
-        i = q;
+        j += run;
+        if (q == nq)
+            break;
+        if (j >= kl || k[j] != ' ')
+            return 0;
         j++;
+        i = sp[q].offset + sp[q].length;
     }
-    return any;
+    if (j != kl)
+        return 0;
+    for (size_t q = 0; fn && q < nq; q++)
+        fn(ctx, "quotation", t + sp[q].offset, sp[q].length);
+    return 1;
 }
 
 void cli_side_left_out(const cli_side *s, cli_left_fn fn, void *ctx)
@@ -214,8 +210,8 @@ void cli_side_left_out(const cli_side *s, cli_left_fn fn, void *ctx)
         size_t tl = (size_t)(te - t), kl = (size_t)(ke - k);
         if (k < kend && tl == kl && memcmp(t, k, tl) == 0) {
             k = knl ? knl + 1 : kend; /* kept whole */
-        } else if (k < kend && pieces(t, tl, k, kl, NULL, NULL)) {
-            pieces(t, tl, k, kl, fn, ctx); /* kept, quotations made spaces */
+        } else if (k < kend && quotes_of(t, tl, k, kl, NULL, NULL)) {
+            quotes_of(t, tl, k, kl, fn, ctx); /* kept, quotations made spaces */
             k = knl ? knl + 1 : kend;
         } else if (tl > 0) {
             fn(ctx, "line", t, tl);
