@@ -593,10 +593,12 @@ static int parse_unix_string(const char *s, size_t n, int64_t *out)
     p += (size_t)neg;
     int64_t v = 0;
     size_t start = p;
+    /* Within the range JSON number times take (±9.2e15 s, 290 million
+     * years), so that time arithmetic with any window cannot overflow. */
     while (p < n && s[p] >= '0' && s[p] <= '9') {
-        if (v > (INT64_MAX / 4) / 10)
-            return -1;
         v = v * 10 + (s[p++] - '0');
+        if (v > 9200000000000000LL)
+            return -1;
     }
     if (p == start)
         return -1;
