@@ -670,6 +670,14 @@ DEDUP_API size_t dedup_clusters_of(const dedup_clusters *c, size_t i);
 DEDUP_API double dedup_clusters_similarity(const dedup_clusters *c, size_t i);
 /* Size of the cluster that document i belongs to. */
 DEDUP_API size_t dedup_clusters_size_of(const dedup_clusters *c, size_t i);
+/* The documents of the cluster that document i belongs to, in input order
+ * (the first is the cluster's first document): out[j] receives the j-th
+ * for j below cap, *n how many there are (the cluster's size; call again
+ * with a larger array if it exceeds cap). Returns DEDUP_OK, or
+ * DEDUP_E_INVAL for NULL c or n, i out of range, or NULL out with cap.
+ * Thread-safe on a const object. Since 0.2. */
+DEDUP_API int dedup_clusters_members(const dedup_clusters *c, size_t i, size_t *out, size_t cap,
+                                     size_t *n);
 
 #ifdef __cplusplus
 }

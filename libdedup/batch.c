@@ -280,6 +280,8 @@ void dedup_clusters_free(dedup_clusters *c)
         return;
     dedup__free(c->cluster);
     dedup__free(c->size);
+    dedup__free(c->first);
+    dedup__free(c->members);
     dedup__free(c->sim);
     dedup__free(c);
 }
@@ -293,7 +295,9 @@ static dedup_clusters *clusters_alloc(size_t n)
     c->cluster = dedup__malloc(n * sizeof *c->cluster);
     c->size = dedup__calloc(n, sizeof *c->size);
     c->sim = dedup__malloc(n * sizeof *c->sim);
-    if (!c->cluster || !c->size || !c->sim) {
+    c->first = dedup__malloc((n ? n : 1) * sizeof *c->first);
+    c->members = dedup__malloc((n ? n : 1) * sizeof *c->members);
+    if (!c->cluster || !c->size || !c->sim || !c->first || !c->members) {
         dedup_clusters_free(c);
         return NULL;
     }
@@ -408,6 +412,20 @@ int dedup__batch_assign(const dedup_batch *b, const dedup__edge *edges, size_t n
             c->sim[i] = 1.0;
         }
     }
+    /* Member lists: each cluster's documents, back to back in the order
+     * of their first documents, each list in input order. first[r] counts
+     * up while the lists fill, then is moved back to each list's start. */
+    uint32_t at = 0;
+    for (size_t r = 0; r < c->n; r++)
+        if (c->cluster[r] == r) {
+            c->first[r] = at;
+            at += c->size[r];
+        }
+    for (size_t i = 0; i < c->n; i++)
+        c->members[c->first[c->cluster[i]]++] = (uint32_t)i;
+    for (size_t r = 0; r < c->n; r++)
+        if (c->cluster[r] == r)
+            c->first[r] -= c->size[r];
     *out = c;
     return DEDUP_OK;
 }
@@ -469,4 +487,17 @@ double dedup_clusters_similarity(const dedup_clusters *c, size_t i)
 size_t dedup_clusters_size_of(const dedup_clusters *c, size_t i)
 {
     return c && i < c->n ? c->size[c->cluster[i]] : 0;
+}
+
+int dedup_clusters_members(const dedup_clusters *c, size_t i, size_t *out, size_t cap,
+                           size_t *n)
+{
+    if (!c || !n || i >= c->n || (!out && cap))
+        return DEDUP_E_INVAL;
+    uint32_t r = c->cluster[i];
+    const uint32_t *m = c->members + c->first[r];
+    *n = c->size[r];
+    for (size_t j = 0; j < *n && j < cap; j++)
+        out[j] = m[j];
+    return DEDUP_OK;
 }

@@ -46,6 +46,8 @@ struct dedup_clusters {
     size_t count;
     uint32_t *cluster; /* cluster[i]: first document of i's cluster */
     uint32_t *size;    /* size[r] for a first document r; 0 elsewhere */
+    uint32_t *first;   /* first[r]: where r's documents start in members */
+    uint32_t *members; /* the documents of each cluster, in input order */
     double *sim;       /* similarity to the matched document */
     size_t candidates; /* candidate pairs compared */
     size_t verified;   /* distinct pairs at or above the threshold */

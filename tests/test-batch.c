@@ -183,6 +183,28 @@ static void test_planted(dedup_cluster_mode mode)
     is_int(wrong, 0, "%s: every document in its planted cluster", name);
     is_int(badsize, 0, "%s: cluster sizes", name);
     is_int(badsim, 0, "%s: similarities at or above the threshold", name);
+    /* The member lists: every document of i's cluster, in input order,
+     * and nothing else. */
+    size_t *m = malloc(pl.n * sizeof *m), badmem = 0;
+    for (size_t i = 0; i < pl.n; i++) {
+        size_t nm = 0;
+        if (dedup_clusters_members(c, i, m, pl.n, &nm) != DEDUP_OK ||
+            nm != gsize[pl.group[i]] || m[0] != pl.group[i]) {
+            badmem++;
+            continue;
+        }
+        for (size_t j = 0; j < nm; j++)
+            badmem += pl.group[m[j]] != pl.group[i] || (j && m[j] <= m[j - 1]);
+    }
+    is_int(badmem, 0, "%s: member lists hold each cluster in input order", name);
+    size_t one = 0, nm = 0;
+    ok(dedup_clusters_members(c, pl.n - 1, &one, 1, &nm) == DEDUP_OK &&
+           nm == gsize[pl.group[pl.n - 1]] && one == pl.group[pl.n - 1],
+       "%s: members with a short array give the first and the count", name);
+    ok(dedup_clusters_members(c, pl.n, m, 1, &nm) == DEDUP_E_INVAL &&
+           dedup_clusters_members(c, 0, NULL, 1, &nm) == DEDUP_E_INVAL,
+       "%s: members: position out of range or NULL out is INVAL", name);
+    free(m);
     free(gsize);
     dedup_clusters_free(c);
     dedup_batch_free(b);
