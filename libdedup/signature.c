@@ -111,11 +111,7 @@ uint32_t dedup__signature_matches(const uint32_t *a, const uint32_t *b, uint32_t
 
 double dedup__containment_from_jaccard(double j, uint64_t na, uint64_t nb)
 {
-    if (na == 0 || nb == 0)
-        return 0.0;
-    double overlap = j * (double)(na + nb) / (1.0 + j);
-    double c = overlap / (double)DEDUP_MIN(na, nb);
-    return c > 1.0 ? 1.0 : c;
+    return dedup__measure_similarity(DEDUP_MEASURE_CONTAINMENT, j, na, nb, 0, 0, 0.0);
 }
 
 double dedup__measure_similarity(dedup_measure m, double j, uint64_t na, uint64_t nb, int ca,

@@ -234,6 +234,18 @@ int cmd_explain(int argc, char **argv);
  * Prints a message and returns -1 on a bad value, else 0. */
 int cli_parse_boilerplate(const char *arg, uint32_t *out);
 
+/* The format of --stats[=FORMAT] (arg NULL when none was given): 1 text,
+ * 2 json, or -1 after a message about a bad one. */
+int cli_parse_stats(const char *arg);
+
+/* Grow the array *p of *cap elements of elem bytes to hold at least need
+ * (doubling, from 64). 0, or -1 when memory ran out (*p unchanged). */
+int cli_grow(void **p, size_t *cap, size_t need, size_t elem);
+
+/* Times after this are in the future: a day past this machine's clock,
+ * read anew at each call (a long run sees the clock move). */
+int64_t cli_future_limit(void);
+
 /* Number of online CPUs, at least 1. */
 unsigned cli_ncpus(void);
 

@@ -748,14 +748,8 @@ int cmd_cluster(int argc, char **argv)
             quiet = 1;
             break;
         case OPT_STATS:
-            if (!optarg || !strcmp(optarg, "text")) {
-                stats = 1;
-            } else if (!strcmp(optarg, "json")) {
-                stats = 2;
-            } else {
-                cli_msg("invalid --stats '%s' (text or json)", optarg);
+            if ((stats = cli_parse_stats(optarg)) < 0)
                 return cli_usage_error("cluster");
-            }
             break;
         case OPT_EXPLAIN:
             run.explain = 1;

@@ -46,7 +46,6 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -356,14 +355,10 @@ typedef struct idvec {
 
 static int idvec_push(idvec *p, uint64_t id)
 {
-    if (p->n == p->cap) {
-        size_t cap = p->cap ? 2 * p->cap : 64;
-        uint64_t *v = realloc(p->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        p->v = v;
-        p->cap = cap;
-    }
+    void *v = p->v;
+    if (cli_grow(&v, &p->cap, p->n + 1, sizeof *p->v))
+        return -1;
+    p->v = v;
     p->v[p->n++] = id;
     return 0;
 }
@@ -440,14 +435,8 @@ int cmd_filter(int argc, char **argv)
             }
             break;
         case OPT_STATS:
-            if (!optarg || !strcmp(optarg, "text")) {
-                stats = 1;
-            } else if (!strcmp(optarg, "json")) {
-                stats = 2;
-            } else {
-                cli_msg("invalid --stats '%s' (text or json)", optarg);
+            if ((stats = cli_parse_stats(optarg)) < 0)
                 return cli_usage_error("filter");
-            }
             break;
         case OPT_BOILERPLATE:
             if (cli_parse_boilerplate(optarg, &boilerplate))
@@ -630,7 +619,7 @@ int cmd_filter(int argc, char **argv)
     int have_wm = window_time >= 0 && dedup_index_count(st.idx) > 0;
     /* A stored future date (an index built from a bogus record) is no
      * watermark either: the feed's own times set it. */
-    if (have_wm && wm > (int64_t)time(NULL) + 86400)
+    if (have_wm && wm > cli_future_limit())
         have_wm = 0;
     fentry *d;
     while ((d = feed_next(&fd)) != NULL) {
@@ -640,7 +629,7 @@ int cmd_filter(int argc, char **argv)
         int late = 0;
         if (window_time >= 0) {
             int64_t t = d->time;
-            int64_t future = (int64_t)time(NULL) + 86400; /* later is bogus */
+            int64_t future = cli_future_limit(); /* later is bogus */
             if (t > future) {
                 if (!have_wm) {
                     wm = future - 86400;

@@ -10,7 +10,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <sys/stat.h>
 
 #include "cli.h"
@@ -101,7 +100,7 @@ static int run_docs(int act, cli_store *st, const cli_input_opts *io, char **pat
         if (act != ACT_QUERY) {
             uint64_t id = st->next_id;
             int64_t stamp = st->time_stamps ? d.time : (int64_t)id;
-            int64_t future = (int64_t)time(NULL) + 86400;
+            int64_t future = cli_future_limit();
             if (st->time_stamps && stamp > future) {
                 /* A bogus date must not become the index's latest time,
                  * which dedup filter --window-time expires from. */

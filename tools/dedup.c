@@ -168,6 +168,16 @@ int cli_parse_boilerplate(const char *arg, uint32_t *out)
     return 0;
 }
 
+int cli_parse_stats(const char *arg)
+{
+    if (!arg || !strcmp(arg, "text"))
+        return 1;
+    if (!strcmp(arg, "json"))
+        return 2;
+    cli_msg("invalid --stats '%s' (text or json)", arg);
+    return -1;
+}
+
 int cli_usage_error(const char *cmd)
 {
     fprintf(stderr, "Try 'dedup %s --help' for more information.\n", cmd);

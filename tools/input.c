@@ -1123,14 +1123,10 @@ static int csv_split(cli_reader *r, uint64_t line)
     r->csv_vals.len = 0;
     r->csv_ncols = 0;
     for (;;) {
-        if (r->csv_ncols * 2 + 2 > r->csv_cap) {
-            size_t cap = r->csv_cap ? 2 * r->csv_cap : 32;
-            size_t *o = realloc(r->csv_off, cap * sizeof *o);
-            if (!o)
-                goto nomem;
-            r->csv_off = o;
-            r->csv_cap = cap;
-        }
+        void *o = r->csv_off;
+        if (cli_grow(&o, &r->csv_cap, r->csv_ncols * 2 + 2, sizeof *r->csv_off))
+            goto nomem;
+        r->csv_off = o;
         size_t start = r->csv_vals.len;
         if (i < n && s[i] == '"') {
             i++;

@@ -246,19 +246,13 @@ static int read_whole(const char *path, cli_buf *b)
 
 /* Replace path by data atomically: a temporary file in the same folder,
  * written, synced and renamed over it. */
-static int write_atomic(const char *given, const void *data, size_t len, char *err,
+static int write_atomic(const char *path, const void *data, size_t len, char *err,
                         size_t errcap)
 {
-    /* Through a symbolic link to its target, so that the link stays. */
-    struct stat lst;
-    char *real = lstat(given, &lst) == 0 && S_ISLNK(lst.st_mode) ? realpath(given, NULL) : NULL;
-    const char *path = real ? real : given;
     size_t pl = strlen(path);
     char *tmp = malloc(pl + 12);
-    if (!tmp) {
-        free(real);
+    if (!tmp)
         return CLI_ENOMEM;
-    }
     memcpy(tmp, path, pl);
     memcpy(tmp + pl, ".tmp.XXXXXX", 12); /* is_temp_of knows this form */
     int rc = CLI_OK;
@@ -300,7 +294,6 @@ static int write_atomic(const char *given, const void *data, size_t len, char *e
         }
     }
     free(tmp);
-    free(real);
     return rc;
 }
 

@@ -264,6 +264,29 @@ void cli_put_safe(FILE *f, const char *text, size_t n)
     }
 }
 
+int cli_grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : 64;
+    while (c < need) {
+        if (c > SIZE_MAX / 2 / elem)
+            return -1;
+        c *= 2;
+    }
+    void *q = realloc(*p, c * elem);
+    if (!q)
+        return -1;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+int64_t cli_future_limit(void)
+{
+    return (int64_t)time(NULL) + 86400;
+}
+
 /* ============================================================ id table */
 
 int cli_ids_push(cli_ids *t, const char *id, size_t len, int kind)
