@@ -14,9 +14,17 @@
  * document plus a few new shingles: containment about 0.9 at sizes 1:3);
  * the rest are unrelated. Signing is not timed.
  *
+ * With --sites N every document also carries the furniture of one of N
+ * sites (30 shingles fixed per site, like a site's navigation and
+ * copyright lines), so band values that many documents share are common,
+ * and chains fill up. After the stream, every planted copy is queried
+ * again: a copy whose original (if stored) is not found then is a miss, and a copy
+ * whose match at add time is not found again was lost; both are printed
+ * (planted_missed, found_then_lost).
+ *
  * Output: one "name value unit" line per figure.
  *
- * Usage: bench-index [--docs N] [--file PATH] [--param name=value]...
+ * Usage: bench-index [--docs N] [--sites N] [--file PATH] [--param name=value]...
  */
 #include <math.h>
 #include <stdio.h>
@@ -62,41 +70,56 @@ static size_t original_set(uint64_t seed, uint64_t *set)
 typedef struct {
     size_t n;
     int planted; /* 0 original, 1 near-copy, 2 excerpt */
+    size_t src;  /* for a copy, the original's number in seeds[] */
 } doc;
+
+/* Shingles of site furniture per document under --sites. */
+#define FURNITURE 30
+
+/* Append site s's furniture to set[n...]; returns the new size. */
+static size_t add_furniture(size_t sites, rng64 *r, uint64_t *set, size_t n)
+{
+    if (!sites)
+        return n;
+    rng64 fr = {0x5173e5ULL + rng_below(r, sites)};
+    rng_fill(&fr, set + n, FURNITURE);
+    return n + FURNITURE;
+}
 
 /* Make document i's shingles into set. Originals are remembered by seed
  * in seeds[] (norig of them so far). */
-static doc make_doc(rng64 *r, uint64_t *seeds, size_t *norig, uint64_t *set)
+static doc make_doc(rng64 *r, uint64_t *seeds, size_t *norig, uint64_t *set, size_t sites)
 {
-    doc d = {0, 0};
+    doc d = {0, 0, 0};
     unsigned roll = (unsigned)rng_below(r, 20);
     if (*norig > 0 && roll < 3) {
-        uint64_t src = seeds[rng_below(r, *norig)];
+        d.src = (size_t)rng_below(r, *norig);
+        uint64_t src = seeds[d.src];
         size_t n = original_set(src, set);
         if (roll < 2) {
             for (size_t i = 0; i < n / 10; i++)
                 set[rng_below(r, n)] = rng_next(r);
-            d.n = n;
+            d.n = add_furniture(sites, r, set, n);
             d.planted = 1;
         } else {
             size_t part = n / 3, extra = part / 10;
             size_t from = (size_t)rng_below(r, n - part + 1);
             memmove(set, set + from, part * sizeof *set);
             rng_fill(r, set + part, extra);
-            d.n = part + extra;
+            d.n = add_furniture(sites, r, set, part + extra);
             d.planted = 2;
         }
         return d;
     }
     uint64_t seed = rng_next(r);
     seeds[(*norig)++] = seed;
-    d.n = original_set(seed, set);
+    d.n = add_furniture(sites, r, set, original_set(seed, set));
     return d;
 }
 
 int main(int argc, char **argv)
 {
-    size_t docs = 1000000;
+    size_t docs = 1000000, sites = 0;
     const char *file = NULL;
     char defpath[512];
     dedup_params *p;
@@ -105,6 +128,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--docs") && i + 1 < argc) {
             docs = (size_t)strtoull(argv[++i], NULL, 10);
+        } else if (!strcmp(argv[i], "--sites") && i + 1 < argc) {
+            sites = (size_t)strtoull(argv[++i], NULL, 10);
         } else if (!strcmp(argv[i], "--file") && i + 1 < argc) {
             file = argv[++i];
         } else if (!strcmp(argv[i], "--param") && i + 1 < argc) {
@@ -129,7 +154,7 @@ int main(int argc, char **argv)
                 return 2;
             }
         } else {
-            fprintf(stderr, "usage: %s [--docs N] [--file PATH] [--param name=value]...\n",
+            fprintf(stderr, "usage: %s [--docs N] [--sites N] [--file PATH] [--param name=value]...\n",
                     argv[0]);
             return 2;
         }
@@ -146,13 +171,22 @@ int main(int argc, char **argv)
         return 1;
     unsigned bands, rows;
     dedup__params_lsh(p, &bands, &rows);
-    printf("params k=%lld bands=%u rows=%u measure=%s threshold=%.2f max_size_ratio=%lld\n",
+    printf("params k=%lld bands=%u rows=%u measure=%s threshold=%.2f max_size_ratio=%lld "
+           "sites=%zu\n",
            (long long)p->ival[DEDUP_P_NUM_HASHES], bands, rows,
            p->ival[DEDUP_P_MEASURE] == DEDUP_MEASURE_JACCARD ? "jaccard" : "containment",
-           p->threshold, (long long)p->ival[DEDUP_P_MAX_SIZE_RATIO]);
+           p->threshold, (long long)p->ival[DEDUP_P_MAX_SIZE_RATIO], sites);
 
-    uint64_t *seeds = malloc(docs * 2 * sizeof *seeds);
-    uint64_t set[700];
+    uint64_t *seeds = malloc(docs * 2 * sizeof *seeds), *orig_id = malloc(docs * 2 * sizeof *orig_id);
+    /* The planted copies, kept to query them again after the stream. */
+    typedef struct {
+        dedup_signature *sig;
+        uint64_t orig, best; /* the original's id; the match at add time */
+        int type, caught;
+    } copy;
+    copy *copies = NULL;
+    size_t ncopies = 0, copies_cap = 0;
+    uint64_t set[700 + FURNITURE];
     size_t norig = 0, planted = 0, caught = 0, originals = 0, false_dup = 0;
     size_t rss0 = rss_bytes();
     double t_index = 0, worst = 0;
@@ -161,12 +195,16 @@ int main(int argc, char **argv)
     dedup_signature *sig = NULL;
     /* Stream until `docs` documents are stored (duplicates are not). */
     while (dedup_index_count(idx) < docs) {
-        doc d = make_doc(&r, seeds, &norig, set);
+        size_t before = norig;
+        doc d = make_doc(&r, seeds, &norig, set, sites);
+        if (norig > before)
+            orig_id[before] = id;
         dedup_signature_free(sig);
         sig = sig_of(p, set, d.n);
         int dup;
+        dedup_match best;
         double t0 = now();
-        int rc = dedup_index_add_unique(idx, id, (int64_t)id, sig, &dup, NULL);
+        int rc = dedup_index_add_unique(idx, id, (int64_t)id, sig, &dup, &best);
         double dt = now() - t0;
         t_index += dt;
         worst = dt > worst ? dt : worst;
@@ -178,6 +216,12 @@ int main(int argc, char **argv)
         if (d.planted) {
             planted++;
             caught += dup;
+            if (ncopies == copies_cap) {
+                copies_cap = copies_cap ? 2 * copies_cap : 1024;
+                copies = realloc(copies, copies_cap * sizeof *copies);
+            }
+            copies[ncopies++] = (copy){sig, orig_id[d.src], dup ? best.id : 0, d.planted, dup};
+            sig = NULL;
         } else {
             originals++;
             false_dup += dup;
@@ -197,13 +241,46 @@ int main(int argc, char **argv)
     printf("rss_growth %.1f bytes/doc\n",
            (double)(rss > rss0 ? rss - rss0 : 0) / (double)dedup_index_count(idx));
 
+    /* The planted copies again, once everything is stored: is the
+     * original found, and is the match found at add time found again? */
+    size_t tried[3] = {0}, missed[3] = {0}, was_caught = 0, lost = 0;
+    size_t mcap = 4096;
+    dedup_match *all = malloc(mcap * sizeof *all);
+    for (size_t i = 0; i < ncopies; i++) {
+        copy *c = &copies[i];
+        size_t n;
+        if (dedup_index_query(idx, c->sig, all, mcap, &n))
+            return 1;
+        if (!dedup_index_contains(idx, c->orig)) { /* itself taken for a copy */
+            dedup_signature_free(c->sig);
+            continue;
+        }
+        int has_orig = 0, has_best = 0;
+        for (size_t j = 0; j < n && j < mcap; j++) {
+            has_orig |= all[j].id == c->orig;
+            has_best |= c->caught && all[j].id == c->best;
+        }
+        tried[c->type]++;
+        missed[c->type] += !has_orig;
+        was_caught += c->caught;
+        lost += c->caught && !has_best;
+        dedup_signature_free(c->sig);
+    }
+    free(all);
+    free(copies);
+    free(orig_id);
+    printf("planted_missed %.5f fraction near-copies (%zu of %zu), %.5f excerpts (%zu of %zu)\n",
+           tried[1] ? (double)missed[1] / (double)tried[1] : 0.0, missed[1], tried[1],
+           tried[2] ? (double)missed[2] / (double)tried[2] : 0.0, missed[2], tried[2]);
+    printf("found_then_lost %zu of %zu copies caught at add time\n", lost, was_caught);
+
     /* Queries alone: fresh documents, a third of them copies. */
     size_t nq = DEDUP_MIN((size_t)100000, docs), found = 0, reported = 0, below = 0,
            unverified = 0;
     double t_query = 0;
     dedup_match m[16];
     for (size_t i = 0; i < nq; i++) {
-        doc d = make_doc(&r, seeds, &norig, set);
+        doc d = make_doc(&r, seeds, &norig, set, sites);
         dedup_signature_free(sig);
         sig = sig_of(p, set, d.n);
         size_t n;

@@ -575,10 +575,12 @@ DEDUP_API int dedup_index_add(dedup_index *idx, uint64_t id, int64_t stamp,
  * first (ties by smaller id); *n receives the total number found, which
  * may exceed cap. Candidates come from the LSH bands (dedup_params_lsh), so
  * a similar document can be missed with the probability the bands allow;
- * and a band links at most 16 stored documents per value, the newest by
- * stamp, so of more than 16 stored near-identical documents a query finds
- * the 16 newest (store one document per story with dedup_index_add_unique
- * to avoid this). Thread-safe on an index nobody modifies. Since 0.1. */
+ * and a band links at most 16 stored documents per value, the first stored
+ * that hold it, so of more than 16 stored near-identical documents a query
+ * finds 16 (store one document per story with dedup_index_add_unique to
+ * avoid this). A stored document that a query found is found by the same
+ * query for as long as it is stored, whatever is added after it. Thread-safe
+ * on an index nobody modifies. Since 0.1. */
 DEDUP_API int dedup_index_query(const dedup_index *idx, const dedup_signature *sig,
                                 dedup_match *out, size_t cap, size_t *n);
 

@@ -668,6 +668,45 @@ static void test_compact_accuracy(void)
  * growing once the slab fits the window, and near-copies of documents in
  * the window must be caught while copies of expired ones must not.
  */
+/* A stored document that a query found is found by that query again while
+ * it is stored, however many documents share its band values later, and
+ * whatever their stamps: the first documents of a common value keep their
+ * places in the chains. */
+static int query_has(const dedup_index *idx, const dedup_signature *sig, uint64_t id)
+{
+    dedup_match m[64];
+    size_t n;
+    if (dedup_index_query(idx, sig, m, 64, &n))
+        return -1;
+    for (size_t i = 0; i < n && i < 64; i++)
+        if (m[i].id == id)
+            return 1;
+    return 0;
+}
+
+static void test_found_stays_found(void)
+{
+    rng64 r = {31};
+    dedup_params *p = params_with(128, 0, 0, DEDUP_MEASURE_JACCARD, 0.5);
+    dedup_index *idx;
+    dedup_index_create(&idx, p);
+    dedup_signature *v = random_doc(p, &r, 300);
+    dedup_index_add(idx, 7, 1000, v);
+    ok(query_has(idx, v, 7), "found when alone");
+    int lost = 0;
+    for (uint64_t i = 0; i < 100; i++) {
+        /* Copies of it, older and newer by stamp. */
+        dedup_index_add(idx, 100 + i, (int64_t)(i % 2 ? 2000 + i : i), v);
+        lost += !query_has(idx, v, 7);
+    }
+    ok(lost == 0, "found after each of 100 copies was added (lost %d times)", lost);
+    dedup_index_remove(idx, 7);
+    ok(!query_has(idx, v, 7) && query_has(idx, v, 100), "gone once removed, the next found");
+    dedup_signature_free(v);
+    dedup_index_free(idx);
+    dedup_params_free(p);
+}
+
 static void test_sliding_window(void)
 {
     rng64 r = {7};
@@ -930,23 +969,22 @@ static void test_alloc_failures(void)
     dedup_match m[4];
     size_t nm;
     FAIL_LOOP("query with many matches", idx, probes, dedup_index_query(idx, copy, m, 4, &nm));
-    /* A band value links its newest 16 documents: of the 300 identical
-     * copies (stamps 0 to 299) the query finds those, more than the
-     * query's stack room for matches. */
-    ok(nm == DEDUP__INDEX_RUN_CAP && m[0].id == 300 - DEDUP__INDEX_RUN_CAP &&
-           m[0].similarity == 1.0,
-       "the newest copies found (%zu)", nm);
+    /* A band value links the first 16 documents that hold it: of the 300
+     * identical copies the query finds those, more than the query's stack
+     * room for matches. */
+    ok(nm == DEDUP__INDEX_RUN_CAP && m[0].id == 0 && m[0].similarity == 1.0,
+       "the first copies found (%zu)", nm);
 
-    /* Newer documents agreeing with the copy on one band each, as many per
-     * band as a chain links: they take the copies' places, and a query
-     * gets 16 candidates from every band, more than its stack room. */
+    /* Documents agreeing with another probe on one band each, as many per
+     * band as a chain links: a query of that probe gets 16 candidates from
+     * every band, more than its stack room, and none verifies. */
     unsigned bands, rows;
     dedup_params_lsh(p, &bands, &rows);
     for (unsigned b = 0; b < bands; b++)
         for (unsigned j = 0; j < DEDUP__INDEX_RUN_CAP; j++) {
             dedup_signature *u = random_doc(p, &r, 300);
             for (unsigned v = b * rows; v < (b + 1) * rows; v++)
-                u->values[v] = copy->values[v];
+                u->values[v] = probes[1]->values[v];
             dedup_index_add(idx, 10000 + b * DEDUP__INDEX_RUN_CAP + j, 500, u);
             dedup_signature_free(u);
         }
@@ -954,11 +992,11 @@ static void test_alloc_failures(void)
         cap = cap * 2 + 1;
     size_t nc;
     uint64_t cids[1];
-    dedup__index_candidates(idx, copy, cids, 1, &nc);
+    dedup__index_candidates(idx, probes[1], cids, 1, &nc);
     ok(nc == (size_t)bands * DEDUP__INDEX_RUN_CAP, "16 candidates per band (%zu)", nc);
     FAIL_LOOP("query with many candidates", idx, probes,
-              dedup_index_query(idx, copy, m, 4, &nm));
-    ok(nm == 0, "the copies left the chains (%zu)", nm);
+              dedup_index_query(idx, probes[1], m, 4, &nm));
+    ok(nm == 0, "none of them verifies (%zu)", nm);
 
     int dup;
     dedup_signature *fresh = random_doc(p, &r, 300);
@@ -980,7 +1018,7 @@ static void test_alloc_failures(void)
     dedup__alloc_fail_at(0);
     int r1 = dedup_index_remove(idx, 5000);
     int r2 = dedup_index_expire(idx, 100, &removed);
-    int r3 = dedup_index_query(idx, probes[1], m, 4, &nm);
+    int r3 = dedup_index_query(idx, probes[2], m, 4, &nm);
     dedup__alloc_fail_at(-1);
     ok(r1 == DEDUP_OK && r2 == DEDUP_OK && removed == 100 && r3 == DEDUP_OK,
        "remove, expire and a small query need no allocation");
@@ -1060,6 +1098,7 @@ int main(void)
     test_compact_count();
     test_band_nibbles();
     test_compact_accuracy();
+    test_found_stays_found();
     test_sliding_window();
     test_model();
     test_alloc_failures();
