@@ -612,6 +612,16 @@ DEDUP_API size_t dedup_index_memory(const dedup_index *idx);
 /* The index's parameters, borrowed. */
 DEDUP_API const dedup_params *dedup_index_params(const dedup_index *idx);
 
+/* The application's tag: a 64-bit value saved and loaded with the index, 0
+ * in a new one. An application keeping files beside the index (names,
+ * a journal of later changes) writes the same fresh tag into them and the
+ * index at each save, and at load refuses side files whose tag differs: they
+ * belong to another index or another save of it. Setting it is a change of
+ * the index (not thread-safe with other calls on idx); reading it is
+ * thread-safe on a const index. NULL idx: ignored, 0. Since 0.2. */
+DEDUP_API void dedup_index_set_tag(dedup_index *idx, uint64_t tag);
+DEDUP_API uint64_t dedup_index_tag(const dedup_index *idx);
+
 /* Call fn for every stored document, in the order they were added; a
  * non-zero return from fn stops the walk and is returned. The index must not
  * be modified from fn. Since 0.1. */

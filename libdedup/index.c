@@ -1209,6 +1209,17 @@ const dedup_params *dedup_index_params(const dedup_index *idx)
     return idx ? &idx->params : NULL;
 }
 
+void dedup_index_set_tag(dedup_index *idx, uint64_t tag)
+{
+    if (idx)
+        idx->tag = tag;
+}
+
+uint64_t dedup_index_tag(const dedup_index *idx)
+{
+    return idx ? idx->tag : 0;
+}
+
 int dedup_index_foreach(const dedup_index *idx, dedup_index_visit_fn fn, void *payload)
 {
     if (!idx || !fn)

@@ -55,6 +55,7 @@ struct dedup_index {
     uint32_t first, last;  /* add-order list of live slots */
     uint32_t free_head;    /* free list, through the order array's next */
     int monotone;          /* stamps never decrease along the add order */
+    uint64_t tag;          /* the application's, saved with the index */
 
     /* The slab: per-slot arrays in one allocation (see slab_layout). */
     unsigned char *slab;

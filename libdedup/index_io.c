@@ -5,38 +5,36 @@
  * reads straight into freshly allocated arrays plus linear checks; nothing
  * is rebuilt record by record. All integers are little-endian.
  *
- * Format version 6 (version 1 held 8-bit compact signatures, version 2 a
+ * Format version 7 (version 1 held 8-bit compact signatures, version 2 a
  * quarter as many chain heads, version 3 signatures of words hashed by
  * their spelling rather than their letter sets, version 4 signatures with
- * lists of links left in, version 5 with quotations left in; their files
- * are refused with DEDUP_E_VERSION):
+ * lists of links left in, version 5 with quotations left in, version 6 a
+ * fixed block of parameters; their files are refused with
+ * DEDUP_E_VERSION):
  *
  *   offset size  field
  *        0    8  magic "DEDUPIDX"
- *        8    4  format version (6)
- *       12    4  header size in bytes (192)
- *       16   96  parameters: the 12 integer keys 1..12 (DEDUP_P_NUM_HASHES
- *                ... DEDUP_P_HANGUL_CHARS) as int64, in key order; the slot
- *                of the real key DEDUP_P_THRESHOLD holds 0
- *      112    8  threshold, IEEE 754 binary64 bits
- *      120    4  k, values per signature
- *      124    4  bands          (the LSH shape the tables were built
- *      128    4  rows            with; see header_params)
- *      132    4  slot_bits: the arrays have C = 1 << slot_bits slots
- *      136    4  live documents
- *      140    4  dead slots (removed, still in band chains)
- *      144    4  free slots
- *      148    4  first live slot in add order (0xFFFFFFFF: none)
- *      152    4  last live slot in add order
- *      156    4  first free slot
- *      160    4  flags: bit 0 = stamps non-decreasing in add order
- *      164    4  text switches: bit 0 DEDUP_P_LINK_LISTS, bit 1
- *                DEDUP_P_QUOTES, bits 2-7 0; bits 8-31
- *                DEDUP_P_MIN_SHARED
- *      168    8  body size in bytes
- *      176    8  XXH3-64 (seed 0) of the body
- *      184    8  XXH3-64 (seed 0) of header bytes 0..183
- *      192       body: these arrays, back to back:
+ *        8    4  format version (7)
+ *       12    4  header size H in bytes: 96 + 16 P
+ *       16    4  P, the number of parameter records
+ *       20    4  k, values per signature
+ *       24    4  bands          (the LSH shape the tables were built
+ *       28    4  rows            with; see index_from_header)
+ *       32    4  slot_bits: the arrays have C = 1 << slot_bits slots
+ *       36    4  live documents
+ *       40    4  dead slots (removed, still in band chains)
+ *       44    4  free slots
+ *       48    4  first live slot in add order (0xFFFFFFFF: none)
+ *       52    4  last live slot in add order
+ *       56    4  first free slot
+ *       60    4  flags: bit 0 = stamps non-decreasing in add order
+ *       64    8  the application's tag (dedup_index_set_tag)
+ *       72    8  body size in bytes
+ *       80    8  XXH3-64 (seed 0) of the body
+ *       88  16P  parameters, one tagged record per key (params.h): a key
+ *                added later needs no new format version
+ *     H - 8   8  XXH3-64 (seed 0) of header bytes 0..H-9
+ *        H       body: these arrays, back to back:
  *                  ids     C x uint64
  *                  stamps  C x int64
  *                  sizes   C x uint32   set sizes (bits 0-30, saturated)
@@ -53,8 +51,8 @@
  *                  heads   bands x (C >> 2) uint32
  *                  idtab   2C x uint32
  *
- * See index.c for what the arrays mean. The file must be exactly 192 +
- * body size bytes long.
+ * See index.c for what the arrays mean. The file must be exactly H + body
+ * size bytes long.
  *
  * Loading checks, in order: the magic (DEDUP_E_FORMAT), the version
  * (DEDUP_E_VERSION), the header's length (DEDUP_E_TRUNCATED) and checksum
@@ -83,9 +81,10 @@
 #include "index.h"
 
 #define MAGIC "DEDUPIDX"
-#define FORMAT_VERSION 6u
-#define HEADER_SIZE 192u
-#define NKEYS 12 /* integer-or-real key slots 1..12 in the header */
+#define FORMAT_VERSION 7u
+#define HEADER_FIXED 88u /* up to the parameter records */
+#define HEADER_MIN (HEADER_FIXED + 8u)
+#define HEADER_MAX (HEADER_MIN + DEDUP__PARAM_RECORDS_MAX * DEDUP__PARAM_RECORD)
 #define FLAG_MONOTONE 1u
 
 /* Largest single read or write: Linux moves at most about 2 GiB at once. */
@@ -178,36 +177,33 @@ static uint64_t body_size(unsigned bits, uint32_t bands, uint32_t k)
     return c * per_slot + heads + 2 * c * 4;
 }
 
-static void make_header(const dedup_index *idx, uint64_t body_bytes, uint64_t body_hash,
-                        unsigned char *h)
+/* Write the header to h (HEADER_MAX bytes of room); returns its size. */
+static uint32_t make_header(const dedup_index *idx, uint64_t body_bytes, uint64_t body_hash,
+                            unsigned char *h)
 {
-    memset(h, 0, HEADER_SIZE);
+    memset(h, 0, HEADER_MAX);
+    uint32_t np = dedup__params_to_records(&idx->params, h + HEADER_FIXED);
+    uint32_t size = HEADER_MIN + np * DEDUP__PARAM_RECORD;
     memcpy(h, MAGIC, 8);
     dedup__store_le32(h + 8, FORMAT_VERSION);
-    dedup__store_le32(h + 12, HEADER_SIZE);
-    for (int key = 1; key <= NKEYS; key++)
-        if (key != DEDUP_P_THRESHOLD)
-            dedup__store_le64(h + 16 + 8 * (key - 1), (uint64_t)idx->params.ival[key]);
-    uint64_t tbits;
-    memcpy(&tbits, &idx->params.threshold, 8);
-    dedup__store_le64(h + 112, tbits);
-    dedup__store_le32(h + 120, idx->k);
-    dedup__store_le32(h + 124, idx->bands);
-    dedup__store_le32(h + 128, idx->rows);
-    dedup__store_le32(h + 132, idx->slot_bits);
-    dedup__store_le32(h + 136, idx->count);
-    dedup__store_le32(h + 140, idx->dead);
-    dedup__store_le32(h + 144, idx->nfree);
-    dedup__store_le32(h + 148, idx->first);
-    dedup__store_le32(h + 152, idx->last);
-    dedup__store_le32(h + 156, idx->free_head);
-    dedup__store_le32(h + 160, idx->monotone ? FLAG_MONOTONE : 0);
-    dedup__store_le32(h + 164, (uint32_t)(idx->params.ival[DEDUP_P_LINK_LISTS] |
-                                          idx->params.ival[DEDUP_P_QUOTES] << 1 |
-                                          idx->params.ival[DEDUP_P_MIN_SHARED] << 8));
-    dedup__store_le64(h + 168, body_bytes);
-    dedup__store_le64(h + 176, body_hash);
-    dedup__store_le64(h + 184, XXH3_64bits(h, 184));
+    dedup__store_le32(h + 12, size);
+    dedup__store_le32(h + 16, np);
+    dedup__store_le32(h + 20, idx->k);
+    dedup__store_le32(h + 24, idx->bands);
+    dedup__store_le32(h + 28, idx->rows);
+    dedup__store_le32(h + 32, idx->slot_bits);
+    dedup__store_le32(h + 36, idx->count);
+    dedup__store_le32(h + 40, idx->dead);
+    dedup__store_le32(h + 44, idx->nfree);
+    dedup__store_le32(h + 48, idx->first);
+    dedup__store_le32(h + 52, idx->last);
+    dedup__store_le32(h + 56, idx->free_head);
+    dedup__store_le32(h + 60, idx->monotone ? FLAG_MONOTONE : 0);
+    dedup__store_le64(h + 64, idx->tag);
+    dedup__store_le64(h + 72, body_bytes);
+    dedup__store_le64(h + 80, body_hash);
+    dedup__store_le64(h + size - 8, XXH3_64bits(h, size - 8));
+    return size;
 }
 
 /* The folder part of path ("." if none), allocated. */
@@ -264,11 +260,11 @@ static int write_index(const dedup_index *idx, int fd)
     w.fd = fd;
     XXH3_INITSTATE(&w.hash);
     XXH3_64bits_reset(&w.hash);
-    unsigned char header[HEADER_SIZE];
-    memset(header, 0, sizeof header);
+    unsigned char header[HEADER_MAX];
     /* The header goes first as a placeholder and is rewritten once the body
      * checksum is known, so the body is read from memory only once. */
-    if (write_all(fd, header, sizeof header) || emit(&w, idx->ids, c, 8) ||
+    uint32_t hsize = make_header(idx, 0, 0, header);
+    if (write_all(fd, header, hsize) || emit(&w, idx->ids, c, 8) ||
         emit(&w, idx->stamps, c, 8) || emit(&w, idx->sizes, c, 4) ||
         emit(&w, idx->order, 2 * c, 4) || emit(&w, idx->links, c * idx->bands, 4) ||
         emit(&w, idx->sigs, c * dedup__compact_stride(idx->k), 1) ||
@@ -277,7 +273,7 @@ static int write_index(const dedup_index *idx, int fd)
         return -1;
     make_header(idx, body_size(idx->slot_bits, idx->bands, idx->k),
                 XXH3_64bits_digest(&w.hash), header);
-    if (lseek(fd, 0, SEEK_SET) != 0 || write_all(fd, header, sizeof header))
+    if (lseek(fd, 0, SEEK_SET) != 0 || write_all(fd, header, hsize))
         return -1;
     return fsync(fd);
 }
@@ -395,8 +391,9 @@ static int take(int fd, XXH3_state_t *hash, void *dst, size_t n, size_t elem)
 
 /*
  * Parameters from the header into p, and the LSH shape into *bands and
- * *rows. DEDUP_E_FORMAT for a value out of bounds or a shape that does not
- * fit k or contradicts explicit BANDS / ROWS parameters.
+ * *rows. DEDUP_E_VERSION for a parameter this library does not know and
+ * may not ignore; DEDUP_E_FORMAT for a value out of bounds or a shape that
+ * does not fit k or contradicts explicit BANDS / ROWS parameters.
  *
  * Derived bands and rows (BANDS and ROWS 0) are taken from the file rather
  * than derived again: the tables were built with them, a later version of
@@ -405,30 +402,13 @@ static int take(int fd, XXH3_state_t *hash, void *dst, size_t n, size_t elem)
 static int header_params(const unsigned char *h, dedup_params *p, unsigned *bands,
                          unsigned *rows)
 {
-    dedup__params_defaults(p);
-    for (int key = 1; key <= NKEYS; key++) {
-        if (key == DEDUP_P_THRESHOLD)
-            continue;
-        int64_t v = (int64_t)dedup__load_le64(h + 16 + 8 * (key - 1));
-        if (dedup_params_set(p, (dedup_param)key, v) != DEDUP_OK)
-            return DEDUP_E_FORMAT;
-    }
-    uint32_t sw = dedup__load_le32(h + 164);
-    if ((sw & 0xfc) != 0 || dedup_params_set(p, DEDUP_P_MIN_SHARED, sw >> 8) != DEDUP_OK)
-        return DEDUP_E_FORMAT;
-    dedup_params_set(p, DEDUP_P_LINK_LISTS, sw & 1);
-    dedup_params_set(p, DEDUP_P_QUOTES, (sw >> 1) & 1);
-    uint64_t tbits = dedup__load_le64(h + 112);
-    double t;
-    memcpy(&t, &tbits, 8);
-    if (dedup_params_set_real(p, DEDUP_P_THRESHOLD, t) != DEDUP_OK)
-        return DEDUP_E_FORMAT;
-    if (dedup__params_validate(p) != DEDUP_OK)
-        return DEDUP_E_FORMAT;
+    int rc = dedup__params_from_records(h + HEADER_FIXED, dedup__load_le32(h + 16), p);
+    if (rc)
+        return rc;
     uint32_t k = (uint32_t)p->ival[DEDUP_P_NUM_HASHES];
-    uint32_t b = dedup__load_le32(h + 124), r = dedup__load_le32(h + 128);
+    uint32_t b = dedup__load_le32(h + 24), r = dedup__load_le32(h + 28);
     uint32_t pb = (uint32_t)p->ival[DEDUP_P_BANDS], pr = (uint32_t)p->ival[DEDUP_P_ROWS];
-    if (dedup__load_le32(h + 120) != k || b < 1 || r < 1 || r > 64 || b > k / r)
+    if (dedup__load_le32(h + 20) != k || b < 1 || r < 1 || r > 64 || b > k / r)
         return DEDUP_E_FORMAT;
     /* With one or both given, the other follows (see dedup__params_lsh). */
     if ((pb && b != pb) || (pr && r != pr) || (pb && !pr && r != DEDUP_MAX(1u, k / pb)) ||
@@ -547,34 +527,33 @@ static int check_structure(dedup_index *idx)
     return used == idx->count ? DEDUP_OK : DEDUP_E_FORMAT;
 }
 
-/* Validate the header h (HEADER_SIZE bytes, checksum already checked)
- * against the file's size, then make an index with its shape and counters
- * and allocated, unfilled arrays. Nothing is allocated for a file too short
+/* Validate the header h (hsize bytes, checksum already checked) against
+ * the file's size, then make an index with its shape and counters and
+ * allocated, unfilled arrays. Nothing is allocated for a file too short
  * for what its header announces. */
-static int index_from_header(const unsigned char *h, uint64_t size, dedup_index **out)
+static int index_from_header(const unsigned char *h, uint32_t hsize, uint64_t size,
+                             dedup_index **out)
 {
     *out = NULL;
-    if (dedup__load_le32(h + 12) != HEADER_SIZE ||
-        (dedup__load_le32(h + 160) & ~FLAG_MONOTONE) != 0 ||
-        dedup__load_le64(h + 16 + 8 * (DEDUP_P_THRESHOLD - 1)) != 0)
+    if ((dedup__load_le32(h + 60) & ~FLAG_MONOTONE) != 0)
         return DEDUP_E_FORMAT;
     dedup_params p;
     unsigned bands, rows;
     int rc = header_params(h, &p, &bands, &rows);
     if (rc)
         return rc;
-    uint32_t bits = dedup__load_le32(h + 132);
+    uint32_t bits = dedup__load_le32(h + 32);
     if (bits < DEDUP__INDEX_MIN_BITS || bits > DEDUP__INDEX_MAX_BITS)
         return DEDUP_E_FORMAT;
-    uint32_t k = dedup__load_le32(h + 120);
-    if (dedup__load_le64(h + 168) != body_size(bits, bands, k))
+    uint32_t k = dedup__load_le32(h + 20);
+    if (dedup__load_le64(h + 72) != body_size(bits, bands, k))
         return DEDUP_E_FORMAT;
     uint64_t c = (uint64_t)1 << bits;
-    uint64_t count = dedup__load_le32(h + 136), dead = dedup__load_le32(h + 140),
-             nfree = dedup__load_le32(h + 144);
+    uint64_t count = dedup__load_le32(h + 36), dead = dedup__load_le32(h + 40),
+             nfree = dedup__load_le32(h + 44);
     if (count + dead + nfree != c - 1)
         return DEDUP_E_FORMAT;
-    uint64_t want = HEADER_SIZE + dedup__load_le64(h + 168);
+    uint64_t want = hsize + dedup__load_le64(h + 72);
     if (size != want)
         return size < want ? DEDUP_E_TRUNCATED : DEDUP_E_FORMAT;
 
@@ -589,10 +568,11 @@ static int index_from_header(const unsigned char *h, uint64_t size, dedup_index 
     idx->count = (uint32_t)count;
     idx->dead = (uint32_t)dead;
     idx->nfree = (uint32_t)nfree;
-    idx->first = dedup__load_le32(h + 148);
-    idx->last = dedup__load_le32(h + 152);
-    idx->free_head = dedup__load_le32(h + 156);
-    idx->monotone = (dedup__load_le32(h + 160) & FLAG_MONOTONE) != 0;
+    idx->first = dedup__load_le32(h + 48);
+    idx->last = dedup__load_le32(h + 52);
+    idx->free_head = dedup__load_le32(h + 56);
+    idx->monotone = (dedup__load_le32(h + 60) & FLAG_MONOTONE) != 0;
+    idx->tag = dedup__load_le64(h + 64);
     idx->slab = dedup__malloc(L.total);
     idx->slab_bytes = L.total;
     size_t nheads = dedup__index_nheads(bits, bands), ntab = dedup__index_ntab(bits);
@@ -607,20 +587,34 @@ static int index_from_header(const unsigned char *h, uint64_t size, dedup_index 
     return DEDUP_OK;
 }
 
-/* The file's status for its first n bytes h of a file of size bytes. */
-static int check_header(const unsigned char *h, uint64_t size)
+/* Read and check the header of a file of size bytes from fd into h
+ * (HEADER_MAX bytes of room); *hsize receives its size. The magic
+ * (DEDUP_E_FORMAT), the version (DEDUP_E_VERSION), the length
+ * (DEDUP_E_TRUNCATED), the header size (DEDUP_E_FORMAT) and checksum
+ * (DEDUP_E_CHECKSUM); DEDUP_E_IO if reading fails. */
+static int read_header(int fd, uint64_t size, unsigned char *h, uint32_t *hsize)
 {
-    size_t have = (size_t)DEDUP_MIN(size, (uint64_t)HEADER_SIZE);
+    size_t have = (size_t)DEDUP_MIN(size, (uint64_t)20);
+    if (read_all(fd, h, have))
+        return DEDUP_E_IO;
     if (memcmp(h, MAGIC, DEDUP_MIN(have, (size_t)8)) != 0)
         return DEDUP_E_FORMAT;
     if (have < 12)
         return DEDUP_E_TRUNCATED;
     if (dedup__load_le32(h + 8) != FORMAT_VERSION)
         return DEDUP_E_VERSION;
-    if (have < HEADER_SIZE)
+    if (have < 20)
         return DEDUP_E_TRUNCATED;
-    if (XXH3_64bits(h, 184) != dedup__load_le64(h + 184))
+    uint32_t hs = dedup__load_le32(h + 12), np = dedup__load_le32(h + 16);
+    if (np > DEDUP__PARAM_RECORDS_MAX || hs != HEADER_MIN + np * DEDUP__PARAM_RECORD)
+        return DEDUP_E_FORMAT;
+    if (size < hs)
+        return DEDUP_E_TRUNCATED;
+    if (read_all(fd, h + 20, hs - 20))
+        return DEDUP_E_IO;
+    if (XXH3_64bits(h, hs - 8) != dedup__load_le64(h + hs - 8))
         return DEDUP_E_CHECKSUM;
+    *hsize = hs;
     return DEDUP_OK;
 }
 
@@ -635,7 +629,8 @@ int dedup_index_load(dedup_index **out, const char *path)
     if (fd < 0)
         return DEDUP_E_IO;
     struct stat st;
-    unsigned char h[HEADER_SIZE];
+    unsigned char h[HEADER_MAX];
+    uint32_t hsize = 0;
     dedup_index *idx = NULL;
     int rc = DEDUP_OK;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -643,14 +638,10 @@ int dedup_index_load(dedup_index **out, const char *path)
         goto done;
     }
     uint64_t size = (uint64_t)st.st_size;
-    if (read_all(fd, h, (size_t)DEDUP_MIN(size, (uint64_t)HEADER_SIZE))) {
-        rc = DEDUP_E_IO;
-        goto done;
-    }
-    rc = check_header(h, size);
+    rc = read_header(fd, size, h, &hsize);
     if (rc)
         goto done;
-    rc = index_from_header(h, size, &idx);
+    rc = index_from_header(h, hsize, size, &idx);
     if (rc)
         goto done;
     size_t c = (size_t)1 << idx->slot_bits;
@@ -666,7 +657,7 @@ int dedup_index_load(dedup_index **out, const char *path)
                    4)) ||
         (rc = take(fd, &hash, idx->idtab, dedup__index_ntab(idx->slot_bits), 4)))
         goto done;
-    if (XXH3_64bits_digest(&hash) != dedup__load_le64(h + 176)) {
+    if (XXH3_64bits_digest(&hash) != dedup__load_le64(h + 80)) {
         rc = DEDUP_E_CHECKSUM;
         goto done;
     }

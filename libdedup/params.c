@@ -132,6 +132,70 @@ int dedup_params_get_real(const dedup_params *p, dedup_param key, double *out)
     return DEDUP_OK;
 }
 
+/* ============================================================ records */
+
+#define RECORD_REAL 1u
+#define RECORD_IGNORABLE 2u
+/* The last key when parameters became records (index format 7). */
+#define RECORDS_BEGAN_WITH DEDUP_P_MIN_SHARED
+
+uint32_t dedup__params_to_records(const dedup_params *p, unsigned char *out)
+{
+    uint32_t n = 0;
+    for (size_t i = 0; i < NPARAMS; i++, n++) {
+        const param_info *pi = &params_table[i];
+        unsigned char *r = out + (size_t)n * DEDUP__PARAM_RECORD;
+        uint64_t v;
+        if (pi->type == DEDUP_PARAM_REAL)
+            memcpy(&v, &p->threshold, 8);
+        else
+            v = (uint64_t)p->ival[pi->key];
+        dedup__store_le32(r, (uint32_t)pi->key);
+        dedup__store_le32(r + 4, pi->type == DEDUP_PARAM_REAL ? RECORD_REAL : 0);
+        dedup__store_le64(r + 8, v);
+    }
+    return n;
+}
+
+int dedup__params_from_records(const unsigned char *in, uint32_t n, dedup_params *p)
+{
+    dedup__params_defaults(p);
+    uint32_t seen = 0; /* bit per key; keys are below 32 */
+    for (uint32_t i = 0; i < n; i++) {
+        const unsigned char *r = in + (size_t)i * DEDUP__PARAM_RECORD;
+        uint32_t key = dedup__load_le32(r), flags = dedup__load_le32(r + 4);
+        uint64_t v = dedup__load_le64(r + 8);
+        if (flags & ~(RECORD_REAL | RECORD_IGNORABLE))
+            return DEDUP_E_FORMAT;
+        const param_info *pi = key < 32 ? lookup((dedup_param)key) : NULL;
+        if (!pi) {
+            if (flags & RECORD_IGNORABLE)
+                continue;
+            return DEDUP_E_VERSION;
+        }
+        if (seen >> key & 1 || !(flags & RECORD_REAL) != (pi->type == DEDUP_PARAM_INT))
+            return DEDUP_E_FORMAT;
+        seen |= 1u << key;
+        int rc;
+        if (pi->type == DEDUP_PARAM_REAL) {
+            double d;
+            memcpy(&d, &v, 8);
+            rc = dedup_params_set_real(p, pi->key, d);
+        } else {
+            rc = dedup_params_set(p, pi->key, (int64_t)v);
+        }
+        if (rc)
+            return DEDUP_E_FORMAT;
+    }
+    /* Every key known when records began is in every file. A key added
+     * later must come with the value that files without it mean, set
+     * here when its record is missing. */
+    for (size_t i = 0; i < NPARAMS; i++)
+        if (params_table[i].key <= RECORDS_BEGAN_WITH && !(seen >> params_table[i].key & 1))
+            return DEDUP_E_FORMAT;
+    return dedup__params_validate(p) == DEDUP_OK ? DEDUP_OK : DEDUP_E_FORMAT;
+}
+
 dedup_param_type dedup_param_type_of(dedup_param key)
 {
     const param_info *pi = lookup(key);

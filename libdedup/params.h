@@ -35,4 +35,32 @@ DEDUP_INTERNAL int dedup__params_validate(const dedup_params *p);
 DEDUP_INTERNAL int dedup__params_prepare(const dedup_params **p, dedup_params *storage,
                                          unsigned *bands, unsigned *rows);
 
+/*
+ * Parameters as tagged records, as index files store them: a record is
+ * DEDUP__PARAM_RECORD bytes, little-endian:
+ *   u32 key      the dedup_param number
+ *   u32 flags    bit 0: the value is a real (IEEE 754 binary64 bits), else
+ *                an int64; bit 1: a reader that does not know the key may
+ *                ignore the record (the value means what files without the
+ *                key meant); the other bits 0
+ *   u64 value
+ * A key added later needs no new file format: a file written before it
+ * lacks its record and reads as the behaviour of that time, and a writer
+ * marks the record ignorable when the value keeps that behaviour, so older
+ * readers still load such files and refuse only those they would misread.
+ */
+#define DEDUP__PARAM_RECORD 16u
+
+/* Write a record for every key to out (room for DEDUP__PARAM_RECORDS_MAX
+ * records) and return how many. */
+#define DEDUP__PARAM_RECORDS_MAX 64u
+DEDUP_INTERNAL uint32_t dedup__params_to_records(const dedup_params *p, unsigned char *out);
+
+/* Read n records into p: DEDUP_OK; DEDUP_E_VERSION for a key this library
+ * does not know and may not ignore; DEDUP_E_FORMAT for a repeated key, a
+ * wrong type, unknown flag bits, a value out of bounds, a missing key that
+ * every file holds, or parameters that do not fit together. */
+DEDUP_INTERNAL int dedup__params_from_records(const unsigned char *in, uint32_t n,
+                                              dedup_params *p);
+
 #endif

@@ -83,7 +83,9 @@ static int same_index(const dedup_index *a, const dedup_index *b, dedup_signatur
         dedup_index_memory(a) != dedup_index_memory(b))
         return 0;
     const dedup_params *pa = dedup_index_params(a), *pb = dedup_index_params(b);
-    for (int key = 1; key <= DEDUP_P_LINK_LISTS; key++) {
+    if (dedup_index_tag(a) != dedup_index_tag(b))
+        return 0;
+    for (int key = 1; key <= DEDUP_P_MIN_SHARED; key++) {
         int64_t va = 0, vb = 1;
         double ra = 0, rb = 1;
         if (dedup_param_type_of((dedup_param)key) == DEDUP_PARAM_REAL) {
@@ -150,10 +152,53 @@ static int files_in_dir(void)
 }
 
 /* Recompute both checksums of a file image after a deliberate edit. */
+/* Header fields of format 7 (index_io.c). */
+enum {
+    H_SIZE = 12, H_NPARAMS = 16, H_K = 20, H_BANDS = 24, H_BITS = 32, H_LIVE = 36,
+    H_FREE = 44, H_FIRST = 48, H_TAG = 64, H_BODY_HASH = 80, H_RECORDS = 88
+};
+
+static size_t header_size(const unsigned char *buf)
+{
+    return dedup__load_le32(buf + H_SIZE);
+}
+
 static void reseal(unsigned char *buf, size_t len)
 {
-    dedup__store_le64(buf + 176, XXH3_64bits(buf + 192, len - 192));
-    dedup__store_le64(buf + 184, XXH3_64bits(buf, 184));
+    size_t h = header_size(buf);
+    dedup__store_le64(buf + H_BODY_HASH, XXH3_64bits(buf + h, len - h));
+    dedup__store_le64(buf + h - 8, XXH3_64bits(buf, h - 8));
+}
+
+/* The parameter record of key in a file image, or NULL. */
+static unsigned char *param_record(unsigned char *buf, uint32_t key)
+{
+    uint32_t n = dedup__load_le32(buf + H_NPARAMS);
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned char *r = buf + H_RECORDS + 16 * (size_t)i;
+        if (dedup__load_le32(r) == key)
+            return r;
+    }
+    return NULL;
+}
+
+/* A copy of the file image with one more parameter record (key, flags,
+ * value) at the end of the header, resealed; *len grows by 16. */
+static unsigned char *with_record(const unsigned char *buf, size_t *len, uint32_t key,
+                                  uint32_t flags, uint64_t value)
+{
+    size_t h = header_size(buf);
+    unsigned char *out = malloc(*len + 16);
+    memcpy(out, buf, h - 8);
+    dedup__store_le32(out + h - 8, key);
+    dedup__store_le32(out + h - 4, flags);
+    dedup__store_le64(out + h, value);
+    memcpy(out + h + 16, buf + h, *len - h);
+    dedup__store_le32(out + H_SIZE, (uint32_t)h + 16);
+    dedup__store_le32(out + H_NPARAMS, dedup__load_le32(buf + H_NPARAMS) + 1);
+    *len += 16;
+    reseal(out, *len);
+    return out;
 }
 
 static int load_status(const char *path, const unsigned char *buf, size_t len)
@@ -309,7 +354,8 @@ static void test_damage(const dedup_params *p, dedup_signature **probes, int np)
              counts[2]);
     ok(wrong_ok == 0 && other == 0, "each flipped byte fails cleanly or loads identically");
     is_int(counts[0] + counts[1] + counts[2], len, "every flip is detected");
-    ok(counts[0] == 8 && counts[1] == 4, "magic gives FORMAT, version gives VERSION");
+    ok(counts[0] == 16 && counts[1] == 4,
+       "magic, header size and record count give FORMAT, version gives VERSION");
     free(buf);
     dedup_index_free(a);
     unlink(bad);
@@ -345,22 +391,17 @@ static void test_statuses(const dedup_params *p)
         copy[i] = (unsigned char)rng_next(&g);
     is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "random bytes: FORMAT");
 
-    is_int(dedup__load_le32(buf + 8), 6, "files are written in format version 6");
+    is_int(dedup__load_le32(buf + 8), 7, "files are written in format version 7");
     memcpy(copy, buf, len);
-    dedup__store_le32(copy + 8, 7);
-    is_int(load_status(bad, copy, len), DEDUP_E_VERSION, "format version 7: VERSION");
-    /* The text switches: bit 0 DEDUP_P_LINK_LISTS, bit 1 DEDUP_P_QUOTES. */
-    memcpy(copy, buf, len);
-    dedup__store_le32(copy + 164, 4);
-    reseal(copy, len);
-    is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "text switches 4: FORMAT");
+    dedup__store_le32(copy + 8, 8);
+    is_int(load_status(bad, copy, len), DEDUP_E_VERSION, "format version 8: VERSION");
     /* Earlier versions, resealed so that only the version is wrong. Their
      * bodies are well formed or nearly, but hold what new code cannot use:
-     * 5 signatures with quotations left in, 4 signatures with lists of
-     * links left in, 3 signatures of words
+     * 6 a fixed block of parameters, 5 signatures with quotations left in,
+     * 4 signatures with lists of links left in, 3 signatures of words
      * hashed by their spelling, 2 a quarter as many chain heads per band,
      * 1 8-bit signatures. */
-    for (uint32_t v = 1; v <= 5; v++) {
+    for (uint32_t v = 1; v <= 6; v++) {
         memcpy(copy, buf, len);
         dedup__store_le32(copy + 8, v);
         reseal(copy, len);
@@ -368,33 +409,80 @@ static void test_statuses(const dedup_params *p)
                (unsigned)v);
     }
 
+    /* Parameter records. */
+    is_int(dedup__load_le32(buf + H_NPARAMS), 15, "a record for each of the 15 keys");
     memcpy(copy, buf, len);
-    copy[200] ^= 1;
+    dedup__store_le32(param_record(copy, DEDUP_P_QUOTES) + 4, 4);
+    reseal(copy, len);
+    is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "unknown record flag: FORMAT");
+    memcpy(copy, buf, len);
+    dedup__store_le32(param_record(copy, DEDUP_P_QUOTES) + 4, 1);
+    reseal(copy, len);
+    is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "an integer key as a real: FORMAT");
+    memcpy(copy, buf, len);
+    dedup__store_le32(param_record(copy, DEDUP_P_QUOTES), DEDUP_P_LINK_LISTS);
+    reseal(copy, len);
+    is_int(load_status(bad, copy, len), DEDUP_E_FORMAT,
+           "a key twice (and one missing): FORMAT");
+    {
+        size_t l2 = len;
+        unsigned char *more = with_record(buf, &l2, 29, 0, 5);
+        is_int(load_status(bad, more, l2), DEDUP_E_VERSION,
+               "an unknown key that must be understood: VERSION");
+        free(more);
+        l2 = len;
+        more = with_record(buf, &l2, 29, 2, 5);
+        dedup_index *c = NULL;
+        write_file(bad, more, l2);
+        is_int(dedup_index_load(&c, bad), DEDUP_OK, "an unknown key marked ignorable: loads");
+        ok(c && same_index(a, c, NULL, 0), "... and is the same index");
+        dedup_index_free(c);
+        free(more);
+        l2 = len;
+        more = with_record(buf, &l2, 1u << 31, 2, 5);
+        is_int(load_status(bad, more, l2), DEDUP_OK, "an ignorable key beyond every key: loads");
+        free(more);
+    }
+    /* The application's tag travels with the file. */
+    {
+        dedup_index *c = NULL;
+        dedup_index_set_tag(a, 0x1234567890abcdefULL);
+        dedup_index_save(a, bad);
+        dedup_index_load(&c, bad);
+        ok(dedup_index_tag(a) == 0x1234567890abcdefULL && c &&
+               dedup_index_tag(c) == 0x1234567890abcdefULL,
+           "the tag is saved and loaded");
+        dedup_index_free(c);
+        dedup_index_set_tag(a, 0);
+    }
+
+    memcpy(copy, buf, len);
+    copy[header_size(buf) + 8] ^= 1;
     is_int(load_status(bad, copy, len), DEDUP_E_CHECKSUM, "body byte: CHECKSUM");
     memcpy(copy, buf, len);
-    copy[136] ^= 1;
+    copy[H_LIVE] ^= 1;
     is_int(load_status(bad, copy, len), DEDUP_E_CHECKSUM, "header byte: CHECKSUM");
 
     /* Deliberate edits with valid checksums: the structure checks. */
     memcpy(copy, buf, len);
-    dedup__store_le32(copy + 124, dedup__load_le32(copy + 124) + 1);
+    dedup__store_le32(copy + H_BANDS, dedup__load_le32(copy + H_BANDS) + 1);
     reseal(copy, len);
     is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "bands not matching the body: FORMAT");
 
     memcpy(copy, buf, len);
-    dedup__store_le64(copy + 16 + 8 * (DEDUP_P_BANDS - 1), 7);
+    dedup__store_le64(param_record(copy, DEDUP_P_BANDS) + 8, 7);
     reseal(copy, len);
     is_int(load_status(bad, copy, len), DEDUP_E_FORMAT,
            "bands contradicting the BANDS parameter: FORMAT");
 
     memcpy(copy, buf, len);
-    dedup__store_le64(copy + 16, 5000); /* k out of bounds */
+    dedup__store_le64(param_record(copy, DEDUP_P_NUM_HASHES) + 8, 5000); /* out of bounds */
     reseal(copy, len);
     is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "parameter out of bounds: FORMAT");
 
-    uint32_t bits = dedup__load_le32(buf + 132), bands = dedup__load_le32(buf + 124);
+    uint32_t bits = dedup__load_le32(buf + H_BITS), bands = dedup__load_le32(buf + H_BANDS);
     size_t c = (size_t)1 << bits;
-    size_t order_at = 192 + c * (8 + 8 + 4), links_at = order_at + c * 8;
+    size_t order_at = header_size(buf) + c * (8 + 8 + 4), links_at = order_at + c * 8;
     /* Slot 0's band-0 link pointing up to slot 5: could loop. */
     memcpy(copy, buf, len);
     uint32_t l0 = dedup__load_le32(copy + links_at);
@@ -403,7 +491,7 @@ static void test_statuses(const dedup_params *p)
     is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "chain link upwards: FORMAT");
     /* The first live slot's next pointing to itself. */
     memcpy(copy, buf, len);
-    uint32_t first = dedup__load_le32(copy + 148);
+    uint32_t first = dedup__load_le32(copy + H_FIRST);
     dedup__store_le32(copy + order_at + 8 * (size_t)first + 4, first);
     reseal(copy, len);
     is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "add-order loop: FORMAT");
@@ -415,8 +503,8 @@ static void test_statuses(const dedup_params *p)
     is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "head out of range: FORMAT");
     /* A live count that disagrees with the slots. */
     memcpy(copy, buf, len);
-    dedup__store_le32(copy + 136, dedup__load_le32(copy + 136) - 1);
-    dedup__store_le32(copy + 144, dedup__load_le32(copy + 144) + 1);
+    dedup__store_le32(copy + H_LIVE, dedup__load_le32(copy + H_LIVE) - 1);
+    dedup__store_le32(copy + H_FREE, dedup__load_le32(copy + H_FREE) + 1);
     reseal(copy, len);
     is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "wrong live count: FORMAT");
 
@@ -468,8 +556,10 @@ static void test_odd_k(void)
         dedup_index_create(&c, q);
         is_int(dedup_index_save(c, bad), DEDUP_OK, "quotes 0: save");
         unsigned char *sw = read_file(bad, &(size_t){0});
-        is_int(sw ? dedup__load_le32(sw + 164) : 99, 30 << 8 | 1,
-               "quotes 0, link_lists 1, min_shared 30: switch word");
+        ok(sw && dedup__load_le64(param_record(sw, DEDUP_P_QUOTES) + 8) == 0 &&
+               dedup__load_le64(param_record(sw, DEDUP_P_LINK_LISTS) + 8) == 1 &&
+               dedup__load_le64(param_record(sw, DEDUP_P_MIN_SHARED) + 8) == 30,
+           "quotes 0, link_lists 1, min_shared 30: their records");
         free(sw);
         lists = quotes = -1;
         if (dedup_index_load(&d, bad) == DEDUP_OK) {
@@ -490,14 +580,14 @@ static void test_odd_k(void)
 
     size_t len;
     unsigned char *buf = read_file(path, &len);
-    uint32_t bits = dedup__load_le32(buf + 132), bands = dedup__load_le32(buf + 124);
-    size_t c = (size_t)1 << bits, stride = dedup__compact_stride(101);
-    is_int(stride, 51, "51 signature bytes per slot for k = 101");
-    is_int(len, 192 + c * (8 + 8 + 4 + 8 + 4 * (size_t)bands + stride) +
+    uint32_t bits = dedup__load_le32(buf + H_BITS), bands = dedup__load_le32(buf + H_BANDS);
+    size_t c = (size_t)1 << bits, stride = dedup__compact_stride(101), hsz = header_size(buf);
+    is_int(hsz, 96 + 16 * 15, "the header: 96 bytes and 15 parameter records");
+    is_int(len, hsz + c * (8 + 8 + 4 + 8 + 4 * (size_t)bands + stride) +
                     4 * (size_t)bands * (c >> 2) + 8 * c,
            "file size follows the documented layout");
-    size_t sigs_at = 192 + c * (8 + 8 + 4 + 8 + 4 * (size_t)bands);
-    uint32_t first = dedup__load_le32(buf + 148);
+    size_t sigs_at = hsz + c * (8 + 8 + 4 + 8 + 4 * (size_t)bands);
+    uint32_t first = dedup__load_le32(buf + H_FIRST);
     int pad_zero = 1;
     for (size_t e = 0; e + 1 < c; e++)
         pad_zero &= buf[sigs_at + e * stride + stride - 1] >> 4 == 0;

@@ -4,8 +4,9 @@
  * The input becomes the content of an index file, loaded with
  * dedup_index_load. Byte 0 picks the mode. Even: the rest is the file as
  * it is. Odd: the rest is the file with its length and checksum fields
- * recomputed (the body size at offset 168, the body's XXH3 at 176 and the
- * header's at 184), so that the structural checks behind the checksums
+ * recomputed (the header size H at offset 12 from the record count at 16,
+ * the body size at 72, the body's XXH3 at 80 and the header's at H - 8),
+ * so that the structural checks behind the checksums
  * see fuzzed data too: random bytes would almost never get past them.
  *
  * Properties: a rejected file gives one of the documented codes and a
@@ -23,7 +24,7 @@
 #include "dedup.h"
 #include "fuzz.h"
 
-#define HEADER 192
+#define HEADER_MIN 96 /* and 16 bytes per parameter record */
 
 static char path_in[128], path_out[128];
 
@@ -41,6 +42,12 @@ static void make_paths(void)
 static void store_le64(unsigned char *p, uint64_t v)
 {
     for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void store_le32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
         p[i] = (unsigned char)(v >> (8 * i));
 }
 
@@ -121,14 +128,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const unsigned char *file = size ? data + 1 : data;
     size_t len = size ? size - 1 : 0;
     unsigned char *fixed = NULL;
-    if (size && (data[0] & 1) && len >= HEADER) {
-        fixed = malloc(len);
-        FUZZ_CHECK(fixed != NULL);
-        memcpy(fixed, file, len);
-        store_le64(fixed + 168, len - HEADER);
-        store_le64(fixed + 176, XXH3_64bits(fixed + HEADER, len - HEADER));
-        store_le64(fixed + 184, XXH3_64bits(fixed, 184));
-        file = fixed;
+    if (size && (data[0] & 1) && len >= 20) {
+        uint32_t np = (uint32_t)file[16] | (uint32_t)file[17] << 8;
+        size_t h = HEADER_MIN + 16 * (size_t)(np % 65);
+        if (len >= h) {
+            fixed = malloc(len);
+            FUZZ_CHECK(fixed != NULL);
+            memcpy(fixed, file, len);
+            store_le32(fixed + 12, (uint32_t)h);
+            store_le32(fixed + 16, np % 65);
+            store_le64(fixed + 72, len - h);
+            store_le64(fixed + 80, XXH3_64bits(fixed + h, len - h));
+            store_le64(fixed + h - 8, XXH3_64bits(fixed, h - 8));
+            file = fixed;
+        }
     }
     write_file(file, len);
     dedup_index *idx = (dedup_index *)path_in; /* any non-NULL value */
