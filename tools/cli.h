@@ -179,7 +179,8 @@ enum {
     OPT_MIN_SIZE,
     OPT_BOILERPLATE,
     OPT_PARAM,
-    OPT_SAVE_EVERY
+    OPT_SAVE_EVERY,
+    OPT_SYNC
 };
 
 /* getopt_long table entries for the input and parameter options. */

@@ -72,10 +72,19 @@ static const char help_text[] =
     "                        instead (taken as UTC), e.g. '%d/%m/%Y %H:%M'\n"
     "  --dups FILE           write the dropped documents to FILE as JSON lines,\n"
     "                        with \"duplicate_of\" and \"similarity\" added\n"
-    "  --index FILE          load the state from FILE (and FILE.ids) if it\n"
-    "                        exists; save it at the end and on SIGINT/SIGTERM\n"
-    "  --save-every N        also save the state every N documents read, so\n"
-    "                        that a crash or SIGKILL loses at most N documents\n"
+    "  --index FILE          load the state from FILE (and FILE.ids, and the\n"
+    "                        journal FILE.journal) if it exists; record each\n"
+    "                        kept document in the journal before its line is\n"
+    "                        written; save the whole state at the end and on\n"
+    "                        SIGINT/SIGTERM\n"
+    "  --sync MODE           when the journal reaches the disk: every (before\n"
+    "                        each kept line: survives a power cut), N (once\n"
+    "                        N records wait, lines held until then), or off\n"
+    "                        (default: written at once, which survives a kill\n"
+    "                        of the process, and synced at saves)\n"
+    "  --save-every N        also save the whole state every N documents\n"
+    "                        read (the journal is saved in, and starts anew,\n"
+    "                        anyway once it outgrows 64 MiB plus the index)\n"
     "  --wait                with --index, wait for another writer of FILE to\n"
     "                        finish instead of failing at once\n"
     "  --boilerplate N       leave out lines seen in N or more of the documents\n"
@@ -370,10 +379,47 @@ static int idvec_push(idvec *p, uint64_t id)
 static uint64_t undeliver(cli_store *st, idvec *p)
 {
     uint64_t n = 0;
+    char err[512];
     for (size_t i = 0; i < p->n; i++)
-        n += dedup_index_remove(st->idx, p->v[i]) == DEDUP_OK;
+        if (dedup_index_remove(st->idx, p->v[i]) == DEDUP_OK) {
+            n++;
+            cli_journal_remove(st, p->v[i]);
+        }
     p->n = 0;
+    if (cli_journal_commit(st, err, sizeof err))
+        cli_msg("%s", err);
     return n;
+}
+
+/* Journal size past which (plus the index's size in memory) a checkpoint
+ * rewrites the index: replaying the journal at the next start then costs
+ * about as much as loading the index. */
+#define JOURNAL_CHECKPOINT ((uint64_t)64 << 20)
+
+/* Deliver the kept lines held in out: first their journal records are
+ * written (and synced, under --sync), then the lines, so that a line on
+ * the output is a document in the saved state. When either fails, the
+ * documents are taken out of the index again (undeliver). EXIT_OK, or the
+ * exit status after a message. */
+static int deliver(cli_store *st, cli_buf *out, idvec *pend, uint64_t *kept)
+{
+    char err[512];
+    int rc = cli_journal_commit(st, err, sizeof err);
+    if (rc) {
+        cli_msg("%s", err);
+        *kept -= undeliver(st, pend);
+        out->len = 0;
+        return EXIT_IO;
+    }
+    if ((out->len && fwrite(out->data, 1, out->len, stdout) != out->len) || fflush(stdout) != 0) {
+        cli_msg("cannot write the output: %s", strerror(errno));
+        *kept -= undeliver(st, pend);
+        out->len = 0;
+        return EXIT_IO;
+    }
+    out->len = 0;
+    pend->n = 0;
+    return EXIT_OK;
 }
 
 static int params_given(const cli_param_opts *po)
@@ -395,6 +441,7 @@ int cmd_filter(int argc, char **argv)
         {"dups", 1, 0, OPT_DUPS},
         {"index", 1, 0, OPT_INDEX},
         {"save-every", 1, 0, OPT_SAVE_EVERY},
+        {"sync", 1, 0, OPT_SYNC},
         {"stats", 2, 0, OPT_STATS},
         {"threads", 1, 0, 'j'},
         {"boilerplate", 1, 0, OPT_BOILERPLATE},
@@ -404,7 +451,7 @@ int cmd_filter(int argc, char **argv)
     };
     cli_input_opts io;
     cli_param_opts po = {0};
-    int64_t window = 0, window_time = -1, save_every = 0, nthreads = 2;
+    int64_t window = 0, window_time = -1, save_every = 0, nthreads = 2, sync = -1;
     int wait_lock = 0, lock_fd = -1;
     idvec pend = {0}; /* kept documents whose lines are not yet known written */
     int csv_header_out = 0;
@@ -479,6 +526,16 @@ int cmd_filter(int argc, char **argv)
                 return cli_usage_error("filter");
             }
             break;
+        case OPT_SYNC:
+            if (!strcmp(optarg, "every")) {
+                sync = CLI_SYNC_EVERY;
+            } else if (!strcmp(optarg, "off")) {
+                sync = CLI_SYNC_OFF;
+            } else if (cli_parse_int(optarg, 1, 1 << 20, &sync)) {
+                cli_msg("invalid --sync '%s' (every, a number of records, or off)", optarg);
+                return cli_usage_error("filter");
+            }
+            break;
         default:
             return cli_usage_error("filter");
         }
@@ -489,6 +546,10 @@ int cmd_filter(int argc, char **argv)
     }
     if (save_every && !index_path) {
         cli_msg("--save-every needs --index");
+        return cli_usage_error("filter");
+    }
+    if (sync >= 0 && !index_path) {
+        cli_msg("--sync needs --index");
         return cli_usage_error("filter");
     }
     if (window && window_time >= 0) {
@@ -519,10 +580,11 @@ int cmd_filter(int argc, char **argv)
     dedup_hasher *h = NULL;
     dedup_linestats *lines = NULL;
     feed fd;
-    cli_buf rec = {0}, lbuf = {0};
+    cli_buf rec = {0}, lbuf = {0}, obuf = {0};
     uint64_t read = 0, kept = 0, dropped = 0, skipped = 0, expired = 0, replaced = 0;
 
     memset(&st, 0, sizeof st);
+    st.jfd = -1;
     memset(&fd, 0, sizeof fd);
     pthread_mutex_init(&fd.lines_mu, NULL);
     if (index_path && !(index_path = resolved = cli_store_resolve(index_path))) {
@@ -535,10 +597,13 @@ int cmd_filter(int argc, char **argv)
         status = cli_exit_code(rc);
         goto done;
     }
+    int fresh = 0; /* no saved state yet */
     if (index_path) {
         rc = cli_store_load(&st, index_path, err, sizeof err);
         if (rc == DEDUP_E_IO && access(index_path, F_OK) != 0) {
+            cli_store_free(&st);
             rc = cli_store_create(&st, params); /* first run: no state yet */
+            fresh = 1;
         } else if (rc) {
             cli_msg("%s", err);
             status = cli_exit_code(rc);
@@ -568,6 +633,15 @@ int cmd_filter(int argc, char **argv)
     if (rc) {
         cli_msg("cannot create the index: %s", dedup_strerror(rc));
         status = EXIT_INTERNAL;
+        goto done;
+    }
+    /* Changes go to the journal as they happen; a first run saves its
+     * empty index first, which the journal then extends. */
+    if (index_path && ((fresh && (rc = cli_store_save(&st, index_path, NULL, err, sizeof err))) ||
+                       (rc = cli_journal_open(&st, index_path, sync < 0 ? CLI_SYNC_OFF : (int)sync,
+                                              err, sizeof err)))) {
+        cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : err);
+        status = cli_exit_code(rc);
         goto done;
     }
     const dedup_params *ip = dedup_index_params(st.idx);
@@ -647,13 +721,15 @@ int cmd_filter(int argc, char **argv)
             }
         }
         size_t gone = 0;
+        int64_t before = INT64_MIN;
         if (window)
-            rc = dedup_index_expire(st.idx, st.next_stamp < INT64_MIN + window
-                                                ? INT64_MIN
-                                                : st.next_stamp - window,
-                                    &gone);
+            before = st.next_stamp < INT64_MIN + window ? INT64_MIN : st.next_stamp - window;
         else if (window_time >= 0)
-            rc = dedup_index_expire(st.idx, wm - window_time, &gone);
+            before = wm - window_time;
+        if (window || window_time >= 0)
+            rc = dedup_index_expire(st.idx, before, &gone);
+        if (!rc && gone)
+            rc = cli_journal_expire(&st, before) ? DEDUP_E_NOMEM : DEDUP_OK;
         expired += gone;
         int is_dup = 0;
         dedup_match best;
@@ -693,6 +769,16 @@ int cmd_filter(int argc, char **argv)
                 status = EXIT_INTERNAL;
                 break;
             }
+            rc = cli_journal_add(&st, st.next_id, stamp, d->sig);
+            if (rc) {
+                cli_msg("%s", rc == CLI_ENOMEM ? "out of memory"
+                                               : "a name too long for the journal");
+                dedup_index_remove(st.idx, st.next_id);
+                pend.n--;
+                kept--;
+                status = cli_exit_code(rc);
+                break;
+            }
             st.next_id++;
             if (stamp >= st.next_stamp)
                 st.next_stamp = stamp == INT64_MAX ? INT64_MAX : stamp + 1;
@@ -700,14 +786,19 @@ int cmd_filter(int argc, char **argv)
                 /* Kept CSV records go out under their input's header. */
                 size_t hl;
                 const char *hdr = cli_reader_csv_header(reader, &hl);
-                if (hdr) {
-                    fwrite(hdr, 1, hl, stdout);
-                    putchar('\n');
+                if (hdr && (cli_buf_add(&obuf, hdr, hl) || cli_buf_addc(&obuf, '\n'))) {
+                    cli_msg("out of memory");
+                    status = EXIT_INTERNAL;
+                    break;
                 }
                 csv_header_out = 1;
             }
-            fwrite(d->raw.data, 1, d->raw.len, stdout);
-            putchar('\n');
+            /* Held until the journal has the document, then written. */
+            if (cli_buf_add(&obuf, d->raw.data, d->raw.len) || cli_buf_addc(&obuf, '\n')) {
+                cli_msg("out of memory");
+                status = EXIT_INTERNAL;
+                break;
+            }
             unflushed = 1;
         } else {
             dropped++;
@@ -727,16 +818,12 @@ int cmd_filter(int argc, char **argv)
          * checkpoint every kept line must be out (a saved document is a
          * delivered one), and the list of unconfirmed documents stays
          * short. */
-        int checkpoint = save_every && read % (uint64_t)save_every == 0;
-        if (unflushed && (!ready || ferror(stdout) || checkpoint || pend.n >= 4096)) {
+        int checkpoint = (save_every && read % (uint64_t)save_every == 0) ||
+                         (st.jfd >= 0 && st.jbytes > JOURNAL_CHECKPOINT + dedup_index_memory(st.idx));
+        if (unflushed && (!ready || checkpoint || pend.n >= 4096 || cli_journal_due(&st))) {
             unflushed = 0;
-            if (fflush(stdout) != 0) {
-                cli_msg("cannot write the output: %s", strerror(errno));
-                kept -= undeliver(&st, &pend);
-                status = EXIT_IO;
+            if ((status = deliver(&st, &obuf, &pend, &kept)) != EXIT_OK)
                 break;
-            }
-            pend.n = 0;
         }
         /* A checkpoint: a kill loses at most the last save_every
          * documents' state, and never the file. */
@@ -752,12 +839,10 @@ int cmd_filter(int argc, char **argv)
         }
     }
     feed_stop(&fd);
-    if (unflushed && fflush(stdout) != 0) {
-        if (!status) {
-            cli_msg("cannot write the output: %s", strerror(errno));
-            status = EXIT_IO;
-        }
-        kept -= undeliver(&st, &pend);
+    if (unflushed) {
+        int ds = deliver(&st, &obuf, &pend, &kept);
+        if (!status)
+            status = ds;
     }
     skipped = fd.skipped;
     if (!status)
@@ -813,6 +898,7 @@ done:
     if (dups)
         fclose(dups);
     cli_buf_free(&rec);
+    cli_buf_free(&obuf);
     feed_free(&fd);
     pthread_mutex_destroy(&fd.lines_mu);
     cli_buf_free(&lbuf);

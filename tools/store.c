@@ -9,19 +9,26 @@
  *
  * Side file layout (little-endian):
  *   "DEDUPIDS"  magic, 8 bytes
- *   u32 1       format version
+ *   u32 2       format version
  *   u32         flags: bit 0 = the index's stamps are Unix times, not
  *               numbers in order of arrival; the other bits 0
  *   u64         next_id
  *   u64         count
+ *   u64         tag_old: the tag (dedup_index_tag) of the index file the
+ *               save replaced
+ *   u64         tag_new: the tag of the index file it saved
  *   count x {u64 number, u8 kind, u32 length, length bytes}
  *   u32         CRC-32 (zlib) of everything before it
  *
- * Crash safety: the two files cannot be renamed at once, so the side file is
- * saved first and holds the names of every document in either the index
- * file still on disk (remembered in saved) or the one about to replace it.
- * Whichever index file a kill leaves, its names are there; the extra names
- * are dropped at the next save.
+ * Each save gives the index a fresh random tag. Crash safety: the two
+ * files cannot be renamed at once, so the side file is saved first and
+ * holds the names of every document in either the index file still on
+ * disk (remembered in saved) or the one about to replace it, and both
+ * tags. Whichever index file a kill leaves, its names are there; the
+ * extra names are dropped at the next save. An index file whose tag is
+ * neither is not the one the side file was saved with: refused.
+ *
+ * The changes made after a save go to the journal (journal.c).
  */
 #include "store.h"
 
@@ -31,6 +38,7 @@
 #include <libgen.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -40,26 +48,28 @@
 
 static const char magic[8] = {'D', 'E', 'D', 'U', 'P', 'I', 'D', 'S'};
 
-static uint32_t le32(const unsigned char *p)
+#define IDS_HEADER 48
+
+uint32_t cli_le32(const unsigned char *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static uint64_t le64(const unsigned char *p)
+uint64_t cli_le64(const unsigned char *p)
 {
-    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+    return (uint64_t)cli_le32(p) | (uint64_t)cli_le32(p + 4) << 32;
 }
 
-static void put32(unsigned char *p, uint32_t v)
+void cli_put32(unsigned char *p, uint32_t v)
 {
     for (int i = 0; i < 4; i++)
         p[i] = (unsigned char)(v >> (8 * i));
 }
 
-static void put64(unsigned char *p, uint64_t v)
+void cli_put64(unsigned char *p, uint64_t v)
 {
-    put32(p, (uint32_t)v);
-    put32(p + 4, (uint32_t)(v >> 32));
+    cli_put32(p, (uint32_t)v);
+    cli_put32(p + 4, (uint32_t)(v >> 32));
 }
 
 static uint64_t slot_of(uint64_t key, size_t cap)
@@ -202,11 +212,11 @@ int cli_store_create(cli_store *s, const dedup_params *p)
 {
     memset(s, 0, sizeof *s);
     s->next_id = 1;
+    s->jfd = -1;
     return dedup_index_create(&s->idx, p);
 }
 
-/* path with suffix appended, malloc'ed. */
-static char *side_path(const char *path, const char *suffix)
+char *cli_side_path(const char *path, const char *suffix)
 {
     size_t n = strlen(path), m = strlen(suffix);
     char *p = malloc(n + m + 1);
@@ -219,11 +229,10 @@ static char *side_path(const char *path, const char *suffix)
 
 static char *ids_path(const char *path)
 {
-    return side_path(path, ".ids");
+    return cli_side_path(path, ".ids");
 }
 
-/* Read a whole file into b; CLI_OK, CLI_EIO (errno kept) or CLI_ENOMEM. */
-static int read_whole(const char *path, cli_buf *b)
+int cli_read_whole(const char *path, cli_buf *b)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -244,10 +253,10 @@ static int read_whole(const char *path, cli_buf *b)
     return rc;
 }
 
-/* Replace path by data atomically: a temporary file in the same folder,
- * written, synced and renamed over it. */
-static int write_atomic(const char *path, const void *data, size_t len, char *err,
-                        size_t errcap)
+/* A temporary file in the same folder, written, synced and renamed over
+ * path. */
+int cli_write_atomic(const char *path, const void *data, size_t len, char *err,
+                     size_t errcap)
 {
     size_t pl = strlen(path);
     char *tmp = malloc(pl + 12);
@@ -303,7 +312,7 @@ static int load_names(cli_store *s, const char *path, int *missing, char *err, s
 {
     cli_buf data = {0};
     *missing = 0;
-    int rc = read_whole(path, &data);
+    int rc = cli_read_whole(path, &data);
     if (rc == CLI_EIO && errno == ENOENT) {
         cli_buf_free(&data);
         *missing = 1;
@@ -312,17 +321,20 @@ static int load_names(cli_store *s, const char *path, int *missing, char *err, s
     if (rc == CLI_EIO)
         snprintf(err, errcap, "%s: %s", path, strerror(errno));
     const unsigned char *p = (const unsigned char *)data.data;
-    size_t len = data.len, pos = 32;
+    size_t len = data.len, pos = IDS_HEADER;
     if (rc == CLI_OK) {
-        if (len < 36 || memcmp(p, magic, 8) || le32(p + 8) != 1 || le32(p + 12) > 1 ||
-            le32(p + len - 4) != (uint32_t)crc32(0, p, (uInt)(len - 4))) {
+        if (len < IDS_HEADER + 4 || memcmp(p, magic, 8) || cli_le32(p + 8) != 2 ||
+            cli_le32(p + 12) > 1 ||
+            cli_le32(p + len - 4) != (uint32_t)crc32(0, p, (uInt)(len - 4))) {
             snprintf(err, errcap, "%s: not a valid id file (damaged or another format)", path);
             rc = CLI_EDATA;
         }
     }
     if (rc == CLI_OK) {
-        uint64_t next = le64(p + 16), count = le64(p + 24);
-        s->time_stamps = (int)le32(p + 12);
+        uint64_t next = cli_le64(p + 16), count = cli_le64(p + 24);
+        s->tag_old = cli_le64(p + 32);
+        s->tag_new = cli_le64(p + 40);
+        s->time_stamps = (int)cli_le32(p + 12);
         if (next > s->next_id)
             s->next_id = next;
         for (uint64_t i = 0; i < count && rc == CLI_OK; i++) {
@@ -330,9 +342,9 @@ static int load_names(cli_store *s, const char *path, int *missing, char *err, s
                 rc = CLI_EDATA;
                 break;
             }
-            uint64_t id = le64(p + pos);
+            uint64_t id = cli_le64(p + pos);
             int kind = p[pos + 8];
-            uint32_t nl = le32(p + pos + 9);
+            uint32_t nl = cli_le32(p + pos + 9);
             pos += 13;
             if (len - 4 - pos < nl) {
                 rc = CLI_EDATA;
@@ -352,6 +364,7 @@ int cli_store_load(cli_store *s, const char *path, char *err, size_t errcap)
 {
     memset(s, 0, sizeof *s);
     s->next_id = 1;
+    s->jfd = -1;
     errno = 0;
     int rc = dedup_index_load(&s->idx, path);
     if (rc) {
@@ -377,6 +390,14 @@ int cli_store_load(cli_store *s, const char *path, char *err, size_t errcap)
                  ip, s->nsaved, path);
         rc = CLI_EDATA;
     }
+    uint64_t tag = dedup_index_tag(s->idx);
+    if (rc == CLI_OK && !missing && tag != s->tag_new && tag != s->tag_old) {
+        snprintf(err, errcap,
+                 "%s does not belong to %s: it was saved with another index (or another "
+                 "save of it)",
+                 ip, path);
+        rc = CLI_EDATA;
+    }
     for (size_t i = 0; rc == CLI_OK && !missing && i < s->nsaved; i++)
         if (!cli_store_name(s, s->saved[i], NULL)) {
             snprintf(err, errcap,
@@ -385,6 +406,10 @@ int cli_store_load(cli_store *s, const char *path, char *err, size_t errcap)
             rc = CLI_EDATA;
         }
     free(ip);
+    if (rc == CLI_OK)
+        rc = cli_journal_replay(s, path, err, errcap);
+    if (rc == CLI_OK && s->jstate == CLI_JOURNAL_REPLAYED && scan_index(s))
+        rc = CLI_ENOMEM;
     return rc;
 }
 
@@ -394,16 +419,19 @@ static int in_saved(const cli_store *s, uint64_t id)
 }
 
 /* Write the side file atomically. */
-static int save_names(cli_store *s, const char *path, char *err, size_t errcap)
+static int save_names(cli_store *s, const char *path, uint64_t tag_old, uint64_t tag_new,
+                      char *err, size_t errcap)
 {
     cli_buf b = {0};
-    unsigned char h[32];
+    unsigned char h[IDS_HEADER];
     memcpy(h, magic, 8);
-    put32(h + 8, 1);
-    put32(h + 12, s->time_stamps ? 1 : 0);
-    put64(h + 16, s->next_id);
-    put64(h + 24, 0); /* count, patched below */
-    if (cli_buf_add(&b, h, 32))
+    cli_put32(h + 8, 2);
+    cli_put32(h + 12, s->time_stamps ? 1 : 0);
+    cli_put64(h + 16, s->next_id);
+    cli_put64(h + 24, 0); /* count, patched below */
+    cli_put64(h + 32, tag_old);
+    cli_put64(h + 40, tag_new);
+    if (cli_buf_add(&b, h, IDS_HEADER))
         return CLI_ENOMEM;
     uint64_t count = 0;
     for (size_t i = 0; i < s->cap; i++) {
@@ -413,23 +441,23 @@ static int save_names(cli_store *s, const char *path, char *err, size_t errcap)
         const char *name = s->arena.data + (s->vals[i] >> 1);
         size_t nl = strlen(name);
         unsigned char r[13];
-        put64(r, id);
+        cli_put64(r, id);
         r[8] = (unsigned char)(s->vals[i] & 1);
-        put32(r + 9, (uint32_t)nl);
+        cli_put32(r + 9, (uint32_t)nl);
         if (cli_buf_add(&b, r, 13) || cli_buf_add(&b, name, nl)) {
             cli_buf_free(&b);
             return CLI_ENOMEM;
         }
         count++;
     }
-    put64((unsigned char *)b.data + 24, count);
+    cli_put64((unsigned char *)b.data + 24, count);
     unsigned char c[4];
-    put32(c, (uint32_t)crc32(0, (const unsigned char *)b.data, (uInt)b.len));
+    cli_put32(c, (uint32_t)crc32(0, (const unsigned char *)b.data, (uInt)b.len));
     if (cli_buf_add(&b, c, 4)) {
         cli_buf_free(&b);
         return CLI_ENOMEM;
     }
-    int rc = write_atomic(path, b.data, b.len, err, errcap);
+    int rc = cli_write_atomic(path, b.data, b.len, err, errcap);
     cli_buf_free(&b);
     return rc;
 }
@@ -465,11 +493,11 @@ static int prune(cli_store *s)
 int cli_store_load_lines(const char *path, dedup_linestats **out, char *err, size_t errcap)
 {
     *out = NULL;
-    char *lp = side_path(path, ".lines");
+    char *lp = cli_side_path(path, ".lines");
     if (!lp)
         return CLI_ENOMEM;
     cli_buf data = {0};
-    int rc = read_whole(lp, &data);
+    int rc = cli_read_whole(lp, &data);
     if (rc == CLI_EIO && errno == ENOENT) {
         rc = CLI_OK; /* none saved: counting starts afresh */
     } else if (rc == CLI_EIO) {
@@ -488,15 +516,31 @@ int cli_store_load_lines(const char *path, dedup_linestats **out, char *err, siz
     return rc;
 }
 
+/* A random tag for the next save, never 0 (a new index's) nor old. */
+static uint64_t fresh_tag(uint64_t old)
+{
+    static uint64_t counter;
+    uint64_t t = 0;
+    if (getrandom(&t, sizeof t, GRND_NONBLOCK) != (ssize_t)sizeof t) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        t = (uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec << 30 ^ (uint64_t)getpid() << 48;
+    }
+    t ^= ++counter * 0x9e3779b97f4a7c15ULL;
+    while (t == 0 || t == old)
+        t = t * 6364136223846793005ULL + 1442695040888963407ULL;
+    return t;
+}
+
 int cli_store_save(cli_store *s, const char *path, const cli_buf *lines, char *err,
                    size_t errcap)
 {
     int rc;
     if (lines) {
-        char *lp = side_path(path, ".lines");
+        char *lp = cli_side_path(path, ".lines");
         if (!lp)
             return CLI_ENOMEM;
-        rc = write_atomic(lp, lines->data, lines->len, err, errcap);
+        rc = cli_write_atomic(lp, lines->data, lines->len, err, errcap);
         free(lp);
         if (rc)
             return rc;
@@ -504,23 +548,41 @@ int cli_store_save(cli_store *s, const char *path, const cli_buf *lines, char *e
     char *ip = ids_path(path);
     if (!ip)
         return CLI_ENOMEM;
-    rc = save_names(s, ip, err, errcap);
+    uint64_t old = dedup_index_tag(s->idx), tag = fresh_tag(old);
+    rc = save_names(s, ip, old, tag, err, errcap);
     free(ip);
     if (rc)
         return rc;
+    dedup_index_set_tag(s->idx, tag);
     rc = dedup_index_save(s->idx, path);
     if (rc) {
+        dedup_index_set_tag(s->idx, old); /* still the file's */
         snprintf(err, errcap, "%s: %s", path, dedup_strerror(rc));
         return rc;
     }
+    s->tag_old = old;
+    s->tag_new = tag;
     /* The index on disk is now this one. */
     if (scan_index(s) || prune(s))
         return CLI_ENOMEM;
-    return CLI_OK;
+    /* The journal's changes are in it: a kept journal starts again, any
+     * other is removed (one left by a kill is recognised as stale). */
+    if (s->jfd >= 0)
+        return cli_journal_restart(s, err, errcap);
+    char *jp = cli_side_path(path, ".journal");
+    if (!jp)
+        return CLI_ENOMEM;
+    if (unlink(jp) != 0 && errno != ENOENT) {
+        snprintf(err, errcap, "%s: %s", jp, strerror(errno));
+        rc = CLI_EIO;
+    }
+    free(jp);
+    return rc;
 }
 
 void cli_store_free(cli_store *s)
 {
+    cli_journal_close(s);
     dedup_index_free(s->idx);
     free(s->keys);
     free(s->vals);
@@ -556,9 +618,10 @@ static int is_temp_of(const char *name, const char *base)
             return 0;
         return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
     }
-    const char *x = !strncmp(r, "ids.tmp.", 8)     ? r + 8
-                    : !strncmp(r, "lines.tmp.", 10) ? r + 10
-                                                    : NULL;
+    const char *x = !strncmp(r, "ids.tmp.", 8)       ? r + 8
+                    : !strncmp(r, "lines.tmp.", 10)   ? r + 10
+                    : !strncmp(r, "journal.tmp.", 12) ? r + 12
+                                                      : NULL;
     if (!x || strlen(x) != 6)
         return 0;
     for (int i = 0; i < 6; i++)
@@ -597,7 +660,7 @@ static void remove_stale_temps(const char *path)
 int cli_store_lock(const char *path, int wait, int *fd, char *err, size_t errcap)
 {
     *fd = -1;
-    char *lp = side_path(path, ".lock");
+    char *lp = cli_side_path(path, ".lock");
     if (!lp) {
         snprintf(err, errcap, "out of memory");
         return CLI_ENOMEM;

@@ -176,10 +176,18 @@ cp small.idx.ids other-names.ids
 cp other-names.ids other.idx.ids
 "$DEDUP" index query other.idx queries.jsonl > /dev/null 2> err.txt
 is $? 1 "another index's names file: exit 1"
-contains err.txt "other.idx.ids does not belong to other.idx: document number 5 has no name" \
-    "the message names the first document without a name"
+contains err.txt "other.idx.ids does not belong to other.idx: it was saved with another index" \
+    "the message says so"
 mv tied.idx.ids.away tied.idx.ids
 "$DEDUP" index query tied.idx queries.jsonl > q2.tsv
 ok $? "with its names file back the index loads"
+# The names file of an earlier save of the same index, whose names would
+# all be there, is refused as well: each save binds the pair with a tag.
+cp tied.idx.ids tied-before.ids
+"$DEDUP" index add -q tied.idx more.jsonl
+cp tied-before.ids tied.idx.ids
+"$DEDUP" index query tied.idx queries.jsonl > /dev/null 2> err.txt
+is $? 1 "the names file of an earlier save: exit 1"
+contains err.txt "tied.idx.ids does not belong to tied.idx" "the message says so"
 
 done_testing
