@@ -446,6 +446,19 @@ DEDUP_API void dedup_linestats_free(dedup_linestats *ls);
 /* Count the distinct lines of one document (each once). Not thread-safe.
  * Since 0.1. */
 DEDUP_API int dedup_linestats_add(dedup_linestats *ls, const char *text, size_t len);
+/* The distinct line hashes of one document, as dedup_linestats_add counts
+ * them (ascending, none 0), to keep or send a document's contribution and
+ * count it later with dedup_linestats_add_hashes: adding the hashes of a
+ * text counts exactly what adding the text does. *n receives how many there
+ * are; DEDUP_E_RANGE when that is more than cap (nothing written: call
+ * again with room for *n). Hashes are the same on every platform. Thread-
+ * safe. Since 0.2. */
+DEDUP_API int dedup_linestats_hashes(const char *text, size_t len, uint64_t *out, size_t cap,
+                                     size_t *n);
+/* Count one document given by its line hashes (from dedup_linestats_hashes;
+ * repeats count once, 0 is ignored). Not thread-safe. Since 0.2. */
+DEDUP_API int dedup_linestats_add_hashes(dedup_linestats *ls, const uint64_t *hashes,
+                                         size_t n);
 /* Estimated number of documents containing line (no line breaks in it);
  * never less than the true count, and 0 for lines over 300 bytes, which
  * are not counted. Counts stop at 65535. Since 0.1. */

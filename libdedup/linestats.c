@@ -111,15 +111,11 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-int dedup_linestats_add(dedup_linestats *ls, const char *text, size_t len)
+/* Append the hash of every countable line of text to *buf (growable,
+ * *cap entries) and return their number in *n (repeats included). */
+static int line_hashes(const char *text, size_t len, uint64_t **buf, size_t *cap, size_t *n)
 {
-    if (!ls || (!text && len))
-        return DEDUP_E_INVAL;
-    if (len == 0) {
-        ls->docs++;
-        return DEDUP_OK;
-    }
-    size_t n = 0;
+    *n = 0;
     const char *p = text, *end = text + len;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -127,23 +123,38 @@ int dedup_linestats_add(dedup_linestats *ls, const char *text, size_t len)
         size_t line_len = (size_t)(e - p);
         uint64_t h = line_len <= DEDUP_BOILERPLATE_MAX_LINE ? dedup__line_hash(p, line_len) : 0;
         if (h) {
-            if (n == ls->scratch_cap) {
-                void *b = ls->scratch;
-                if (dedup__grow(&b, &ls->scratch_cap, n + 1, sizeof(uint64_t)) != DEDUP_OK)
+            if (*n == *cap) {
+                void *b = *buf;
+                if (dedup__grow(&b, cap, *n + 1, sizeof(uint64_t)) != DEDUP_OK)
                     return DEDUP_E_NOMEM;
-                ls->scratch = b;
+                *buf = b;
             }
-            ls->scratch[n++] = h;
+            (*buf)[(*n)++] = h;
         }
         p = nl ? nl + 1 : end;
     }
+    return DEDUP_OK;
+}
+
+/* Sort h[0..n) and drop repeats; returns the distinct count. */
+static size_t sort_unique(uint64_t *h, size_t n)
+{
     if (n > 1)
-        qsort(ls->scratch, n, sizeof(uint64_t), cmp_u64);
+        qsort(h, n, sizeof *h, cmp_u64);
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!w || h[i] != h[w - 1])
+            h[w++] = h[i];
+    return w;
+}
+
+/* Count one document whose distinct, sorted, non-zero line hashes are
+ * h[0..n). */
+static void count_lines(dedup_linestats *ls, const uint64_t *h, size_t n)
+{
     for (size_t i = 0; i < n; i++) {
-        if (i && ls->scratch[i] == ls->scratch[i - 1])
-            continue;
         size_t idx[DEDUP_LS_DEPTH];
-        counters(ls, ls->scratch[i], idx);
+        counters(ls, h[i], idx);
         /* Conservative update: raise only the counters at the minimum. */
         uint16_t m = UINT16_MAX;
         for (int r = 0; r < DEDUP_LS_DEPTH; r++)
@@ -156,6 +167,56 @@ int dedup_linestats_add(dedup_linestats *ls, const char *text, size_t len)
                 ls->counts[idx[r]] = (uint16_t)(m + 1);
     }
     ls->docs++;
+}
+
+int dedup_linestats_add(dedup_linestats *ls, const char *text, size_t len)
+{
+    if (!ls || (!text && len))
+        return DEDUP_E_INVAL;
+    size_t n = 0;
+    if (len && line_hashes(text, len, &ls->scratch, &ls->scratch_cap, &n))
+        return DEDUP_E_NOMEM;
+    count_lines(ls, ls->scratch, sort_unique(ls->scratch, n));
+    return DEDUP_OK;
+}
+
+int dedup_linestats_hashes(const char *text, size_t len, uint64_t *out, size_t cap, size_t *n)
+{
+    if (!n)
+        return DEDUP_E_INVAL;
+    *n = 0;
+    if ((!text && len) || (!out && cap))
+        return DEDUP_E_INVAL;
+    uint64_t *buf = NULL;
+    size_t bcap = 0, m = 0;
+    int rc = len ? line_hashes(text, len, &buf, &bcap, &m) : DEDUP_OK;
+    if (rc == DEDUP_OK) {
+        m = sort_unique(buf, m);
+        *n = m;
+        if (m > cap)
+            rc = DEDUP_E_RANGE;
+        else if (m)
+            memcpy(out, buf, m * sizeof *buf);
+    }
+    dedup__free(buf);
+    return rc;
+}
+
+int dedup_linestats_add_hashes(dedup_linestats *ls, const uint64_t *hashes, size_t n)
+{
+    if (!ls || (!hashes && n))
+        return DEDUP_E_INVAL;
+    if (n > ls->scratch_cap) {
+        void *b = ls->scratch;
+        if (dedup__grow(&b, &ls->scratch_cap, n, sizeof(uint64_t)) != DEDUP_OK)
+            return DEDUP_E_NOMEM;
+        ls->scratch = b;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (hashes[i])
+            ls->scratch[m++] = hashes[i];
+    count_lines(ls, ls->scratch, sort_unique(ls->scratch, m));
     return DEDUP_OK;
 }
 

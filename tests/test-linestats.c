@@ -6,6 +6,7 @@
  * while copies of one story on two sites stay alike.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hasher.h"
@@ -243,9 +244,56 @@ static void serialization(void)
     dedup_linestats_free(ls);
 }
 
+/* A document's line hashes count exactly what its text does, wherever
+ * they are added. */
+static void hashes(void)
+{
+    const char *docs[] = {
+        "Home | World\nA story line\n  Home | World \nA story line\n",
+        "Home | World\r\nanother story\n\n",
+        "",
+        "one line, no break",
+    };
+    dedup_linestats *a = NULL, *b = NULL;
+    dedup_linestats_create(&a, 1 << 12);
+    dedup_linestats_create(&b, 1 << 12);
+    uint64_t h[16];
+    size_t n = 99;
+    int fine = 1;
+    for (int i = 0; i < 4; i++) {
+        dedup_linestats_add(a, docs[i], strlen(docs[i]));
+        fine &= dedup_linestats_hashes(docs[i], strlen(docs[i]), h, 16, &n) == DEDUP_OK;
+        for (size_t j = 1; j < n; j++)
+            fine &= h[j - 1] < h[j] && h[j - 1] != 0;
+        fine &= dedup_linestats_add_hashes(b, h, n) == DEDUP_OK;
+        if (i == 0)
+            is_int((long)n, 2, "two distinct lines in the first document");
+    }
+    size_t sa = dedup_linestats_serialized_size(a), wa = 0, wb = 0;
+    char *ba = malloc(sa), *bb = malloc(sa);
+    dedup_linestats_serialize(a, ba, sa, &wa);
+    dedup_linestats_serialize(b, bb, sa, &wb);
+    ok(fine && wa == wb && memcmp(ba, bb, wa) == 0,
+       "the hashes of each text count exactly what the texts do");
+    free(ba);
+    free(bb);
+    is_int(dedup_linestats_hashes(docs[0], strlen(docs[0]), h, 1, &n), DEDUP_E_RANGE,
+           "too little room: RANGE");
+    is_int((long)n, 2, "... with the room needed");
+    uint64_t twice[] = {h[0], 0, h[0]};
+    dedup_linestats_add_hashes(b, twice, 3);
+    dedup_linestats_add_hashes(b, NULL, 0);
+    is_int(dedup_linestats_documents(b), 6, "repeats and zeros ignored, an empty document counts");
+    is_int(dedup_linestats_add_hashes(NULL, h, 1), DEDUP_E_INVAL, "NULL sketch: INVAL");
+    is_int(dedup_linestats_hashes("x", 1, NULL, 0, NULL), DEDUP_E_INVAL, "NULL count: INVAL");
+    dedup_linestats_free(a);
+    dedup_linestats_free(b);
+}
+
 int main(void)
 {
     counts();
+    hashes();
     accuracy();
     filtering();
     serialization();
