@@ -116,6 +116,8 @@ typedef struct {
     uint64_t replaced;  /* invalid UTF-8 sequences replaced */
     uint64_t raw_bytes; /* input bytes read up to this document */
     dedup_signature *sig;
+    uint64_t *lh;       /* its line hashes, counted into the statistics */
+    size_t nlh, lh_cap;
 } fentry;
 
 typedef struct {
@@ -147,9 +149,22 @@ static int produce_one(feed *f, fentry *e)
     if (rc != 1)
         return 0;
     if (f->lines) {
-        pthread_mutex_lock(&f->lines_mu);
-        rc = dedup_linestats_add(f->lines, d.text, d.text_len);
-        pthread_mutex_unlock(&f->lines_mu);
+        /* The hashes go to the journal too, to count them again after a
+         * crash. */
+        while ((rc = dedup_linestats_hashes(d.text, d.text_len, e->lh, e->lh_cap, &e->nlh)) ==
+               DEDUP_E_RANGE) {
+            void *v = e->lh;
+            if (cli_grow(&v, &e->lh_cap, e->nlh, sizeof *e->lh)) {
+                rc = DEDUP_E_NOMEM;
+                break;
+            }
+            e->lh = v;
+        }
+        if (!rc) {
+            pthread_mutex_lock(&f->lines_mu);
+            rc = dedup_linestats_add_hashes(f->lines, e->lh, e->nlh);
+            pthread_mutex_unlock(&f->lines_mu);
+        }
         if (rc) {
             cli_msg("%s", dedup_strerror(rc));
             f->status = EXIT_INTERNAL;
@@ -330,6 +345,7 @@ static void feed_free(feed *f)
         cli_buf_free(&f->ring[i].raw);
         cli_buf_free(&f->ring[i].id);
         dedup_signature_free(f->ring[i].sig);
+        free(f->ring[i].lh);
     }
 }
 
@@ -651,7 +667,7 @@ int cmd_filter(int argc, char **argv)
         goto done;
     }
     if (boilerplate) {
-        if (index_path && (rc = cli_store_load_lines(index_path, &lines, err, sizeof err))) {
+        if (index_path && (rc = cli_store_load_lines(&st, index_path, &lines, err, sizeof err))) {
             cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : err);
             status = cli_exit_code(rc);
             goto done;
@@ -699,6 +715,11 @@ int cmd_filter(int argc, char **argv)
     while ((d = feed_next(&fd)) != NULL) {
         read++;
         replaced += d->replaced;
+        if (lines && cli_journal_lines(&st, d->lh, d->nlh)) {
+            cli_msg("out of memory");
+            status = EXIT_INTERNAL;
+            break;
+        }
         int64_t stamp = window_time >= 0 ? d->time : st.next_stamp;
         int late = 0;
         if (window_time >= 0) {

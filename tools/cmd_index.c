@@ -395,7 +395,7 @@ int cmd_index(int argc, char **argv)
         /* refused above */
     } else if (act == ACT_STATS) {
         status = print_stats(path, &st);
-    } else if ((rc = cli_store_load_lines(path, &lines, err, sizeof err))) {
+    } else if ((rc = cli_store_load_lines(&st, path, &lines, err, sizeof err))) {
         cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : err);
         status = cli_exit_code(rc);
     } else {

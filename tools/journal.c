@@ -23,6 +23,8 @@
  *                  the name, then the signature (dedup_signature_serialize)
  *       2 remove   u64 number
  *       3 expire   i64 before (dedup_index_expire)
+ *       4 lines    u32 n, then n u64: the line hashes of a document read
+ *                  (dedup_linestats_hashes), for the line statistics
  *
  * Loading (cli_store_load) replays the records onto the index file whose
  * tag is the journal's base: the operations and their order are those of
@@ -57,7 +59,7 @@ static const char jmagic[8] = {'D', 'E', 'D', 'U', 'P', 'J', 'N', 'L'};
 #define HEADER 32
 #define MAX_PAYLOAD ((uint32_t)1 << 20)
 
-enum { REC_ADD = 1, REC_REMOVE = 2, REC_EXPIRE = 3 };
+enum { REC_ADD = 1, REC_REMOVE = 2, REC_EXPIRE = 3, REC_LINES = 4 };
 
 static uint32_t crc(const unsigned char *p, size_t n)
 {
@@ -105,6 +107,16 @@ static int apply(cli_store *s, const unsigned char *q, uint32_t n, const char *j
         rc = dedup_index_remove(s->idx, id);
     } else if (q[0] == REC_EXPIRE && n == 9) {
         rc = dedup_index_expire(s->idx, (int64_t)id, NULL);
+    } else if (q[0] == REC_LINES && n >= 5 && (n - 5) / 8 == cli_le32(q + 1) &&
+               (n - 5) % 8 == 0) {
+        uint32_t m = cli_le32(q + 1);
+        void *v = s->jlines;
+        if (cli_grow(&v, &s->jlines_cap, s->jlines_n + 1 + m, sizeof(uint64_t)))
+            return CLI_ENOMEM;
+        s->jlines = v;
+        s->jlines[s->jlines_n++] = m;
+        for (uint32_t i = 0; i < m; i++)
+            s->jlines[s->jlines_n++] = cli_le64(q + 5 + 8 * (size_t)i);
     } else {
         rc = DEDUP_E_FORMAT;
     }
@@ -294,6 +306,24 @@ static int put_word(cli_store *s, int type, uint64_t v)
     return put_record(s, q, 9);
 }
 
+int cli_journal_lines(cli_store *s, const uint64_t *hashes, size_t n)
+{
+    if (s->jfd < 0)
+        return CLI_OK;
+    if (n > (MAX_PAYLOAD - 5) / 8)
+        n = (MAX_PAYLOAD - 5) / 8; /* a document of 130k short lines */
+    unsigned char *q = malloc(5 + 8 * n);
+    if (!q)
+        return CLI_ENOMEM;
+    q[0] = REC_LINES;
+    cli_put32(q + 1, (uint32_t)n);
+    for (size_t i = 0; i < n; i++)
+        cli_put64(q + 5 + 8 * i, hashes[i]);
+    int rc = put_record(s, q, 5 + 8 * n);
+    free(q);
+    return rc;
+}
+
 int cli_journal_remove(cli_store *s, uint64_t id)
 {
     return put_word(s, REC_REMOVE, id);
@@ -355,4 +385,7 @@ void cli_journal_close(cli_store *s)
     cli_buf_free(&s->jbuf);
     free(s->jpath);
     s->jpath = NULL;
+    free(s->jlines);
+    s->jlines = NULL;
+    s->jlines_n = s->jlines_cap = 0;
 }

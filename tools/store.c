@@ -490,7 +490,43 @@ static int prune(cli_store *s)
     return CLI_OK;
 }
 
-int cli_store_load_lines(const char *path, dedup_linestats **out, char *err, size_t errcap)
+/* The line statistics file: a header binding it to a save of the index,
+ * then the serialized sketch (dedup_linestats_serialize):
+ *   "DEDUPLNS"  magic, 8 bytes
+ *   u32 1       format version
+ *   u32 0
+ *   u64         tag_old, u64 tag_new: as in the side file
+ *   u32         CRC-32 of the 32 bytes before it
+ *   u32 0
+ */
+static const char lmagic[8] = {'D', 'E', 'D', 'U', 'P', 'L', 'N', 'S'};
+#define LINES_HEADER 40
+
+static void lines_header(unsigned char *h, uint64_t tag_old, uint64_t tag_new)
+{
+    memset(h, 0, LINES_HEADER);
+    memcpy(h, lmagic, 8);
+    cli_put32(h + 8, 1);
+    cli_put64(h + 16, tag_old);
+    cli_put64(h + 24, tag_new);
+    cli_put32(h + 32, (uint32_t)crc32(0, h, 32));
+}
+
+/* Check the header of a lines file of len bytes; 1 if valid. */
+static int lines_header_ok(const unsigned char *p, size_t len)
+{
+    return len >= LINES_HEADER && !memcmp(p, lmagic, 8) && cli_le32(p + 8) == 1 &&
+           cli_le32(p + 32) == (uint32_t)crc32(0, p, 32);
+}
+
+/* Does a lines file with these tags belong to an index file tagged tag? */
+static int lines_fit(const unsigned char *p, uint64_t tag)
+{
+    return cli_le64(p + 16) == tag || cli_le64(p + 24) == tag;
+}
+
+int cli_store_load_lines(cli_store *s, const char *path, dedup_linestats **out, char *err,
+                         size_t errcap)
 {
     *out = NULL;
     char *lp = cli_side_path(path, ".lines");
@@ -498,12 +534,21 @@ int cli_store_load_lines(const char *path, dedup_linestats **out, char *err, siz
         return CLI_ENOMEM;
     cli_buf data = {0};
     int rc = cli_read_whole(lp, &data);
+    const unsigned char *p = (const unsigned char *)data.data;
     if (rc == CLI_EIO && errno == ENOENT) {
         rc = CLI_OK; /* none saved: counting starts afresh */
     } else if (rc == CLI_EIO) {
         snprintf(err, errcap, "%s: %s", lp, strerror(errno));
+    } else if (rc == CLI_OK && !lines_header_ok(p, data.len)) {
+        snprintf(err, errcap, "%s: not a valid line statistics file (damaged or another format)",
+                 lp);
+        rc = CLI_EDATA;
+    } else if (rc == CLI_OK && !lines_fit(p, dedup_index_tag(s->idx))) {
+        snprintf(err, errcap, "%s does not belong to %s: it was saved with another index (or "
+                 "another save of it)", lp, path);
+        rc = CLI_EDATA;
     } else if (rc == CLI_OK) {
-        int st = dedup_linestats_deserialize(out, data.data, data.len);
+        int st = dedup_linestats_deserialize(out, p + LINES_HEADER, data.len - LINES_HEADER);
         if (st == DEDUP_E_NOMEM) {
             rc = CLI_ENOMEM;
         } else if (st) {
@@ -511,7 +556,68 @@ int cli_store_load_lines(const char *path, dedup_linestats **out, char *err, siz
             rc = CLI_EDATA;
         }
     }
+    /* The documents read since the save, from the journal. */
+    if (rc == CLI_OK && s->jlines_n && !*out) {
+        int st = dedup_linestats_create(out, 0);
+        if (st)
+            rc = st == DEDUP_E_NOMEM ? CLI_ENOMEM : st;
+    }
+    for (size_t i = 0; rc == CLI_OK && i < s->jlines_n; i += 1 + s->jlines[i])
+        if (dedup_linestats_add_hashes(*out, s->jlines + i + 1, (size_t)s->jlines[i]))
+            rc = CLI_ENOMEM;
+    free(s->jlines);
+    s->jlines = NULL;
+    s->jlines_n = s->jlines_cap = 0;
+    if (rc) {
+        dedup_linestats_free(*out);
+        *out = NULL;
+    }
     cli_buf_free(&data);
+    free(lp);
+    return rc;
+}
+
+/* Save path.lines: lines (a serialized sketch), or without it the file on
+ * disk, bound to the new save when it belonged to the old one (statistics
+ * not used by this run are kept) and removed otherwise (another index's). */
+static int save_lines(const char *path, const cli_buf *lines, uint64_t old, uint64_t tag,
+                      char *err, size_t errcap)
+{
+    char *lp = cli_side_path(path, ".lines");
+    if (!lp)
+        return CLI_ENOMEM;
+    cli_buf b = {0};
+    int rc = CLI_OK;
+    if (!lines) {
+        rc = cli_read_whole(lp, &b);
+        if (rc == CLI_EIO && errno == ENOENT) {
+            rc = CLI_OK;
+            goto done;
+        }
+        if (rc)
+            goto done;
+        if (old == 0 || !lines_header_ok((const unsigned char *)b.data, b.len) ||
+            !lines_fit((const unsigned char *)b.data, old)) {
+            if (unlink(lp) != 0 && errno != ENOENT) {
+                snprintf(err, errcap, "%s: %s", lp, strerror(errno));
+                rc = CLI_EIO;
+            }
+            goto done;
+        }
+        lines_header((unsigned char *)b.data, old, tag);
+    } else {
+        unsigned char h[LINES_HEADER];
+        lines_header(h, old, tag);
+        if (cli_buf_add(&b, h, LINES_HEADER) || cli_buf_add(&b, lines->data, lines->len)) {
+            rc = CLI_ENOMEM;
+            goto done;
+        }
+    }
+    rc = cli_write_atomic(lp, b.data, b.len, err, errcap);
+done:
+    if (rc == CLI_EIO && !*err)
+        snprintf(err, errcap, "%s: %s", lp, strerror(errno));
+    cli_buf_free(&b);
     free(lp);
     return rc;
 }
@@ -535,20 +641,14 @@ static uint64_t fresh_tag(uint64_t old)
 int cli_store_save(cli_store *s, const char *path, const cli_buf *lines, char *err,
                    size_t errcap)
 {
-    int rc;
-    if (lines) {
-        char *lp = cli_side_path(path, ".lines");
-        if (!lp)
-            return CLI_ENOMEM;
-        rc = cli_write_atomic(lp, lines->data, lines->len, err, errcap);
-        free(lp);
-        if (rc)
-            return rc;
-    }
+    uint64_t old = dedup_index_tag(s->idx), tag = fresh_tag(old);
+    *err = 0;
+    int rc = save_lines(path, lines, old, tag, err, errcap);
+    if (rc)
+        return rc;
     char *ip = ids_path(path);
     if (!ip)
         return CLI_ENOMEM;
-    uint64_t old = dedup_index_tag(s->idx), tag = fresh_tag(old);
     rc = save_names(s, ip, old, tag, err, errcap);
     free(ip);
     if (rc)

@@ -38,6 +38,11 @@ typedef struct cli_store {
     cli_buf jbuf;       /* records not yet written */
     uint64_t jbytes;    /* size of the journal file */
     uint64_t junsynced; /* records not yet synced */
+    /* Line hashes of the documents read since the save, from the journal:
+     * for each document its count, then its hashes; counted into the
+     * line statistics when they are loaded (cli_store_load_lines). */
+    uint64_t *jlines;
+    size_t jlines_n, jlines_cap;
 } cli_store;
 
 enum { CLI_JOURNAL_NONE, CLI_JOURNAL_REPLAYED, CLI_JOURNAL_STALE };
@@ -61,10 +66,13 @@ int cli_store_load(cli_store *s, const char *path, char *err, size_t errcap);
  * removed: its changes are in the index. */
 int cli_store_save(cli_store *s, const char *path, const cli_buf *lines, char *err,
                    size_t errcap);
-/* Line statistics saved next to the index as path.lines (dedup filter's
- * boilerplate counts): *out receives them, or NULL if there is no such
- * file. CLI_OK, CLI_EIO, CLI_EDATA (damaged; message in err), CLI_ENOMEM. */
-int cli_store_load_lines(const char *path, dedup_linestats **out, char *err, size_t errcap);
+/* Line statistics saved next to the index of the loaded store s as
+ * path.lines (boilerplate counts), with the documents of its journal
+ * counted in: *out receives them, or NULL if there is no such file and the
+ * journal had none. CLI_OK, CLI_EIO, CLI_EDATA (damaged, or saved with
+ * another index; message in err), CLI_ENOMEM. */
+int cli_store_load_lines(cli_store *s, const char *path, dedup_linestats **out, char *err,
+                         size_t errcap);
 
 /* Record the name of document number id (copied). */
 int cli_store_set_name(cli_store *s, uint64_t id, const char *name, size_t len, int kind);
@@ -109,6 +117,9 @@ int cli_journal_open(cli_store *s, const char *path, int sync, char *err, size_t
 int cli_journal_add(cli_store *s, uint64_t id, int64_t stamp, const dedup_signature *sig);
 int cli_journal_remove(cli_store *s, uint64_t id);
 int cli_journal_expire(cli_store *s, int64_t before);
+/* A document read: its line hashes (dedup_linestats_hashes), counted into
+ * the line statistics. */
+int cli_journal_lines(cli_store *s, const uint64_t *hashes, size_t n);
 /* Write the waiting records and, under a sync policy, sync them. */
 int cli_journal_commit(cli_store *s, char *err, size_t errcap);
 /* Whether the sync policy wants a commit now. */
