@@ -93,6 +93,12 @@ typedef struct cli_ids {
 int cli_ids_push(cli_ids *t, const char *id, size_t len, int kind);
 const char *cli_ids_get(const cli_ids *t, size_t i, int *kind);
 void cli_ids_free(cli_ids *t);
+/* Count the documents whose id an earlier document already has, into
+ * *count, and warn (on stderr) about the first few such ids. CLI_OK or
+ * CLI_ENOMEM. */
+int cli_ids_duplicates(const cli_ids *t, uint64_t *count);
+/* A 64-bit hash of an id (its bytes and kind), for tables of names. */
+uint64_t cli_name_hash(const char *s, size_t n, int kind);
 /* Append id i as JSON (a string literal or a bare number). */
 int cli_ids_json(cli_buf *b, const cli_ids *t, size_t i);
 

@@ -315,6 +315,7 @@ typedef struct cluster_run {
     size_t min_size;
     cli_reader *reader;
     cli_ids ids;
+    uint64_t dup_ids; /* documents whose id an earlier one has */
     dedup_clusters *clusters;
     uint64_t skipped;
     uint64_t json_replaced; /* invalid UTF-8 replaced while parsing JSON */
@@ -658,9 +659,10 @@ static void print_stats(const cluster_run *run, uint64_t replaced, double t_read
     size_t verified, candidates = dedup_clusters_candidates(c, &verified);
     if (json) {
         fprintf(stderr,
-                "{\"documents\":%zu,\"skipped\":%llu,\"clusters\":%zu,\"duplicates\":%zu,"
-                "\"largest_cluster\":%zu,\"cluster_sizes\":{",
-                n, (unsigned long long)run->skipped, dedup_clusters_count(c), n - reps, largest);
+                "{\"documents\":%zu,\"skipped\":%llu,\"duplicate_ids\":%llu,\"clusters\":%zu,"
+                "\"duplicates\":%zu,\"largest_cluster\":%zu,\"cluster_sizes\":{",
+                n, (unsigned long long)run->skipped, (unsigned long long)run->dup_ids,
+                dedup_clusters_count(c), n - reps, largest);
         for (int k = 0, first = 1; k < 7; k++)
             if (hist[k]) {
                 fprintf(stderr, "%s\"%s\":%zu", first ? "" : ",", label[k], hist[k]);
@@ -679,11 +681,13 @@ static void print_stats(const cluster_run *run, uint64_t replaced, double t_read
     fprintf(stderr,
             "documents        %zu\n"
             "skipped          %llu\n"
+            "duplicate ids    %llu\n"
             "clusters         %zu\n"
             "duplicates       %zu\n"
             "largest cluster  %zu\n"
             "cluster sizes   ",
-            n, (unsigned long long)run->skipped, dedup_clusters_count(c), n - reps, largest);
+            n, (unsigned long long)run->skipped, (unsigned long long)run->dup_ids,
+            dedup_clusters_count(c), n - reps, largest);
     for (int k = 0; k < 7; k++)
         if (hist[k])
             fprintf(stderr, " %s:%zu", label[k], hist[k]);
@@ -881,6 +885,11 @@ int cmd_cluster(int argc, char **argv)
     if (busy >= 0 && (status = pool_check(&pl, &ch[busy])))
         goto done;
     cli_progress_end(&prog);
+    if (cli_ids_duplicates(&run.ids, &run.dup_ids)) {
+        cli_msg("out of memory");
+        status = EXIT_INTERNAL;
+        goto done;
+    }
     double t1 = cli_now();
 
     rc = dedup_batch_cluster(batch, nthreads, &run.clusters);

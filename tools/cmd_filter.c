@@ -351,7 +351,7 @@ static void feed_free(feed *f)
 
 /* The record of a dropped document for --dups. */
 static int dup_record(cli_buf *out, const fentry *d, int format, const cli_store *st,
-                      const dedup_match *best)
+                      const dedup_match *best, int same_id)
 {
     out->len = 0;
     if (format == CLI_FMT_JSONL) {
@@ -369,6 +369,10 @@ static int dup_record(cli_buf *out, const fentry *d, int format, const cli_store
     }
     if (cli_buf_add(out, "\"duplicate_of\":", 15) || cli_store_name_json(out, st, best->id))
         return CLI_ENOMEM;
+    /* A document whose id a kept one has is that document sent again,
+     * whatever its text: no similarity was computed. */
+    if (same_id)
+        return cli_buf_printf(out, ",\"same_id\":true}\n");
     return cli_buf_printf(out, ",\"similarity\":%.4f}\n", best->similarity);
 }
 
@@ -597,7 +601,8 @@ int cmd_filter(int argc, char **argv)
     dedup_linestats *lines = NULL;
     feed fd;
     cli_buf rec = {0}, lbuf = {0}, obuf = {0};
-    uint64_t read = 0, kept = 0, dropped = 0, skipped = 0, expired = 0, replaced = 0;
+    uint64_t read = 0, kept = 0, dropped = 0, skipped = 0, expired = 0, replaced = 0,
+             same_ids = 0;
 
     memset(&st, 0, sizeof st);
     st.jfd = -1;
@@ -752,9 +757,21 @@ int cmd_filter(int argc, char **argv)
         if (!rc && gone)
             rc = cli_journal_expire(&st, before) ? DEDUP_E_NOMEM : DEDUP_OK;
         expired += gone;
-        int is_dup = 0;
+        int is_dup = 0, same_id = 0;
         dedup_match best;
-        if (!rc && late) {
+        /* An id names one document: one sent again under the id of a
+         * document kept is dropped as that document. */
+        uint64_t same = rc ? 0 : cli_store_find_name(&st, d->id.data, d->id.len, d->id_kind);
+        if (same) {
+            is_dup = same_id = 1;
+            best.id = same;
+            best.similarity = 0.0;
+            if (same_ids++ == 0)
+                cli_msg("%s:%llu: warning: id %.*s%s was kept before: dropped as that "
+                        "document (further cases are only counted)",
+                        d->file, (unsigned long long)d->line, (int)(d->id.len > 60 ? 60 : d->id.len),
+                        d->id.data, d->id.len > 60 ? "..." : "");
+        } else if (!rc && late) {
             /* Every stored document is newer than this one's window
              * reaches back; only those within its window count. */
             dedup_match m[64];
@@ -824,7 +841,7 @@ int cmd_filter(int argc, char **argv)
         } else {
             dropped++;
             if (dups) {
-                if (dup_record(&rec, d, io.format, &st, &best)) {
+                if (dup_record(&rec, d, io.format, &st, &best, same_id)) {
                     cli_msg("out of memory");
                     status = EXIT_INTERNAL;
                     break;
@@ -891,11 +908,12 @@ int cmd_filter(int argc, char **argv)
         status = 128 + (int)cli_stop;
     if (stats == 2)
         fprintf(stderr,
-                "{\"documents\":%llu,\"kept\":%llu,\"dropped\":%llu,\"skipped\":%llu,"
-                "\"expired\":%llu,\"in_index\":%zu,\"invalid_utf8\":%llu,"
+                "{\"documents\":%llu,\"kept\":%llu,\"dropped\":%llu,\"same_id\":%llu,"
+                "\"skipped\":%llu,\"expired\":%llu,\"in_index\":%zu,\"invalid_utf8\":%llu,"
                 "\"index_memory_bytes\":%zu,\"peak_memory_bytes\":%llu}\n",
                 (unsigned long long)read, (unsigned long long)kept,
-                (unsigned long long)dropped, (unsigned long long)skipped,
+                (unsigned long long)dropped, (unsigned long long)same_ids,
+                (unsigned long long)skipped,
                 (unsigned long long)expired, dedup_index_count(st.idx),
                 (unsigned long long)replaced, dedup_index_memory(st.idx),
                 (unsigned long long)cli_peak_rss());
@@ -904,6 +922,7 @@ int cmd_filter(int argc, char **argv)
                 "documents        %llu\n"
                 "kept             %llu\n"
                 "dropped          %llu\n"
+                "same id          %llu\n"
                 "skipped          %llu\n"
                 "expired          %llu\n"
                 "in index         %zu\n"
@@ -911,9 +930,10 @@ int cmd_filter(int argc, char **argv)
                 "index memory     %.1f MB\n"
                 "peak memory      %.1f MB\n",
                 (unsigned long long)read, (unsigned long long)kept,
-                (unsigned long long)dropped, (unsigned long long)skipped,
-                (unsigned long long)expired, dedup_index_count(st.idx),
-                (unsigned long long)replaced, (double)dedup_index_memory(st.idx) / 1e6,
+                (unsigned long long)dropped, (unsigned long long)same_ids,
+                (unsigned long long)skipped, (unsigned long long)expired,
+                dedup_index_count(st.idx), (unsigned long long)replaced,
+                (double)dedup_index_memory(st.idx) / 1e6,
                 (double)cli_peak_rss() / 1e6);
 done:
     if (dups)

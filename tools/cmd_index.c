@@ -97,6 +97,18 @@ static int run_docs(int act, cli_store *st, const cli_input_opts *io, char **pat
         }
         if (dedup_hasher_replaced(h))
             cli_warn_utf8(d.file, d.line);
+        if (act != ACT_QUERY && cli_store_find_name(st, d.id, d.id_len, d.id_kind)) {
+            /* An id names one document in an index. */
+            cli_msg("%s:%llu: id %.*s%s is already in the index%s", d.file,
+                    (unsigned long long)d.line, (int)(d.id_len > 60 ? 60 : d.id_len), d.id,
+                    d.id_len > 60 ? "..." : "", io->skip_errors ? ": skipped" : "");
+            if (io->skip_errors) {
+                skipped++;
+                continue;
+            }
+            status = EXIT_DATA;
+            break;
+        }
         if (act != ACT_QUERY) {
             uint64_t id = st->next_id;
             int64_t stamp = st->time_stamps ? d.time : (int64_t)id;

@@ -115,12 +115,69 @@ static int table_put(cli_store *s, uint64_t key, uint64_t val)
     return CLI_OK;
 }
 
+/* Record number id under the hash h of its name. */
+static int rtable_put(cli_store *s, uint64_t h, uint64_t id)
+{
+    if ((s->rcount + 1) * 4 > s->rcap * 3) {
+        size_t cap = s->rcap ? s->rcap * 2 : 1024, kept = 0;
+        uint64_t *hh = malloc(cap * sizeof *hh), *nn = calloc(cap, sizeof *nn);
+        if (!hh || !nn) {
+            free(hh);
+            free(nn);
+            return CLI_ENOMEM;
+        }
+        for (size_t i = 0; i < s->rcap; i++) {
+            /* entries of names no longer recorded are dropped here */
+            if (!s->rnum[i] || !cli_store_name(s, s->rnum[i], NULL))
+                continue;
+            size_t j = slot_of(s->rhash[i], cap);
+            while (nn[j])
+                j = (j + 1) & (cap - 1);
+            hh[j] = s->rhash[i];
+            nn[j] = s->rnum[i];
+            kept++;
+        }
+        free(s->rhash);
+        free(s->rnum);
+        s->rhash = hh;
+        s->rnum = nn;
+        s->rcap = cap;
+        s->rcount = kept;
+    }
+    size_t j = slot_of(h, s->rcap);
+    while (s->rnum[j])
+        j = (j + 1) & (s->rcap - 1);
+    s->rhash[j] = h;
+    s->rnum[j] = id;
+    s->rcount++;
+    return CLI_OK;
+}
+
 int cli_store_set_name(cli_store *s, uint64_t id, const char *name, size_t len, int kind)
 {
     uint64_t off = s->arena.len;
     if (!id || cli_buf_add(&s->arena, name, len) || cli_buf_addc(&s->arena, 0))
         return CLI_ENOMEM;
-    return table_put(s, id, off << 1 | (uint64_t)(kind & 1));
+    int rc = table_put(s, id, off << 1 | (uint64_t)(kind & 1));
+    return rc ? rc : rtable_put(s, cli_name_hash(name, len, kind & 1), id);
+}
+
+uint64_t cli_store_find_name(const cli_store *s, const char *name, size_t len, int kind)
+{
+    if (!s->rcap)
+        return 0;
+    uint64_t h = cli_name_hash(name, len, kind & 1);
+    for (size_t j = slot_of(h, s->rcap); s->rnum[j]; j = (j + 1) & (s->rcap - 1)) {
+        if (s->rhash[j] != h)
+            continue;
+        uint64_t id = s->rnum[j];
+        int k;
+        const char *n = cli_store_name(s, id, &k);
+        if (n && k == (kind & 1) && strlen(n) == len && !memcmp(n, name, len) &&
+            dedup_index_contains(s->idx, id))
+            return id;
+    }
+    return 0;
 }
 
 const char *cli_store_name(const cli_store *s, uint64_t id, int *kind)
@@ -475,18 +532,26 @@ static int prune(cli_store *s)
         if (cli_store_set_name(&t, s->keys[i], name, strlen(name), (int)(s->vals[i] & 1))) {
             free(t.keys);
             free(t.vals);
+            free(t.rhash);
+            free(t.rnum);
             cli_buf_free(&t.arena);
             return CLI_ENOMEM;
         }
     }
     free(s->keys);
     free(s->vals);
+    free(s->rhash);
+    free(s->rnum);
     cli_buf_free(&s->arena);
     s->keys = t.keys;
     s->vals = t.vals;
     s->cap = t.cap;
     s->count = t.count;
     s->arena = t.arena;
+    s->rhash = t.rhash;
+    s->rnum = t.rnum;
+    s->rcap = t.rcap;
+    s->rcount = t.rcount;
     return CLI_OK;
 }
 
@@ -686,6 +751,8 @@ void cli_store_free(cli_store *s)
     dedup_index_free(s->idx);
     free(s->keys);
     free(s->vals);
+    free(s->rhash);
+    free(s->rnum);
     free(s->saved);
     cli_buf_free(&s->arena);
     memset(s, 0, sizeof *s);

@@ -20,6 +20,10 @@ typedef struct cli_store {
     uint64_t *keys, *vals; /* vals: arena offset << 1 | kind */
     size_t cap, count;
     cli_buf arena;
+    /* name -> number: open addressing over (name hash, number), number 0
+     * free; stale entries (a name pruned or replaced) are skipped */
+    uint64_t *rhash, *rnum;
+    size_t rcap, rcount;
     uint64_t *saved;    /* numbers in the index file on disk, sorted */
     size_t nsaved;
     int time_stamps;    /* stamps are Unix times (index build or add with
@@ -76,6 +80,8 @@ int cli_store_load_lines(cli_store *s, const char *path, dedup_linestats **out, 
 
 /* Record the name of document number id (copied). */
 int cli_store_set_name(cli_store *s, uint64_t id, const char *name, size_t len, int kind);
+/* The number of the stored (live) document named name, or 0. */
+uint64_t cli_store_find_name(const cli_store *s, const char *name, size_t len, int kind);
 /* The name of document id, or NULL if unknown. */
 const char *cli_store_name(const cli_store *s, uint64_t id, int *kind);
 /* Append the name of id as JSON (a string, a number, or "#id" if unknown). */

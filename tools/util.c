@@ -313,6 +313,93 @@ const char *cli_ids_get(const cli_ids *t, size_t i, int *kind)
     return t->arena.data + (t->off[i] >> 1);
 }
 
+static uint64_t name_hash(const char *s, size_t n, int kind)
+{
+    uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)kind;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
+    h ^= h >> 29;
+    return h ? h : 1; /* 0 marks a matched entry in cli_ids_duplicates */
+}
+
+uint64_t cli_name_hash(const char *s, size_t n, int kind)
+{
+    return name_hash(s, n, kind);
+}
+
+typedef struct {
+    uint64_t h;
+    size_t i;
+} hashed_id;
+
+static int cmp_hashed(const void *a, const void *b)
+{
+    const hashed_id *x = a, *y = b;
+    if (x->h != y->h)
+        return x->h < y->h ? -1 : 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+int cli_ids_duplicates(const cli_ids *t, uint64_t *count)
+{
+    *count = 0;
+    if (t->count < 2)
+        return CLI_OK;
+    hashed_id *v = malloc(t->count * sizeof *v);
+    if (!v)
+        return CLI_ENOMEM;
+    for (size_t i = 0; i < t->count; i++) {
+        int kind;
+        const char *s = cli_ids_get(t, i, &kind);
+        v[i] = (hashed_id){name_hash(s, strlen(s), kind), i};
+    }
+    qsort(v, t->count, sizeof *v, cmp_hashed);
+    unsigned reported = 0;
+    for (size_t a = 0; a < t->count;) {
+        size_t b = a + 1;
+        while (b < t->count && v[b].h == v[a].h)
+            b++;
+        /* Within a run of equal hashes, each entry not yet matched opens
+         * a group of equal ids (in input order, as sorted). */
+        for (size_t x = a; x < b; x++) {
+            if (v[x].h == 0)
+                continue; /* already in a group */
+            int kx;
+            const char *sx = cli_ids_get(t, v[x].i, &kx);
+            size_t n = 1, second = 0;
+            for (size_t y = x + 1; y < b; y++) {
+                int ky;
+                if (v[y].h && !strcmp(sx, cli_ids_get(t, v[y].i, &ky)) && kx == ky) {
+                    if (n++ == 1)
+                        second = v[y].i;
+                    v[y].h = 0;
+                }
+            }
+            if (n > 1) {
+                *count += n - 1;
+                if (reported++ < 5) {
+                    char shown[64];
+                    size_t sl = strlen(sx);
+                    snprintf(shown, sizeof shown, "%.*s%s", (int)(sl > 40 ? 40 : sl), sx,
+                             sl > 40 ? "..." : "");
+                    for (char *c = shown; *c; c++)
+                        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                            *c = '?';
+                    cli_msg("warning: id '%s' is given to %zu documents (numbers %zu and %zu "
+                            "of the input%s)",
+                            shown, n, v[x].i + 1, second + 1, n > 2 ? ", and more" : "");
+                }
+            }
+        }
+        a = b;
+    }
+    if (reported > 5)
+        cli_msg("warning: %u more ids are given to several documents (--stats counts them)",
+                reported - 5);
+    free(v);
+    return CLI_OK;
+}
+
 void cli_ids_free(cli_ids *t)
 {
     free(t->off);

@@ -317,4 +317,16 @@ printf 'id,text\na,"never closed\n' > open.csv
 is $? 1 "CSV quote never closed: exit 1"
 contains err.txt "open.csv:2: quoted field not closed" "the message names the record's line"
 
+# Ids are expected to name one document each: repeats are reported.
+printf '%s\n' '{"id":"a","text":"one two three four five six seven"}' \
+    '{"id":"b","text":"eight nine ten eleven twelve thirteen"}' \
+    '{"id":"a","text":"alpha beta gamma delta epsilon zeta eta"}' \
+    '{"id":1,"text":"theta iota kappa lambda mu nu xi"}' \
+    '{"id":"1","text":"omicron pi rho sigma tau upsilon"}' > same-id.jsonl
+"$DEDUP" cluster --stats same-id.jsonl > /dev/null 2> err.txt
+ok $? "a corpus with a repeated id is clustered"
+contains err.txt "warning: id 'a' is given to 2 documents (numbers 1 and 3 of the input)" \
+    "the repeat is reported with the documents' places"
+contains err.txt "duplicate ids    1" "and counted (the number 1 and the string \"1\" differ)"
+
 done_testing

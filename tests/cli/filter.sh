@@ -273,4 +273,17 @@ is "$(ls lock.idx.notes lock.idx.ids.long123 lock.idx.ids.backup lock.idx.ids.sh
     lock.idx.20240601.1.tmp "lock.idx.$$.1.tmp" 2> /dev/null | wc -l)" 6 \
     "other files, and a save of a running process, are left alone"
 
+# A document sent again under the id of a kept one is that document: dropped,
+# with a warning, whatever its text.
+printf '%s\n' '{"id":"a","text":"one two three four five six seven"}' \
+    '{"id":"a","text":"alpha beta gamma delta epsilon zeta eta"}' \
+    '{"id":"b","text":"alpha beta gamma delta epsilon zeta eta"}' > same-id.jsonl
+"$DEDUP" filter -q --stats --dups same-dups.jsonl same-id.jsonl > same-out.jsonl 2> err.txt
+ok $? "a feed that repeats an id"
+is "$(cut -c1-9 same-out.jsonl | tr '\n' ' ')" '{"id":"a" {"id":"b" ' \
+    "the first document of the id is kept, the other text passes under its own id"
+contains err.txt "same-id.jsonl:2: warning: id a was kept before" "the repeat is reported"
+contains err.txt "same id          1" "and counted"
+contains same-dups.jsonl '"duplicate_of":"a","same_id":true}' "--dups says why it was dropped"
+
 done_testing

@@ -190,4 +190,17 @@ cp tied-before.ids tied.idx.ids
 is $? 1 "the names file of an earlier save: exit 1"
 contains err.txt "tied.idx.ids does not belong to tied.idx" "the message says so"
 
+# An index refuses a second document with an id it holds.
+printf '%s\n' '{"id":"x","text":"one two three four five six seven"}' \
+    '{"id":"x","text":"alpha beta gamma delta epsilon zeta eta"}' > same-id.jsonl
+"$DEDUP" index build -q same-id.jsonl -o same.idx 2> err.txt
+is $? 1 "index build of a corpus that repeats an id: exit 1"
+contains err.txt "same-id.jsonl:2: id x is already in the index" "the message names the place"
+"$DEDUP" index build -q --on-error skip same-id.jsonl -o same.idx 2> err.txt
+ok $? "with --on-error skip it builds"
+is "$("$DEDUP" index stats same.idx | awk '$1 == "documents" {print $2}')" 1 \
+    "holding the first document of the id"
+"$DEDUP" index add -q same.idx same-id.jsonl 2> err.txt
+is $? 1 "index add of an id the index holds: exit 1"
+
 done_testing
