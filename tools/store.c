@@ -11,7 +11,8 @@
  *   "DEDUPIDS"  magic, 8 bytes
  *   u32 2       format version
  *   u32         flags: bit 0 = the index's stamps are Unix times, not
- *               numbers in order of arrival; the other bits 0
+ *               numbers in order of arrival; bit 1 = line statistics
+ *               (path.lines) were saved with the index; the other bits 0
  *   u64         next_id
  *   u64         count
  *   u64         tag_old: the tag (dedup_index_tag) of the index file the
@@ -381,7 +382,7 @@ static int load_names(cli_store *s, const char *path, int *missing, char *err, s
     size_t len = data.len, pos = IDS_HEADER;
     if (rc == CLI_OK) {
         if (len < IDS_HEADER + 4 || memcmp(p, magic, 8) || cli_le32(p + 8) != 2 ||
-            cli_le32(p + 12) > 1 ||
+            cli_le32(p + 12) > 3 ||
             cli_le32(p + len - 4) != (uint32_t)crc32(0, p, (uInt)(len - 4))) {
             snprintf(err, errcap, "%s: not a valid id file (damaged or another format)", path);
             rc = CLI_EDATA;
@@ -391,7 +392,8 @@ static int load_names(cli_store *s, const char *path, int *missing, char *err, s
         uint64_t next = cli_le64(p + 16), count = cli_le64(p + 24);
         s->tag_old = cli_le64(p + 32);
         s->tag_new = cli_le64(p + 40);
-        s->time_stamps = (int)cli_le32(p + 12);
+        s->time_stamps = (int)(cli_le32(p + 12) & 1);
+        s->has_lines = (int)(cli_le32(p + 12) >> 1 & 1);
         if (next > s->next_id)
             s->next_id = next;
         for (uint64_t i = 0; i < count && rc == CLI_OK; i++) {
@@ -483,7 +485,7 @@ static int save_names(cli_store *s, const char *path, uint64_t tag_old, uint64_t
     unsigned char h[IDS_HEADER];
     memcpy(h, magic, 8);
     cli_put32(h + 8, 2);
-    cli_put32(h + 12, s->time_stamps ? 1 : 0);
+    cli_put32(h + 12, (s->time_stamps ? 1u : 0u) | (s->has_lines ? 2u : 0u));
     cli_put64(h + 16, s->next_id);
     cli_put64(h + 24, 0); /* count, patched below */
     cli_put64(h + 32, tag_old);
@@ -600,7 +602,11 @@ int cli_store_load_lines(cli_store *s, const char *path, dedup_linestats **out, 
     cli_buf data = {0};
     int rc = cli_read_whole(lp, &data);
     const unsigned char *p = (const unsigned char *)data.data;
-    if (rc == CLI_EIO && errno == ENOENT) {
+    if (rc == CLI_EIO && errno == ENOENT && s->has_lines) {
+        snprintf(err, errcap, "%s is missing: the line statistics of %s are lost (restore it, "
+                 "or go on without them with --boilerplate off)", lp, path);
+        rc = CLI_EDATA;
+    } else if (rc == CLI_EIO && errno == ENOENT) {
         rc = CLI_OK; /* none saved: counting starts afresh */
     } else if (rc == CLI_EIO) {
         snprintf(err, errcap, "%s: %s", lp, strerror(errno));
@@ -646,8 +652,9 @@ int cli_store_load_lines(cli_store *s, const char *path, dedup_linestats **out, 
  * disk, bound to the new save when it belonged to the old one (statistics
  * not used by this run are kept) and removed otherwise (another index's). */
 static int save_lines(const char *path, const cli_buf *lines, uint64_t old, uint64_t tag,
-                      char *err, size_t errcap)
+                      int *exists, char *err, size_t errcap)
 {
+    *exists = 0;
     char *lp = cli_side_path(path, ".lines");
     if (!lp)
         return CLI_ENOMEM;
@@ -670,7 +677,9 @@ static int save_lines(const char *path, const cli_buf *lines, uint64_t old, uint
             goto done;
         }
         lines_header((unsigned char *)b.data, old, tag);
+        *exists = 1;
     } else {
+        *exists = 1;
         unsigned char h[LINES_HEADER];
         lines_header(h, old, tag);
         if (cli_buf_add(&b, h, LINES_HEADER) || cli_buf_add(&b, lines->data, lines->len)) {
@@ -708,9 +717,11 @@ int cli_store_save(cli_store *s, const char *path, const cli_buf *lines, char *e
 {
     uint64_t old = dedup_index_tag(s->idx), tag = fresh_tag(old);
     *err = 0;
-    int rc = save_lines(path, lines, old, tag, err, errcap);
+    int has = 0;
+    int rc = save_lines(path, lines, old, tag, &has, err, errcap);
     if (rc)
         return rc;
+    s->has_lines = has;
     char *ip = ids_path(path);
     if (!ip)
         return CLI_ENOMEM;

@@ -32,6 +32,7 @@ typedef struct cli_store {
     /* The side file's tags: that of the index file before its last save
      * and that of the one saved (dedup_index_tag). */
     uint64_t tag_old, tag_new;
+    int has_lines;      /* path.lines belongs to the saved index */
     /* The journal (journal.c). */
     int jstate;         /* at load: CLI_JOURNAL_* */
     uint64_t jvalid;    /* at load: bytes of whole records replayed */

@@ -190,6 +190,22 @@ cp tied-before.ids tied.idx.ids
 is $? 1 "the names file of an earlier save: exit 1"
 contains err.txt "tied.idx.ids does not belong to tied.idx" "the message says so"
 
+# The line statistics belong to the index too: a missing or foreign file is
+# refused.
+"$DEDUP" index build -q originals.jsonl -o lined.idx
+mv lined.idx.lines lined.lines.away
+"$DEDUP" index query lined.idx queries.jsonl > /dev/null 2> err.txt
+is $? 1 "a missing line statistics file: exit 1"
+contains err.txt "lined.idx.lines is missing: the line statistics of lined.idx are lost" \
+    "the message says what is lost"
+cp other.idx.lines lined.idx.lines
+"$DEDUP" index query lined.idx queries.jsonl > /dev/null 2> err.txt
+is $? 1 "another index's line statistics: exit 1"
+contains err.txt "lined.idx.lines does not belong to lined.idx" "the message says so"
+mv lined.lines.away lined.idx.lines
+"$DEDUP" index query lined.idx queries.jsonl > /dev/null
+ok $? "with its own file back the index loads"
+
 # An index refuses a second document with an id it holds.
 printf '%s\n' '{"id":"x","text":"one two three four five six seven"}' \
     '{"id":"x","text":"alpha beta gamma delta epsilon zeta eta"}' > same-id.jsonl
