@@ -385,8 +385,12 @@ int cmd_index(int argc, char **argv)
         free(real_path);
         return cli_exit_code(rc);
     }
-    if ((rc = cli_store_load(&st, path, err, sizeof err))) {
-        cli_msg("%s", err);
+    dedup_linestats *lines = NULL;
+    rc = act == ACT_ADD ? cli_store_load(&st, path, err, sizeof err)
+                        : cli_store_load_reader(&st, path, act == ACT_QUERY ? &lines : NULL, err,
+                                                sizeof err);
+    if (rc) {
+        cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : err);
         cli_store_free(&st);
         cli_store_unlock(lock_fd);
         free(real_path);
@@ -402,12 +406,11 @@ int cmd_index(int argc, char **argv)
     } else if (act == ACT_ADD && dedup_index_count(st.idx) == 0 && io.time_field) {
         st.time_stamps = 1;
     }
-    dedup_linestats *lines = NULL;
     if (status) {
         /* refused above */
     } else if (act == ACT_STATS) {
         status = print_stats(path, &st);
-    } else if ((rc = cli_store_load_lines(&st, path, &lines, err, sizeof err))) {
+    } else if (act == ACT_ADD && (rc = cli_store_load_lines(&st, path, &lines, err, sizeof err))) {
         cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : err);
         status = cli_exit_code(rc);
     } else {

@@ -756,6 +756,42 @@ int cli_store_save(cli_store *s, const char *path, const cli_buf *lines, char *e
     return rc;
 }
 
+/* Whether a writer holds the lock of the index at path now. */
+static int writer_running(const char *path)
+{
+    char *lp = cli_side_path(path, ".lock");
+    int fd = lp ? open(lp, O_RDONLY | O_CLOEXEC) : -1, busy = 0;
+    if (fd >= 0) {
+        busy = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+        close(fd); /* releases the shared lock if it was taken */
+    }
+    free(lp);
+    return busy;
+}
+
+int cli_store_load_reader(cli_store *s, const char *path, dedup_linestats **lines, char *err,
+                          size_t errcap)
+{
+    if (lines)
+        *lines = NULL;
+    int rc = CLI_OK;
+    for (int attempt = 0; attempt < 40; attempt++) {
+        if (attempt) {
+            struct timespec ts = {0, 50 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        rc = cli_store_load(s, path, err, errcap);
+        if (rc == CLI_OK && lines)
+            rc = cli_store_load_lines(s, path, lines, err, errcap);
+        /* Files that do not fit together while a writer runs: caught in
+         * the middle of its save; read them again once it is through. */
+        if (rc != CLI_EDATA || !writer_running(path))
+            break;
+        cli_store_free(s);
+    }
+    return rc;
+}
+
 void cli_store_free(cli_store *s)
 {
     cli_journal_close(s);

@@ -62,6 +62,13 @@ int cli_store_create(cli_store *s, const dedup_params *p);
  * CLI_EIO or CLI_ENOMEM; the message goes in err. */
 int cli_store_load(cli_store *s, const char *path, char *err, size_t errcap);
 
+/* cli_store_load for a reader, which takes no lock, and then, if lines is
+ * not NULL, cli_store_load_lines: files found not to fit together while a
+ * writer holds the lock (caught in the middle of its save) are read again,
+ * for up to 2 s. */
+int cli_store_load_reader(cli_store *s, const char *path, dedup_linestats **lines, char *err,
+                          size_t errcap);
+
 /* Save atomically: first, if lines is not NULL, path.lines with its bytes
  * (a serialized dedup_linestats), then path.ids (written to a temporary file, synced,
  * renamed), then the index with dedup_index_save, under a fresh tag. The

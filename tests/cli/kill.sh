@@ -89,4 +89,22 @@ ok "$([ "$total" -le 3000 ] && [ "$total" -ge 2980 ] && echo 0 || echo 1)" \
     "a final run completes the stories, less at most one per kill ($total of 3000)"
 is "$(ls | grep -c '^jidx.*tmp')" 0 "no temporary file is left"
 
+# Readers never see a writer's save half done: queries run while a writer
+# saves every 20 documents all load (files caught in the middle of a save
+# are read again once it is through).
+head -1 feed.jsonl > one.jsonl
+"$DEDUP" filter -q --index ridx --save-every 20 feed.jsonl > /dev/null 2>&1 &
+pid=$!
+queries=0
+failed=0
+while kill -0 $pid 2> /dev/null; do
+    if [ -e ridx ]; then
+        queries=$((queries + 1))
+        "$DEDUP" index query ridx one.jsonl > /dev/null 2> rerr.txt || failed=$((failed + 1))
+    fi
+done
+wait $pid
+ok "$([ "$queries" -ge 5 ] && echo 0 || echo 1)" "queries ran during the writer's saves ($queries)"
+is "$failed" 0 "every one of them loaded the index"
+
 done_testing
