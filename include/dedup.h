@@ -419,6 +419,20 @@ DEDUP_API int dedup_hasher_sign(dedup_hasher *h, const char *text, size_t len,
 
 /* Compute the signature of a set of shingle hashes (duplicates allowed, they
  * count once). For callers that shingle text themselves. Since 0.1. */
+/* One field of a document (a title, a body...); text NULL: the field is
+ * absent. */
+typedef struct dedup_field {
+    const char *text;
+    size_t len;
+} dedup_field;
+
+/* Sign a document given as fields: the present ones joined with a line
+ * break between them, as the dedup tool joins the title and text fields of
+ * a record, so that headlines are compared too. No field present signs an
+ * empty text. Same codes as dedup_hasher_sign. Since 0.2. */
+DEDUP_API int dedup_hasher_sign_fields(dedup_hasher *h, const dedup_field *fields, size_t n,
+                                       dedup_signature *sig);
+
 DEDUP_API int dedup_hasher_sign_shingles(dedup_hasher *h, const uint64_t *shingles,
                                          size_t n, dedup_signature *sig);
 
@@ -642,6 +656,67 @@ typedef int (*dedup_index_visit_fn)(uint64_t id, int64_t stamp, void *payload);
 DEDUP_API int dedup_index_foreach(const dedup_index *idx, dedup_index_visit_fn fn,
                                   void *payload);
 
+/*
+ * Documents by name and by text (since 0.2). A crawler's documents have
+ * keys (URLs, its own ids) rather than numbers, and arrive as text: these
+ * calls keep the keys in the index, give each named document an id of its
+ * own (the number matches report; dedup_index_name gives the key back),
+ * and, with dedup_index_add_text, count line statistics and sign the text
+ * exactly as `dedup filter` does. Keys are any bytes, at most 65535; names
+ * and line statistics are saved and loaded with the index. A named
+ * document is removed and expired like any other, and its key with it.
+ * Not thread-safe, except where said: these change the index.
+ */
+
+/* Add sig under key. The id given to it (a number not yet in the index)
+ * goes to *id (may be NULL). DEDUP_E_EXISTS if key is present,
+ * DEDUP_E_RANGE for a key over 65535 bytes, DEDUP_E_MISMATCH, NOMEM. */
+DEDUP_API int dedup_index_add_named(dedup_index *idx, const char *key, size_t len,
+                                    int64_t stamp, const dedup_signature *sig, uint64_t *id);
+/* dedup_index_add_unique by key: *is_dup 1 and *best (may be NULL) the best
+ * match, or *is_dup 0 and the document added, its id in *id (may be NULL).
+ * DEDUP_E_EXISTS if key is present (a document sent again). */
+DEDUP_API int dedup_index_add_unique_named(dedup_index *idx, const char *key, size_t len,
+                                           int64_t stamp, const dedup_signature *sig,
+                                           int *is_dup, dedup_match *best, uint64_t *id);
+/* The id of the stored document named key into *id; DEDUP_E_NOTFOUND.
+ * Thread-safe on a const index. */
+DEDUP_API int dedup_index_lookup(const dedup_index *idx, const char *key, size_t len,
+                                 uint64_t *id);
+/* The key of stored document id (not NUL-terminated; its length in *len,
+ * which may be NULL), or NULL if it has none. Borrowed: valid until the
+ * index changes. Thread-safe on a const index. */
+DEDUP_API const char *dedup_index_name(const dedup_index *idx, uint64_t id, size_t *len);
+/* Remove the document named key; DEDUP_E_NOTFOUND if absent. */
+DEDUP_API int dedup_index_remove_named(dedup_index *idx, const char *key, size_t len);
+
+/* Keep line statistics in the index: dedup_index_add_text counts each
+ * document's lines and leaves out of its shingles the lines found in
+ * min_docs or more documents so far (site furniture; the tool's default is
+ * DEDUP_BOILERPLATE_DEFAULT). 0 stops leaving them out (the counts are
+ * kept). DEDUP_E_INVAL for min_docs 1. */
+#define DEDUP_BOILERPLATE_DEFAULT 20
+DEDUP_API int dedup_index_set_boilerplate(dedup_index *idx, uint32_t min_docs);
+/* The threshold set, 0 if none. */
+DEDUP_API uint32_t dedup_index_boilerplate(const dedup_index *idx);
+/* The index's line statistics when boilerplate is on, else NULL.
+ * Borrowed; changed by dedup_index_add_text. */
+DEDUP_API const dedup_linestats *dedup_index_linestats(const dedup_index *idx);
+/* A hasher that signs as the index does: its parameters and, when
+ * boilerplate is on, its line statistics (borrowed: do not use the hasher
+ * while the index is being changed, or after it is freed). The caller
+ * frees it. One per thread, to query by text from several threads:
+ * dedup_hasher_sign_fields, then dedup_index_query. */
+DEDUP_API int dedup_index_hasher(const dedup_index *idx, dedup_hasher **out);
+/* The crawler's call by text: count the document's lines (when
+ * boilerplate is on), sign its fields (dedup_hasher_sign_fields) as the
+ * index does, and add it under key unless it duplicates a stored document,
+ * as dedup_index_add_unique_named. The same documents in the same order
+ * give the same answers as `dedup filter -j1 --index`. */
+DEDUP_API int dedup_index_add_text(dedup_index *idx, const char *key, size_t len,
+                                   int64_t stamp, const dedup_field *fields, size_t n,
+                                   int *is_dup, dedup_match *best, uint64_t *id);
+
 /* Save atomically: the file is written to a temporary file in the same
  * folder, flushed to disk and renamed over path, so a crash or a full disk
  * leaves the previous file intact. DEDUP_E_IO on failure. Since 0.1. */
@@ -652,6 +727,18 @@ DEDUP_API int dedup_index_save(const dedup_index *idx, const char *path);
  * DEDUP_E_CHECKSUM or DEDUP_E_VERSION; a missing or unreadable one
  * DEDUP_E_IO. Since 0.1. */
 DEDUP_API int dedup_index_load(dedup_index **out, const char *path);
+
+/* The index as bytes in memory, to keep it where a crawler keeps its state
+ * (a database, an object store): the same bytes dedup_index_save writes.
+ * _serialized_size is exact (0 for NULL); _serialize gives DEDUP_E_RANGE if
+ * cap is too small; _deserialize takes exactly one serialized index and
+ * returns what dedup_index_load returns for such a file, never reading
+ * outside buf. Serializing is thread-safe on an index nobody modifies.
+ * Since 0.2. */
+DEDUP_API size_t dedup_index_serialized_size(const dedup_index *idx);
+DEDUP_API int dedup_index_serialize(const dedup_index *idx, void *buf, size_t cap,
+                                    size_t *written);
+DEDUP_API int dedup_index_deserialize(dedup_index **out, const void *buf, size_t len);
 
 /* ======================================================================
  * 5. Batch clustering

@@ -726,6 +726,9 @@ void dedup_index_free(dedup_index *idx)
     dedup__free(idx->slab);
     dedup__free(idx->heads);
     dedup__free(idx->idtab);
+    dedup__names_free(idx->names);
+    dedup_linestats_free(idx->lines);
+    dedup_hasher_free(idx->hasher);
     dedup__free(idx);
 }
 
@@ -1103,6 +1106,7 @@ int dedup_index_add_unique(dedup_index *idx, uint64_t id, int64_t stamp,
 /* Remove the live document in slot e, whose id-table entry is at pos. */
 static void remove_slot(dedup_index *idx, uint32_t e, size_t pos)
 {
+    dedup__names_drop(idx->names, idx->ids[e]);
     tab_delete(idx, pos);
     order_unlink(idx, e);
     idx->count--;
@@ -1201,7 +1205,9 @@ size_t dedup_index_memory(const dedup_index *idx)
         return 0;
     return sizeof *idx + idx->slab_bytes +
            dedup__index_nheads(idx->slot_bits, idx->bands) * sizeof(uint32_t) +
-           dedup__index_ntab(idx->slot_bits) * sizeof(uint32_t);
+           dedup__index_ntab(idx->slot_bits) * sizeof(uint32_t) +
+           dedup__names_memory(idx->names) +
+           (idx->lines ? dedup_linestats_serialized_size(idx->lines) : 0);
 }
 
 const dedup_params *dedup_index_params(const dedup_index *idx)

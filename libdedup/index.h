@@ -12,6 +12,7 @@
 #define DEDUP_INDEX_H
 
 #include "common.h"
+#include "names.h"
 #include "params.h"
 #include "signature.h"
 
@@ -56,6 +57,13 @@ struct dedup_index {
     uint32_t free_head;    /* free list, through the order array's next */
     int monotone;          /* stamps never decrease along the add order */
     uint64_t tag;          /* the application's, saved with the index */
+
+    /* Documents by name and by text (index_text.c); NULL until used. */
+    dedup__names *names;   /* the keys of named documents */
+    uint64_t next_named;   /* the id the next named document may take */
+    dedup_linestats *lines; /* line statistics counted by add_text */
+    uint32_t min_docs;     /* their boilerplate threshold; 0: not kept */
+    dedup_hasher *hasher;  /* signs for add_text */
 
     /* The slab: per-slot arrays in one allocation (see slab_layout). */
     unsigned char *slab;
@@ -147,5 +155,10 @@ DEDUP_INTERNAL void dedup__compact_signature(const uint32_t *values, uint32_t k,
 /* Fault injection for index_io.c, per thread: the n-th write from now (0:
  * the next one) fails with EIO; n < 0 turns it off. */
 DEDUP_INTERNAL void dedup__index_io_fail_write_at(long n);
+
+/* Read the names and line statistics sections of a saved index into idx
+ * (index_text.c). DEDUP_OK, DEDUP_E_FORMAT, DEDUP_E_NOMEM. */
+DEDUP_INTERNAL int dedup__index_read_names(dedup_index *idx, const unsigned char *p, size_t len);
+DEDUP_INTERNAL int dedup__index_read_lines(dedup_index *idx, const unsigned char *p, size_t len);
 
 #endif

@@ -15,7 +15,7 @@
  *   offset size  field
  *        0    8  magic "DEDUPIDX"
  *        8    4  format version (7)
- *       12    4  header size H in bytes: 96 + 16 P
+ *       12    4  header size H in bytes: 104 + 16 P
  *       16    4  P, the number of parameter records
  *       20    4  k, values per signature
  *       24    4  bands          (the LSH shape the tables were built
@@ -31,7 +31,8 @@
  *       64    8  the application's tag (dedup_index_set_tag)
  *       72    8  body size in bytes
  *       80    8  XXH3-64 (seed 0) of the body
- *       88  16P  parameters, one tagged record per key (params.h): a key
+ *       88    8  size in bytes of the sections after the body
+ *       96  16P  parameters, one tagged record per key (params.h): a key
  *                added later needs no new format version
  *     H - 8   8  XXH3-64 (seed 0) of header bytes 0..H-9
  *        H       body: these arrays, back to back:
@@ -51,8 +52,17 @@
  *                  heads   bands x (C >> 2) uint32
  *                  idtab   2C x uint32
  *
- * See index.c for what the arrays mean. The file must be exactly H + body
- * size bytes long.
+ * See index.c for what the arrays mean. Then sections, each
+ *   u32 kind, u32 flags (bit 0: a reader that does not know the kind may
+ *   skip it; the other bits 0), u64 length L, L bytes, u64 XXH3-64 of them:
+ *   kind 1, names (index_text.c): u64 the next id for a named document,
+ *     u64 count, count x {u64 id, u32 length, the name's bytes}, each id a
+ *     stored document's, each name once;
+ *   kind 2, line statistics: u32 boilerplate threshold (at least 2), u32 0,
+ *     the serialized dedup_linestats.
+ * An index without names or statistics has no such section. The file must
+ * be exactly H + body size + sections size bytes long. The same bytes are
+ * what dedup_index_serialize writes.
  *
  * Loading checks, in order: the magic (DEDUP_E_FORMAT), the version
  * (DEDUP_E_VERSION), the header's length (DEDUP_E_TRUNCATED) and checksum
@@ -82,7 +92,7 @@
 
 #define MAGIC "DEDUPIDX"
 #define FORMAT_VERSION 7u
-#define HEADER_FIXED 88u /* up to the parameter records */
+#define HEADER_FIXED 96u /* up to the parameter records */
 #define HEADER_MIN (HEADER_FIXED + 8u)
 #define HEADER_MAX (HEADER_MIN + DEDUP__PARAM_RECORDS_MAX * DEDUP__PARAM_RECORD)
 #define FLAG_MONOTONE 1u
@@ -119,8 +129,12 @@ static void swap_bytes(void *data, size_t n, size_t elem)
 
 /* =============================================================== saving */
 
+/* Where a save goes: a file descriptor, or a caller's buffer (mem, cap;
+ * at bytes written so far). */
 typedef struct {
     int fd;
+    unsigned char *mem;
+    size_t cap, at;
     XXH3_state_t hash;
 } writer;
 
@@ -145,12 +159,24 @@ static int write_all(int fd, const void *buf, size_t n)
     return 0;
 }
 
+/* Write n bytes to w's file or buffer. 0 or -1. */
+static int sink(writer *w, const void *data, size_t n)
+{
+    if (!w->mem)
+        return write_all(w->fd, data, n);
+    if (w->cap - w->at < n)
+        return -1;
+    memcpy(w->mem + w->at, data, n);
+    w->at += n;
+    return 0;
+}
+
 /* Write n elements of elem bytes in little-endian order and hash them. */
 static int emit(writer *w, const void *data, size_t n, size_t elem)
 {
     if (elem == 1 || host_is_le()) {
         XXH3_64bits_update(&w->hash, data, n * elem);
-        return write_all(w->fd, data, n * elem);
+        return sink(w, data, n * elem);
     }
     unsigned char buf[1 << 14];
     const unsigned char *p = data;
@@ -160,7 +186,7 @@ static int emit(writer *w, const void *data, size_t n, size_t elem)
         memcpy(buf, p, m * elem);
         swap_bytes(buf, m, elem);
         XXH3_64bits_update(&w->hash, buf, m * elem);
-        if (write_all(w->fd, buf, m * elem))
+        if (sink(w, buf, m * elem))
             return -1;
         p += m * elem;
         n -= m;
@@ -179,7 +205,7 @@ static uint64_t body_size(unsigned bits, uint32_t bands, uint32_t k)
 
 /* Write the header to h (HEADER_MAX bytes of room); returns its size. */
 static uint32_t make_header(const dedup_index *idx, uint64_t body_bytes, uint64_t body_hash,
-                            unsigned char *h)
+                            uint64_t sections_bytes, unsigned char *h)
 {
     memset(h, 0, HEADER_MAX);
     uint32_t np = dedup__params_to_records(&idx->params, h + HEADER_FIXED);
@@ -202,6 +228,7 @@ static uint32_t make_header(const dedup_index *idx, uint64_t body_bytes, uint64_
     dedup__store_le64(h + 64, idx->tag);
     dedup__store_le64(h + 72, body_bytes);
     dedup__store_le64(h + 80, body_hash);
+    dedup__store_le64(h + 88, sections_bytes);
     dedup__store_le64(h + size - 8, XXH3_64bits(h, size - 8));
     return size;
 }
@@ -253,29 +280,166 @@ static int open_temp(const char *path, char **tmp)
 }
 
 /* Write the whole file to fd. 0 or -1. */
-static int write_index(const dedup_index *idx, int fd)
+/* ============================================================ sections */
+
+enum { SECTION_NAMES = 1, SECTION_LINES = 2 };
+#define SECTION_SKIP 1u
+
+static int add_name_bytes(uint64_t id, const char *name, size_t len, void *p)
+{
+    (void)id;
+    (void)name;
+    *(uint64_t *)p += 12 + len;
+    return 0;
+}
+
+/* Payload bytes of each section (0: none). */
+static void section_sizes(const dedup_index *idx, uint64_t *names, uint64_t *lines)
+{
+    *names = *lines = 0;
+    if (dedup__names_count(idx->names)) {
+        *names = 16;
+        dedup__names_foreach(idx->names, add_name_bytes, names);
+    }
+    if (idx->min_docs && idx->lines)
+        *lines = 8 + dedup_linestats_serialized_size(idx->lines);
+}
+
+static uint64_t sections_size(const dedup_index *idx)
+{
+    uint64_t n, l;
+    section_sizes(idx, &n, &l);
+    return (n ? 24 + n : 0) + (l ? 24 + l : 0);
+}
+
+typedef struct {
+    writer *w;
+    XXH3_state_t *h;
+} name_sink;
+
+static int put_hashed(writer *w, XXH3_state_t *h, const void *p, size_t n)
+{
+    XXH3_64bits_update(h, p, n);
+    return sink(w, p, n);
+}
+
+static int emit_name(uint64_t id, const char *name, size_t len, void *p)
+{
+    name_sink *ns = p;
+    unsigned char r[12];
+    dedup__store_le64(r, id);
+    dedup__store_le32(r + 8, (uint32_t)len);
+    return put_hashed(ns->w, ns->h, r, 12) || put_hashed(ns->w, ns->h, name, len);
+}
+
+static int section_head(writer *w, uint32_t kind, uint64_t len)
+{
+    unsigned char h[16];
+    dedup__store_le32(h, kind);
+    dedup__store_le32(h + 4, 0);
+    dedup__store_le64(h + 8, len);
+    return sink(w, h, 16);
+}
+
+static int section_tail(writer *w, XXH3_state_t *h)
+{
+    unsigned char t[8];
+    dedup__store_le64(t, XXH3_64bits_digest(h));
+    return sink(w, t, 8);
+}
+
+static int write_sections(const dedup_index *idx, writer *w)
+{
+    uint64_t nbytes, lbytes;
+    section_sizes(idx, &nbytes, &lbytes);
+    XXH3_state_t h;
+    XXH3_INITSTATE(&h);
+    if (nbytes) {
+        unsigned char head[16];
+        dedup__store_le64(head, idx->next_named);
+        dedup__store_le64(head + 8, dedup__names_count(idx->names));
+        name_sink ns = {w, &h};
+        XXH3_64bits_reset(&h);
+        if (section_head(w, SECTION_NAMES, nbytes) || put_hashed(w, &h, head, 16) ||
+            dedup__names_foreach(idx->names, emit_name, &ns) || section_tail(w, &h))
+            return -1;
+    }
+    if (lbytes) {
+        size_t n = (size_t)lbytes - 8, got = 0;
+        unsigned char *buf = dedup__malloc(n), head[8];
+        if (!buf)
+            return -1;
+        dedup_linestats_serialize(idx->lines, buf, n, &got);
+        dedup__store_le32(head, idx->min_docs);
+        dedup__store_le32(head + 4, 0);
+        XXH3_64bits_reset(&h);
+        int bad = section_head(w, SECTION_LINES, lbytes) || put_hashed(w, &h, head, 8) ||
+                  put_hashed(w, &h, buf, n) || section_tail(w, &h);
+        dedup__free(buf);
+        if (bad)
+            return -1;
+    }
+    return 0;
+}
+
+/* Write the whole index to w. 0 or -1. */
+static int write_index(const dedup_index *idx, writer *w)
 {
     size_t c = (size_t)1 << idx->slot_bits;
-    writer w;
-    w.fd = fd;
-    XXH3_INITSTATE(&w.hash);
-    XXH3_64bits_reset(&w.hash);
+    XXH3_INITSTATE(&w->hash);
+    XXH3_64bits_reset(&w->hash);
     unsigned char header[HEADER_MAX];
+    uint64_t sbytes = sections_size(idx);
     /* The header goes first as a placeholder and is rewritten once the body
      * checksum is known, so the body is read from memory only once. */
-    uint32_t hsize = make_header(idx, 0, 0, header);
-    if (write_all(fd, header, hsize) || emit(&w, idx->ids, c, 8) ||
-        emit(&w, idx->stamps, c, 8) || emit(&w, idx->sizes, c, 4) ||
-        emit(&w, idx->order, 2 * c, 4) || emit(&w, idx->links, c * idx->bands, 4) ||
-        emit(&w, idx->sigs, c * dedup__compact_stride(idx->k), 1) ||
-        emit(&w, idx->heads, dedup__index_nheads(idx->slot_bits, idx->bands), 4) ||
-        emit(&w, idx->idtab, dedup__index_ntab(idx->slot_bits), 4))
+    uint32_t hsize = make_header(idx, 0, 0, sbytes, header);
+    if (sink(w, header, hsize) || emit(w, idx->ids, c, 8) || emit(w, idx->stamps, c, 8) ||
+        emit(w, idx->sizes, c, 4) || emit(w, idx->order, 2 * c, 4) ||
+        emit(w, idx->links, c * idx->bands, 4) ||
+        emit(w, idx->sigs, c * dedup__compact_stride(idx->k), 1) ||
+        emit(w, idx->heads, dedup__index_nheads(idx->slot_bits, idx->bands), 4) ||
+        emit(w, idx->idtab, dedup__index_ntab(idx->slot_bits), 4) || write_sections(idx, w))
         return -1;
     make_header(idx, body_size(idx->slot_bits, idx->bands, idx->k),
-                XXH3_64bits_digest(&w.hash), header);
-    if (lseek(fd, 0, SEEK_SET) != 0 || write_all(fd, header, hsize))
+                XXH3_64bits_digest(&w->hash), sbytes, header);
+    if (w->mem) {
+        memcpy(w->mem, header, hsize);
+        return 0;
+    }
+    if (lseek(w->fd, 0, SEEK_SET) != 0 || write_all(w->fd, header, hsize))
         return -1;
-    return fsync(fd);
+    return fsync(w->fd);
+}
+
+size_t dedup_index_serialized_size(const dedup_index *idx)
+{
+    if (!idx)
+        return 0;
+    unsigned char header[HEADER_MAX];
+    uint64_t n = make_header(idx, 0, 0, 0, header) +
+                 body_size(idx->slot_bits, idx->bands, idx->k) + sections_size(idx);
+    return n > SIZE_MAX ? 0 : (size_t)n;
+}
+
+int dedup_index_serialize(const dedup_index *idx, void *buf, size_t cap, size_t *written)
+{
+    if (written)
+        *written = 0;
+    if (!idx || (!buf && cap))
+        return DEDUP_E_INVAL;
+    size_t need = dedup_index_serialized_size(idx);
+    if (cap < need)
+        return DEDUP_E_RANGE;
+    writer w;
+    w.fd = -1;
+    w.mem = buf;
+    w.cap = cap;
+    w.at = 0;
+    if (write_index(idx, &w))
+        return DEDUP_E_NOMEM; /* only the line statistics' copy can fail */
+    if (written)
+        *written = w.at;
+    return DEDUP_OK;
 }
 
 static int save_to(const dedup_index *idx, const char *path);
@@ -331,7 +495,11 @@ static int save_to(const dedup_index *idx, const char *path)
     struct stat old;
     if (stat(path, &old) == 0)
         (void)fchmod(fd, old.st_mode & 07777);
-    int failed = write_index(idx, fd);
+    writer w;
+    w.fd = fd;
+    w.mem = NULL;
+    w.cap = w.at = 0;
+    int failed = write_index(idx, &w);
     if (close(fd) != 0)
         failed = 1;
     if (!failed && rename(tmp, path) != 0)
@@ -361,6 +529,8 @@ static int save_to(const dedup_index *idx, const char *path)
  * which the size check makes unexpected). */
 static int read_all(int fd, void *buf, size_t n)
 {
+    if (n == 0)
+        return 0;
     unsigned char *p = buf;
     while (n > 0) {
         ssize_t r = read(fd, p, DEDUP_MIN(n, IO_CHUNK));
@@ -377,11 +547,31 @@ static int read_all(int fd, void *buf, size_t n)
     return 0;
 }
 
+/* Where a load comes from: a file descriptor, or a caller's buffer (mem,
+ * len; at bytes read so far). */
+typedef struct {
+    int fd;
+    const unsigned char *mem;
+    size_t len, at;
+} reader;
+
+/* Read exactly n bytes. 0, or -1 (errno set for a file). */
+static int source(reader *r, void *dst, size_t n)
+{
+    if (!r->mem)
+        return read_all(r->fd, dst, n);
+    if (r->len - r->at < n)
+        return -1;
+    memcpy(dst, r->mem + r->at, n);
+    r->at += n;
+    return 0;
+}
+
 /* Read n elements of elem bytes into dst, hash them as stored, and bring
  * them to host order. DEDUP_OK or DEDUP_E_IO. */
-static int take(int fd, XXH3_state_t *hash, void *dst, size_t n, size_t elem)
+static int take(reader *r, XXH3_state_t *hash, void *dst, size_t n, size_t elem)
 {
-    if (read_all(fd, dst, n * elem))
+    if (source(r, dst, n * elem))
         return DEDUP_E_IO;
     XXH3_64bits_update(hash, dst, n * elem);
     if (elem > 1 && !host_is_le())
@@ -533,6 +723,7 @@ static int check_structure(dedup_index *idx)
  * for what its header announces. */
 static int index_from_header(const unsigned char *h, uint32_t hsize, uint64_t size,
                              dedup_index **out)
+/* (size: the whole file's; the sections' size is checked here too) */
 {
     *out = NULL;
     if ((dedup__load_le32(h + 60) & ~FLAG_MONOTONE) != 0)
@@ -553,7 +744,10 @@ static int index_from_header(const unsigned char *h, uint32_t hsize, uint64_t si
              nfree = dedup__load_le32(h + 44);
     if (count + dead + nfree != c - 1)
         return DEDUP_E_FORMAT;
-    uint64_t want = hsize + dedup__load_le64(h + 72);
+    uint64_t sections = dedup__load_le64(h + 88);
+    if (sections > ((uint64_t)1 << 62))
+        return DEDUP_E_FORMAT;
+    uint64_t want = hsize + dedup__load_le64(h + 72) + sections;
     if (size != want)
         return size < want ? DEDUP_E_TRUNCATED : DEDUP_E_FORMAT;
 
@@ -592,10 +786,10 @@ static int index_from_header(const unsigned char *h, uint32_t hsize, uint64_t si
  * (DEDUP_E_FORMAT), the version (DEDUP_E_VERSION), the length
  * (DEDUP_E_TRUNCATED), the header size (DEDUP_E_FORMAT) and checksum
  * (DEDUP_E_CHECKSUM); DEDUP_E_IO if reading fails. */
-static int read_header(int fd, uint64_t size, unsigned char *h, uint32_t *hsize)
+static int read_header(reader *r, uint64_t size, unsigned char *h, uint32_t *hsize)
 {
     size_t have = (size_t)DEDUP_MIN(size, (uint64_t)20);
-    if (read_all(fd, h, have))
+    if (source(r, h, have))
         return DEDUP_E_IO;
     if (memcmp(h, MAGIC, DEDUP_MIN(have, (size_t)8)) != 0)
         return DEDUP_E_FORMAT;
@@ -610,11 +804,90 @@ static int read_header(int fd, uint64_t size, unsigned char *h, uint32_t *hsize)
         return DEDUP_E_FORMAT;
     if (size < hs)
         return DEDUP_E_TRUNCATED;
-    if (read_all(fd, h + 20, hs - 20))
+    if (source(r, h + 20, hs - 20))
         return DEDUP_E_IO;
     if (XXH3_64bits(h, hs - 8) != dedup__load_le64(h + hs - 8))
         return DEDUP_E_CHECKSUM;
     *hsize = hs;
+    return DEDUP_OK;
+}
+
+/* Read the sections (after the body) into idx. DEDUP_OK, or
+ * DEDUP_E_CHECKSUM, DEDUP_E_FORMAT, DEDUP_E_VERSION (a section that may not
+ * be skipped), DEDUP_E_NOMEM, DEDUP_E_IO. */
+static int read_sections(reader *r, uint64_t total, dedup_index *idx)
+{
+    int rc = DEDUP_OK;
+    unsigned char *buf = NULL;
+    int seen = 0;
+    while (rc == DEDUP_OK && total > 0) {
+        unsigned char head[16], tail[8];
+        if (total < 24 || source(r, head, 16))
+            return total < 24 ? DEDUP_E_FORMAT : DEDUP_E_IO;
+        uint32_t kind = dedup__load_le32(head), flags = dedup__load_le32(head + 4);
+        uint64_t len = dedup__load_le64(head + 8);
+        if ((flags & ~SECTION_SKIP) || len > total - 24 || len > SIZE_MAX)
+            return DEDUP_E_FORMAT;
+        total -= 24 + len;
+        buf = dedup__malloc(len ? (size_t)len : 1);
+        if (!buf)
+            return DEDUP_E_NOMEM;
+        if (source(r, buf, (size_t)len) || source(r, tail, 8)) {
+            rc = DEDUP_E_IO;
+        } else if (XXH3_64bits(buf, (size_t)len) != dedup__load_le64(tail)) {
+            rc = DEDUP_E_CHECKSUM;
+        } else if (kind == SECTION_NAMES || kind == SECTION_LINES) {
+            if (seen & (1 << kind))
+                rc = DEDUP_E_FORMAT;
+            seen |= 1 << kind;
+            if (!rc)
+                rc = kind == SECTION_NAMES ? dedup__index_read_names(idx, buf, (size_t)len)
+                                           : dedup__index_read_lines(idx, buf, (size_t)len);
+        } else if (!(flags & SECTION_SKIP)) {
+            rc = DEDUP_E_VERSION;
+        }
+        dedup__free(buf);
+    }
+    return rc;
+}
+
+/* Load from r, of size bytes. */
+static int load_from(reader *r, uint64_t size, dedup_index **out)
+{
+    unsigned char h[HEADER_MAX];
+    uint32_t hsize = 0;
+    dedup_index *idx = NULL;
+    int rc = read_header(r, size, h, &hsize);
+    if (rc)
+        return rc;
+    rc = index_from_header(h, hsize, size, &idx);
+    if (rc)
+        return rc;
+    size_t c = (size_t)1 << idx->slot_bits;
+    XXH3_state_t hash;
+    XXH3_INITSTATE(&hash);
+    XXH3_64bits_reset(&hash);
+    if ((rc = take(r, &hash, idx->ids, c, 8)) || (rc = take(r, &hash, idx->stamps, c, 8)) ||
+        (rc = take(r, &hash, idx->sizes, c, 4)) ||
+        (rc = take(r, &hash, idx->order, 2 * c, 4)) ||
+        (rc = take(r, &hash, idx->links, c * idx->bands, 4)) ||
+        (rc = take(r, &hash, idx->sigs, c * dedup__compact_stride(idx->k), 1)) ||
+        (rc = take(r, &hash, idx->heads, dedup__index_nheads(idx->slot_bits, idx->bands), 4)) ||
+        (rc = take(r, &hash, idx->idtab, dedup__index_ntab(idx->slot_bits), 4)))
+        goto done;
+    if (XXH3_64bits_digest(&hash) != dedup__load_le64(h + 80)) {
+        rc = DEDUP_E_CHECKSUM;
+        goto done;
+    }
+    if ((rc = check_structure(idx)))
+        goto done;
+    rc = read_sections(r, dedup__load_le64(h + 88), idx);
+done:
+    if (rc) {
+        dedup_index_free(idx);
+        return rc;
+    }
+    *out = idx;
     return DEDUP_OK;
 }
 
@@ -629,45 +902,26 @@ int dedup_index_load(dedup_index **out, const char *path)
     if (fd < 0)
         return DEDUP_E_IO;
     struct stat st;
-    unsigned char h[HEADER_MAX];
-    uint32_t hsize = 0;
-    dedup_index *idx = NULL;
-    int rc = DEDUP_OK;
+    int rc;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         rc = DEDUP_E_IO;
-        goto done;
+    } else {
+        reader r = {fd, NULL, 0, 0};
+        rc = load_from(&r, (uint64_t)st.st_size, out);
     }
-    uint64_t size = (uint64_t)st.st_size;
-    rc = read_header(fd, size, h, &hsize);
-    if (rc)
-        goto done;
-    rc = index_from_header(h, hsize, size, &idx);
-    if (rc)
-        goto done;
-    size_t c = (size_t)1 << idx->slot_bits;
-    XXH3_state_t hash;
-    XXH3_INITSTATE(&hash);
-    XXH3_64bits_reset(&hash);
-    if ((rc = take(fd, &hash, idx->ids, c, 8)) || (rc = take(fd, &hash, idx->stamps, c, 8)) ||
-        (rc = take(fd, &hash, idx->sizes, c, 4)) ||
-        (rc = take(fd, &hash, idx->order, 2 * c, 4)) ||
-        (rc = take(fd, &hash, idx->links, c * idx->bands, 4)) ||
-        (rc = take(fd, &hash, idx->sigs, c * dedup__compact_stride(idx->k), 1)) ||
-        (rc = take(fd, &hash, idx->heads, dedup__index_nheads(idx->slot_bits, idx->bands),
-                   4)) ||
-        (rc = take(fd, &hash, idx->idtab, dedup__index_ntab(idx->slot_bits), 4)))
-        goto done;
-    if (XXH3_64bits_digest(&hash) != dedup__load_le64(h + 80)) {
-        rc = DEDUP_E_CHECKSUM;
-        goto done;
-    }
-    rc = check_structure(idx);
-done:
+    int e = errno;
     close(fd);
-    if (rc) {
-        dedup_index_free(idx);
-        return rc;
-    }
-    *out = idx;
-    return DEDUP_OK;
+    errno = e;
+    return rc;
+}
+
+int dedup_index_deserialize(dedup_index **out, const void *buf, size_t len)
+{
+    if (!out)
+        return DEDUP_E_INVAL;
+    *out = NULL;
+    if (!buf && len)
+        return DEDUP_E_INVAL;
+    reader r = {-1, buf, len, 0};
+    return load_from(&r, len, out);
 }

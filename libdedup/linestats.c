@@ -180,6 +180,34 @@ int dedup_linestats_add(dedup_linestats *ls, const char *text, size_t len)
     return DEDUP_OK;
 }
 
+int dedup__linestats_add_fields(dedup_linestats *ls, const dedup_field *fields, size_t n)
+{
+    /* Fields are joined with line breaks, so the lines of the joined text
+     * are those of the fields. */
+    size_t total = 0;
+    uint64_t *part = NULL;
+    size_t part_cap = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!fields[i].text || !fields[i].len)
+            continue;
+        size_t m;
+        void *b = ls->scratch;
+        if (line_hashes(fields[i].text, fields[i].len, &part, &part_cap, &m) ||
+            (total + m > ls->scratch_cap &&
+             dedup__grow(&b, &ls->scratch_cap, total + m, sizeof(uint64_t)) != DEDUP_OK)) {
+            dedup__free(part);
+            return DEDUP_E_NOMEM;
+        }
+        ls->scratch = b;
+        if (m)
+            memcpy(ls->scratch + total, part, m * sizeof *part);
+        total += m;
+    }
+    dedup__free(part);
+    count_lines(ls, ls->scratch, sort_unique(ls->scratch, total));
+    return DEDUP_OK;
+}
+
 int dedup_linestats_hashes(const char *text, size_t len, uint64_t *out, size_t cap, size_t *n)
 {
     if (!n)

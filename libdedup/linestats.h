@@ -32,4 +32,9 @@ DEDUP_INTERNAL uint64_t dedup__line_hash(const char *line, size_t len);
 /* Estimated count for a line hash. */
 DEDUP_INTERNAL uint32_t dedup__linestats_lookup(const dedup_linestats *ls, uint64_t h);
 
+/* Count one document given as fields joined with line breaks
+ * (dedup_hasher_sign_fields). */
+DEDUP_INTERNAL int dedup__linestats_add_fields(dedup_linestats *ls, const dedup_field *fields,
+                                               size_t n);
+
 #endif

@@ -155,7 +155,7 @@ static int files_in_dir(void)
 /* Header fields of format 7 (index_io.c). */
 enum {
     H_SIZE = 12, H_NPARAMS = 16, H_K = 20, H_BANDS = 24, H_BITS = 32, H_LIVE = 36,
-    H_FREE = 44, H_FIRST = 48, H_TAG = 64, H_BODY_HASH = 80, H_RECORDS = 88
+    H_FREE = 44, H_FIRST = 48, H_TAG = 64, H_BODY_HASH = 80, H_RECORDS = 96
 };
 
 static size_t header_size(const unsigned char *buf)
@@ -582,7 +582,7 @@ static void test_odd_k(void)
     unsigned char *buf = read_file(path, &len);
     uint32_t bits = dedup__load_le32(buf + H_BITS), bands = dedup__load_le32(buf + H_BANDS);
     size_t c = (size_t)1 << bits, stride = dedup__compact_stride(101), hsz = header_size(buf);
-    is_int(hsz, 96 + 16 * 15, "the header: 96 bytes and 15 parameter records");
+    is_int(hsz, 104 + 16 * 15, "the header: 104 bytes and 15 parameter records");
     is_int(len, hsz + c * (8 + 8 + 4 + 8 + 4 * (size_t)bands + stride) +
                     4 * (size_t)bands * (c >> 2) + 8 * c,
            "file size follows the documented layout");

@@ -235,7 +235,7 @@ int cmd_explain(int argc, char **argv);
  * precision 0.9998 and recall 0.988 with 20, against 0.971 and 0.969 with
  * 50, where lists of other headlines repeated on fewer pages than that
  * stayed in. */
-#define CLI_BOILERPLATE_DEFAULT 20
+#define CLI_BOILERPLATE_DEFAULT DEDUP_BOILERPLATE_DEFAULT
 
 /* Parse the argument of --boilerplate: a count of at least 2, or off (0).
  * Prints a message and returns -1 on a bad value, else 0. */

@@ -5,8 +5,9 @@
  * dedup_index_load. Byte 0 picks the mode. Even: the rest is the file as
  * it is. Odd: the rest is the file with its length and checksum fields
  * recomputed (the header size H at offset 12 from the record count at 16,
- * the body size at 72, the body's XXH3 at 80 and the header's at H - 8),
- * so that the structural checks behind the checksums
+ * the body size at 72 from the sections' size at 88, the body's XXH3 at 80,
+ * the header's at H - 8 and each section's), so that the checks behind the
+ * checksums
  * see fuzzed data too: random bytes would almost never get past them.
  *
  * Properties: a rejected file gives one of the documented codes and a
@@ -24,7 +25,7 @@
 #include "dedup.h"
 #include "fuzz.h"
 
-#define HEADER_MIN 96 /* and 16 bytes per parameter record */
+#define HEADER_MIN 104 /* and 16 bytes per parameter record */
 
 static char path_in[128], path_out[128];
 
@@ -137,8 +138,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             memcpy(fixed, file, len);
             store_le32(fixed + 12, (uint32_t)h);
             store_le32(fixed + 16, np % 65);
-            store_le64(fixed + 72, len - h);
-            store_le64(fixed + 80, XXH3_64bits(fixed + h, len - h));
+            /* The sections' size as the input has it, if it fits; the
+             * rest is the body. Each section's checksum is recomputed as
+             * far as their lengths chain. */
+            uint64_t sections = 0;
+            for (int i = 7; i >= 0; i--)
+                sections = sections << 8 | fixed[88 + i];
+            if (sections > len - h)
+                sections = 0;
+            size_t body = len - h - (size_t)sections;
+            store_le64(fixed + 72, body);
+            store_le64(fixed + 88, sections);
+            for (size_t at = h + body; len - at >= 24;) {
+                uint64_t l = 0;
+                for (int i = 7; i >= 0; i--)
+                    l = l << 8 | fixed[at + 8 + i];
+                if (l > len - at - 24)
+                    break;
+                store_le64(fixed + at + 16 + l, XXH3_64bits(fixed + at + 16, (size_t)l));
+                at += 24 + (size_t)l;
+            }
+            store_le64(fixed + 80, XXH3_64bits(fixed + h, body));
             store_le64(fixed + h - 8, XXH3_64bits(fixed, h - 8));
             file = fixed;
         }
@@ -146,6 +166,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     write_file(file, len);
     dedup_index *idx = (dedup_index *)path_in; /* any non-NULL value */
     int rc = dedup_index_load(&idx, path_in);
+    /* The same bytes from memory give the same answer. */
+    dedup_index *mem = (dedup_index *)path_in;
+    int mrc = dedup_index_deserialize(&mem, file, len);
+    FUZZ_CHECK(mrc == rc && (mrc != DEDUP_OK) == (mem == NULL));
+    if (mem) {
+        FUZZ_CHECK(dedup_index_count(mem) == dedup_index_count(idx));
+        size_t need = dedup_index_serialized_size(mem), w = 0;
+        unsigned char *again = malloc(need ? need : 1);
+        FUZZ_CHECK(again && dedup_index_serialize(mem, again, need, &w) == DEDUP_OK &&
+                   w == need);
+        free(again);
+        dedup_index_free(mem);
+    }
     if (rc != DEDUP_OK) {
         FUZZ_CHECK(rc == DEDUP_E_FORMAT || rc == DEDUP_E_VERSION || rc == DEDUP_E_TRUNCATED ||
                    rc == DEDUP_E_CHECKSUM);

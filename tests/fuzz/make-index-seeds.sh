@@ -32,8 +32,39 @@ PY
 "$dedup" index build --num-hashes 16 --measure jaccard --threshold 0.8 "$work/many.jsonl" -o "$work/b.idx"
 "$dedup" index build "$work/empty.jsonl" -o "$work/c.idx"
 "$dedup" index build --param bands=4 --param rows=4 --param link_lists=0 --num-hashes 16 "$work/many.jsonl" -o "$work/d.idx"
+# An index with names and line statistics (dedup_index_add_text), made
+# with the library of the same build.
+cat > "$work/named.c" <<'C'
+#include <stdio.h>
+#include <string.h>
+#include "dedup.h"
+int main(int argc, char **argv)
+{
+    dedup_index *idx;
+    if (argc < 2 || dedup_index_create(&idx, NULL) || dedup_index_set_boilerplate(idx, 3))
+        return 1;
+    const char *pages[] = {"Menu | News\nharbour council budget vote delayed again",
+                           "Menu | News\nstorm closes rail line to the coast",
+                           "Menu | News\nharbour council budget vote delayed again today",
+                           "Menu | News\nmuseum opens a new wing for modern art"};
+    for (int i = 0; i < 4; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "https://example.org/%d", i);
+        dedup_field f = {pages[i], strlen(pages[i])};
+        int dup;
+        if (dedup_index_add_text(idx, key, strlen(key), i, &f, 1, &dup, NULL, NULL))
+            return 1;
+    }
+    return dedup_index_save(idx, argv[1]) != DEDUP_OK;
+}
+C
+root=$here/../..
+cc -I "$root/include" -I "$build/include" "$work/named.c" -o "$work/named" \
+    -L "$build/libdedup" -ldedup -Wl,-rpath,"$(cd "$build/libdedup" && pwd)"
+"$work/named" "$work/e.idx"
+
 i=0
-for f in a b c d; do
+for f in a b c d e; do
     for mode in 0 1; do
         { printf "\\x0$mode"; cat "$work/$f.idx"; } > "$out/seed-$f-$mode"
         i=$((i + 1))

@@ -1,0 +1,242 @@
+/*
+ * test-index-text.c - documents by name and by text: keys kept in the
+ * index and given back, ids that do not collide, keys forgotten with their
+ * documents; fields joined as the tool joins them; line statistics counted
+ * by dedup_index_add_text and leaving site furniture out; names and
+ * statistics saved to a file or to memory and loaded back, after which the
+ * index goes on exactly as one never saved.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dedup.h"
+#include "tap.h"
+
+static dedup_signature *sign(const char *text)
+{
+    dedup_hasher *h;
+    dedup_signature *s;
+    dedup_hasher_create(&h, NULL);
+    dedup_signature_create(&s, NULL);
+    dedup_hasher_sign(h, text, strlen(text), s);
+    dedup_hasher_free(h);
+    return s;
+}
+
+static const char *story_a =
+    "The harbour authority approved a new container terminal on Tuesday after "
+    "two years of hearings, and construction is due to begin next spring with "
+    "the first ships expected to dock there in the autumn of the following year.";
+static const char *story_b =
+    "Heavy rain closed three mountain passes overnight and the regional council "
+    "asked drivers to avoid the northern valley roads until the weekend, when "
+    "crews expect to have cleared the landslides that blocked them.";
+
+static void names(void)
+{
+    dedup_index *idx;
+    dedup_index_create(&idx, NULL);
+    dedup_signature *a = sign(story_a), *b = sign(story_b);
+    uint64_t ida = 0, idb = 0, got = 0;
+    /* A document added by number takes id 1: named ones go around it. */
+    dedup_index_add(idx, 1, 0, b);
+    is_int(dedup_index_add_named(idx, "https://example.org/a", 21, 5, a, &ida), DEDUP_OK,
+           "add by key");
+    ok(ida == 2, "the id given skips the number in use (%llu)", (unsigned long long)ida);
+    is_int(dedup_index_add_named(idx, "https://example.org/a", 21, 6, b, NULL), DEDUP_E_EXISTS,
+           "the same key again: EXISTS");
+    is_int(dedup_index_add_named(idx, "", 0, 6, b, &idb), DEDUP_OK, "an empty key is a key");
+    size_t len = 0;
+    const char *n = dedup_index_name(idx, ida, &len);
+    ok(n && len == 21 && !memcmp(n, "https://example.org/a", 21), "the key comes back");
+    ok(dedup_index_name(idx, 1, &len) == NULL && len == 0, "a document added by number has none");
+    is_int(dedup_index_lookup(idx, "https://example.org/a", 21, &got), DEDUP_OK, "lookup");
+    ok(got == ida, "finds its id");
+    is_int(dedup_index_lookup(idx, "https://example.org/b", 21, &got), DEDUP_E_NOTFOUND,
+           "an unknown key: NOTFOUND");
+    char big[70000];
+    memset(big, 'k', sizeof big);
+    is_int(dedup_index_add_named(idx, big, 65536, 0, a, NULL), DEDUP_E_RANGE,
+           "a key over 65535 bytes: RANGE");
+    is_int(dedup_index_add_named(idx, big, 65535, 0, a, NULL), DEDUP_OK, "65535 bytes: fine");
+
+    /* add_unique by key: a copy is reported and not stored, nor its key. */
+    int dup = 0;
+    dedup_match best;
+    is_int(dedup_index_add_unique_named(idx, "copy", 4, 7, a, &dup, &best, &got), DEDUP_OK,
+           "add_unique by key");
+    ok(dup == 1 && (best.id == ida || best.id == 3) && got == 0,
+       "a copy of a stored document is reported");
+    ok(dedup_index_lookup(idx, "copy", 4, &got) == DEDUP_E_NOTFOUND, "and its key not kept");
+
+    /* Removing or expiring forgets the key; many adds and removes keep
+     * every remaining key findable. */
+    is_int(dedup_index_remove_named(idx, "https://example.org/a", 21), DEDUP_OK,
+           "remove by key");
+    ok(dedup_index_lookup(idx, "https://example.org/a", 21, &got) == DEDUP_E_NOTFOUND &&
+           dedup_index_name(idx, ida, NULL) == NULL,
+       "the key is gone with the document");
+    int lost = 0;
+    char key[32];
+    for (int i = 0; i < 3000; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        dedup_index_add_named(idx, key, strlen(key), 100 + i, b, NULL);
+        if (i >= 10 && i % 3 == 0) {
+            snprintf(key, sizeof key, "k%d", i - 10);
+            dedup_index_remove_named(idx, key, strlen(key));
+        }
+    }
+    for (int i = 0; i < 3000; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        int gone = i + 10 < 3000 && (i + 10) % 3 == 0;
+        lost += (dedup_index_lookup(idx, key, strlen(key), &got) == DEDUP_OK) == gone;
+    }
+    ok(lost == 0, "3000 keys, a third removed: each found or not as it should (%d wrong)",
+       lost);
+    size_t before = dedup_index_count(idx), removed = 0;
+    dedup_index_expire(idx, 1100, &removed);
+    ok(removed > 0 && dedup_index_lookup(idx, "k0", 2, &got) == DEDUP_E_NOTFOUND &&
+           dedup_index_lookup(idx, "k2999", 5, &got) == DEDUP_OK,
+       "expiry forgets the keys of the expired (%zu of %zu)", removed, before);
+    dedup_signature_free(a);
+    dedup_signature_free(b);
+    dedup_index_free(idx);
+}
+
+static void fields(void)
+{
+    dedup_hasher *h;
+    dedup_hasher_create(&h, NULL);
+    dedup_signature *s1, *s2;
+    dedup_signature_create(&s1, NULL);
+    dedup_signature_create(&s2, NULL);
+    char joined[1024];
+    snprintf(joined, sizeof joined, "%s\n%s", "Terminal approved", story_a);
+    dedup_field f[3] = {{"Terminal approved", 17}, {NULL, 0}, {story_a, strlen(story_a)}};
+    dedup_hasher_sign(h, joined, strlen(joined), s1);
+    dedup_hasher_sign_fields(h, f, 3, s2);
+    double sim = 0;
+    dedup_signature_jaccard(s1, s2, &sim);
+    ok(sim == 1.0 && dedup_signature_set_size(s1) == dedup_signature_set_size(s2),
+       "fields are the present ones joined with a line break");
+    dedup_hasher_sign(h, "", 0, s1);
+    is_int(dedup_hasher_sign_fields(h, f + 1, 1, s2), DEDUP_OK, "no field present");
+    ok(dedup_signature_set_size(s2) == 0, "signs the empty text");
+    is_int(dedup_hasher_sign_fields(h, NULL, 1, s2), DEDUP_E_INVAL, "NULL fields: INVAL");
+    dedup_signature_free(s1);
+    dedup_signature_free(s2);
+    dedup_hasher_free(h);
+}
+
+/* A site page: 30 lines of furniture around a story of 40 words. */
+static char *page(unsigned seed)
+{
+    char *p = malloc(8192);
+    size_t at = 0;
+    for (int i = 0; i < 30; i++)
+        at += (size_t)snprintf(p + at, 8192 - at, "Site menu %d | Weather | Markets\n", i);
+    unsigned x = seed * 2654435761u + 1;
+    for (int w = 0; w < 40; w++) {
+        x = x * 1103515245u + 12345u;
+        at += (size_t)snprintf(p + at, 8192 - at, "w%u ", (x >> 8) % 5000);
+    }
+    return p;
+}
+
+/* Feed n pages through add_text; the number reported as duplicates. With
+ * copies, every third page is page i - 50 again, under its own key. */
+static int feed(dedup_index *idx, unsigned from, unsigned n, int copies)
+{
+    int dups = 0;
+    for (unsigned i = from; i < from + n; i++) {
+        char *p = page(copies && i % 3 == 0 ? i - 50 : i), key[16];
+        snprintf(key, sizeof key, "p%u", i);
+        dedup_field f[2] = {{key, strlen(key)}, {p, strlen(p)}};
+        int dup = 0;
+        dedup_index_add_text(idx, key, strlen(key), (int64_t)i, f, 2, &dup, NULL, NULL);
+        dups += dup;
+        free(p);
+    }
+    return dups;
+}
+
+static void text_and_saving(void)
+{
+    dedup_index *on, *off;
+    dedup_index_create(&on, NULL);
+    dedup_index_create(&off, NULL);
+    is_int(dedup_index_set_boilerplate(on, 1), DEDUP_E_INVAL, "a threshold of 1: INVAL");
+    is_int(dedup_index_set_boilerplate(on, DEDUP_BOILERPLATE_DEFAULT), DEDUP_OK,
+           "boilerplate on");
+    ok(dedup_index_linestats(on) && !dedup_index_linestats(off), "statistics only when on");
+    int d_on = feed(on, 0, 60, 0), d_off = feed(off, 0, 60, 0);
+    /* Without statistics the furniture makes every page a copy of the
+     * first; with them, once it is seen in 20 pages it is left out. */
+    ok(d_off >= 58, "without line statistics the furniture makes copies (%d of 60)", d_off);
+    ok(d_on <= 21, "with them, only pages before it was known (%d of 60)", d_on);
+    is_int((long)dedup_linestats_documents(dedup_index_linestats(on)), 60,
+           "every page's lines counted, duplicates too");
+
+    /* Saved and loaded, to a file and to memory: the same index, which
+     * goes on exactly as the one never saved. */
+    char path[256];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(path, sizeof path, "%s/dedup-text-%ld.idx", tmp && *tmp ? tmp : "/tmp",
+             (long)getpid());
+    is_int(dedup_index_save(on, path), DEDUP_OK, "save with names and statistics");
+    dedup_index *back = NULL, *mem = NULL;
+    is_int(dedup_index_load(&back, path), DEDUP_OK, "load");
+    size_t need = dedup_index_serialized_size(on), w = 0;
+    unsigned char *buf = malloc(need), *file = malloc(need + 1);
+    is_int(dedup_index_serialize(on, buf, need - 1, &w), DEDUP_E_RANGE, "too small: RANGE");
+    is_int(dedup_index_serialize(on, buf, need, &w), DEDUP_OK, "serialize");
+    FILE *f = fopen(path, "rb");
+    size_t flen = f ? fread(file, 1, need + 1, f) : 0;
+    if (f)
+        fclose(f);
+    ok(w == need && flen == need && !memcmp(buf, file, need),
+       "the bytes in memory are the file's");
+    is_int(dedup_index_deserialize(&mem, buf, need), DEDUP_OK, "deserialize");
+    dedup_index *short_one = NULL;
+    is_int(dedup_index_deserialize(&short_one, buf, need - 1), DEDUP_E_TRUNCATED,
+           "one byte short: TRUNCATED");
+    uint64_t id = 0;
+    ok(back && mem && dedup_index_boilerplate(back) == DEDUP_BOILERPLATE_DEFAULT &&
+           dedup_index_lookup(back, "p0", 2, &id) == DEDUP_OK &&
+           dedup_index_lookup(mem, "p0", 2, &id) == DEDUP_OK &&
+           dedup_index_count(back) == dedup_index_count(on),
+       "names, threshold and documents come back");
+    int a = feed(on, 60, 40, 1), b = feed(back, 60, 40, 1), c = feed(mem, 60, 40, 1);
+    uint64_t i1 = 0, i2 = 0, i3 = 0;
+    dedup_index_lookup(on, "p99", 3, &i1);
+    dedup_index_lookup(back, "p99", 3, &i2);
+    dedup_index_lookup(mem, "p99", 3, &i3);
+    ok(a >= 10 && a == b && b == c && i1 == i2 && i2 == i3 &&
+           dedup_linestats_documents(dedup_index_linestats(back)) == 100,
+       "loaded ones go on exactly as the original (%d %d %d duplicates)", a, b, c);
+
+    /* A damaged name, the last byte of the names section (the line
+     * statistics' section follows: 16 + 8 + sketch + 8 bytes): its
+     * section's checksum catches it. */
+    buf[need - dedup_linestats_serialized_size(dedup_index_linestats(on)) - 41] ^= 1;
+    dedup_index *bad = NULL;
+    int rc = dedup_index_deserialize(&bad, buf, need);
+    ok(rc == DEDUP_E_CHECKSUM && !bad, "a damaged name: CHECKSUM (%d)", rc);
+    free(buf);
+    free(file);
+    unlink(path);
+    dedup_index_free(on);
+    dedup_index_free(off);
+    dedup_index_free(back);
+    dedup_index_free(mem);
+}
+
+int main(void)
+{
+    names();
+    fields();
+    text_and_saving();
+    return tap_done();
+}
