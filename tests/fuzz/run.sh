@@ -52,7 +52,12 @@ if [ ! -f "$build/build.ninja" ]; then
         -Dfuzzing=true -Dbench=false \
         -Db_sanitize=address,undefined -Db_lundef=false \
         -Dbuildtype=debugoptimized \
-        -Dc_args="$flags" -Dcpp_args="$flags" >/dev/null
+        -Dc_args="$flags" -Dcpp_args="$flags" \
+        -Dpython=disabled >/dev/null
+else
+    # The Python extension is left out: an instrumented module cannot load
+    # into the uninstrumented interpreter.
+    meson setup --reconfigure "$build" -Dpython=disabled >/dev/null
 fi
 ninja -C "$build" >/dev/null
 

@@ -1,0 +1,173 @@
+"""Near-duplicate detection and clustering of news articles.
+
+Python bindings of libdedup. Texts are str, or sequences of fields (str or
+None: a title, a body...) joined with line breaks as the dedup tool joins a
+record's title and text. Parameters are keyword arguments named as the
+library names them (threshold, num_hashes, shingle_size, measure, ...; see
+param_names()); a value out of bounds raises ParamError.
+
+    import dedup
+    seen = dedup.Index()                      # boilerplate=20: site furniture left out
+    for url, title, body in feed:
+        match = seen.add_unique(url, (title, body), time=unix_time)
+        if match:
+            print(url, "duplicates", match.key, match.similarity)
+    seen.save("seen.idx")
+
+    labels = dedup.cluster([doc["text"] for doc in corpus], threads=4)
+
+Errors are dedup.Error and its subclasses (ParamError, FormatError,
+KeyError, IOError, MismatchError), with the library's message. Work on text
+runs without the GIL; an Index may be queried from many threads at once
+while changes wait for each other.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Iterable, Iterator, NamedTuple, Optional, Sequence, Union
+
+from . import _dedup
+from ._dedup import (  # noqa: F401
+    BOILERPLATE_DEFAULT,
+    Error,
+    FormatError,
+    IOError,
+    KeyError,
+    MismatchError,
+    ParamError,
+    Signature,
+    library_version,
+)
+
+__all__ = [
+    "BOILERPLATE_DEFAULT", "Error", "FormatError", "Hasher", "Index", "IOError", "KeyError",
+    "Match", "MismatchError", "ParamError", "Signature", "cluster", "param_names",
+    "signature", "similarity", "library_version",
+]
+
+__version__ = "0.1.0"
+
+Text = Union[str, Sequence[Optional[str]]]
+
+
+class Match(NamedTuple):
+    """A stored document that a text duplicates."""
+
+    key: Optional[str]
+    similarity: float
+    id: int
+
+
+def _stamp(time):
+    if time is None or isinstance(time, int):
+        return time
+    if isinstance(time, _dt.datetime):
+        if time.tzinfo is None:
+            time = time.replace(tzinfo=_dt.timezone.utc)
+        return int(time.timestamp())
+    raise TypeError("time is an int (e.g. Unix seconds) or a datetime")
+
+
+def param_names() -> dict:
+    """Each parameter's name -> (type, lowest, highest)."""
+    return _dedup.param_names()
+
+
+class Hasher(_dedup.Hasher):
+    """Hasher(**params): turns texts into signatures."""
+
+    def signature(self, text: Text) -> Signature:
+        """The signature of text (a str, or a sequence of fields)."""
+        return super().signature(text)
+
+
+def signature(text: Text, **params) -> Signature:
+    """The signature of text with the given parameters."""
+    return Hasher(**params).signature(text)
+
+
+def similarity(a: Text, b: Text, **params) -> float:
+    """The similarity of two texts as clustering measures it (containment by
+    default: a trimmed copy inside a longer page scores high)."""
+    return _dedup.similarity(a, b, **params)
+
+
+def _fields_of(doc, text_fields):
+    if isinstance(doc, str):
+        return doc
+    if isinstance(doc, dict):
+        return [doc.get(f) for f in text_fields]
+    return doc
+
+
+def cluster(texts: Iterable, threads: int = 0, boilerplate: int = BOILERPLATE_DEFAULT,
+            text_fields: Sequence[str] = ("title", "text"), **params) -> list:
+    """Cluster a corpus as `dedup cluster` does: for each document, the position
+    of its cluster's representative (its first document). Documents are str,
+    sequences of fields, or dicts (records) whose text_fields are joined.
+    Lines found in `boilerplate` or more documents are left out (0: off).
+    threads: 0 uses every processor."""
+    docs = [_fields_of(d, text_fields) for d in texts]
+    return _dedup.cluster(docs, threads=threads, boilerplate=boilerplate, **params)
+
+
+class Index(_dedup.Index):
+    """Index(boilerplate=20, **params): documents by key, kept to find the
+    duplicates of later ones; saved to a file or to bytes with its keys and
+    line statistics.
+
+    add_unique(key, text, time) is the crawler's call: it returns None when the
+    document was new (and stores it), or the Match it duplicates. time is an
+    int (Unix seconds, or any ordered number) or a datetime; by default one
+    more than the latest stored. Documents older than a time are forgotten
+    with expire(before)."""
+
+    def add_unique(self, key: str, text: Text, time=None) -> Optional[Match]:
+        """Store text under key unless it duplicates a stored document; return
+        None (stored) or the best Match. KeyError if key is stored already."""
+        m = super().add_unique(key, text, _stamp(time))
+        return None if m is None else Match(*m)
+
+    def add(self, key: str, text: Text, time=None) -> None:
+        """Store text under key whatever it duplicates."""
+        super().add(key, text, _stamp(time))
+
+    def query(self, text: Text, limit: int = 100) -> list:
+        """The stored documents text duplicates, best first (at most limit)."""
+        return [Match(*m) for m in super().query(text, limit)]
+
+    def remove(self, key: str) -> None:
+        """Forget the document stored under key (KeyError if absent)."""
+        super().remove(key)
+
+    def expire(self, before) -> int:
+        """Forget every document stored with a time before `before`; returns how
+        many."""
+        return super().expire(_stamp(before))
+
+    def time_of(self, key: str) -> int:
+        """The time the document under key was stored with."""
+        return super().stamp(key)
+
+    def __iter__(self) -> Iterator[str]:
+        """The keys, in the order the documents were stored."""
+        return iter(self.keys())
+
+    def save(self, path) -> None:
+        """Save atomically to path (a temporary file renamed over it)."""
+        super().save(path)
+
+    @classmethod
+    def load(cls, path) -> "Index":
+        """An index saved with save()."""
+        return super().load(path)
+
+    def to_bytes(self) -> bytes:
+        """The bytes save() writes."""
+        return super().to_bytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Index":
+        """An index from to_bytes()."""
+        return super().from_bytes(data)

@@ -1,0 +1,1385 @@
+/*
+ * _dedup.c - the CPython extension under the dedup package: signatures,
+ * hashers, the index (by key and by text) and batch clustering, on the
+ * library's public API and the Python limited API (3.10).
+ *
+ * Errors: a library status becomes an exception of dedup's hierarchy with
+ * the library's message (status_error). Parameters come as keyword
+ * arguments named as the library names them (dedup_param_from_name).
+ *
+ * Threads: work on text and the index runs with the GIL released. An
+ * Index holds a read-write lock: queries share it (the library allows any
+ * number of queries on an index nobody modifies), changes take it alone.
+ */
+#define PY_SSIZE_T_CLEAN
+#define Py_LIMITED_API 0x030A0000
+#include <Python.h>
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dedup.h"
+
+/* ============================================================= errors */
+
+typedef struct {
+    PyObject *error, *format_error, *param_error, *key_error, *io_error, *mismatch_error;
+    PyObject *signature_type, *hasher_type, *index_type;
+} module_state;
+
+static module_state *state_of(PyObject *module)
+{
+    return (module_state *)PyModule_GetState(module);
+}
+
+/* The module's state, for the methods of its types (the limited API has
+ * no way from a type to its module that also works for subclasses). The
+ * module is loaded once per process. */
+static module_state *g_state;
+
+static module_state *state_from_type(PyTypeObject *t)
+{
+    (void)t;
+    return g_state;
+}
+
+/* Raise the exception for status rc (with what, if given, before the
+ * library's message). Returns NULL. */
+static PyObject *status_error(module_state *st, int rc, const char *what)
+{
+    PyObject *cls;
+    switch (rc) {
+    case DEDUP_E_NOMEM:
+        return PyErr_NoMemory();
+    case DEDUP_E_INVAL:
+    case DEDUP_E_RANGE:
+        cls = st->param_error;
+        break;
+    case DEDUP_E_NOTFOUND:
+    case DEDUP_E_EXISTS:
+        cls = st->key_error;
+        break;
+    case DEDUP_E_IO:
+        cls = st->io_error;
+        break;
+    case DEDUP_E_FORMAT:
+    case DEDUP_E_VERSION:
+    case DEDUP_E_CHECKSUM:
+    case DEDUP_E_TRUNCATED:
+        cls = st->format_error;
+        break;
+    case DEDUP_E_MISMATCH:
+        cls = st->mismatch_error;
+        break;
+    default:
+        cls = st->error;
+    }
+    PyObject *msg = what ? PyUnicode_FromFormat("%s: %s", what, dedup_strerror(rc))
+                         : PyUnicode_FromString(dedup_strerror(rc));
+    PyObject *exc = msg ? PyObject_CallFunctionObjArgs(cls, msg, NULL) : NULL;
+    Py_XDECREF(msg);
+    if (exc) {
+        /* the library's status code, as e.status */
+        PyObject *code = PyLong_FromLong(rc);
+        if (code) {
+            PyObject_SetAttrString(exc, "status", code);
+            Py_DECREF(code);
+        }
+        PyErr_SetObject(cls, exc);
+        Py_DECREF(exc);
+    }
+    return NULL;
+}
+
+/* ========================================================= parameters */
+
+/* Parameters from keyword arguments (those whose names are library
+ * parameters; the names in skip are left for the caller). New params, or
+ * NULL with an exception set. */
+static dedup_params *params_from(module_state *st, PyObject *kwargs, const char *const *skip)
+{
+    dedup_params *p;
+    int rc = dedup_params_create(&p);
+    if (rc) {
+        status_error(st, rc, NULL);
+        return NULL;
+    }
+    if (!kwargs)
+        return p;
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(kwargs, &pos, &key, &value)) {
+        const char *name = PyUnicode_AsUTF8AndSize(key, NULL);
+        if (!name)
+            goto fail;
+        int skipped = 0;
+        for (const char *const *s = skip; s && *s; s++)
+            skipped |= !strcmp(*s, name);
+        if (skipped)
+            continue;
+        dedup_param k;
+        if (dedup_param_from_name(name, &k)) {
+            PyErr_Format(PyExc_TypeError, "unknown parameter '%s'", name);
+            goto fail;
+        }
+        if (dedup_param_type_of(k) == DEDUP_PARAM_REAL) {
+            double d = PyFloat_AsDouble(value);
+            if (d == -1.0 && PyErr_Occurred())
+                goto fail;
+            rc = dedup_params_set_real(p, k, d);
+        } else {
+            if (PyBool_Check(value) || !PyLong_Check(value)) {
+                if (!PyBool_Check(value)) {
+                    PyErr_Format(PyExc_TypeError, "parameter '%s' takes an integer", name);
+                    goto fail;
+                }
+            }
+            long long v = PyLong_AsLongLong(value);
+            if (v == -1 && PyErr_Occurred())
+                goto fail;
+            rc = dedup_params_set(p, k, (int64_t)v);
+        }
+        if (rc) {
+            int64_t lo = 0, hi = 0;
+            double rlo = 0, rhi = 0;
+            char what[160];
+            if (dedup_param_type_of(k) == DEDUP_PARAM_REAL &&
+                !dedup_param_bounds_real(k, &rlo, &rhi))
+                snprintf(what, sizeof what, "parameter %s (%g to %g)", name, rlo, rhi);
+            else if (!dedup_param_bounds(k, &lo, &hi))
+                snprintf(what, sizeof what, "parameter %s (%lld to %lld)", name, (long long)lo,
+                         (long long)hi);
+            else
+                snprintf(what, sizeof what, "parameter %s", name);
+            status_error(st, rc, what);
+            goto fail;
+        }
+    }
+    return p;
+fail:
+    dedup_params_free(p);
+    return NULL;
+}
+
+/* The boilerplate keyword: 0 (off), or a threshold of at least 2. -1 with
+ * an exception set if bad. */
+static long boilerplate_from(module_state *st, PyObject *kwargs, long dflt)
+{
+    PyObject *v = kwargs ? PyDict_GetItemString(kwargs, "boilerplate") : NULL;
+    if (!v || v == Py_None)
+        return v == Py_None ? 0 : dflt;
+    if (v == Py_False)
+        return 0;
+    long b = PyLong_AsLong(v);
+    if (b == -1 && PyErr_Occurred())
+        return -1;
+    if (b < 0 || b == 1 || b > 65535) {
+        PyErr_SetString(st->param_error, "boilerplate: 0 (off) or a count of 2 to 65535");
+        return -1;
+    }
+    return b;
+}
+
+/* ============================================================== texts */
+
+/* A document's text as fields: a str, or a sequence of str or None (title,
+ * body...). Pointers into the str objects (kept alive by the caller). */
+typedef struct {
+    dedup_field local[4];
+    dedup_field *f;
+    size_t n;
+} fields;
+
+static void fields_free(fields *x)
+{
+    if (x->f != x->local)
+        PyMem_Free(x->f);
+}
+
+static int fields_from(PyObject *text, fields *x)
+{
+    x->f = x->local;
+    x->n = 0;
+    if (PyUnicode_Check(text)) {
+        Py_ssize_t len;
+        const char *s = PyUnicode_AsUTF8AndSize(text, &len);
+        if (!s)
+            return -1;
+        x->local[0].text = s;
+        x->local[0].len = (size_t)len;
+        x->n = 1;
+        return 0;
+    }
+    if (PyBytes_Check(text) || !PySequence_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "a text is a str, or a sequence of str or None fields");
+        return -1;
+    }
+    Py_ssize_t n = PySequence_Size(text);
+    if (n < 0)
+        return -1;
+    if (n > 4 && !(x->f = PyMem_Malloc((size_t)n * sizeof *x->f))) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PySequence_GetItem(text, i);
+        if (!item)
+            goto fail;
+        if (item == Py_None) {
+            x->f[i].text = NULL;
+            x->f[i].len = 0;
+        } else if (PyUnicode_Check(item)) {
+            Py_ssize_t len;
+            /* The UTF-8 form is cached in the str, which the sequence
+             * keeps alive. */
+            x->f[i].text = PyUnicode_AsUTF8AndSize(item, &len);
+            x->f[i].len = (size_t)len;
+            if (!x->f[i].text) {
+                Py_DECREF(item);
+                goto fail;
+            }
+        } else {
+            Py_DECREF(item);
+            PyErr_SetString(PyExc_TypeError, "a field is a str or None");
+            goto fail;
+        }
+        Py_DECREF(item);
+    }
+    x->n = (size_t)n;
+    return 0;
+fail:
+    fields_free(x);
+    return -1;
+}
+
+/* ========================================================== Signature */
+
+typedef struct {
+    PyObject_HEAD
+    dedup_signature *sig;
+    dedup_params *params;
+} SignatureObject;
+
+static PyObject *signature_wrap(PyTypeObject *type, dedup_signature *sig, const dedup_params *p)
+{
+    SignatureObject *o = (SignatureObject *)PyType_GenericAlloc(type, 0);
+    if (!o) {
+        dedup_signature_free(sig);
+        return NULL;
+    }
+    o->sig = sig;
+    if (p && dedup_params_copy(&o->params, p)) {
+        Py_DECREF(o);
+        return PyErr_NoMemory();
+    }
+    return (PyObject *)o;
+}
+
+static void signature_dealloc(PyObject *self)
+{
+    SignatureObject *o = (SignatureObject *)self;
+    PyTypeObject *t = Py_TYPE(self);
+    dedup_signature_free(o->sig);
+    dedup_params_free(o->params);
+    freefunc f = (freefunc)PyType_GetSlot(t, Py_tp_free);
+    f(self);
+    Py_DECREF(t);
+}
+
+static PyObject *signature_similarity(PyObject *self, PyObject *other)
+{
+    module_state *st = state_from_type(Py_TYPE(self));
+    if (!PyObject_TypeCheck(other, (PyTypeObject *)st->signature_type)) {
+        PyErr_SetString(PyExc_TypeError, "similarity() takes a Signature");
+        return NULL;
+    }
+    SignatureObject *a = (SignatureObject *)self, *b = (SignatureObject *)other;
+    double s;
+    int rc = dedup_signature_similarity(a->params, a->sig, b->sig, &s);
+    return rc ? status_error(st, rc, NULL) : PyFloat_FromDouble(s);
+}
+
+static PyObject *signature_jaccard(PyObject *self, PyObject *other)
+{
+    module_state *st = state_from_type(Py_TYPE(self));
+    if (!PyObject_TypeCheck(other, (PyTypeObject *)st->signature_type)) {
+        PyErr_SetString(PyExc_TypeError, "jaccard() takes a Signature");
+        return NULL;
+    }
+    double s;
+    int rc = dedup_signature_jaccard(((SignatureObject *)self)->sig,
+                                     ((SignatureObject *)other)->sig, &s);
+    return rc ? status_error(st, rc, NULL) : PyFloat_FromDouble(s);
+}
+
+static PyObject *signature_to_bytes(PyObject *self, PyObject *unused)
+{
+    SignatureObject *o = (SignatureObject *)self;
+    size_t n = dedup_signature_serialized_size(o->sig), w = 0;
+    PyObject *b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)n);
+    if (!b)
+        return NULL;
+    int rc = dedup_signature_serialize(o->sig, PyBytes_AsString(b), n, &w);
+    if (rc) {
+        Py_DECREF(b);
+        return status_error(state_from_type(Py_TYPE(self)), rc, NULL);
+    }
+    return b;
+}
+
+static PyObject *signature_from_bytes(PyObject *cls, PyObject *arg)
+{
+    module_state *st = state_from_type((PyTypeObject *)cls);
+    char *data;
+    Py_ssize_t len;
+    if (PyBytes_AsStringAndSize(arg, &data, &len))
+        return NULL;
+    dedup_signature *sig;
+    int rc = dedup_signature_deserialize(&sig, data, (size_t)len);
+    if (rc)
+        return status_error(st, rc, NULL);
+    return signature_wrap((PyTypeObject *)cls, sig, NULL);
+}
+
+static PyObject *signature_values(PyObject *self, PyObject *unused)
+{
+    SignatureObject *o = (SignatureObject *)self;
+    size_t k = dedup_signature_length(o->sig);
+    const uint32_t *v = dedup_signature_values(o->sig);
+    PyObject *list = PyList_New((Py_ssize_t)k);
+    for (size_t i = 0; list && i < k; i++) {
+        PyObject *x = PyLong_FromUnsignedLong(v[i]);
+        if (!x) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SetItem(list, (Py_ssize_t)i, x);
+    }
+    return list;
+}
+
+static PyObject *signature_set_size(PyObject *self, void *unused)
+{
+    return PyLong_FromUnsignedLongLong(dedup_signature_set_size(((SignatureObject *)self)->sig));
+}
+
+static Py_ssize_t signature_len(PyObject *self)
+{
+    return (Py_ssize_t)dedup_signature_length(((SignatureObject *)self)->sig);
+}
+
+static PyMethodDef signature_methods[] = {
+    {"similarity", signature_similarity, METH_O,
+     "similarity(other) -> float: the similarity the library's measure gives (the\n"
+     "parameters of this signature's hasher)"},
+    {"jaccard", signature_jaccard, METH_O, "jaccard(other) -> float: estimated Jaccard"},
+    {"to_bytes", signature_to_bytes, METH_NOARGS, "the serialized signature"},
+    {"from_bytes", signature_from_bytes, METH_O | METH_CLASS,
+     "from_bytes(data) -> Signature: a serialized signature"},
+    {"values", signature_values, METH_NOARGS, "the k MinHash values, as a list"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef signature_getset[] = {
+    {"set_size", signature_set_size, NULL, "number of distinct shingles of the text", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot signature_slots[] = {
+    {Py_tp_dealloc, signature_dealloc},
+    {Py_tp_methods, signature_methods},
+    {Py_tp_getset, signature_getset},
+    {Py_sq_length, signature_len},
+    {Py_tp_doc, "A MinHash signature (made by Hasher.signature or dedup.signature)."},
+    {0, NULL},
+};
+
+static PyType_Spec signature_spec = {"dedup._dedup.Signature", sizeof(SignatureObject), 0,
+                                     Py_TPFLAGS_DEFAULT, signature_slots};
+
+/* ============================================================= Hasher */
+
+typedef struct {
+    PyObject_HEAD
+    dedup_hasher *h;
+    dedup_params *params;
+    pthread_mutex_t mu; /* one signing at a time: a hasher is not shared */
+} HasherObject;
+
+static int hasher_init(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    HasherObject *o = (HasherObject *)self;
+    module_state *st = state_from_type(Py_TYPE(self));
+    if (PyTuple_Size(args) != 0) {
+        PyErr_SetString(PyExc_TypeError, "Hasher() takes keyword parameters only");
+        return -1;
+    }
+    if (o->h)
+        return 0;
+    if (!(o->params = params_from(st, kwargs, NULL)))
+        return -1;
+    int rc = dedup_hasher_create(&o->h, o->params);
+    if (rc) {
+        status_error(st, rc, NULL);
+        return -1;
+    }
+    pthread_mutex_init(&o->mu, NULL);
+    return 0;
+}
+
+static void hasher_dealloc(PyObject *self)
+{
+    HasherObject *o = (HasherObject *)self;
+    PyTypeObject *t = Py_TYPE(self);
+    if (o->h) {
+        dedup_hasher_free(o->h);
+        pthread_mutex_destroy(&o->mu);
+    }
+    dedup_params_free(o->params);
+    freefunc f = (freefunc)PyType_GetSlot(t, Py_tp_free);
+    f(self);
+    Py_DECREF(t);
+}
+
+static PyObject *hasher_signature(PyObject *self, PyObject *text)
+{
+    HasherObject *o = (HasherObject *)self;
+    module_state *st = state_from_type(Py_TYPE(self));
+    if (!o->h) {
+        PyErr_SetString(PyExc_RuntimeError, "Hasher not initialized");
+        return NULL;
+    }
+    fields x;
+    if (fields_from(text, &x))
+        return NULL;
+    dedup_signature *sig;
+    int rc = dedup_signature_create(&sig, o->params);
+    if (!rc) {
+        Py_BEGIN_ALLOW_THREADS
+        pthread_mutex_lock(&o->mu);
+        rc = dedup_hasher_sign_fields(o->h, x.f, x.n, sig);
+        pthread_mutex_unlock(&o->mu);
+        Py_END_ALLOW_THREADS
+    }
+    fields_free(&x);
+    if (rc) {
+        dedup_signature_free(sig);
+        return status_error(st, rc, NULL);
+    }
+    return signature_wrap((PyTypeObject *)st->signature_type, sig, o->params);
+}
+
+static PyMethodDef hasher_methods[] = {
+    {"signature", hasher_signature, METH_O,
+     "signature(text) -> Signature: text is a str, or a sequence of fields (str or\n"
+     "None) joined with line breaks as the dedup tool joins title and text"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot hasher_slots[] = {
+    {Py_tp_init, hasher_init},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_dealloc, hasher_dealloc},
+    {Py_tp_methods, hasher_methods},
+    {Py_tp_doc, "Hasher(**params): turns texts into signatures with the given parameters."},
+    {0, NULL},
+};
+
+static PyType_Spec hasher_spec = {"dedup._dedup.Hasher", sizeof(HasherObject), 0,
+                                  Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, hasher_slots};
+
+/* ============================================================== Index */
+
+typedef struct {
+    PyObject_HEAD
+    dedup_index *idx;
+    pthread_rwlock_t lock;
+    int64_t next_stamp; /* for documents added without a time */
+    int ready;
+} IndexObject;
+
+static int visit_stamp(uint64_t id, int64_t stamp, void *p)
+{
+    int64_t *next = p;
+    if (stamp >= *next)
+        *next = stamp == INT64_MAX ? INT64_MAX : stamp + 1;
+    return 0;
+}
+
+static int index_adopt(IndexObject *o, dedup_index *idx)
+{
+    o->idx = idx;
+    o->next_stamp = 0;
+    dedup_index_foreach(idx, visit_stamp, &o->next_stamp);
+    pthread_rwlock_init(&o->lock, NULL);
+    o->ready = 1;
+    return 0;
+}
+
+static const char *const index_skip[] = {"boilerplate", NULL};
+
+static int index_init(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    IndexObject *o = (IndexObject *)self;
+    module_state *st = state_from_type(Py_TYPE(self));
+    if (PyTuple_Size(args) != 0) {
+        PyErr_SetString(PyExc_TypeError, "Index() takes keyword parameters only");
+        return -1;
+    }
+    if (o->ready)
+        return 0;
+    long b = boilerplate_from(st, kwargs, DEDUP_BOILERPLATE_DEFAULT);
+    if (b < 0)
+        return -1;
+    dedup_params *p = params_from(st, kwargs, index_skip);
+    if (!p)
+        return -1;
+    dedup_index *idx;
+    int rc = dedup_index_create(&idx, p);
+    dedup_params_free(p);
+    if (!rc && b && (rc = dedup_index_set_boilerplate(idx, (uint32_t)b)))
+        dedup_index_free(idx);
+    if (rc) {
+        status_error(st, rc, NULL);
+        return -1;
+    }
+    return index_adopt(o, idx);
+}
+
+static void index_dealloc(PyObject *self)
+{
+    IndexObject *o = (IndexObject *)self;
+    PyTypeObject *t = Py_TYPE(self);
+    if (o->ready) {
+        dedup_index_free(o->idx);
+        pthread_rwlock_destroy(&o->lock);
+    }
+    freefunc f = (freefunc)PyType_GetSlot(t, Py_tp_free);
+    f(self);
+    Py_DECREF(t);
+}
+
+static int index_ready(IndexObject *o)
+{
+    if (!o->ready) {
+        PyErr_SetString(PyExc_RuntimeError, "Index not initialized");
+        return 0;
+    }
+    return 1;
+}
+
+/* A match as (key, similarity, id); key None for a document added by
+ * number. Called with the lock held (read or write). */
+static PyObject *match_tuple(const dedup_index *idx, const dedup_match *m)
+{
+    size_t len;
+    const char *name = dedup_index_name(idx, m->id, &len);
+    PyObject *key = name ? PyUnicode_DecodeUTF8(name, (Py_ssize_t)len, "surrogateescape")
+                         : (Py_INCREF(Py_None), Py_None);
+    if (!key)
+        return NULL;
+    return Py_BuildValue("NdK", key, m->similarity, (unsigned long long)m->id);
+}
+
+static int stamp_from(IndexObject *o, PyObject *time, int64_t *stamp)
+{
+    if (!time || time == Py_None) {
+        *stamp = o->next_stamp;
+        return 0;
+    }
+    long long v = PyLong_AsLongLong(time);
+    if (v == -1 && PyErr_Occurred())
+        return -1;
+    *stamp = (int64_t)v;
+    return 0;
+}
+
+/* add_unique(key, text, time=None) -> None (added) or (key, sim, id) */
+static PyObject *index_add_common(PyObject *self, PyObject *args, PyObject *kwargs, int unique)
+{
+    static char *kw[] = {"key", "text", "time", NULL};
+    IndexObject *o = (IndexObject *)self;
+    module_state *st = state_from_type(Py_TYPE(self));
+    const char *key;
+    Py_ssize_t klen;
+    PyObject *text, *time = NULL;
+    if (!index_ready(o) ||
+        !PyArg_ParseTupleAndKeywords(args, kwargs, "s#O|O", kw, &key, &klen, &text, &time))
+        return NULL;
+    fields x;
+    int64_t stamp;
+    if (stamp_from(o, time, &stamp) || fields_from(text, &x))
+        return NULL;
+    int rc, dup = 0;
+    dedup_match best;
+    PyObject *result = NULL;
+    Py_BEGIN_ALLOW_THREADS
+    pthread_rwlock_wrlock(&o->lock);
+    if (unique) {
+        rc = dedup_index_add_text(o->idx, key, (size_t)klen, stamp, x.f, x.n, &dup, &best, NULL);
+    } else {
+        /* Added whatever it duplicates: sign as the index does, store. */
+        dedup_hasher *h = NULL;
+        dedup_signature *sig = NULL;
+        rc = dedup_index_hasher(o->idx, &h);
+        if (!rc)
+            rc = dedup_signature_create(&sig, dedup_index_params(o->idx));
+        if (!rc)
+            rc = dedup_hasher_sign_fields(h, x.f, x.n, sig);
+        if (!rc)
+            rc = dedup_index_add_named(o->idx, key, (size_t)klen, stamp, sig, NULL);
+        dedup_signature_free(sig);
+        dedup_hasher_free(h);
+    }
+    if (!rc && !dup && stamp >= o->next_stamp)
+        o->next_stamp = stamp == INT64_MAX ? INT64_MAX : stamp + 1;
+    pthread_rwlock_unlock(&o->lock);
+    Py_END_ALLOW_THREADS
+    fields_free(&x);
+    if (rc)
+        return status_error(st, rc, rc == DEDUP_E_EXISTS ? key : NULL);
+    if (!dup)
+        Py_RETURN_NONE;
+    pthread_rwlock_rdlock(&o->lock);
+    result = match_tuple(o->idx, &best);
+    pthread_rwlock_unlock(&o->lock);
+    return result;
+}
+
+static PyObject *index_add_unique(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    return index_add_common(self, args, kwargs, 1);
+}
+
+static PyObject *index_add(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    return index_add_common(self, args, kwargs, 0);
+}
+
+static PyObject *index_query(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kw[] = {"text", "limit", NULL};
+    IndexObject *o = (IndexObject *)self;
+    module_state *st = state_from_type(Py_TYPE(self));
+    PyObject *text;
+    Py_ssize_t limit = 100;
+    if (!index_ready(o) || !PyArg_ParseTupleAndKeywords(args, kwargs, "O|n", kw, &text, &limit))
+        return NULL;
+    if (limit < 0) {
+        PyErr_SetString(PyExc_ValueError, "limit must be at least 0");
+        return NULL;
+    }
+    fields x;
+    if (fields_from(text, &x))
+        return NULL;
+    dedup_match *m = PyMem_Malloc(((size_t)limit + 1) * sizeof *m);
+    if (!m) {
+        fields_free(&x);
+        return PyErr_NoMemory();
+    }
+    size_t n = 0;
+    int rc;
+    PyObject *list = NULL;
+    Py_BEGIN_ALLOW_THREADS
+    pthread_rwlock_rdlock(&o->lock);
+    dedup_hasher *h = NULL;
+    dedup_signature *sig = NULL;
+    rc = dedup_index_hasher(o->idx, &h);
+    if (!rc)
+        rc = dedup_signature_create(&sig, dedup_index_params(o->idx));
+    if (!rc)
+        rc = dedup_hasher_sign_fields(h, x.f, x.n, sig);
+    if (!rc)
+        rc = dedup_index_query(o->idx, sig, m, (size_t)limit, &n);
+    dedup_signature_free(sig);
+    dedup_hasher_free(h);
+    Py_BLOCK_THREADS
+    if (!rc) {
+        size_t w = n < (size_t)limit ? n : (size_t)limit;
+        list = PyList_New((Py_ssize_t)w);
+        for (size_t i = 0; list && i < w; i++) {
+            PyObject *t = match_tuple(o->idx, &m[i]);
+            if (!t) {
+                Py_CLEAR(list);
+                break;
+            }
+            PyList_SetItem(list, (Py_ssize_t)i, t);
+        }
+    }
+    Py_UNBLOCK_THREADS
+    pthread_rwlock_unlock(&o->lock);
+    Py_END_ALLOW_THREADS
+    PyMem_Free(m);
+    fields_free(&x);
+    if (rc)
+        return status_error(st, rc, NULL);
+    return list;
+}
+
+static PyObject *index_remove(PyObject *self, PyObject *args)
+{
+    IndexObject *o = (IndexObject *)self;
+    const char *key;
+    Py_ssize_t klen;
+    if (!index_ready(o) || !PyArg_ParseTuple(args, "s#", &key, &klen))
+        return NULL;
+    pthread_rwlock_wrlock(&o->lock);
+    int rc = dedup_index_remove_named(o->idx, key, (size_t)klen);
+    pthread_rwlock_unlock(&o->lock);
+    if (rc)
+        return status_error(state_from_type(Py_TYPE(self)), rc, key);
+    Py_RETURN_NONE;
+}
+
+static PyObject *index_expire(PyObject *self, PyObject *arg)
+{
+    IndexObject *o = (IndexObject *)self;
+    long long before = PyLong_AsLongLong(arg);
+    if (!index_ready(o) || (before == -1 && PyErr_Occurred()))
+        return NULL;
+    size_t removed = 0;
+    pthread_rwlock_wrlock(&o->lock);
+    int rc = dedup_index_expire(o->idx, (int64_t)before, &removed);
+    pthread_rwlock_unlock(&o->lock);
+    if (rc)
+        return status_error(state_from_type(Py_TYPE(self)), rc, NULL);
+    return PyLong_FromSize_t(removed);
+}
+
+static PyObject *index_stamp(PyObject *self, PyObject *args)
+{
+    IndexObject *o = (IndexObject *)self;
+    const char *key;
+    Py_ssize_t klen;
+    if (!index_ready(o) || !PyArg_ParseTuple(args, "s#", &key, &klen))
+        return NULL;
+    pthread_rwlock_rdlock(&o->lock);
+    uint64_t id = 0;
+    int64_t stamp = 0;
+    int rc = dedup_index_lookup(o->idx, key, (size_t)klen, &id);
+    if (!rc)
+        rc = dedup_index_stamp(o->idx, id, &stamp);
+    pthread_rwlock_unlock(&o->lock);
+    if (rc)
+        return status_error(state_from_type(Py_TYPE(self)), rc, key);
+    return PyLong_FromLongLong(stamp);
+}
+
+static Py_ssize_t index_len(PyObject *self)
+{
+    IndexObject *o = (IndexObject *)self;
+    if (!index_ready(o))
+        return -1;
+    pthread_rwlock_rdlock(&o->lock);
+    size_t n = dedup_index_count(o->idx);
+    pthread_rwlock_unlock(&o->lock);
+    return (Py_ssize_t)n;
+}
+
+static int index_contains(PyObject *self, PyObject *key)
+{
+    IndexObject *o = (IndexObject *)self;
+    if (!index_ready(o))
+        return -1;
+    if (!PyUnicode_Check(key))
+        return 0;
+    Py_ssize_t len;
+    const char *k = PyUnicode_AsUTF8AndSize(key, &len);
+    if (!k)
+        return -1;
+    uint64_t id;
+    pthread_rwlock_rdlock(&o->lock);
+    int rc = dedup_index_lookup(o->idx, k, (size_t)len, &id);
+    pthread_rwlock_unlock(&o->lock);
+    return rc == DEDUP_OK;
+}
+
+typedef struct {
+    const dedup_index *idx;
+    PyObject *list;
+} keys_walk;
+
+static int visit_key(uint64_t id, int64_t stamp, void *p)
+{
+    keys_walk *w = p;
+    size_t len;
+    const char *name = dedup_index_name(w->idx, id, &len);
+    if (!name)
+        return 0;
+    PyObject *k = PyUnicode_DecodeUTF8(name, (Py_ssize_t)len, "surrogateescape");
+    if (!k || PyList_Append(w->list, k)) {
+        Py_XDECREF(k);
+        return 1;
+    }
+    Py_DECREF(k);
+    return 0;
+}
+
+static PyObject *index_keys(PyObject *self, PyObject *unused)
+{
+    IndexObject *o = (IndexObject *)self;
+    if (!index_ready(o))
+        return NULL;
+    keys_walk w = {o->idx, PyList_New(0)};
+    if (!w.list)
+        return NULL;
+    pthread_rwlock_rdlock(&o->lock);
+    int bad = dedup_index_foreach(o->idx, visit_key, &w);
+    pthread_rwlock_unlock(&o->lock);
+    if (bad)
+        Py_CLEAR(w.list);
+    return w.list;
+}
+
+static PyObject *index_save(PyObject *self, PyObject *arg)
+{
+    IndexObject *o = (IndexObject *)self;
+    PyObject *path = NULL;
+    if (!index_ready(o) || !PyUnicode_FSConverter(arg, &path))
+        return NULL;
+    int rc;
+    const char *p = PyBytes_AsString(path);
+    Py_BEGIN_ALLOW_THREADS
+    pthread_rwlock_rdlock(&o->lock);
+    rc = dedup_index_save(o->idx, p);
+    pthread_rwlock_unlock(&o->lock);
+    Py_END_ALLOW_THREADS
+    if (rc) {
+        if (rc == DEDUP_E_IO) {
+            PyErr_SetFromErrnoWithFilenameObject(state_from_type(Py_TYPE(self))->io_error, arg);
+            Py_DECREF(path);
+            return NULL;
+        }
+        status_error(state_from_type(Py_TYPE(self)), rc, p);
+        Py_DECREF(path);
+        return NULL;
+    }
+    Py_DECREF(path);
+    Py_RETURN_NONE;
+}
+
+static PyObject *index_new_from(PyTypeObject *cls, dedup_index *idx)
+{
+    IndexObject *o = (IndexObject *)PyType_GenericAlloc(cls, 0);
+    if (!o) {
+        dedup_index_free(idx);
+        return NULL;
+    }
+    index_adopt(o, idx);
+    return (PyObject *)o;
+}
+
+static PyObject *index_load(PyObject *cls, PyObject *arg)
+{
+    module_state *st = state_from_type((PyTypeObject *)cls);
+    PyObject *path = NULL;
+    if (!PyUnicode_FSConverter(arg, &path))
+        return NULL;
+    dedup_index *idx = NULL;
+    int rc;
+    const char *p = PyBytes_AsString(path);
+    Py_BEGIN_ALLOW_THREADS
+    rc = dedup_index_load(&idx, p);
+    Py_END_ALLOW_THREADS
+    if (rc) {
+        if (rc == DEDUP_E_IO)
+            PyErr_SetFromErrnoWithFilenameObject(st->io_error, arg);
+        else
+            status_error(st, rc, p);
+        Py_DECREF(path);
+        return NULL;
+    }
+    Py_DECREF(path);
+    return index_new_from((PyTypeObject *)cls, idx);
+}
+
+static PyObject *index_to_bytes(PyObject *self, PyObject *unused)
+{
+    IndexObject *o = (IndexObject *)self;
+    if (!index_ready(o))
+        return NULL;
+    pthread_rwlock_rdlock(&o->lock);
+    size_t n = dedup_index_serialized_size(o->idx), w = 0;
+    PyObject *b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)n);
+    int rc = b ? dedup_index_serialize(o->idx, PyBytes_AsString(b), n, &w) : DEDUP_OK;
+    pthread_rwlock_unlock(&o->lock);
+    if (b && rc) {
+        Py_DECREF(b);
+        return status_error(state_from_type(Py_TYPE(self)), rc, NULL);
+    }
+    return b;
+}
+
+static PyObject *index_from_bytes(PyObject *cls, PyObject *arg)
+{
+    module_state *st = state_from_type((PyTypeObject *)cls);
+    char *data;
+    Py_ssize_t len;
+    if (PyBytes_AsStringAndSize(arg, &data, &len))
+        return NULL;
+    dedup_index *idx = NULL;
+    int rc = dedup_index_deserialize(&idx, data, (size_t)len);
+    if (rc)
+        return status_error(st, rc, NULL);
+    return index_new_from((PyTypeObject *)cls, idx);
+}
+
+static PyObject *index_boilerplate(PyObject *self, void *unused)
+{
+    IndexObject *o = (IndexObject *)self;
+    return index_ready(o) ? PyLong_FromUnsignedLong(dedup_index_boilerplate(o->idx)) : NULL;
+}
+
+static PyObject *index_params(PyObject *self, void *unused)
+{
+    IndexObject *o = (IndexObject *)self;
+    if (!index_ready(o))
+        return NULL;
+    const dedup_params *p = dedup_index_params(o->idx);
+    PyObject *d = PyDict_New();
+    for (int k = 1; d && k < 64; k++) {
+        const char *name = dedup_param_name((dedup_param)k);
+        if (!name)
+            continue;
+        PyObject *v;
+        if (dedup_param_type_of((dedup_param)k) == DEDUP_PARAM_REAL) {
+            double x = 0;
+            dedup_params_get_real(p, (dedup_param)k, &x);
+            v = PyFloat_FromDouble(x);
+        } else {
+            int64_t x = 0;
+            dedup_params_get(p, (dedup_param)k, &x);
+            v = PyLong_FromLongLong((long long)x);
+        }
+        if (!v || PyDict_SetItemString(d, name, v)) {
+            Py_XDECREF(v);
+            Py_CLEAR(d);
+            break;
+        }
+        Py_DECREF(v);
+    }
+    return d;
+}
+
+static PyMethodDef index_methods[] = {
+    {"add_unique", (PyCFunction)(void (*)(void))index_add_unique, METH_VARARGS | METH_KEYWORDS,
+     NULL},
+    {"add", (PyCFunction)(void (*)(void))index_add, METH_VARARGS | METH_KEYWORDS, NULL},
+    {"query", (PyCFunction)(void (*)(void))index_query, METH_VARARGS | METH_KEYWORDS, NULL},
+    {"remove", index_remove, METH_VARARGS, NULL},
+    {"expire", index_expire, METH_O, NULL},
+    {"stamp", index_stamp, METH_VARARGS, NULL},
+    {"keys", index_keys, METH_NOARGS, NULL},
+    {"save", index_save, METH_O, NULL},
+    {"load", index_load, METH_O | METH_CLASS, NULL},
+    {"to_bytes", index_to_bytes, METH_NOARGS, NULL},
+    {"from_bytes", index_from_bytes, METH_O | METH_CLASS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef index_getset[] = {
+    {"boilerplate", index_boilerplate, NULL, NULL, NULL},
+    {"params", index_params, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot index_slots[] = {
+    {Py_tp_init, index_init},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_dealloc, index_dealloc},
+    {Py_tp_methods, index_methods},
+    {Py_tp_getset, index_getset},
+    {Py_sq_length, index_len},
+    {Py_sq_contains, index_contains},
+    {0, NULL},
+};
+
+static PyType_Spec index_spec = {"dedup._dedup.Index", sizeof(IndexObject), 0,
+                                 Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, index_slots};
+
+/* ============================================================ cluster */
+
+typedef struct {
+    const dedup_params *params;
+    const dedup_linestats *lines;
+    uint32_t min_docs;
+    dedup_batch *batch;
+    fields *docs;
+    size_t n;
+    size_t next;
+    pthread_mutex_t mu;
+    int err;
+} sign_job;
+
+static void *sign_worker(void *arg)
+{
+    sign_job *j = arg;
+    dedup_hasher *h = NULL;
+    dedup_signature *sig = NULL;
+    int err = dedup_hasher_create(&h, j->params);
+    if (!err && j->lines)
+        err = dedup_hasher_set_linestats(h, j->lines, j->min_docs);
+    if (!err)
+        err = dedup_signature_create(&sig, j->params);
+    for (;;) {
+        pthread_mutex_lock(&j->mu);
+        size_t i = j->next;
+        j->next += 64;
+        if (err && !j->err)
+            j->err = err;
+        int stop = j->err != 0;
+        pthread_mutex_unlock(&j->mu);
+        if (stop || i >= j->n)
+            break;
+        size_t end = i + 64 < j->n ? i + 64 : j->n;
+        for (; i < end && !err; i++) {
+            err = dedup_hasher_sign_fields(h, j->docs[i].f, j->docs[i].n, sig);
+            if (!err)
+                err = dedup_batch_set(j->batch, i, sig);
+        }
+    }
+    dedup_signature_free(sig);
+    dedup_hasher_free(h);
+    return NULL;
+}
+
+/* Width of the line statistics for a corpus of total bytes, as dedup
+ * cluster sizes them for its input. */
+static size_t lines_width(uint64_t total)
+{
+    size_t width = total ? (size_t)(total / 32) : (size_t)1 << 24;
+    if (width < ((size_t)1 << 16))
+        width = (size_t)1 << 16;
+    if (width > ((size_t)1 << 26))
+        width = (size_t)1 << 26;
+    return width;
+}
+
+static const char *const cluster_skip[] = {"boilerplate", "threads", NULL};
+
+/* cluster(texts, threads=0, boilerplate=20, **params) -> list of the
+ * position of each text's cluster representative */
+static PyObject *py_cluster(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    module_state *st = state_of(module);
+    PyObject *texts;
+    if (!PyArg_ParseTuple(args, "O", &texts))
+        return NULL;
+    long b = boilerplate_from(st, kwargs, DEDUP_BOILERPLATE_DEFAULT);
+    if (b < 0)
+        return NULL;
+    long threads = 0;
+    PyObject *tv = kwargs ? PyDict_GetItemString(kwargs, "threads") : NULL;
+    if (tv && tv != Py_None && ((threads = PyLong_AsLong(tv)) == -1 && PyErr_Occurred()))
+        return NULL;
+    if (threads < 0 || threads > 1024) {
+        PyErr_SetString(st->param_error, "threads: 0 (all processors) to 1024");
+        return NULL;
+    }
+    if (threads == 0) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = c > 0 ? c : 1;
+    }
+    PyObject *seq = PySequence_List(texts);
+    if (!seq)
+        return NULL;
+    dedup_params *p = params_from(st, kwargs, cluster_skip);
+    Py_ssize_t n = PyList_Size(seq);
+    fields *docs = p ? PyMem_Calloc(n ? (size_t)n : 1, sizeof *docs) : NULL;
+    PyObject *result = NULL;
+    dedup_batch *batch = NULL;
+    dedup_linestats *lines = NULL;
+    dedup_clusters *c = NULL;
+    Py_ssize_t filled = 0;
+    uint64_t total = 0;
+    if (p && !docs)
+        PyErr_NoMemory();
+    for (; docs && filled < n; filled++) {
+        /* filled in place: a short document's fields point into its own
+         * struct, which does not move */
+        if (fields_from(PyList_GetItem(seq, filled), &docs[filled]))
+            goto done;
+        for (size_t i = 0; i < docs[filled].n; i++)
+            total += docs[filled].f[i].len + 1;
+    }
+    if (!docs)
+        goto done;
+    int rc = dedup_batch_create(&batch, p);
+    if (!rc)
+        rc = dedup_batch_resize(batch, (size_t)n);
+    if (!rc && b)
+        rc = dedup_linestats_create(&lines, lines_width(total));
+    sign_job job = {p, NULL, (uint32_t)b, batch, docs, (size_t)n, 0,
+                    PTHREAD_MUTEX_INITIALIZER, 0};
+    Py_BEGIN_ALLOW_THREADS
+    /* The boilerplate pass first, over the whole corpus, as dedup cluster. */
+    for (Py_ssize_t i = 0; !rc && lines && i < n; i++) {
+        size_t m = 0;
+        for (size_t k = 0; k < docs[i].n; k++)
+            m += docs[i].f[k].text != NULL;
+        if (m <= 1) {
+            const char *t = "";
+            size_t len = 0;
+            for (size_t k = 0; k < docs[i].n; k++)
+                if (docs[i].f[k].text) {
+                    t = docs[i].f[k].text;
+                    len = docs[i].f[k].len;
+                }
+            rc = dedup_linestats_add(lines, t, len);
+        } else {
+            /* joined with line breaks: count the joined text */
+            size_t len = 0, at = 0;
+            for (size_t k = 0; k < docs[i].n; k++)
+                if (docs[i].f[k].text)
+                    len += docs[i].f[k].len + 1;
+            char *t = malloc(len ? len : 1);
+            if (!t) {
+                rc = DEDUP_E_NOMEM;
+                break;
+            }
+            for (size_t k = 0; k < docs[i].n; k++)
+                if (docs[i].f[k].text) {
+                    if (at)
+                        t[at++] = '\n';
+                    memcpy(t + at, docs[i].f[k].text, docs[i].f[k].len);
+                    at += docs[i].f[k].len;
+                }
+            rc = dedup_linestats_add(lines, t, at);
+            free(t);
+        }
+    }
+    job.lines = lines;
+    if (!rc) {
+        pthread_t *tid = calloc((size_t)threads, sizeof *tid);
+        long started = 0;
+        for (; tid && started < threads; started++)
+            if (pthread_create(&tid[started], NULL, sign_worker, &job))
+                break;
+        if (started == 0)
+            sign_worker(&job);
+        for (long t = 0; t < started; t++)
+            pthread_join(tid[t], NULL);
+        free(tid);
+        rc = job.err;
+    }
+    if (!rc)
+        rc = dedup_batch_cluster(batch, (unsigned)threads, &c);
+    Py_END_ALLOW_THREADS
+    if (rc) {
+        status_error(st, rc, NULL);
+        goto done;
+    }
+    result = PyList_New(n);
+    for (Py_ssize_t i = 0; result && i < n; i++) {
+        PyObject *v = PyLong_FromSize_t(dedup_clusters_of(c, (size_t)i));
+        if (!v) {
+            Py_CLEAR(result);
+            break;
+        }
+        PyList_SetItem(result, i, v);
+    }
+done:
+    for (Py_ssize_t i = 0; docs && i < filled; i++)
+        fields_free(&docs[i]);
+    PyMem_Free(docs);
+    dedup_clusters_free(c);
+    dedup_batch_free(batch);
+    dedup_linestats_free(lines);
+    dedup_params_free(p);
+    Py_DECREF(seq);
+    return result;
+}
+
+/* similarity(a, b, **params) -> float */
+static PyObject *py_similarity(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    module_state *st = state_of(module);
+    PyObject *a, *b;
+    if (!PyArg_ParseTuple(args, "OO", &a, &b))
+        return NULL;
+    dedup_params *p = params_from(st, kwargs, NULL);
+    if (!p)
+        return NULL;
+    fields x, y;
+    if (fields_from(a, &x)) {
+        dedup_params_free(p);
+        return NULL;
+    }
+    if (fields_from(b, &y)) {
+        fields_free(&x);
+        dedup_params_free(p);
+        return NULL;
+    }
+    dedup_hasher *h = NULL;
+    dedup_signature *sa = NULL, *sb = NULL;
+    double s = 0;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = dedup_hasher_create(&h, p);
+    if (!rc)
+        rc = dedup_signature_create(&sa, p);
+    if (!rc)
+        rc = dedup_signature_create(&sb, p);
+    if (!rc)
+        rc = dedup_hasher_sign_fields(h, x.f, x.n, sa);
+    if (!rc)
+        rc = dedup_hasher_sign_fields(h, y.f, y.n, sb);
+    if (!rc)
+        rc = dedup_signature_similarity(p, sa, sb, &s);
+    Py_END_ALLOW_THREADS
+    dedup_signature_free(sa);
+    dedup_signature_free(sb);
+    dedup_hasher_free(h);
+    fields_free(&x);
+    fields_free(&y);
+    dedup_params_free(p);
+    return rc ? status_error(st, rc, NULL) : PyFloat_FromDouble(s);
+}
+
+static PyObject *py_param_names(PyObject *module, PyObject *unused)
+{
+    PyObject *d = PyDict_New();
+    for (int k = 1; d && k < 64; k++) {
+        const char *name = dedup_param_name((dedup_param)k);
+        if (!name)
+            continue;
+        PyObject *v;
+        if (dedup_param_type_of((dedup_param)k) == DEDUP_PARAM_REAL) {
+            double lo = 0, hi = 0;
+            dedup_param_bounds_real((dedup_param)k, &lo, &hi);
+            v = Py_BuildValue("(sdd)", "real", lo, hi);
+        } else {
+            int64_t lo = 0, hi = 0;
+            dedup_param_bounds((dedup_param)k, &lo, &hi);
+            v = Py_BuildValue("(sLL)", "int", (long long)lo, (long long)hi);
+        }
+        if (!v || PyDict_SetItemString(d, name, v)) {
+            Py_XDECREF(v);
+            Py_CLEAR(d);
+            break;
+        }
+        Py_DECREF(v);
+    }
+    return d;
+}
+
+static PyMethodDef module_methods[] = {
+    {"cluster", (PyCFunction)(void (*)(void))py_cluster, METH_VARARGS | METH_KEYWORDS, NULL},
+    {"similarity", (PyCFunction)(void (*)(void))py_similarity, METH_VARARGS | METH_KEYWORDS,
+     NULL},
+    {"param_names", py_param_names, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+/* ============================================================= module */
+
+static int add_exception(PyObject *m, PyObject **slot, const char *name, PyObject *bases,
+                         const char *doc)
+{
+    char full[96];
+    snprintf(full, sizeof full, "dedup.%s", name);
+    *slot = PyErr_NewExceptionWithDoc(full, doc, bases, NULL);
+    if (!*slot)
+        return -1;
+    Py_INCREF(*slot);
+    return PyModule_AddObject(m, name, *slot);
+}
+
+static int module_exec(PyObject *m)
+{
+    module_state *st = state_of(m);
+    g_state = st;
+    if (add_exception(m, &st->error, "Error", NULL,
+                      "A libdedup error: args are (message, status code)."))
+        return -1;
+    PyObject *b;
+    b = PyTuple_Pack(2, st->error, PyExc_ValueError);
+    if (!b || add_exception(m, &st->param_error, "ParamError", b,
+                            "A parameter or argument out of its range."))
+        return -1;
+    Py_DECREF(b);
+    b = PyTuple_Pack(2, st->error, PyExc_ValueError);
+    if (!b || add_exception(m, &st->format_error, "FormatError", b,
+                            "Damaged, truncated or unsupported serialized data."))
+        return -1;
+    Py_DECREF(b);
+    b = PyTuple_Pack(2, st->error, PyExc_KeyError);
+    if (!b || add_exception(m, &st->key_error, "KeyError", b,
+                            "A key that is absent, or already present."))
+        return -1;
+    Py_DECREF(b);
+    b = PyTuple_Pack(2, st->error, PyExc_OSError);
+    if (!b || add_exception(m, &st->io_error, "IOError", b, "A file could not be read or written."))
+        return -1;
+    Py_DECREF(b);
+    b = PyTuple_Pack(2, st->error, PyExc_ValueError);
+    if (!b || add_exception(m, &st->mismatch_error, "MismatchError", b,
+                            "Signatures or indexes made with other parameters."))
+        return -1;
+    Py_DECREF(b);
+    st->signature_type = PyType_FromModuleAndSpec(m, &signature_spec, NULL);
+    st->hasher_type = PyType_FromModuleAndSpec(m, &hasher_spec, NULL);
+    st->index_type = PyType_FromModuleAndSpec(m, &index_spec, NULL);
+    if (!st->signature_type || !st->hasher_type || !st->index_type)
+        return -1;
+    Py_INCREF(st->signature_type);
+    Py_INCREF(st->hasher_type);
+    Py_INCREF(st->index_type);
+    if (PyModule_AddObject(m, "Signature", st->signature_type) ||
+        PyModule_AddObject(m, "Hasher", st->hasher_type) ||
+        PyModule_AddObject(m, "Index", st->index_type))
+        return -1;
+    if (PyModule_AddStringConstant(m, "library_version", dedup_version_string()) ||
+        PyModule_AddIntConstant(m, "BOILERPLATE_DEFAULT", DEDUP_BOILERPLATE_DEFAULT))
+        return -1;
+    return 0;
+}
+
+static int module_traverse(PyObject *m, visitproc visit, void *arg)
+{
+    module_state *st = state_of(m);
+    Py_VISIT(st->error);
+    Py_VISIT(st->format_error);
+    Py_VISIT(st->param_error);
+    Py_VISIT(st->key_error);
+    Py_VISIT(st->io_error);
+    Py_VISIT(st->mismatch_error);
+    Py_VISIT(st->signature_type);
+    Py_VISIT(st->hasher_type);
+    Py_VISIT(st->index_type);
+    return 0;
+}
+
+static int module_clear(PyObject *m)
+{
+    module_state *st = state_of(m);
+    Py_CLEAR(st->error);
+    Py_CLEAR(st->format_error);
+    Py_CLEAR(st->param_error);
+    Py_CLEAR(st->key_error);
+    Py_CLEAR(st->io_error);
+    Py_CLEAR(st->mismatch_error);
+    Py_CLEAR(st->signature_type);
+    Py_CLEAR(st->hasher_type);
+    Py_CLEAR(st->index_type);
+    return 0;
+}
+
+static PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, module_exec},
+    {0, NULL},
+};
+
+static PyModuleDef dedup_module = {
+    PyModuleDef_HEAD_INIT, "dedup._dedup", "The C core of the dedup package.",
+    sizeof(module_state), module_methods, module_slots, module_traverse, module_clear, NULL,
+};
+
+PyMODINIT_FUNC PyInit__dedup(void);
+
+PyMODINIT_FUNC PyInit__dedup(void)
+{
+    return PyModuleDef_Init(&dedup_module);
+}

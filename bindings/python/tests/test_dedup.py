@@ -1,0 +1,167 @@
+"""Tests of the dedup Python package: the same answers as the dedup tool on
+the sample corpus, the index by key (saved, loaded, as bytes), errors as
+exceptions, and threads querying one index.
+
+The tool is $DEDUP and the corpus $DEDUP_SAMPLE (set by meson test); the
+comparisons with the tool are skipped without them."""
+
+import json
+import os
+import subprocess
+import threading
+
+import pytest
+
+import dedup
+
+DEDUP = os.environ.get("DEDUP")
+SAMPLE = os.environ.get("DEDUP_SAMPLE")
+need_tool = pytest.mark.skipif(not (DEDUP and SAMPLE), reason="needs $DEDUP and $DEDUP_SAMPLE")
+
+STORY = ("The harbour authority approved a new container terminal on Tuesday after two "
+         "years of hearings, and construction is due to begin next spring with the first "
+         "ships expected to dock there in the autumn of the following year.")
+OTHER = ("Heavy rain closed three mountain passes overnight and the regional council asked "
+         "drivers to avoid the northern valley roads until the weekend, when crews expect "
+         "to have cleared the landslides that blocked them.")
+
+
+def sample():
+    with open(SAMPLE, encoding="utf-8") as f:
+        return [json.loads(line) for line in f]
+
+
+@need_tool
+def test_cluster_same_as_the_tool():
+    docs = sample()
+    out = subprocess.run([DEDUP, "cluster", "-q", SAMPLE], check=True, capture_output=True,
+                         text=True).stdout
+    tool = [line.split("\t")[1] for line in out.splitlines()]
+    ids = [d["id"] for d in docs]
+    labels = dedup.cluster(docs, threads=2)
+    mine = [ids[r] for r in labels]
+    assert len(mine) == len(tool) == 240
+    assert mine == tool
+    # one thread, the same
+    assert dedup.cluster(docs, threads=1) == labels
+
+
+@need_tool
+def test_index_same_as_filter():
+    docs = sample()
+    out = subprocess.run([DEDUP, "filter", "-q", "-j1", SAMPLE], check=True,
+                         capture_output=True, text=True).stdout
+    kept_tool = [json.loads(line)["id"] for line in out.splitlines()]
+    idx = dedup.Index()
+    kept = [d["id"] for d in docs
+            if idx.add_unique(d["id"], (d.get("title"), d.get("text"))) is None]
+    assert 20 < len(kept) < 240
+    assert kept == kept_tool
+    assert list(idx) == kept
+
+
+def test_index_by_key(tmp_path):
+    idx = dedup.Index()
+    assert idx.boilerplate == dedup.BOILERPLATE_DEFAULT
+    assert idx.add_unique("a", ("Terminal approved", STORY), time=10) is None
+    m = idx.add_unique("b", ("Harbour terminal", STORY), time=11)
+    assert isinstance(m, dedup.Match) and m.key == "a" and m.similarity >= 0.45
+    assert idx.add_unique("c", OTHER) is None
+    assert len(idx) == 2 and list(idx) == ["a", "c"] and "a" in idx and "b" not in idx
+    assert idx.time_of("a") == 10 and idx.time_of("c") == 11   # after the latest
+    assert [x.key for x in idx.query(STORY)] == ["a"]
+    assert idx.query("nothing like it at all, a few words") == []
+    with pytest.raises(dedup.KeyError):
+        idx.add_unique("a", OTHER)
+    idx.add("d", STORY, time=30)                                  # stored whatever it is
+    assert {x.key for x in idx.query(STORY)} == {"a", "d"}
+
+    path = str(tmp_path / "seen.idx")
+    idx.save(path)
+    for other in (dedup.Index.load(path), dedup.Index.from_bytes(idx.to_bytes())):
+        assert list(other) == list(idx) and other.boilerplate == idx.boilerplate
+        assert other.params == idx.params
+        assert other.add_unique("e", STORY) == idx.add_unique("e", STORY)
+    assert idx.expire(11) == 1 and list(idx) == ["c", "d"]
+    idx.remove("c")
+    with pytest.raises(dedup.KeyError):
+        idx.remove("c")
+    assert list(idx) == ["d"]
+
+
+def test_parameters_and_errors(tmp_path):
+    with pytest.raises(dedup.ParamError, match="threshold"):
+        dedup.Index(threshold=1.5)
+    with pytest.raises(ValueError):                 # ParamError is a ValueError too
+        dedup.Hasher(num_hashes=4)
+    with pytest.raises(TypeError, match="unknown parameter 'thresh'"):
+        dedup.signature("x", thresh=0.5)
+    with pytest.raises(dedup.ParamError):
+        dedup.Index(boilerplate=1)
+    with pytest.raises(TypeError):
+        dedup.Index().add_unique("k", 42)
+    with pytest.raises(TypeError):
+        dedup.Index().query([STORY, 3])
+    with pytest.raises(dedup.FormatError) as e:
+        dedup.Index.from_bytes(b"DEDUPIDX" + b"\0" * 100)
+    assert e.value.status < 0
+    good = dedup.Index()
+    good.add_unique("a", STORY)
+    data = bytearray(good.to_bytes())
+    data[-3] ^= 1
+    with pytest.raises(dedup.FormatError):
+        dedup.Index.from_bytes(bytes(data))
+    with pytest.raises(dedup.FormatError):
+        dedup.Index.from_bytes(bytes(data[:-1]))
+    with pytest.raises(dedup.IOError):
+        dedup.Index.load(str(tmp_path / "missing.idx"))
+    with pytest.raises(dedup.MismatchError):
+        dedup.signature(STORY).similarity(dedup.signature(STORY, num_hashes=64))
+    idx = dedup.Index(threshold=0.8, num_hashes=64, boilerplate=0)
+    assert idx.params["threshold"] == 0.8 and idx.params["num_hashes"] == 64
+    assert idx.boilerplate == 0
+
+
+def test_signatures_and_similarity():
+    h = dedup.Hasher(num_hashes=64)
+    s = h.signature(("Terminal approved", STORY))
+    assert len(s) == 64 and s.set_size > 10
+    assert dedup.Signature.from_bytes(s.to_bytes()).values() == s.values()
+    assert s.similarity(h.signature(("Terminal approved", STORY))) == 1.0
+    assert dedup.similarity(STORY, OTHER) < 0.2
+    # a story inside a longer page: containment, the default measure
+    page = STORY + " " + OTHER
+    assert dedup.similarity(STORY, page) > 0.8
+    assert dedup.similarity(STORY, page, measure=0) < 0.7
+
+
+def test_threads_query_one_index():
+    idx = dedup.Index(boilerplate=0)
+    words = OTHER.split()
+    texts = []
+    for i in range(300):
+        t = " ".join(words[(i * 7 + j) % len(words)] + str((i * 31 + j) % 97)
+                     for j in range(40))
+        texts.append(t)
+        idx.add_unique("k%d" % i, t)
+    want = [idx.query(t) for t in texts]
+    errors = []
+
+    def run():
+        try:
+            for _ in range(3):
+                got = [idx.query(t) for t in texts]
+                if got != want:
+                    errors.append("different answers")
+        except Exception as e:  # noqa: BLE001
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    # a writer meanwhile: changes wait for the queries, never corrupt them
+    for i in range(50):
+        idx.add("w%d" % i, "a different text number %d with some words" % i)
+    for t in threads:
+        t.join()
+    assert errors == []
