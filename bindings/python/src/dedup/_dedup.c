@@ -288,30 +288,30 @@ static void signature_dealloc(PyObject *self)
     Py_DECREF(t);
 }
 
-static PyObject *signature_similarity(PyObject *self, PyObject *other)
+/* Compare with another signature: the measure of this signature's hasher
+ * (jaccard 0) or the plain Jaccard estimate (jaccard 1). */
+static PyObject *signature_compare(PyObject *self, PyObject *other, int jaccard)
 {
     module_state *st = state_from_type(Py_TYPE(self));
     if (!PyObject_TypeCheck(other, (PyTypeObject *)st->signature_type)) {
-        PyErr_SetString(PyExc_TypeError, "similarity() takes a Signature");
+        PyErr_SetString(PyExc_TypeError, "a Signature is needed");
         return NULL;
     }
     SignatureObject *a = (SignatureObject *)self, *b = (SignatureObject *)other;
     double s;
-    int rc = dedup_signature_similarity(a->params, a->sig, b->sig, &s);
+    int rc = jaccard ? dedup_signature_jaccard(a->sig, b->sig, &s)
+                     : dedup_signature_similarity(a->params, a->sig, b->sig, &s);
     return rc ? status_error(st, rc, NULL) : PyFloat_FromDouble(s);
+}
+
+static PyObject *signature_similarity(PyObject *self, PyObject *other)
+{
+    return signature_compare(self, other, 0);
 }
 
 static PyObject *signature_jaccard(PyObject *self, PyObject *other)
 {
-    module_state *st = state_from_type(Py_TYPE(self));
-    if (!PyObject_TypeCheck(other, (PyTypeObject *)st->signature_type)) {
-        PyErr_SetString(PyExc_TypeError, "jaccard() takes a Signature");
-        return NULL;
-    }
-    double s;
-    int rc = dedup_signature_jaccard(((SignatureObject *)self)->sig,
-                                     ((SignatureObject *)other)->sig, &s);
-    return rc ? status_error(st, rc, NULL) : PyFloat_FromDouble(s);
+    return signature_compare(self, other, 1);
 }
 
 static PyObject *signature_to_bytes(PyObject *self, PyObject *unused)
@@ -932,35 +932,12 @@ static PyObject *index_boilerplate(PyObject *self, void *unused)
     return index_ready(o) ? PyLong_FromUnsignedLong(dedup_index_boilerplate(o->idx)) : NULL;
 }
 
+static PyObject *params_dict(const dedup_params *p);
+
 static PyObject *index_params(PyObject *self, void *unused)
 {
     IndexObject *o = (IndexObject *)self;
-    if (!index_ready(o))
-        return NULL;
-    const dedup_params *p = dedup_index_params(o->idx);
-    PyObject *d = PyDict_New();
-    for (int k = 1; d && k < 64; k++) {
-        const char *name = dedup_param_name((dedup_param)k);
-        if (!name)
-            continue;
-        PyObject *v;
-        if (dedup_param_type_of((dedup_param)k) == DEDUP_PARAM_REAL) {
-            double x = 0;
-            dedup_params_get_real(p, (dedup_param)k, &x);
-            v = PyFloat_FromDouble(x);
-        } else {
-            int64_t x = 0;
-            dedup_params_get(p, (dedup_param)k, &x);
-            v = PyLong_FromLongLong((long long)x);
-        }
-        if (!v || PyDict_SetItemString(d, name, v)) {
-            Py_XDECREF(v);
-            Py_CLEAR(d);
-            break;
-        }
-        Py_DECREF(v);
-    }
-    return d;
+    return index_ready(o) ? params_dict(dedup_index_params(o->idx)) : NULL;
 }
 
 static PyMethodDef index_methods[] = {
@@ -1238,22 +1215,32 @@ static PyObject *py_similarity(PyObject *module, PyObject *args, PyObject *kwarg
     return rc ? status_error(st, rc, NULL) : PyFloat_FromDouble(s);
 }
 
-static PyObject *py_param_names(PyObject *module, PyObject *unused)
+/* Each parameter's name -> its value in p, or, with p NULL, (type,
+ * lowest, highest). */
+static PyObject *params_dict(const dedup_params *p)
 {
     PyObject *d = PyDict_New();
     for (int k = 1; d && k < 64; k++) {
-        const char *name = dedup_param_name((dedup_param)k);
+        dedup_param key = (dedup_param)k;
+        const char *name = dedup_param_name(key);
         if (!name)
             continue;
         PyObject *v;
-        if (dedup_param_type_of((dedup_param)k) == DEDUP_PARAM_REAL) {
-            double lo = 0, hi = 0;
-            dedup_param_bounds_real((dedup_param)k, &lo, &hi);
-            v = Py_BuildValue("(sdd)", "real", lo, hi);
+        if (dedup_param_type_of(key) == DEDUP_PARAM_REAL) {
+            double x = 0, lo = 0, hi = 0;
+            if (p)
+                dedup_params_get_real(p, key, &x);
+            else
+                dedup_param_bounds_real(key, &lo, &hi);
+            v = p ? PyFloat_FromDouble(x) : Py_BuildValue("(sdd)", "real", lo, hi);
         } else {
-            int64_t lo = 0, hi = 0;
-            dedup_param_bounds((dedup_param)k, &lo, &hi);
-            v = Py_BuildValue("(sLL)", "int", (long long)lo, (long long)hi);
+            int64_t x = 0, lo = 0, hi = 0;
+            if (p)
+                dedup_params_get(p, key, &x);
+            else
+                dedup_param_bounds(key, &lo, &hi);
+            v = p ? PyLong_FromLongLong((long long)x)
+                  : Py_BuildValue("(sLL)", "int", (long long)lo, (long long)hi);
         }
         if (!v || PyDict_SetItemString(d, name, v)) {
             Py_XDECREF(v);
@@ -1263,6 +1250,11 @@ static PyObject *py_param_names(PyObject *module, PyObject *unused)
         Py_DECREF(v);
     }
     return d;
+}
+
+static PyObject *py_param_names(PyObject *module, PyObject *unused)
+{
+    return params_dict(NULL);
 }
 
 static PyMethodDef module_methods[] = {
