@@ -196,7 +196,7 @@ static void bench_batch(size_t n, int identical)
     dedup__edgevec_release(&pairs);
     t0 = now();
     dedup_clusters *c = NULL;
-    rc |= dedup_batch_cluster(b, 1, &c);
+    rc |= dedup_batch_cluster(&c, b, 1);
     double tall = now() - t0;
     printf("batch %-12s docs %zu  candidates %.3f s  cluster %.3f s  pairs/doc %.2f  "
            "clusters %zu  peak-MiB %.0f%s\n",

@@ -94,8 +94,8 @@ DEDUP_API const char *dedup_version_string(void);
     X(E_IO, -10, "input/output error")                                        \
     X(E_NOTFOUND, -11, "no such document")                                    \
     X(E_EXISTS, -12, "document id already present")                           \
-    X(E_TOOBIG, -13, "input too large")                                       \
-    X(E_STATE, -14, "operation not allowed in the object's current state")
+    X(E_TOOBIG, -13, "input too large")
+/* -14 (E_STATE in 0.1) was never returned; it stays unused. */
 
 typedef enum dedup_status {
 #define DEDUP__STATUS_ENUM(name, value, text) DEDUP_##name = value,
@@ -761,10 +761,14 @@ DEDUP_API int dedup_batch_resize(dedup_batch *b, size_t n);
 DEDUP_API int dedup_batch_set(dedup_batch *b, size_t i, const dedup_signature *sig);
 DEDUP_API size_t dedup_batch_count(const dedup_batch *b);
 
-/* Cluster every document of b with up to nthreads threads (0: one). The
- * result does not depend on nthreads. Since 0.1. */
-DEDUP_API int dedup_batch_cluster(const dedup_batch *b, unsigned nthreads,
-                                  dedup_clusters **out);
+/* Cluster every document of b with up to nthreads threads (0: one) into a
+ * new result *out (free it with dedup_clusters_free). The result does not
+ * depend on nthreads. DEDUP_OK, DEDUP_E_INVAL (out or b NULL),
+ * DEDUP_E_NOMEM. b is only read: threads may cluster one batch at once.
+ * The result comes first, as in every call that creates an object (since
+ * 0.2; 0.1 took it last). Since 0.1. */
+DEDUP_API int dedup_batch_cluster(dedup_clusters **out, const dedup_batch *b,
+                                  unsigned nthreads);
 
 DEDUP_API void dedup_clusters_free(dedup_clusters *c);
 /* Candidate pairs the banding stage found, and (through *verified, may be

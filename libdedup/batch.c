@@ -432,7 +432,7 @@ int dedup__batch_assign(const dedup_batch *b, const dedup__edge *edges, size_t n
 
 /* ------------------------------------------------------- the whole run */
 
-int dedup_batch_cluster(const dedup_batch *b, unsigned nthreads, dedup_clusters **out)
+int dedup_batch_cluster(dedup_clusters **out, const dedup_batch *b, unsigned nthreads)
 {
     if (!out)
         return DEDUP_E_INVAL;

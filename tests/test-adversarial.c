@@ -478,7 +478,7 @@ static void test_many_empty(size_t n)
        "%zu empty documents: no candidates", n);
     dedup__edgevec_release(&pairs);
     dedup_clusters *c = NULL;
-    rc = dedup_batch_cluster(b, 2, &c);
+    rc = dedup_batch_cluster(&c, b, 2);
     int alone = rc == DEDUP_OK && dedup_clusters_count(c) == n;
     for (size_t i = 0; alone && i < n; i += 997)
         alone = dedup_clusters_of(c, i) == i && dedup_clusters_size_of(c, i) == 1;
@@ -525,7 +525,7 @@ static void test_many_identical(size_t n, int64_t k, dedup_cluster_mode mode)
        (unsigned long long)st.compared);
     dedup__edgevec_release(&pairs);
     dedup_clusters *c = NULL;
-    rc = dedup_batch_cluster(b, 2, &c);
+    rc = dedup_batch_cluster(&c, b, 2);
     int one = rc == DEDUP_OK && dedup_clusters_count(c) == 1 &&
               dedup_clusters_size_of(c, n - 1) == n;
     for (size_t i = 0; one && i < n; i += 991)

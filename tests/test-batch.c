@@ -167,7 +167,7 @@ static void test_planted(dedup_cluster_mode mode)
     dedup_batch *b = batch_of(p, pl.sigs, pl.n);
     ok(b != NULL, "%s: batch of %zu documents", name, pl.n);
     dedup_clusters *c = NULL;
-    is_int(dedup_batch_cluster(b, 2, &c), DEDUP_OK, "%s: cluster", name);
+    is_int(dedup_batch_cluster(&c, b, 2), DEDUP_OK, "%s: cluster", name);
     is_int(dedup_clusters_doc_count(c), pl.n, "%s: document count", name);
     is_int(dedup_clusters_count(c), pl.groups, "%s: one cluster per planted group", name);
     size_t wrong = 0, badsize = 0, badsim = 0;
@@ -230,7 +230,7 @@ static void test_chain(void)
         dedup_signature *sig[3] = {sign(p, s, 100), sign(p, s, 200), sign(p, s + 100, 100)};
         dedup_batch *b = batch_of(p, sig, 3);
         dedup_clusters *c = NULL;
-        dedup_batch_cluster(b, 1, &c);
+        dedup_batch_cluster(&c, b, 1);
         if (mode == DEDUP_CLUSTER_TRANSITIVE) {
             is_int(dedup_clusters_count(c), 1, "transitive: A~B~C chain to one cluster");
             is_int(dedup_clusters_of(c, 2), 0, "transitive: C in A's cluster");
@@ -276,7 +276,7 @@ static void test_partner_representative(void)
     dedup_signature *sig[3] = {r, m, j};
     dedup_batch *b = batch_of(p, sig, 3);
     dedup_clusters *c = NULL;
-    ok(dedup_batch_cluster(b, 1, &c) == DEDUP_OK, "cluster R, M, J");
+    ok(dedup_batch_cluster(&c, b, 1) == DEDUP_OK, "cluster R, M, J");
     is_int(dedup_clusters_of(c, 1), 0, "M joins R");
     is_int(dedup_clusters_of(c, 2), 0, "J, found only through M, joins R");
     ok(dedup_clusters_similarity(c, 2) > 0.89 && dedup_clusters_similarity(c, 2) < 0.9,
@@ -313,7 +313,7 @@ static void test_empty_short(void)
         dedup_batch_add(b, y, NULL);
         is_int(dedup_batch_count(b), 8, "eight documents");
         dedup_clusters *c = NULL;
-        is_int(dedup_batch_cluster(b, 2, &c), DEDUP_OK, "cluster");
+        is_int(dedup_batch_cluster(&c, b, 2), DEDUP_OK, "cluster");
         int alone = 1;
         for (size_t i = 0; i < 4; i++)
             alone &= dedup_clusters_of(c, i) == i && dedup_clusters_size_of(c, i) == 1;
@@ -359,7 +359,7 @@ static void test_threads(void)
         }
         dedup_batch *b = batch_of(p, sig, N);
         dedup_clusters *ref = NULL;
-        dedup_batch_cluster(b, 1, &ref);
+        dedup_batch_cluster(&ref, b, 1);
         size_t nontrivial = 0;
         for (size_t i = 0; i < N; i++)
             nontrivial += dedup_clusters_of(ref, i) != i;
@@ -368,7 +368,7 @@ static void test_threads(void)
         unsigned threads[] = {2, 4, 1};
         for (size_t t = 0; t < 3; t++) {
             dedup_clusters *c = NULL;
-            dedup_batch_cluster(b, threads[t], &c);
+            dedup_batch_cluster(&c, b, threads[t]);
             int same = dedup_clusters_count(c) == dedup_clusters_count(ref);
             for (size_t i = 0; i < N; i++)
                 same &= dedup_clusters_of(c, i) == dedup_clusters_of(ref, i) &&
@@ -410,7 +410,7 @@ static void test_identical(void)
         for (size_t i = 0; i < N; i++)
             dedup_batch_set(b, i, i == 3 ? other : same);
         dedup_clusters *c = NULL;
-        is_int(dedup_batch_cluster(b, 2, &c), DEDUP_OK, "mode %d: %d identical documents",
+        is_int(dedup_batch_cluster(&c, b, 2), DEDUP_OK, "mode %d: %d identical documents",
                mode, N);
         is_int(dedup_clusters_count(c), 2, "mode %d: one cluster and one outsider", mode);
         is_int(dedup_clusters_size_of(c, N - 1), N - 1, "mode %d: cluster size", mode);
@@ -607,7 +607,7 @@ static void test_reference(void)
             ok(same, "%u bits, %d identical: 2, 3 and 4 threads give the same pairs and "
                      "counts", widths[w], ident);
             dedup_clusters *c = NULL, *rc2 = NULL;
-            dedup_batch_cluster(b, 2, &c);
+            dedup_batch_cluster(&c, b, 2);
             dedup__batch_assign(b, ref.v, ref.n, &rc2);
             int agree = c && rc2 && dedup_clusters_count(c) == dedup_clusters_count(rc2);
             for (size_t i = 0; agree && i < b->count; i++)
@@ -929,7 +929,7 @@ static void test_text(void)
             rc = dedup_batch_set(b, i, sig);
     is_int(rc, DEDUP_OK, "texts signed and stored");
     dedup_clusters *c = NULL;
-    dedup_batch_cluster(b, 2, &c);
+    dedup_batch_cluster(&c, b, 2);
     size_t want[] = {0, 0, 2, 3, 0, 5};
     int same = 1;
     for (size_t i = 0; i < 6; i++)
@@ -968,11 +968,11 @@ static void test_errors(void)
     else
         ok(1, "# SKIP 32-bit size_t");
     is_int(dedup_batch_count(b), 2, "count unchanged by a refused resize");
-    is_int(dedup_batch_cluster(b, 1, NULL), DEDUP_E_INVAL, "cluster without out");
-    is_int(dedup_batch_cluster(NULL, 1, &c), DEDUP_E_INVAL, "cluster without batch");
+    is_int(dedup_batch_cluster(NULL, b, 1), DEDUP_E_INVAL, "cluster without out");
+    is_int(dedup_batch_cluster(&c, NULL, 1), DEDUP_E_INVAL, "cluster without batch");
     ok(c == NULL, "out cleared on error");
     is_int(dedup_batch_resize(b, 0), DEDUP_OK, "shrink to nothing");
-    is_int(dedup_batch_cluster(b, 1000, &c), DEDUP_OK, "empty batch, many threads");
+    is_int(dedup_batch_cluster(&c, b, 1000), DEDUP_OK, "empty batch, many threads");
     is_int(dedup_clusters_count(c), 0, "no clusters");
     ok(dedup_clusters_of(c, 0) == SIZE_MAX && dedup_clusters_size_of(c, 0) == 0 &&
            dedup_clusters_similarity(c, 0) == 0.0,
@@ -1017,7 +1017,7 @@ static void test_nomem(void)
             }
             dedup_batch *rb = batch_of(p, sig, N);
             dedup_clusters *ref = NULL;
-            dedup_batch_cluster(rb, threads, &ref);
+            dedup_batch_cluster(&ref, rb, threads);
             long n;
             int all_nomem = 1, rc = DEDUP_E_NOMEM;
             dedup_clusters *c = NULL;
@@ -1028,7 +1028,7 @@ static void test_nomem(void)
                 for (size_t i = 0; i < N && rc == DEDUP_OK; i++)
                     rc = dedup_batch_add(b, sig[i], NULL);
                 if (rc == DEDUP_OK)
-                    rc = dedup_batch_cluster(b, threads, &c);
+                    rc = dedup_batch_cluster(&c, b, threads);
                 dedup__alloc_fail_at(-1);
                 if (rc != DEDUP_OK && rc != DEDUP_E_NOMEM)
                     all_nomem = 0;

@@ -383,11 +383,11 @@ static int run_batch(void *arg)
         dedup_batch_resize(b, NDOCS + 1);
     }
     dedup_clusters *cl = NULL;
-    rc = dedup_batch_cluster(b, 1, &cl);
+    rc = dedup_batch_cluster(&cl, b, 1);
     rule(rc == DEDUP_OK || cl == NULL, "failed batch_cluster leaves NULL");
     if (!step(rc, "batch_cluster")) {
         alloc_on();
-        rc = dedup_batch_cluster(b, 1, &cl);
+        rc = dedup_batch_cluster(&cl, b, 1);
     }
     int same = rc == DEDUP_OK && same_clusters(c, cl);
     dedup_clusters_free(cl);
@@ -426,7 +426,7 @@ static void test_batch(dedup_cluster_mode mode)
         dedup_batch_add(b, c.sig[i], NULL);
     dedup_batch_resize(b, NDOCS + 1);
     dedup_clusters *cl = NULL;
-    dedup_batch_cluster(b, 1, &cl);
+    dedup_batch_cluster(&cl, b, 1);
     c.ref_count = dedup_clusters_count(cl);
     for (size_t i = 0; i <= NDOCS; i++)
         c.ref_of[i] = dedup_clusters_of(cl, i);

@@ -892,7 +892,7 @@ int cmd_cluster(int argc, char **argv)
     }
     double t1 = cli_now();
 
-    rc = dedup_batch_cluster(batch, nthreads, &run.clusters);
+    rc = dedup_batch_cluster(&run.clusters, batch, nthreads);
     if (rc) {
         cli_msg("clustering failed: %s", dedup_strerror(rc));
         status = EXIT_INTERNAL;

@@ -128,7 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     for (unsigned threads = 1; threads <= 3; threads += 2) {
         dedup_clusters *c = NULL;
-        FUZZ_OK(dedup_batch_cluster(b, threads, &c));
+        FUZZ_OK(dedup_batch_cluster(&c, b, threads));
         FUZZ_CHECK(dedup_clusters_doc_count(c) == (size_t)n);
         size_t count = 0, total = 0;
         for (int i = 0; i < n; i++) {

@@ -1142,7 +1142,7 @@ static PyObject *py_cluster(PyObject *module, PyObject *args, PyObject *kwargs)
         rc = job.err;
     }
     if (!rc)
-        rc = dedup_batch_cluster(batch, (unsigned)threads, &c);
+        rc = dedup_batch_cluster(&c, batch, (unsigned)threads);
     Py_END_ALLOW_THREADS
     if (rc) {
         status_error(st, rc, NULL);
