@@ -15,6 +15,11 @@
  *     negative dedup_status on failure. Results come back through pointer
  *     arguments named out. New negative codes may appear in later versions:
  *     treat any unknown negative value as a failure.
+ *   - Two codes hold for every such call and are not repeated at each:
+ *     DEDUP_E_INVAL when a pointer the call needs is NULL, and DEDUP_E_NOMEM
+ *     when memory runs out (the objects involved are then unchanged). Every
+ *     other code a call can return is named in its comment; a call whose
+ *     comment names none returns only these two.
  *   - Text is UTF-8 given as a pointer and a length; it need not be
  *     NUL-terminated and may contain NUL bytes. Invalid UTF-8 is never an
  *     error: each maximal invalid subsequence is replaced by U+FFFD (see
@@ -272,19 +277,24 @@ DEDUP_API void dedup_params_free(dedup_params *p);
  * DEDUP_E_RANGE for a value outside the key's bounds (p is then unchanged).
  * Since 0.1. */
 DEDUP_API int dedup_params_set(dedup_params *p, dedup_param key, int64_t value);
+/* Read an integer key; DEDUP_E_INVAL for an unknown key or a real key. */
 DEDUP_API int dedup_params_get(const dedup_params *p, dedup_param key, int64_t *out);
-/* The same for real keys; NaN is out of range. Since 0.1. */
+/* The same for real keys (DEDUP_E_INVAL for an integer key); NaN is out of
+ * range. Since 0.1. */
 DEDUP_API int dedup_params_set_real(dedup_params *p, dedup_param key, double value);
 DEDUP_API int dedup_params_get_real(const dedup_params *p, dedup_param key, double *out);
 
 /* Type of a key, DEDUP_PARAM_INVALID if the key is unknown. Since 0.1. */
 DEDUP_API dedup_param_type dedup_param_type_of(dedup_param key);
-/* Bounds of an integer key (inclusive). Since 0.1. */
+/* Bounds of an integer key (inclusive); DEDUP_E_INVAL for an unknown or a
+ * real key. Since 0.1. */
 DEDUP_API int dedup_param_bounds(dedup_param key, int64_t *min, int64_t *max);
-/* Bounds of a real key (inclusive). Since 0.1. */
+/* Bounds of a real key (inclusive); DEDUP_E_INVAL for another key.
+ * Since 0.1. */
 DEDUP_API int dedup_param_bounds_real(dedup_param key, double *min, double *max);
 /* A key's name ("num_hashes"), or NULL for an unknown key; and the key of a
- * name, for command lines and language bindings. Since 0.1. */
+ * name, for command lines and language bindings (DEDUP_E_INVAL for a name
+ * that is no key's). Since 0.1. */
 DEDUP_API const char *dedup_param_name(dedup_param key);
 DEDUP_API int dedup_param_from_name(const char *name, dedup_param *out);
 
@@ -293,8 +303,8 @@ DEDUP_API int dedup_param_from_name(const char *name, dedup_param *out);
  * ====================================================================== */
 
 /* Estimate the similarity of two texts under the measure in p (NULL means
- * defaults), from their signatures. Allocates and frees its own context:
- * convenient, not fast. Since 0.1. */
+ * defaults), from their signatures, into *out. Allocates and frees its own
+ * context: convenient, not fast. Since 0.1. */
 DEDUP_API int dedup_similarity(const dedup_params *p, const char *a, size_t alen,
                                const char *b, size_t blen, double *out);
 
@@ -417,8 +427,6 @@ DEDUP_API int dedup_hasher_compared(const dedup_hasher *h, const char **text, si
 DEDUP_API int dedup_hasher_sign(dedup_hasher *h, const char *text, size_t len,
                                 dedup_signature *sig);
 
-/* Compute the signature of a set of shingle hashes (duplicates allowed, they
- * count once). For callers that shingle text themselves. Since 0.1. */
 /* One field of a document (a title, a body...); text NULL: the field is
  * absent. */
 typedef struct dedup_field {
@@ -433,6 +441,9 @@ typedef struct dedup_field {
 DEDUP_API int dedup_hasher_sign_fields(dedup_hasher *h, const dedup_field *fields, size_t n,
                                        dedup_signature *sig);
 
+/* Compute the signature of a set of shingle hashes (duplicates allowed, they
+ * count once). For callers that shingle text themselves. DEDUP_E_MISMATCH
+ * as dedup_hasher_sign. Since 0.1. */
 DEDUP_API int dedup_hasher_sign_shingles(dedup_hasher *h, const uint64_t *shingles,
                                          size_t n, dedup_signature *sig);
 
@@ -454,7 +465,7 @@ typedef struct dedup_linestats dedup_linestats;
 /* Create empty statistics with about width 16-bit counters (rounded up to
  * a power of two; 0 picks 2^22, 8 MiB). Give about two counters per
  * distinct line expected: a sketch much smaller than that over-counts.
- * Since 0.1. */
+ * DEDUP_E_RANGE for a width over 2^32. Since 0.1. */
 DEDUP_API int dedup_linestats_create(dedup_linestats **out, size_t width);
 DEDUP_API void dedup_linestats_free(dedup_linestats *ls);
 /* Count the distinct lines of one document (each once). Not thread-safe.
@@ -500,7 +511,8 @@ DEDUP_API int dedup_linestats_deserialize(dedup_linestats **out, const void *buf
                                           size_t len);
 /* Use ls (borrowed: it must outlive its use by h, and nobody may modify it
  * while h uses it) to leave out lines found in at least min_docs documents
- * (min_docs >= 2). NULL turns filtering off. Since 0.1. */
+ * (min_docs >= 2; DEDUP_E_INVAL otherwise). NULL turns filtering off.
+ * Since 0.1. */
 DEDUP_API int dedup_hasher_set_linestats(dedup_hasher *h, const dedup_linestats *ls,
                                          uint32_t min_docs);
 
@@ -585,14 +597,16 @@ typedef struct dedup_match {
     double similarity; /* estimated, under the index's measure */
 } dedup_match;
 
-/* Create an empty index for parameters p (NULL: defaults). Since 0.1. */
+/* Create an empty index for parameters p (NULL: defaults). DEDUP_E_RANGE
+ * when explicit bands times rows exceed k (dedup_params_lsh). Since 0.1. */
 DEDUP_API int dedup_index_create(dedup_index **out, const dedup_params *p);
 DEDUP_API void dedup_index_free(dedup_index *idx);
 
 /* Add a document. id is the caller's; stamp is any ordered value (a time or
  * a sequence number) used by dedup_index_expire. The signature is copied.
  * DEDUP_E_EXISTS if id is present, DEDUP_E_MISMATCH for a signature made
- * with other parameters. Since 0.1. */
+ * with other parameters, DEDUP_E_TOOBIG when the index holds 2^30 - 1
+ * documents already. Since 0.1. */
 DEDUP_API int dedup_index_add(dedup_index *idx, uint64_t id, int64_t stamp,
                               const dedup_signature *sig);
 
@@ -606,7 +620,8 @@ DEDUP_API int dedup_index_add(dedup_index *idx, uint64_t id, int64_t stamp,
  * that hold it, so of more than 16 stored near-identical documents a query
  * finds 16 (store one document per story with dedup_index_add_unique to
  * avoid this). A stored document that a query found is found by the same
- * query for as long as it is stored, whatever is added after it. Thread-safe
+ * query for as long as it is stored, whatever is added after it.
+ * DEDUP_E_MISMATCH for a signature made with other parameters. Thread-safe
  * on an index nobody modifies. Since 0.1. */
 DEDUP_API int dedup_index_query(const dedup_index *idx, const dedup_signature *sig,
                                 dedup_match *out, size_t cap, size_t *n);
@@ -614,7 +629,7 @@ DEDUP_API int dedup_index_query(const dedup_index *idx, const dedup_signature *s
 /* The crawler's call: query, and add the document only if it duplicates
  * nothing stored. *is_dup receives 1 (and *best the best match; the
  * document is not added) or 0 (the document was added). best may be NULL.
- * Since 0.1. */
+ * The codes of dedup_index_add. Since 0.1. */
 DEDUP_API int dedup_index_add_unique(dedup_index *idx, uint64_t id, int64_t stamp,
                                      const dedup_signature *sig, int *is_dup,
                                      dedup_match *best);
@@ -747,17 +762,22 @@ DEDUP_API int dedup_index_deserialize(dedup_index **out, const void *buf, size_t
 typedef struct dedup_batch dedup_batch;
 typedef struct dedup_clusters dedup_clusters;
 
-/* Create a batch of signatures for parameters p. Since 0.1. */
+/* Create a batch of signatures for parameters p (NULL: defaults).
+ * DEDUP_E_RANGE as dedup_index_create. Since 0.1. */
 DEDUP_API int dedup_batch_create(dedup_batch **out, const dedup_params *p);
 DEDUP_API void dedup_batch_free(dedup_batch *b);
 
 /* Append a signature (copied); *index (may be NULL) receives its position.
- * Not thread-safe. Since 0.1. */
+ * DEDUP_E_MISMATCH for a signature made with other parameters,
+ * DEDUP_E_TOOBIG past 2^32 - 1 documents. Not thread-safe. Since 0.1. */
 DEDUP_API int dedup_batch_add(dedup_batch *b, const dedup_signature *sig, size_t *index);
-/* Grow or shrink to n documents; new ones are empty. Since 0.1. */
+/* Grow or shrink to n documents; new ones are empty. DEDUP_E_TOOBIG past
+ * 2^32 - 1 documents. Since 0.1. */
 DEDUP_API int dedup_batch_resize(dedup_batch *b, size_t n);
-/* Store a copy of sig at position i < count. Threads may call this at once
- * for distinct positions, while nothing resizes b. Since 0.1. */
+/* Store a copy of sig at position i < count (DEDUP_E_RANGE otherwise;
+ * DEDUP_E_MISMATCH for a signature made with other parameters). Threads may
+ * call this at once for distinct positions, while nothing resizes b.
+ * Since 0.1. */
 DEDUP_API int dedup_batch_set(dedup_batch *b, size_t i, const dedup_signature *sig);
 DEDUP_API size_t dedup_batch_count(const dedup_batch *b);
 
