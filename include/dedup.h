@@ -125,26 +125,20 @@ DEDUP_API const char *dedup_status_name(int status);
  * copy what they need when created: changing params later does not affect
  * them.
  */
+/* What each default was measured against: bench/README.md, "Why the
+ * parameters' defaults". */
 typedef enum dedup_param {
     /* int: number of MinHash values in a signature, k. [16, 1024], 128. */
     DEDUP_P_NUM_HASHES = 1,
     /* int: seed of every hash function; the full 64 bits are used. 0. */
     DEDUP_P_SEED = 2,
     /* int: tokens per shingle for text written with spaces between words
-     * (Latin, Cyrillic, Greek...). [1, 16], 4. Chosen on the generated
-     * English corpora at threshold 0.45: recall of copies 0.989 with 4
-     * against 0.982 with 5, with the same precision (1.0), and 0.858 against
-     * 0.802 on short briefs. */
+     * (Latin, Cyrillic, Greek...). [1, 16], 4. */
     DEDUP_P_SHINGLE_SIZE = 3,
     /* int: tokens per shingle for text in scripts without spaces (Han,
      * Hiragana, Katakana, Thai...), where each character is a token.
      * [1, 16], 5. A document takes this size when most of its tokens are
-     * such characters. Unrelated articles share almost nothing at 5: mean
-     * containment of random pairs was 0.0002 in Chinese news and 0.003 in
-     * Japanese news (0.0006 and 0.011 with 4, 0.004 and 0.036 with 3). On
-     * the generated corpora (10k documents each) 5 gave precision/recall
-     * 0.994/0.992 in Japanese, 0.9999/0.994 in Chinese and 0.998/0.997 in
-     * Korean, against 0.978/0.981, 0.998/0.996 and 0.988/0.989 with 4. */
+     * such characters. Unrelated articles share almost nothing at 5. */
     DEDUP_P_CHAR_SHINGLE_SIZE = 4,
     /* int: normalization flags, DEDUP_NORM_* or'ed together.
      * Default DEDUP_NORM_DEFAULT. */
@@ -153,11 +147,10 @@ typedef enum dedup_param {
      * DEDUP_MEASURE_CONTAINMENT. */
     DEDUP_P_MEASURE = 6,
     /* real: similarity threshold in (0, 1]: pairs at or above it are
-     * duplicates. Default 0.45: measured on the generated corpora with the
-     * containment measure, 0.5 missed copies whose true containment lies just
-     * above 0.5 (the estimate's standard deviation there is about 0.06 with
-     * k = 128), while 0.4 let boilerplate-heavy and multilingual pairs of
-     * different stories through. */
+     * duplicates. Default 0.45: 0.5 misses copies whose true containment
+     * lies just above 0.5 (the estimate's standard deviation there is about
+     * 0.06 with k = 128), while 0.4 lets pairs of different stories
+     * through. */
     DEDUP_P_THRESHOLD = 7,
     /* int: LSH bands. 0 derives bands and rows from the threshold (see
      * dedup_lsh_choose). [0, 1024], 0. bands * rows must not exceed k. */
@@ -174,10 +167,7 @@ typedef enum dedup_param {
     /* int: Hangul tokens: 0 = words (runs of Hangul syllables), 1 = one token
      * per syllable, so that Korean takes character shingles. Default 1:
      * Korean attaches particles and endings to words (서울시는, 서울시가),
-     * so an edited copy changes many words but few syllables; on the
-     * project's Korean test articles, an edited copy kept a containment of
-     * 0.76 with syllable 5-grams against 0.44 with word 5-grams, while an
-     * article on the same event stayed at 0.01 and 0.0. */
+     * so an edited copy changes many words but few syllables. */
     DEDUP_P_HANGUL_CHARS = 12,
     /* int: 1 leaves lists of links out of the shingles: runs of two or more
      * lines of at most 300 bytes that start with a list bullet ("-", "*",
@@ -192,9 +182,7 @@ typedef enum dedup_param {
      * put such lists of other headlines around the article, different on
      * every page, so they are neither the story nor boilerplate that
      * repeats. A text that is nothing but lists keeps them all. 0 keeps
-     * every line. [0, 1], 1. On the generated corpus of republished
-     * Reuters-21578 articles (bench/run-accuracy.sh, seed 1), precision and
-     * recall of copy pairs were 0.949/0.888 with 0 and 0.985/0.966 with 1. */
+     * every line. [0, 1], 1. */
     DEDUP_P_LINK_LISTS = 13,
     /* int: 1 leaves quotations out of the shingles: text between an
      * opening quotation mark and its closing mark on the same line, marks
@@ -220,10 +208,7 @@ typedef enum dedup_param {
      * item made of that sentence lies wholly inside each of them, and
      * containment alone would make it, and through it them, copies. Two
      * short items of about the same size still compare by containment.
-     * 30 is about one sentence of a news report. On the labeled real
-     * pages (bench/README.md), same-event merges went from 9 to 5 with
-     * recall unchanged; on the generated briefs recall moved by 0.0006.
-     * Not part of the signature: a decision taken on top of signatures,
+     * 30 is about one sentence of a news report. Not part of the signature: a decision taken on top of signatures,
      * like the threshold. [0, 1000000], 30; 0 turns the rule off. */
     DEDUP_P_MIN_SHARED = 15
 } dedup_param;
