@@ -8,7 +8,8 @@
  *   3. the text pipeline (normalize, tokenize, shingle) and signatures, through
  *      a reusable per-thread context, the hasher;
  *   4. the index: add documents one at a time, query, forget, save and load;
- *   5. batch clustering of a whole corpus.
+ *   5. batch clustering of a whole corpus;
+ *   6. experimental calls, behind DEDUP_EXPERIMENTAL.
  *
  * Conventions
  *   - Functions that can fail return an int: DEDUP_OK (0) on success, a
@@ -375,37 +376,6 @@ DEDUP_API int dedup_hasher_shingles(dedup_hasher *h, const char *text, size_t le
  * Since 0.1. */
 DEDUP_API size_t dedup_hasher_replaced(const dedup_hasher *h);
 
-/* A byte range of a text. */
-typedef struct dedup_span {
-    size_t offset;
-    size_t length;
-} dedup_span;
-
-/* The quotations of text (len bytes) that DEDUP_P_QUOTES leaves out of the
- * shingles, in order: spans[i] receives the i-th, marks included, for i
- * below cap; *n receives how many there are (call again with a larger
- * array if *n > cap). The rule that keeps the quotations of a text that is
- * mostly quotation is the caller's to apply. Returns DEDUP_OK, or
- * DEDUP_E_INVAL for NULL n, or NULL text or spans with a length or cap.
- * Thread-safe. Since 0.2. */
-DEDUP_API int dedup_find_quotations(const char *text, size_t len, dedup_span *spans, size_t cap,
-                                    size_t *n);
-
-/* What the last dedup_hasher_tokenize, dedup_hasher_shingles or
- * dedup_hasher_sign call on h compared, for explaining a result: *text and
- * *len receive the text its shingles came from, before normalization: the
- * input without the lines left out (lists of links, boilerplate) and with
- * each quotation made one space. It points into the caller's text when
- * nothing was left out, else into h; borrowed, valid until the next call on
- * h (and while the caller's text lives). *shingle_size (may be NULL)
- * receives the shingle size used: DEDUP_P_SHINGLE_SIZE, or
- * DEDUP_P_CHAR_SHINGLE_SIZE for text mostly in scripts written without
- * spaces. Before any such call: an empty text. Returns DEDUP_OK, or
- * DEDUP_E_INVAL for a NULL argument other than shingle_size. Not
- * thread-safe: h is the caller's. Since 0.2. */
-DEDUP_API int dedup_hasher_compared(const dedup_hasher *h, const char **text, size_t *len,
-                                    unsigned *shingle_size);
-
 /* Compute the signature of text (of its shingles as dedup_hasher_shingles
  * makes them) into sig, which must have been created with the same
  * parameters as h (DEDUP_E_MISMATCH otherwise). Since 0.1. */
@@ -456,19 +426,6 @@ DEDUP_API void dedup_linestats_free(dedup_linestats *ls);
 /* Count the distinct lines of one document (each once). Not thread-safe.
  * Since 0.1. */
 DEDUP_API int dedup_linestats_add(dedup_linestats *ls, const char *text, size_t len);
-/* The distinct line hashes of one document, as dedup_linestats_add counts
- * them (ascending, none 0), to keep or send a document's contribution and
- * count it later with dedup_linestats_add_hashes: adding the hashes of a
- * text counts exactly what adding the text does. *n receives how many there
- * are; DEDUP_E_RANGE when that is more than cap (nothing written: call
- * again with room for *n). Hashes are the same on every platform. Thread-
- * safe. Since 0.2. */
-DEDUP_API int dedup_linestats_hashes(const char *text, size_t len, uint64_t *out, size_t cap,
-                                     size_t *n);
-/* Count one document given by its line hashes (from dedup_linestats_hashes;
- * repeats count once, 0 is ignored). Not thread-safe. Since 0.2. */
-DEDUP_API int dedup_linestats_add_hashes(dedup_linestats *ls, const uint64_t *hashes,
-                                         size_t n);
 /* Estimated number of documents containing line (no line breaks in it);
  * never less than the true count, and 0 for lines over 300 bytes, which
  * are not counted. Counts stop at 65535. Since 0.1. */
@@ -639,16 +596,6 @@ DEDUP_API size_t dedup_index_memory(const dedup_index *idx);
 /* The index's parameters, borrowed. */
 DEDUP_API const dedup_params *dedup_index_params(const dedup_index *idx);
 
-/* The application's tag: a 64-bit value saved and loaded with the index, 0
- * in a new one. An application keeping files beside the index (names,
- * a journal of later changes) writes the same fresh tag into them and the
- * index at each save, and at load refuses side files whose tag differs: they
- * belong to another index or another save of it. Setting it is a change of
- * the index (not thread-safe with other calls on idx); reading it is
- * thread-safe on a const index. NULL idx: ignored, 0. Since 0.2. */
-DEDUP_API void dedup_index_set_tag(dedup_index *idx, uint64_t tag);
-DEDUP_API uint64_t dedup_index_tag(const dedup_index *idx);
-
 /* Call fn for every stored document, in the order they were added; a
  * non-zero return from fn stops the walk and is returned. The index must not
  * be modified from fn. Since 0.1. */
@@ -799,6 +746,75 @@ DEDUP_API size_t dedup_clusters_size_of(const dedup_clusters *c, size_t i);
  * Thread-safe on a const object. Since 0.2. */
 DEDUP_API int dedup_clusters_members(const dedup_clusters *c, size_t i, size_t *out, size_t cap,
                                      size_t *n);
+
+/* ======================================================================
+ * 6. Experimental
+ * ======================================================================
+ *
+ * Calls that may still change in any release, before and after 1.0: what
+ * explains a result, the parts line statistics are made of, and a tag to
+ * bind files to a saved index. Define DEDUP_EXPERIMENTAL before including
+ * this header to use them, knowing that a later version may change them
+ * (their symbols are exported either way).
+ */
+#ifdef DEDUP_EXPERIMENTAL
+
+/* A byte range of a text. */
+typedef struct dedup_span {
+    size_t offset;
+    size_t length;
+} dedup_span;
+
+/* The quotations of text (len bytes) that DEDUP_P_QUOTES leaves out of the
+ * shingles, in order: spans[i] receives the i-th, marks included, for i
+ * below cap; *n receives how many there are (call again with a larger
+ * array if *n > cap). The rule that keeps the quotations of a text that is
+ * mostly quotation is the caller's to apply. Returns DEDUP_OK, or
+ * DEDUP_E_INVAL for NULL n, or NULL text or spans with a length or cap.
+ * Thread-safe. Since 0.2. */
+DEDUP_API int dedup_find_quotations(const char *text, size_t len, dedup_span *spans, size_t cap,
+                                    size_t *n);
+
+/* What the last dedup_hasher_tokenize, dedup_hasher_shingles or
+ * dedup_hasher_sign call on h compared, for explaining a result: *text and
+ * *len receive the text its shingles came from, before normalization: the
+ * input without the lines left out (lists of links, boilerplate) and with
+ * each quotation made one space. It points into the caller's text when
+ * nothing was left out, else into h; borrowed, valid until the next call on
+ * h (and while the caller's text lives). *shingle_size (may be NULL)
+ * receives the shingle size used: DEDUP_P_SHINGLE_SIZE, or
+ * DEDUP_P_CHAR_SHINGLE_SIZE for text mostly in scripts written without
+ * spaces. Before any such call: an empty text. Returns DEDUP_OK, or
+ * DEDUP_E_INVAL for a NULL argument other than shingle_size. Not
+ * thread-safe: h is the caller's. Since 0.2. */
+DEDUP_API int dedup_hasher_compared(const dedup_hasher *h, const char **text, size_t *len,
+                                    unsigned *shingle_size);
+
+/* The distinct line hashes of one document, as dedup_linestats_add counts
+ * them (ascending, none 0), to keep or send a document's contribution and
+ * count it later with dedup_linestats_add_hashes: adding the hashes of a
+ * text counts exactly what adding the text does. *n receives how many there
+ * are; DEDUP_E_RANGE when that is more than cap (nothing written: call
+ * again with room for *n). Hashes are the same on every platform. Thread-
+ * safe. Since 0.2. */
+DEDUP_API int dedup_linestats_hashes(const char *text, size_t len, uint64_t *out, size_t cap,
+                                     size_t *n);
+/* Count one document given by its line hashes (from dedup_linestats_hashes;
+ * repeats count once, 0 is ignored). Not thread-safe. Since 0.2. */
+DEDUP_API int dedup_linestats_add_hashes(dedup_linestats *ls, const uint64_t *hashes,
+                                         size_t n);
+
+/* The application's tag: a 64-bit value saved and loaded with the index, 0
+ * in a new one. An application keeping files beside the index (names,
+ * a journal of later changes) writes the same fresh tag into them and the
+ * index at each save, and at load refuses side files whose tag differs: they
+ * belong to another index or another save of it. Setting it is a change of
+ * the index (not thread-safe with other calls on idx); reading it is
+ * thread-safe on a const index. NULL idx: ignored, 0. Since 0.2. */
+DEDUP_API void dedup_index_set_tag(dedup_index *idx, uint64_t tag);
+DEDUP_API uint64_t dedup_index_tag(const dedup_index *idx);
+
+#endif /* DEDUP_EXPERIMENTAL */
 
 #ifdef __cplusplus
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#define DEDUP_EXPERIMENTAL /* the library defines every call */
 #include "dedup.h"
 
 #if defined(__GNUC__)

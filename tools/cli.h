@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#define DEDUP_EXPERIMENTAL /* explain, the journal and the store use them */
 #include "dedup.h"
 
 typedef struct cli_reader cli_reader;
