@@ -339,8 +339,86 @@ static void allocation_failures(void)
     dedup_signature_free(s);
 }
 
+/*
+ * The signatures of fixed texts, through the whole pipeline with the
+ * default parameters, pinned to the format versions: a change of the
+ * values (normalization, tokens, shingles, MinHash) must come with a new
+ * serialized-signature version and a new index format (the index stores
+ * their compact form), or saved signatures and indexes would be compared
+ * wrongly. When this test fails after such a change, raise both versions
+ * and add a line for them; when it fails with the versions unchanged, the
+ * values changed by mistake.
+ */
+static const struct {
+    unsigned signature_version, index_version;
+    uint64_t digest;
+} pinned[] = {
+    {2, 7, 0x6a2b957fafeabc73ULL},
+};
+
+static void versions_follow_values(void)
+{
+    static const char *texts[] = {
+        "Harbour authority approves terminal\nThe harbour authority approved a new "
+        "container terminal on Tuesday, after two years of hearings. \"We waited long "
+        "enough,\" the mayor said.\n- Most read: storm closes rail line\n- Markets today",
+        "東京都は2日、新しい港のターミナルの建設を承認したと発表した。工事は来年春に始まる。",
+        "北京市政府2日宣布，新的集装箱码头将于明年春季开工建设，预计后年投入使用。",
+        "서울시는 2일 새 컨테이너 터미널 건설을 승인했다고 밝혔다. 공사는 내년 봄 시작된다.",
+        "Figures: 3,772 tonnes in 2024, up 12.5% from 3,353.",
+        "",
+    };
+    dedup_hasher *h;
+    dedup_signature *sig;
+    dedup_hasher_create(&h, NULL);
+    dedup_signature_create(&sig, NULL);
+    XXH64_state_t *st = XXH64_createState();
+    XXH64_reset(st, 0);
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        dedup_hasher_sign(h, texts[i], strlen(texts[i]), sig);
+        unsigned char le[4];
+        const uint32_t *v = dedup_signature_values(sig);
+        for (size_t j = 0; j < dedup_signature_length(sig); j++) {
+            for (int b = 0; b < 4; b++)
+                le[b] = (unsigned char)(v[j] >> (8 * b));
+            XXH64_update(st, le, 4);
+        }
+        uint64_t n = dedup_signature_set_size(sig);
+        unsigned char nle[8];
+        for (int b = 0; b < 8; b++)
+            nle[b] = (unsigned char)(n >> (8 * b));
+        XXH64_update(st, nle, 8);
+    }
+    uint64_t digest = XXH64_digest(st);
+    XXH64_freeState(st);
+    unsigned char buf[1024];
+    size_t w = 0;
+    dedup_signature_serialize(sig, buf, sizeof buf, &w);
+    unsigned sv = (unsigned)(buf[4] | buf[5] << 8);
+    dedup_index *idx;
+    dedup_index_create(&idx, NULL);
+    size_t isz = dedup_index_serialized_size(idx);
+    unsigned char *ib = malloc(isz);
+    dedup_index_serialize(idx, ib, isz, &w);
+    unsigned iv = (unsigned)(ib[8] | ib[9] << 8 | ib[10] << 16 | (unsigned)ib[11] << 24);
+    free(ib);
+    dedup_index_free(idx);
+    int found = 0, same = 0;
+    for (size_t i = 0; i < sizeof pinned / sizeof *pinned; i++)
+        if (pinned[i].signature_version == sv && pinned[i].index_version == iv) {
+            found = 1;
+            same = pinned[i].digest == digest;
+        }
+    ok(found, "signature version %u and index format %u have pinned values", sv, iv);
+    ok(same, "the values are those of these versions (digest 0x%016llx)",
+       (unsigned long long)digest);
+    dedup_signature_free(sig);
+    dedup_hasher_free(h);
+}
+
 int main(void)
 {
+    versions_follow_values();
     basics();
     mismatch();
     round_trip();
