@@ -448,7 +448,137 @@ static int params_given(const cli_param_opts *po)
            po->seed || po->measure || po->mode || po->nextra;
 }
 
-int cmd_filter(int argc, char **argv)
+/* What `dedup filter` is asked to do: its command line. */
+typedef struct filter_opts {
+    cli_input_opts io;
+    cli_param_opts po;
+    int64_t window, window_time, save_every, nthreads, sync;
+    int wait_lock;
+    uint32_t boilerplate;
+    const char *time_field, *dups_path, *index_path;
+    int stats, quiet;
+    char **files; /* the FILE operands */
+    size_t nfiles;
+} filter_opts;
+
+/* Returned by the option parsing when the command is to run: exit
+ * statuses are not negative. */
+#define FILTER_GO_ON (-1)
+
+/* One option of the command line (not a common one): FILTER_GO_ON, or
+ * the exit status after --help or a message. */
+static int filter_option(filter_opts *o, int opt, const char *arg)
+{
+    switch (opt) {
+    case 'h':
+        fputs(help_text, stdout);
+        return EXIT_OK;
+    case 'q':
+        o->quiet = 1;
+        break;
+    case 'j':
+        if (cli_parse_int(arg, 1, 1024, &o->nthreads)) {
+            cli_msg("invalid -j '%s' (1 to 1024)", arg);
+            return cli_usage_error("filter");
+        }
+        break;
+    case OPT_STATS:
+        if ((o->stats = cli_parse_stats(arg)) < 0)
+            return cli_usage_error("filter");
+        break;
+    case OPT_BOILERPLATE:
+        if (cli_parse_boilerplate(arg, &o->boilerplate))
+            return cli_usage_error("filter");
+        break;
+    case OPT_WINDOW:
+        if (cli_parse_int(arg, 1, INT64_MAX / 2, &o->window)) {
+            cli_msg("invalid --window '%s' (a positive number of documents)", arg);
+            return cli_usage_error("filter");
+        }
+        break;
+    case OPT_WINDOW_TIME:
+        if (cli_parse_duration(arg, &o->window_time)) {
+            cli_msg("invalid --window-time '%s' (e.g. 30m, 48h, 7d)", arg);
+            return cli_usage_error("filter");
+        }
+        break;
+    case OPT_TIME_FIELD:
+        o->time_field = arg;
+        break;
+    case OPT_WAIT:
+        o->wait_lock = 1;
+        break;
+    case OPT_TIME_FORMAT:
+        if (!*arg || strlen(arg) > 200) {
+            cli_msg("invalid --time-format '%s'", arg);
+            return cli_usage_error("filter");
+        }
+        o->io.time_format = arg;
+        break;
+    case OPT_DUPS:
+        o->dups_path = arg;
+        break;
+    case OPT_INDEX:
+        o->index_path = arg;
+        break;
+    case OPT_SAVE_EVERY:
+        if (cli_parse_int(arg, 1, INT64_MAX, &o->save_every)) {
+            cli_msg("invalid --save-every '%s' (a positive number of documents)", arg);
+            return cli_usage_error("filter");
+        }
+        break;
+    case OPT_SYNC:
+        if (!strcmp(arg, "every")) {
+            o->sync = CLI_SYNC_EVERY;
+        } else if (!strcmp(arg, "off")) {
+            o->sync = CLI_SYNC_OFF;
+        } else if (cli_parse_int(arg, 1, 1 << 20, &o->sync)) {
+            cli_msg("invalid --sync '%s' (every, a number of records, or off)", arg);
+            return cli_usage_error("filter");
+        }
+        break;
+    default:
+        return cli_usage_error("filter");
+    }
+    return FILTER_GO_ON;
+}
+
+/* The options that depend on others: FILTER_GO_ON, or the exit status
+ * after a message. */
+static int filter_check(filter_opts *o)
+{
+    if (o->wait_lock && !o->index_path) {
+        cli_msg("--wait goes with --index");
+        return cli_usage_error("filter");
+    }
+    if (o->save_every && !o->index_path) {
+        cli_msg("--save-every needs --index");
+        return cli_usage_error("filter");
+    }
+    if (o->sync >= 0 && !o->index_path) {
+        cli_msg("--sync needs --index");
+        return cli_usage_error("filter");
+    }
+    if (o->window && o->window_time >= 0) {
+        cli_msg("--window and --window-time cannot be used together");
+        return cli_usage_error("filter");
+    }
+    if (o->window_time >= 0) {
+        if (o->io.format != CLI_FMT_JSONL && o->io.format != CLI_FMT_CSV) {
+            cli_msg("--window-time needs JSONL or CSV input with a time field");
+            return cli_usage_error("filter");
+        }
+        o->io.time_field = o->time_field;
+    } else if (o->io.time_format) {
+        cli_msg("--time-format goes with --window-time");
+        return cli_usage_error("filter");
+    }
+    return FILTER_GO_ON;
+}
+
+/* Read the command line into o: FILTER_GO_ON, or the exit status after
+ * --help or a message. */
+static int filter_parse(filter_opts *o, int argc, char **argv)
 {
     static const struct option longopts[] = {
         CLI_INPUT_OPTIONS,
@@ -469,455 +599,432 @@ int cmd_filter(int argc, char **argv)
         {"help", 0, 0, 'h'},
         {0, 0, 0, 0},
     };
-    cli_input_opts io;
-    cli_param_opts po = {0};
-    int64_t window = 0, window_time = -1, save_every = 0, nthreads = 2, sync = -1;
-    int wait_lock = 0, lock_fd = -1;
-    idvec pend = {0}; /* kept documents whose lines are not yet known written */
-    int csv_header_out = 0;
-    char *resolved = NULL; /* the index's path, links followed */
-    int unflushed = 0;
-    uint32_t boilerplate = CLI_BOILERPLATE_DEFAULT;
-    const char *time_field = "date", *dups_path = NULL, *index_path = NULL;
-    int stats = 0, quiet = 0, opt;
-    cli_input_defaults(&io);
+    int opt, status;
+    memset(o, 0, sizeof *o);
+    o->window_time = -1;
+    o->nthreads = 2;
+    o->sync = -1;
+    o->boilerplate = CLI_BOILERPLATE_DEFAULT;
+    o->time_field = "date";
+    cli_input_defaults(&o->io);
     optind = 1;
     while ((opt = getopt_long(argc, argv, "j:qh", longopts, NULL)) != -1) {
-        int h = cli_common_option(opt, optarg, &io, &po);
+        int h = cli_common_option(opt, optarg, &o->io, &o->po);
         if (h < 0)
             return cli_usage_error("filter");
         if (h)
             continue;
-        switch (opt) {
-        case 'h':
-            fputs(help_text, stdout);
-            return EXIT_OK;
-        case 'q':
-            quiet = 1;
-            break;
-        case 'j':
-            if (cli_parse_int(optarg, 1, 1024, &nthreads)) {
-                cli_msg("invalid -j '%s' (1 to 1024)", optarg);
-                return cli_usage_error("filter");
-            }
-            break;
-        case OPT_STATS:
-            if ((stats = cli_parse_stats(optarg)) < 0)
-                return cli_usage_error("filter");
-            break;
-        case OPT_BOILERPLATE:
-            if (cli_parse_boilerplate(optarg, &boilerplate))
-                return cli_usage_error("filter");
-            break;
-        case OPT_WINDOW:
-            if (cli_parse_int(optarg, 1, INT64_MAX / 2, &window)) {
-                cli_msg("invalid --window '%s' (a positive number of documents)", optarg);
-                return cli_usage_error("filter");
-            }
-            break;
-        case OPT_WINDOW_TIME:
-            if (cli_parse_duration(optarg, &window_time)) {
-                cli_msg("invalid --window-time '%s' (e.g. 30m, 48h, 7d)", optarg);
-                return cli_usage_error("filter");
-            }
-            break;
-        case OPT_TIME_FIELD:
-            time_field = optarg;
-            break;
-        case OPT_WAIT:
-            wait_lock = 1;
-            break;
-        case OPT_TIME_FORMAT:
-            if (!*optarg || strlen(optarg) > 200) {
-                cli_msg("invalid --time-format '%s'", optarg);
-                return cli_usage_error("filter");
-            }
-            io.time_format = optarg;
-            break;
-        case OPT_DUPS:
-            dups_path = optarg;
-            break;
-        case OPT_INDEX:
-            index_path = optarg;
-            break;
-        case OPT_SAVE_EVERY:
-            if (cli_parse_int(optarg, 1, INT64_MAX, &save_every)) {
-                cli_msg("invalid --save-every '%s' (a positive number of documents)", optarg);
-                return cli_usage_error("filter");
-            }
-            break;
-        case OPT_SYNC:
-            if (!strcmp(optarg, "every")) {
-                sync = CLI_SYNC_EVERY;
-            } else if (!strcmp(optarg, "off")) {
-                sync = CLI_SYNC_OFF;
-            } else if (cli_parse_int(optarg, 1, 1 << 20, &sync)) {
-                cli_msg("invalid --sync '%s' (every, a number of records, or off)", optarg);
-                return cli_usage_error("filter");
-            }
-            break;
-        default:
-            return cli_usage_error("filter");
-        }
+        if ((status = filter_option(o, opt, optarg)) != FILTER_GO_ON)
+            return status;
     }
-    if (wait_lock && !index_path) {
-        cli_msg("--wait goes with --index");
-        return cli_usage_error("filter");
-    }
-    if (save_every && !index_path) {
-        cli_msg("--save-every needs --index");
-        return cli_usage_error("filter");
-    }
-    if (sync >= 0 && !index_path) {
-        cli_msg("--sync needs --index");
-        return cli_usage_error("filter");
-    }
-    if (window && window_time >= 0) {
-        cli_msg("--window and --window-time cannot be used together");
-        return cli_usage_error("filter");
-    }
-    if (window_time >= 0) {
-        if (io.format != CLI_FMT_JSONL && io.format != CLI_FMT_CSV) {
-            cli_msg("--window-time needs JSONL or CSV input with a time field");
-            return cli_usage_error("filter");
-        }
-        io.time_field = time_field;
-    } else if (io.time_format) {
-        cli_msg("--time-format goes with --window-time");
-        return cli_usage_error("filter");
-    }
+    o->files = argv + optind;
+    o->nfiles = (size_t)(argc - optind);
+    return filter_check(o);
+}
 
-    dedup_params *params = NULL;
-    int status = cli_make_params(&po, &params);
-    if (status)
-        return status == EXIT_USAGE ? cli_usage_error("filter") : status;
-
+/* The state of a run, from its start to its end. */
+typedef struct filter_run {
     cli_store st;
+    char *resolved;         /* the index's path, links followed */
+    const char *index_path; /* resolved, or NULL without --index */
+    int lock_fd;
+    FILE *dups;
+    cli_reader *reader;
+    dedup_hasher *h;
+    dedup_linestats *lines;
+    feed fd;
+    cli_progress prog;
+    cli_buf rec, lbuf, obuf;
+    idvec pend; /* kept documents whose lines are not yet known written */
+    int csv_header_out;
+    int unflushed;
+    int64_t wm; /* the watermark: the latest time of the feed (see the top) */
+    int have_wm;
+    uint64_t read, kept, dropped, skipped, expired, replaced, same_ids;
+} filter_run;
+
+/* An empty run, which filter_free can free whatever happens next. */
+static void filter_init(filter_run *r)
+{
+    memset(r, 0, sizeof *r);
+    r->st.jfd = -1;
+    r->lock_fd = -1;
+    pthread_mutex_init(&r->fd.lines_mu, NULL);
+}
+
+/* Lock the --index file and load its state, or create the state, then
+ * open the journal. EXIT_OK, or the exit status after a message. */
+static int filter_open_store(filter_run *r, const filter_opts *o, const dedup_params *params)
+{
     char err[512];
     int rc;
-    FILE *dups = NULL;
-    cli_reader *reader = NULL;
-    dedup_hasher *h = NULL;
-    dedup_linestats *lines = NULL;
-    feed fd;
-    cli_buf rec = {0}, lbuf = {0}, obuf = {0};
-    uint64_t read = 0, kept = 0, dropped = 0, skipped = 0, expired = 0, replaced = 0,
-             same_ids = 0;
-
-    memset(&st, 0, sizeof st);
-    st.jfd = -1;
-    memset(&fd, 0, sizeof fd);
-    pthread_mutex_init(&fd.lines_mu, NULL);
-    if (index_path && !(index_path = resolved = cli_store_resolve(index_path))) {
+    r->index_path = o->index_path;
+    if (r->index_path && !(r->index_path = r->resolved = cli_store_resolve(r->index_path))) {
         cli_msg("out of memory");
-        status = EXIT_INTERNAL;
-        goto done;
+        return EXIT_INTERNAL;
     }
-    if (index_path && (rc = cli_store_lock(index_path, wait_lock, &lock_fd, err, sizeof err))) {
+    if (r->index_path &&
+        (rc = cli_store_lock(r->index_path, o->wait_lock, &r->lock_fd, err, sizeof err))) {
         cli_msg("%s", err);
-        status = cli_exit_code(rc);
-        goto done;
+        return cli_exit_code(rc);
     }
     int fresh = 0; /* no saved state yet */
-    if (index_path) {
-        rc = cli_store_load(&st, index_path, err, sizeof err);
-        if (rc == DEDUP_E_IO && access(index_path, F_OK) != 0) {
-            cli_store_free(&st);
-            rc = cli_store_create(&st, params); /* first run: no state yet */
+    if (r->index_path) {
+        rc = cli_store_load(&r->st, r->index_path, err, sizeof err);
+        if (rc == DEDUP_E_IO && access(r->index_path, F_OK) != 0) {
+            cli_store_free(&r->st);
+            rc = cli_store_create(&r->st, params); /* first run: no state yet */
             fresh = 1;
         } else if (rc) {
             cli_msg("%s", err);
-            status = cli_exit_code(rc);
-            goto done;
-        } else if (params_given(&po)) {
-            cli_msg("warning: %s: using the parameters saved in the index", index_path);
+            return cli_exit_code(rc);
+        } else if (params_given(&o->po)) {
+            cli_msg("warning: %s: using the parameters saved in the index", r->index_path);
         }
-        if (!rc && dedup_index_count(st.idx) > 0 && window_time >= 0 && !st.time_stamps) {
+        if (!rc && dedup_index_count(r->st.idx) > 0 && o->window_time >= 0 &&
+            !r->st.time_stamps) {
             cli_msg("%s stamps its documents in order of arrival (built without "
                     "--time-field or filtered with --window); --window-time needs times",
-                    index_path);
-            status = EXIT_USAGE;
-            goto done;
+                    r->index_path);
+            return EXIT_USAGE;
         }
-        if (!rc && dedup_index_count(st.idx) > 0 && window && st.time_stamps) {
+        if (!rc && dedup_index_count(r->st.idx) > 0 && o->window && r->st.time_stamps) {
             cli_msg("%s stamps its documents with times; --window counts documents in "
                     "order of arrival (use --window-time)",
-                    index_path);
-            status = EXIT_USAGE;
-            goto done;
+                    r->index_path);
+            return EXIT_USAGE;
         }
     } else {
-        rc = cli_store_create(&st, params);
+        rc = cli_store_create(&r->st, params);
     }
-    if (!rc && window_time >= 0)
-        st.time_stamps = 1;
+    if (!rc && o->window_time >= 0)
+        r->st.time_stamps = 1;
     if (rc) {
         cli_msg("cannot create the index: %s", dedup_strerror(rc));
-        status = EXIT_INTERNAL;
-        goto done;
+        return EXIT_INTERNAL;
     }
     /* Changes go to the journal as they happen; a first run saves its
      * empty index first, which the journal then extends. */
-    if (index_path && ((fresh && (rc = cli_store_save(&st, index_path, NULL, err, sizeof err))) ||
-                       (rc = cli_journal_open(&st, index_path, sync < 0 ? CLI_SYNC_OFF : (int)sync,
-                                              err, sizeof err)))) {
+    if (r->index_path &&
+        ((fresh && (rc = cli_store_save(&r->st, r->index_path, NULL, err, sizeof err))) ||
+         (rc = cli_journal_open(&r->st, r->index_path, o->sync < 0 ? CLI_SYNC_OFF : (int)o->sync,
+                                err, sizeof err)))) {
         cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : err);
-        status = cli_exit_code(rc);
-        goto done;
+        return cli_exit_code(rc);
     }
-    const dedup_params *ip = dedup_index_params(st.idx);
-    if ((rc = dedup_hasher_create(&h, ip))) {
+    return EXIT_OK;
+}
+
+/* Open what a run needs: the state (filter_open_store), the hasher, the
+ * boilerplate counts, the --dups file, the input and the feed. EXIT_OK,
+ * or the exit status after a message. */
+static int filter_open(filter_run *r, const filter_opts *o, const dedup_params *params)
+{
+    char err[512];
+    int rc, status;
+    if ((status = filter_open_store(r, o, params)) != EXIT_OK)
+        return status;
+    const dedup_params *ip = dedup_index_params(r->st.idx);
+    if ((rc = dedup_hasher_create(&r->h, ip))) {
         cli_msg("%s", dedup_strerror(rc));
-        status = EXIT_INTERNAL;
-        goto done;
+        return EXIT_INTERNAL;
     }
-    if (boilerplate) {
-        if (index_path && (rc = cli_store_load_lines(&st, index_path, &lines, err, sizeof err))) {
+    if (o->boilerplate) {
+        if (r->index_path &&
+            (rc = cli_store_load_lines(&r->st, r->index_path, &r->lines, err, sizeof err))) {
             cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : err);
-            status = cli_exit_code(rc);
-            goto done;
+            return cli_exit_code(rc);
         }
-        if (!lines && (rc = dedup_linestats_create(&lines, 0))) {
+        if (!r->lines && (rc = dedup_linestats_create(&r->lines, 0))) {
             cli_msg("%s", dedup_strerror(rc));
-            status = EXIT_INTERNAL;
-            goto done;
+            return EXIT_INTERNAL;
         }
-        dedup_hasher_set_linestats(h, lines, boilerplate);
+        dedup_hasher_set_linestats(r->h, r->lines, o->boilerplate);
     }
-    if (dups_path && !(dups = fopen(dups_path, "w"))) {
-        cli_msg("%s: %s", dups_path, strerror(errno));
-        status = EXIT_IO;
-        goto done;
+    if (o->dups_path && !(r->dups = fopen(o->dups_path, "w"))) {
+        cli_msg("%s: %s", o->dups_path, strerror(errno));
+        return EXIT_IO;
     }
-    rc = cli_reader_open(&reader, &io, argv + optind, (size_t)(argc - optind), 0);
+    rc = cli_reader_open(&r->reader, &o->io, o->files, o->nfiles, 0);
     if (rc) {
-        cli_msg("%s", reader ? cli_reader_error(reader) : "out of memory");
-        status = rc == CLI_ENOMEM ? EXIT_INTERNAL : EXIT_IO;
-        goto done;
+        cli_msg("%s", r->reader ? cli_reader_error(r->reader) : "out of memory");
+        return rc == CLI_ENOMEM ? EXIT_INTERNAL : EXIT_IO;
     }
     /* Save on SIGINT/SIGTERM; write errors (a closed pipe) come back as
      * EPIPE instead of killing us before the state is saved. */
     cli_catch_signals();
     signal(SIGPIPE, SIG_IGN);
 
-    if ((rc = feed_init(&fd, reader, &io, h, lines, ip))) {
+    if ((rc = feed_init(&r->fd, r->reader, &o->io, r->h, r->lines, ip))) {
         cli_msg("%s", dedup_strerror(rc));
-        status = EXIT_INTERNAL;
-        goto done;
+        return EXIT_INTERNAL;
     }
-    cli_progress prog;
-    cli_progress_start(&prog, quiet, "filtering", cli_reader_total_bytes(reader));
-    if (nthreads > 1)
-        feed_start(&fd);
-    /* The watermark: the latest time of the feed (see the top). */
-    int64_t wm = st.next_stamp - 1;
-    int have_wm = window_time >= 0 && dedup_index_count(st.idx) > 0;
-    /* A stored future date (an index built from a bogus record) is no
-     * watermark either: the feed's own times set it. */
-    if (have_wm && wm > cli_future_limit())
-        have_wm = 0;
-    fentry *d;
-    while ((d = feed_next(&fd)) != NULL) {
-        read++;
-        replaced += d->replaced;
-        if (lines && cli_journal_lines(&st, d->lh, d->nlh)) {
-            cli_msg("out of memory");
-            status = EXIT_INTERNAL;
-            break;
-        }
-        int64_t stamp = window_time >= 0 ? d->time : st.next_stamp;
-        int late = 0;
-        if (window_time >= 0) {
-            int64_t t = d->time;
-            int64_t future = cli_future_limit(); /* later is bogus */
-            if (t > future) {
-                if (!have_wm) {
-                    wm = future - 86400;
-                    have_wm = 1;
-                }
-                cli_msg("%s:%llu: warning: time %lld lies in the future; compared and "
-                        "stored as of the feed's %lld",
-                        d->file, (unsigned long long)d->line, (long long)t, (long long)wm);
-                stamp = wm;
-            } else {
-                if (!have_wm || t > wm)
-                    wm = t;
-                have_wm = 1;
-                late = wm - t > window_time;
+    return EXIT_OK;
+}
+
+/* The stamp d is compared and stored with, the watermark moved by its
+ * time; *late tells whether d lies more than --window-time before the
+ * watermark. */
+static int64_t filter_stamp(filter_run *r, const filter_opts *o, const fentry *d, int *late)
+{
+    int64_t stamp = o->window_time >= 0 ? d->time : r->st.next_stamp;
+    *late = 0;
+    if (o->window_time >= 0) {
+        int64_t t = d->time;
+        int64_t future = cli_future_limit(); /* later is bogus */
+        if (t > future) {
+            if (!r->have_wm) {
+                r->wm = future - 86400;
+                r->have_wm = 1;
             }
-        }
-        size_t gone = 0;
-        int64_t before = INT64_MIN;
-        if (window)
-            before = st.next_stamp < INT64_MIN + window ? INT64_MIN : st.next_stamp - window;
-        else if (window_time >= 0)
-            before = wm - window_time;
-        if (window || window_time >= 0)
-            rc = dedup_index_expire(st.idx, before, &gone);
-        if (!rc && gone)
-            rc = cli_journal_expire(&st, before) ? DEDUP_E_NOMEM : DEDUP_OK;
-        expired += gone;
-        int is_dup = 0, same_id = 0;
-        dedup_match best;
-        /* An id names one document: one sent again under the id of a
-         * document kept is dropped as that document. */
-        uint64_t same = rc ? 0 : cli_store_find_name(&st, d->id.data, d->id.len, d->id_kind);
-        if (same) {
-            is_dup = same_id = 1;
-            best.id = same;
-            best.similarity = 0.0;
-            if (same_ids++ == 0)
-                cli_msg("%s:%llu: warning: id %.*s%s was kept before: dropped as that "
-                        "document (further cases are only counted)",
-                        d->file, (unsigned long long)d->line, (int)(d->id.len > 60 ? 60 : d->id.len),
-                        d->id.data, d->id.len > 60 ? "..." : "");
-        } else if (!rc && late) {
-            /* Every stored document is newer than this one's window
-             * reaches back; only those within its window count. */
-            dedup_match m[64];
-            size_t nm = 0;
-            rc = dedup_index_query(st.idx, d->sig, m, 64, &nm);
-            for (size_t i = 0; !rc && i < nm && i < 64 && !is_dup; i++) {
-                int64_t s;
-                if (dedup_index_stamp(st.idx, m[i].id, &s) == DEDUP_OK &&
-                    s - stamp <= window_time) {
-                    is_dup = 1;
-                    best = m[i];
-                }
-            }
-            if (!rc && !is_dup)
-                rc = dedup_index_add(st.idx, st.next_id, stamp, d->sig);
-        } else if (!rc) {
-            rc = dedup_index_add_unique(st.idx, st.next_id, stamp, d->sig, &is_dup, &best);
-        }
-        if (rc) {
-            cli_msg("%s", dedup_strerror(rc));
-            status = EXIT_INTERNAL;
-            break;
-        }
-        if (!is_dup) {
-            kept++;
-            if (cli_store_set_name(&st, st.next_id, d->id.data, d->id.len, d->id_kind)) {
-                cli_msg("out of memory");
-                status = EXIT_INTERNAL;
-                break;
-            }
-            if (idvec_push(&pend, st.next_id)) {
-                cli_msg("out of memory");
-                status = EXIT_INTERNAL;
-                break;
-            }
-            rc = cli_journal_add(&st, st.next_id, stamp, d->sig);
-            if (rc) {
-                cli_msg("%s", rc == CLI_ENOMEM ? "out of memory"
-                                               : "a name too long for the journal");
-                dedup_index_remove(st.idx, st.next_id);
-                pend.n--;
-                kept--;
-                status = cli_exit_code(rc);
-                break;
-            }
-            st.next_id++;
-            if (stamp >= st.next_stamp)
-                st.next_stamp = stamp == INT64_MAX ? INT64_MAX : stamp + 1;
-            if (io.format == CLI_FMT_CSV && !csv_header_out) {
-                /* Kept CSV records go out under their input's header. */
-                size_t hl;
-                const char *hdr = cli_reader_csv_header(reader, &hl);
-                if (hdr && (cli_buf_add(&obuf, hdr, hl) || cli_buf_addc(&obuf, '\n'))) {
-                    cli_msg("out of memory");
-                    status = EXIT_INTERNAL;
-                    break;
-                }
-                csv_header_out = 1;
-            }
-            /* Held until the journal has the document, then written. */
-            if (cli_buf_add(&obuf, d->raw.data, d->raw.len) || cli_buf_addc(&obuf, '\n')) {
-                cli_msg("out of memory");
-                status = EXIT_INTERNAL;
-                break;
-            }
-            unflushed = 1;
+            cli_msg("%s:%llu: warning: time %lld lies in the future; compared and "
+                    "stored as of the feed's %lld",
+                    d->file, (unsigned long long)d->line, (long long)t, (long long)r->wm);
+            stamp = r->wm;
         } else {
-            dropped++;
-            if (dups) {
-                if (dup_record(&rec, d, io.format, &st, &best, same_id)) {
-                    cli_msg("out of memory");
-                    status = EXIT_INTERNAL;
-                    break;
-                }
-                fwrite(rec.data, 1, rec.len, dups);
+            if (!r->have_wm || t > r->wm)
+                r->wm = t;
+            r->have_wm = 1;
+            *late = r->wm - t > o->window_time;
+        }
+    }
+    return stamp;
+}
+
+/* Take out of the index the documents the window has left behind: a
+ * dedup status. */
+static int filter_expire(filter_run *r, const filter_opts *o)
+{
+    int rc = DEDUP_OK;
+    size_t gone = 0;
+    int64_t before = INT64_MIN;
+    if (o->window)
+        before = r->st.next_stamp < INT64_MIN + o->window ? INT64_MIN
+                                                           : r->st.next_stamp - o->window;
+    else if (o->window_time >= 0)
+        before = r->wm - o->window_time;
+    if (o->window || o->window_time >= 0)
+        rc = dedup_index_expire(r->st.idx, before, &gone);
+    if (!rc && gone)
+        rc = cli_journal_expire(&r->st, before) ? DEDUP_E_NOMEM : DEDUP_OK;
+    r->expired += gone;
+    return rc;
+}
+
+/* Look d up, by its id and then by its signature, and add it to the
+ * index under the next id unless it is a duplicate (*is_dup, of *best;
+ * *same_id when found by its id). A dedup status. */
+static int filter_match(filter_run *r, const filter_opts *o, const fentry *d, int64_t stamp,
+                        int late, int *is_dup, int *same_id, dedup_match *best)
+{
+    cli_store *st = &r->st;
+    int rc = DEDUP_OK;
+    /* An id names one document: one sent again under the id of a
+     * document kept is dropped as that document. */
+    uint64_t same = cli_store_find_name(st, d->id.data, d->id.len, d->id_kind);
+    if (same) {
+        *is_dup = *same_id = 1;
+        best->id = same;
+        best->similarity = 0.0;
+        if (r->same_ids++ == 0)
+            cli_msg("%s:%llu: warning: id %.*s%s was kept before: dropped as that "
+                    "document (further cases are only counted)",
+                    d->file, (unsigned long long)d->line, (int)(d->id.len > 60 ? 60 : d->id.len),
+                    d->id.data, d->id.len > 60 ? "..." : "");
+    } else if (late) {
+        /* Every stored document is newer than this one's window
+         * reaches back; only those within its window count. */
+        dedup_match m[64];
+        size_t nm = 0;
+        rc = dedup_index_query(st->idx, d->sig, m, 64, &nm);
+        for (size_t i = 0; !rc && i < nm && i < 64 && !*is_dup; i++) {
+            int64_t s;
+            if (dedup_index_stamp(st->idx, m[i].id, &s) == DEDUP_OK &&
+                s - stamp <= o->window_time) {
+                *is_dup = 1;
+                *best = m[i];
             }
         }
-        cli_progress_update(&prog, read, d->raw_bytes);
-        int ready = feed_release(&fd);
-        /* Kept lines are written out before any wait for input; while
-         * signed documents are waiting, the buffer fills first. Before a
-         * checkpoint every kept line must be out (a saved document is a
-         * delivered one), and the list of unconfirmed documents stays
-         * short. */
-        int checkpoint = (save_every && read % (uint64_t)save_every == 0) ||
-                         (st.jfd >= 0 && st.jbytes > JOURNAL_CHECKPOINT + dedup_index_memory(st.idx));
-        if (unflushed && (!ready || checkpoint || pend.n >= 4096 || cli_journal_due(&st))) {
-            unflushed = 0;
-            if ((status = deliver(&st, &obuf, &pend, &kept)) != EXIT_OK)
-                break;
+        if (!rc && !*is_dup)
+            rc = dedup_index_add(st->idx, st->next_id, stamp, d->sig);
+    } else {
+        rc = dedup_index_add_unique(st->idx, st->next_id, stamp, d->sig, is_dup, best);
+    }
+    return rc;
+}
+
+/* d is kept: name it, record it in the journal, and hold its line for
+ * the output. EXIT_OK, or the exit status after a message. */
+static int filter_keep(filter_run *r, const filter_opts *o, const fentry *d, int64_t stamp)
+{
+    cli_store *st = &r->st;
+    r->kept++;
+    if (cli_store_set_name(st, st->next_id, d->id.data, d->id.len, d->id_kind)) {
+        cli_msg("out of memory");
+        return EXIT_INTERNAL;
+    }
+    if (idvec_push(&r->pend, st->next_id)) {
+        cli_msg("out of memory");
+        return EXIT_INTERNAL;
+    }
+    int rc = cli_journal_add(st, st->next_id, stamp, d->sig);
+    if (rc) {
+        cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : "a name too long for the journal");
+        dedup_index_remove(st->idx, st->next_id);
+        r->pend.n--;
+        r->kept--;
+        return cli_exit_code(rc);
+    }
+    st->next_id++;
+    if (stamp >= st->next_stamp)
+        st->next_stamp = stamp == INT64_MAX ? INT64_MAX : stamp + 1;
+    if (o->io.format == CLI_FMT_CSV && !r->csv_header_out) {
+        /* Kept CSV records go out under their input's header. */
+        size_t hl;
+        const char *hdr = cli_reader_csv_header(r->reader, &hl);
+        if (hdr && (cli_buf_add(&r->obuf, hdr, hl) || cli_buf_addc(&r->obuf, '\n'))) {
+            cli_msg("out of memory");
+            return EXIT_INTERNAL;
         }
-        /* A checkpoint: a kill loses at most the last save_every
-         * documents' state, and never the file. */
-        if (checkpoint) {
-            rc = lines ? feed_lines(&fd, &lbuf) : CLI_OK;
-            if (!rc)
-                rc = cli_store_save(&st, index_path, lines ? &lbuf : NULL, err, sizeof err);
-            if (rc) {
-                cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : err);
-                status = cli_exit_code(rc);
-                break;
-            }
+        r->csv_header_out = 1;
+    }
+    /* Held until the journal has the document, then written. */
+    if (cli_buf_add(&r->obuf, d->raw.data, d->raw.len) || cli_buf_addc(&r->obuf, '\n')) {
+        cli_msg("out of memory");
+        return EXIT_INTERNAL;
+    }
+    r->unflushed = 1;
+    return EXIT_OK;
+}
+
+/* d is dropped as a duplicate of best->id: count it, and write its
+ * --dups record. EXIT_OK, or the exit status after a message. */
+static int filter_drop(filter_run *r, const filter_opts *o, const fentry *d,
+                       const dedup_match *best, int same_id)
+{
+    r->dropped++;
+    if (r->dups) {
+        if (dup_record(&r->rec, d, o->io.format, &r->st, best, same_id)) {
+            cli_msg("out of memory");
+            return EXIT_INTERNAL;
         }
+        fwrite(r->rec.data, 1, r->rec.len, r->dups);
     }
-    feed_stop(&fd);
-    if (unflushed) {
-        int ds = deliver(&st, &obuf, &pend, &kept);
-        if (!status)
-            status = ds;
+    return EXIT_OK;
+}
+
+/* One document of the feed: its time, the expiry, the lookup, then its
+ * line held for the output or its --dups record. EXIT_OK, or the exit
+ * status after a message. */
+static int filter_doc(filter_run *r, const filter_opts *o, const fentry *d)
+{
+    r->read++;
+    r->replaced += d->replaced;
+    if (r->lines && cli_journal_lines(&r->st, d->lh, d->nlh)) {
+        cli_msg("out of memory");
+        return EXIT_INTERNAL;
     }
-    skipped = fd.skipped;
-    if (!status)
-        status = fd.status;
-    cli_progress_end(&prog);
-    if (dups && (fflush(dups) || ferror(dups))) {
-        cli_msg("%s: write error", dups_path);
-        if (!status)
-            status = EXIT_IO;
+    int late;
+    int64_t stamp = filter_stamp(r, o, d, &late);
+    int is_dup = 0, same_id = 0;
+    dedup_match best;
+    int rc = filter_expire(r, o);
+    if (!rc)
+        rc = filter_match(r, o, d, stamp, late, &is_dup, &same_id, &best);
+    if (rc) {
+        cli_msg("%s", dedup_strerror(rc));
+        return EXIT_INTERNAL;
     }
-    /* Save whatever happened: the documents kept so far were written out
-     * and must not be forgotten. */
-    if (index_path) {
-        rc = lines ? feed_lines(&fd, &lbuf) : CLI_OK;
-        if (!rc)
-            rc = cli_store_save(&st, index_path, lines ? &lbuf : NULL, err, sizeof err);
+    if (!is_dup)
+        return filter_keep(r, o, d, stamp);
+    return filter_drop(r, o, d, &best, same_id);
+}
+
+/* Save the whole state, with the boilerplate counts: CLI_OK, or the
+ * error (described in err unless CLI_ENOMEM). */
+static int filter_save(filter_run *r, char *err, size_t errcap)
+{
+    int rc = r->lines ? feed_lines(&r->fd, &r->lbuf) : CLI_OK;
+    if (!rc)
+        rc = cli_store_save(&r->st, r->index_path, r->lines ? &r->lbuf : NULL, err, errcap);
+    return rc;
+}
+
+/* After each document: deliver the kept lines held when it is time, and
+ * save a checkpoint when one is due. ready: another document is ready.
+ * EXIT_OK, or the exit status after a message. */
+static int filter_flush(filter_run *r, const filter_opts *o, int ready)
+{
+    char err[512];
+    /* Kept lines are written out before any wait for input; while
+     * signed documents are waiting, the buffer fills first. Before a
+     * checkpoint every kept line must be out (a saved document is a
+     * delivered one), and the list of unconfirmed documents stays
+     * short. */
+    int checkpoint =
+        (o->save_every && r->read % (uint64_t)o->save_every == 0) ||
+        (r->st.jfd >= 0 && r->st.jbytes > JOURNAL_CHECKPOINT + dedup_index_memory(r->st.idx));
+    if (r->unflushed &&
+        (!ready || checkpoint || r->pend.n >= 4096 || cli_journal_due(&r->st))) {
+        r->unflushed = 0;
+        int status = deliver(&r->st, &r->obuf, &r->pend, &r->kept);
+        if (status != EXIT_OK)
+            return status;
+    }
+    /* A checkpoint: a kill loses at most the last save_every
+     * documents' state, and never the file. */
+    if (checkpoint) {
+        int rc = filter_save(r, err, sizeof err);
         if (rc) {
             cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : err);
-            if (!status)
-                status = cli_exit_code(rc);
+            return cli_exit_code(rc);
         }
     }
-    /* Interrupted: the state is saved; say so in the exit status. */
-    if (cli_stop && status == EXIT_OK)
-        status = 128 + (int)cli_stop;
-    if (stats == 2)
+    return EXIT_OK;
+}
+
+/* Filter the feed until its end, a stop or a failure: EXIT_OK, or the
+ * exit status after a message. */
+static int filter_loop(filter_run *r, const filter_opts *o)
+{
+    int status = EXIT_OK;
+    cli_progress_start(&r->prog, o->quiet, "filtering", cli_reader_total_bytes(r->reader));
+    if (o->nthreads > 1)
+        feed_start(&r->fd);
+    /* The watermark: the latest time of the feed (see the top). */
+    r->wm = r->st.next_stamp - 1;
+    r->have_wm = o->window_time >= 0 && dedup_index_count(r->st.idx) > 0;
+    /* A stored future date (an index built from a bogus record) is no
+     * watermark either: the feed's own times set it. */
+    if (r->have_wm && r->wm > cli_future_limit())
+        r->have_wm = 0;
+    fentry *d;
+    while ((d = feed_next(&r->fd)) != NULL) {
+        if ((status = filter_doc(r, o, d)) != EXIT_OK)
+            break;
+        cli_progress_update(&r->prog, r->read, d->raw_bytes);
+        int ready = feed_release(&r->fd);
+        if ((status = filter_flush(r, o, ready)) != EXIT_OK)
+            break;
+    }
+    return status;
+}
+
+/* The --stats summary on stderr: as text, or as JSON (format 2). */
+static void filter_stats(const filter_run *r, int format)
+{
+    if (format == 2)
         fprintf(stderr,
                 "{\"documents\":%llu,\"kept\":%llu,\"dropped\":%llu,\"same_id\":%llu,"
                 "\"skipped\":%llu,\"expired\":%llu,\"in_index\":%zu,\"invalid_utf8\":%llu,"
                 "\"index_memory_bytes\":%zu,\"peak_memory_bytes\":%llu}\n",
-                (unsigned long long)read, (unsigned long long)kept,
-                (unsigned long long)dropped, (unsigned long long)same_ids,
-                (unsigned long long)skipped,
-                (unsigned long long)expired, dedup_index_count(st.idx),
-                (unsigned long long)replaced, dedup_index_memory(st.idx),
+                (unsigned long long)r->read, (unsigned long long)r->kept,
+                (unsigned long long)r->dropped, (unsigned long long)r->same_ids,
+                (unsigned long long)r->skipped,
+                (unsigned long long)r->expired, dedup_index_count(r->st.idx),
+                (unsigned long long)r->replaced, dedup_index_memory(r->st.idx),
                 (unsigned long long)cli_peak_rss());
-    else if (stats)
+    else
         fprintf(stderr,
                 "documents        %llu\n"
                 "kept             %llu\n"
@@ -929,27 +1036,90 @@ int cmd_filter(int argc, char **argv)
                 "invalid utf-8    %llu\n"
                 "index memory     %.1f MB\n"
                 "peak memory      %.1f MB\n",
-                (unsigned long long)read, (unsigned long long)kept,
-                (unsigned long long)dropped, (unsigned long long)same_ids,
-                (unsigned long long)skipped, (unsigned long long)expired,
-                dedup_index_count(st.idx), (unsigned long long)replaced,
-                (double)dedup_index_memory(st.idx) / 1e6,
+                (unsigned long long)r->read, (unsigned long long)r->kept,
+                (unsigned long long)r->dropped, (unsigned long long)r->same_ids,
+                (unsigned long long)r->skipped, (unsigned long long)r->expired,
+                dedup_index_count(r->st.idx), (unsigned long long)r->replaced,
+                (double)dedup_index_memory(r->st.idx) / 1e6,
                 (double)cli_peak_rss() / 1e6);
-done:
-    if (dups)
-        fclose(dups);
-    cli_buf_free(&rec);
-    cli_buf_free(&obuf);
-    feed_free(&fd);
-    pthread_mutex_destroy(&fd.lines_mu);
-    cli_buf_free(&lbuf);
-    dedup_linestats_free(lines);
-    cli_reader_free(reader);
-    dedup_hasher_free(h);
-    cli_store_free(&st); /* also after a failed load */
-    free(pend.v);
-    free(resolved);
-    cli_store_unlock(lock_fd);
+}
+
+/* The end of a run, whatever ended it (status: EXIT_OK, or the failure
+ * that did): stop the feeder, deliver the kept lines still held, close
+ * the --dups file, save the state and print the --stats summary. Returns
+ * the exit status, that of the first failure. */
+static int filter_end(filter_run *r, const filter_opts *o, int status)
+{
+    char err[512];
+    feed_stop(&r->fd);
+    if (r->unflushed) {
+        int ds = deliver(&r->st, &r->obuf, &r->pend, &r->kept);
+        if (!status)
+            status = ds;
+    }
+    r->skipped = r->fd.skipped;
+    if (!status)
+        status = r->fd.status;
+    cli_progress_end(&r->prog);
+    if (r->dups && (fflush(r->dups) || ferror(r->dups))) {
+        cli_msg("%s: write error", o->dups_path);
+        if (!status)
+            status = EXIT_IO;
+    }
+    /* Save whatever happened: the documents kept so far were written out
+     * and must not be forgotten. */
+    if (r->index_path) {
+        int rc = filter_save(r, err, sizeof err);
+        if (rc) {
+            cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : err);
+            if (!status)
+                status = cli_exit_code(rc);
+        }
+    }
+    /* Interrupted: the state is saved; say so in the exit status. */
+    if (cli_stop && status == EXIT_OK)
+        status = 128 + (int)cli_stop;
+    if (o->stats)
+        filter_stats(r, o->stats);
+    return status;
+}
+
+static void filter_free(filter_run *r)
+{
+    if (r->dups)
+        fclose(r->dups);
+    cli_buf_free(&r->rec);
+    cli_buf_free(&r->obuf);
+    feed_free(&r->fd);
+    pthread_mutex_destroy(&r->fd.lines_mu);
+    cli_buf_free(&r->lbuf);
+    dedup_linestats_free(r->lines);
+    cli_reader_free(r->reader);
+    dedup_hasher_free(r->h);
+    cli_store_free(&r->st); /* also after a failed load */
+    free(r->pend.v);
+    free(r->resolved);
+    cli_store_unlock(r->lock_fd);
+}
+
+int cmd_filter(int argc, char **argv)
+{
+    filter_opts o;
+    int status = filter_parse(&o, argc, argv);
+    if (status != FILTER_GO_ON)
+        return status;
+
+    dedup_params *params = NULL;
+    status = cli_make_params(&o.po, &params);
+    if (status)
+        return status == EXIT_USAGE ? cli_usage_error("filter") : status;
+
+    filter_run r;
+    filter_init(&r);
+    status = filter_open(&r, &o, params);
+    if (status == EXIT_OK)
+        status = filter_end(&r, &o, filter_loop(&r, &o));
+    filter_free(&r);
     dedup_params_free(params);
     return status;
 }
