@@ -8,7 +8,7 @@
    --threads threads (default 2), against `dedup cluster -q -jN` on the same
    file: seconds each, documents per second, the ratio, and whether the
    clusters are the same. The Python time counts reading and parsing the
-   JSON lines too, as the tool's does.
+   JSON lines too, as the tool's does; the call alone is printed as well.
 2. Signing: Hasher.signature over the first --sign-docs records (default
    20000) in one thread, documents per second and MB/s of text.
 
@@ -41,6 +41,7 @@ def main():
     t0 = time.perf_counter()
     with open(a.corpus, encoding="utf-8") as f:
         records = [json.loads(line) for line in f]
+    t_json = time.perf_counter() - t0
     labels = dedup.cluster(records, threads=a.threads)
     t_py = time.perf_counter() - t0
     ids = [str(r["id"]) for r in records]
@@ -50,6 +51,10 @@ def main():
     print("cluster_tool %.2f s (%.0f docs/s)" % (t_tool, n / t_tool))
     print("cluster_python %.2f s (%.0f docs/s)" % (t_py, n / t_py))
     print("cluster_python_vs_tool %.2f of the tool's speed" % (t_tool / t_py))
+    print("cluster_python_json %.2f s of it reading the records with the json module"
+          % t_json)
+    print("cluster_call_vs_tool %.2f: dedup.cluster on the records in memory against the "
+          "tool's whole run" % (t_tool / (t_py - t_json)))
     print("cluster_same_clusters %s" % ("yes" if same else "NO"))
 
     docs = [(r.get("title"), r.get("text")) for r in records[: a.sign_docs]]

@@ -13,6 +13,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #define Py_LIMITED_API 0x030A0000
+#define DEDUP_EXPERIMENTAL /* line hashes, for the boilerplate pass */
 #include <Python.h>
 
 #include <pthread.h>
@@ -988,7 +989,80 @@ typedef struct {
     size_t next;
     pthread_mutex_t mu;
     int err;
+    /* the boilerplate pass: each document's line hashes */
+    uint64_t **hashes;
+    size_t *nhashes;
 } sign_job;
+
+/* Take the next block of documents [*from, *to) of j, or 0 when done or
+ * failed (recording err, if any). */
+static int take_block(sign_job *j, int err, size_t *from, size_t *to)
+{
+    pthread_mutex_lock(&j->mu);
+    if (err && !j->err)
+        j->err = err;
+    *from = j->next;
+    j->next += 64;
+    int go = !j->err && *from < j->n;
+    pthread_mutex_unlock(&j->mu);
+    *to = *from + 64 < j->n ? *from + 64 : j->n;
+    return go;
+}
+
+/* The line hashes of each document: those of its fields' lines (fields
+ * are joined with line breaks, so a line never spans two), collected for
+ * the sketch to count in document order. */
+static void *hash_worker(void *arg)
+{
+    sign_job *j = arg;
+    int err = 0;
+    size_t i, end;
+    while (take_block(j, err, &i, &end)) {
+        for (; i < end && !err; i++) {
+            size_t total = 0, cap = 0;
+            uint64_t *h = NULL;
+            for (size_t k = 0; k < j->docs[i].n && !err; k++) {
+                const dedup_field *f = &j->docs[i].f[k];
+                size_t m = 0;
+                if (!f->text)
+                    continue;
+                while ((err = dedup_linestats_hashes(f->text, f->len, h ? h + total : NULL,
+                                                     cap - total, &m)) == DEDUP_E_RANGE) {
+                    size_t ncap = (total + m) * 2;
+                    uint64_t *nh = realloc(h, ncap * sizeof *nh);
+                    if (!nh) {
+                        err = DEDUP_E_NOMEM;
+                        break;
+                    }
+                    h = nh;
+                    cap = ncap;
+                }
+                total += err ? 0 : m;
+            }
+            j->hashes[i] = h;
+            j->nhashes[i] = total;
+        }
+    }
+    if (err)
+        take_block(j, err, &i, &end);
+    return NULL;
+}
+
+/* Run fn on job j with n threads (at least one: the caller's, if none
+ * starts). */
+static void run_threads(void *(*fn)(void *), sign_job *j, long n)
+{
+    pthread_t *tid = calloc((size_t)n, sizeof *tid);
+    long started = 0;
+    for (; tid && started < n; started++)
+        if (pthread_create(&tid[started], NULL, fn, j))
+            break;
+    if (started == 0)
+        fn(j);
+    for (long t = 0; t < started; t++)
+        pthread_join(tid[t], NULL);
+    free(tid);
+}
 
 static void *sign_worker(void *arg)
 {
@@ -1000,23 +1074,16 @@ static void *sign_worker(void *arg)
         err = dedup_hasher_set_linestats(h, j->lines, j->min_docs);
     if (!err)
         err = dedup_signature_create(&sig, j->params);
-    for (;;) {
-        pthread_mutex_lock(&j->mu);
-        size_t i = j->next;
-        j->next += 64;
-        if (err && !j->err)
-            j->err = err;
-        int stop = j->err != 0;
-        pthread_mutex_unlock(&j->mu);
-        if (stop || i >= j->n)
-            break;
-        size_t end = i + 64 < j->n ? i + 64 : j->n;
+    size_t i, end;
+    while (take_block(j, err, &i, &end)) {
         for (; i < end && !err; i++) {
             err = dedup_hasher_sign_fields(h, j->docs[i].f, j->docs[i].n, sig);
             if (!err)
                 err = dedup_batch_set(j->batch, i, sig);
         }
     }
+    if (err)
+        take_block(j, err, &i, &end);
     dedup_signature_free(sig);
     dedup_hasher_free(h);
     return NULL;
@@ -1070,6 +1137,8 @@ static PyObject *py_cluster(PyObject *module, PyObject *args, PyObject *kwargs)
     dedup_linestats *lines = NULL;
     dedup_clusters *c = NULL;
     Py_ssize_t filled = 0;
+    uint64_t **job_hashes = NULL; /* the boilerplate pass's line hashes */
+    size_t *job_nhashes = NULL;
     uint64_t total = 0;
     if (p && !docs)
         PyErr_NoMemory();
@@ -1088,57 +1157,28 @@ static PyObject *py_cluster(PyObject *module, PyObject *args, PyObject *kwargs)
         rc = dedup_batch_resize(batch, (size_t)n);
     if (!rc && b)
         rc = dedup_linestats_create(&lines, lines_width(total));
+    if (!rc && lines) {
+        job_hashes = calloc(n ? (size_t)n : 1, sizeof *job_hashes);
+        job_nhashes = calloc(n ? (size_t)n : 1, sizeof *job_nhashes);
+        if (!job_hashes || !job_nhashes)
+            rc = DEDUP_E_NOMEM;
+    }
     sign_job job = {p, NULL, (uint32_t)b, batch, docs, (size_t)n, 0,
-                    PTHREAD_MUTEX_INITIALIZER, 0};
+                    PTHREAD_MUTEX_INITIALIZER, 0, job_hashes, job_nhashes};
     Py_BEGIN_ALLOW_THREADS
-    /* The boilerplate pass first, over the whole corpus, as dedup cluster. */
-    for (Py_ssize_t i = 0; !rc && lines && i < n; i++) {
-        size_t m = 0;
-        for (size_t k = 0; k < docs[i].n; k++)
-            m += docs[i].f[k].text != NULL;
-        if (m <= 1) {
-            const char *t = "";
-            size_t len = 0;
-            for (size_t k = 0; k < docs[i].n; k++)
-                if (docs[i].f[k].text) {
-                    t = docs[i].f[k].text;
-                    len = docs[i].f[k].len;
-                }
-            rc = dedup_linestats_add(lines, t, len);
-        } else {
-            /* joined with line breaks: count the joined text */
-            size_t len = 0, at = 0;
-            for (size_t k = 0; k < docs[i].n; k++)
-                if (docs[i].f[k].text)
-                    len += docs[i].f[k].len + 1;
-            char *t = malloc(len ? len : 1);
-            if (!t) {
-                rc = DEDUP_E_NOMEM;
-                break;
-            }
-            for (size_t k = 0; k < docs[i].n; k++)
-                if (docs[i].f[k].text) {
-                    if (at)
-                        t[at++] = '\n';
-                    memcpy(t + at, docs[i].f[k].text, docs[i].f[k].len);
-                    at += docs[i].f[k].len;
-                }
-            rc = dedup_linestats_add(lines, t, at);
-            free(t);
-        }
+    /* The boilerplate pass first, over the whole corpus, as dedup cluster:
+     * the line hashes on every thread, then counted in document order, so
+     * that the counts are those of one pass. */
+    if (!rc && lines) {
+        run_threads(hash_worker, &job, threads);
+        rc = job.err;
+        for (Py_ssize_t i = 0; !rc && i < n; i++)
+            rc = dedup_linestats_add_hashes(lines, job.hashes[i], job.nhashes[i]);
+        job.next = 0;
     }
     job.lines = lines;
     if (!rc) {
-        pthread_t *tid = calloc((size_t)threads, sizeof *tid);
-        long started = 0;
-        for (; tid && started < threads; started++)
-            if (pthread_create(&tid[started], NULL, sign_worker, &job))
-                break;
-        if (started == 0)
-            sign_worker(&job);
-        for (long t = 0; t < started; t++)
-            pthread_join(tid[t], NULL);
-        free(tid);
+        run_threads(sign_worker, &job, threads);
         rc = job.err;
     }
     if (!rc)
@@ -1158,6 +1198,10 @@ static PyObject *py_cluster(PyObject *module, PyObject *args, PyObject *kwargs)
         PyList_SetItem(result, i, v);
     }
 done:
+    for (Py_ssize_t i = 0; job_hashes && i < n; i++)
+        free(job_hashes[i]);
+    free(job_hashes);
+    free(job_nhashes);
     for (Py_ssize_t i = 0; docs && i < filled; i++)
         fields_free(&docs[i]);
     PyMem_Free(docs);
