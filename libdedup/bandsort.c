@@ -69,8 +69,8 @@
 #include <pthread.h>
 #include <time.h>
 
-#include "batch.h"
 #include "bandsort.h"
+#include "signature.h"
 #include "uf.h"
 
 /* More threads than this would only add merge work. */
@@ -81,21 +81,6 @@
 #else
 #  define DEDUP_ALWAYS_INLINE inline
 #endif
-
-/* The pair of the documents of two band keys, the first one smaller. */
-static inline uint64_t pair_of(uint64_t ka, uint64_t kb)
-{
-    return dedup__pair((uint32_t)ka, (uint32_t)kb);
-}
-
-void dedup__u64vec_release(dedup__u64vec *a)
-{
-    if (!a)
-        return;
-    dedup__free(a->v);
-    a->v = NULL;
-    a->n = a->cap = 0;
-}
 
 void dedup__edgevec_release(dedup__edgevec *a)
 {
@@ -123,12 +108,6 @@ size_t dedup__band_keys_group(uint64_t *const *keys, const dedup__rectab *t,
         m++;
     }
     return m;
-}
-
-size_t dedup__band_keys(uint64_t *keys, const dedup__rectab *t, uint32_t first_doc,
-                        unsigned band)
-{
-    return dedup__band_keys_group(&keys, t, first_doc, band, 1);
 }
 
 /* ---------------------------------------------------------- radix sort */
@@ -171,60 +150,6 @@ void dedup__radix_sort(uint64_t *keys, uint64_t *tmp, size_t n, unsigned lo_bit)
         memcpy(keys, src, n * sizeof *keys);
 }
 
-void dedup__band_merge(uint64_t *out, const uint64_t *a, size_t na, const uint64_t *b,
-                       size_t nb)
-{
-    size_t i = 0, j = 0, o = 0;
-    while (i < na && j < nb)
-        out[o++] = b[j] < a[i] ? b[j++] : a[i++];
-    while (i < na)
-        out[o++] = a[i++];
-    while (j < nb)
-        out[o++] = b[j++];
-}
-
-/* ------------------------------------------------------------ band runs */
-
-static int push(dedup__u64vec *out, uint64_t v)
-{
-    if (out->n == out->cap &&
-        dedup__grow((void **)&out->v, &out->cap, out->n + 1, sizeof *out->v))
-        return DEDUP_E_NOMEM;
-    out->v[out->n++] = v;
-    return DEDUP_OK;
-}
-
-int dedup__band_pairs(dedup__u64vec *out, const uint64_t *keys, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint64_t h = keys[i] >> 32;
-        size_t j = i + 1;
-        while (j < n && keys[j] >> 32 == h)
-            j++;
-        size_t m = j - i;
-        const uint64_t *run = keys + i;
-        if (m <= DEDUP__RUN_FULL) {
-            for (size_t x = 0; x < m; x++)
-                for (size_t y = x + 1; y < m; y++)
-                    if (push(out, pair_of(run[x], run[y])))
-                        return DEDUP_E_NOMEM;
-        } else {
-            for (size_t y = 1; y < m; y++) {
-                size_t lead = y < DEDUP__RUN_LEADERS ? y : DEDUP__RUN_LEADERS;
-                for (size_t x = 0; x < lead; x++)
-                    if (push(out, pair_of(run[x], run[y])))
-                        return DEDUP_E_NOMEM;
-                if (y - 1 >= DEDUP__RUN_LEADERS &&
-                    push(out, pair_of(run[y - 1], run[y])))
-                    return DEDUP_E_NOMEM;
-            }
-        }
-        i = j;
-    }
-    return DEDUP_OK;
-}
-
 size_t dedup__band_scan(_Atomic uint64_t *unsure, size_t words_per_doc, unsigned band,
                         uint64_t *multi, const uint64_t *keys, size_t n)
 {
@@ -248,57 +173,6 @@ size_t dedup__band_scan(_Atomic uint64_t *unsure, size_t words_per_doc, unsigned
         i = j;
     }
     return c;
-}
-
-/* -------------------------------------------------------- pair sets */
-
-int dedup__pairs_sort_unique(dedup__u64vec *a, uint64_t **tmp, size_t *tmp_cap)
-{
-    if (a->n < 2)
-        return DEDUP_OK;
-    if (dedup__grow((void **)tmp, tmp_cap, a->n, sizeof **tmp))
-        return DEDUP_E_NOMEM;
-    dedup__radix_sort(a->v, *tmp, a->n, 0);
-    size_t w = 1;
-    for (size_t i = 1; i < a->n; i++)
-        if (a->v[i] != a->v[w - 1])
-            a->v[w++] = a->v[i];
-    a->n = w;
-    return DEDUP_OK;
-}
-
-int dedup__pairs_merge_unique(dedup__u64vec *acc, const uint64_t *b, size_t nb)
-{
-    if (nb == 0)
-        return DEDUP_OK;
-    size_t na = acc->n;
-    if (na > SIZE_MAX - nb ||
-        dedup__grow((void **)&acc->v, &acc->cap, na + nb, sizeof *acc->v))
-        return DEDUP_E_NOMEM;
-    /* Merge from the back into acc's own buffer: the write position never
-     * falls below the next unread element of acc. Equal values are written
-     * once, which leaves a gap at the front, closed by one move. */
-    uint64_t *v = acc->v;
-    size_t i = na, j = nb, w = na + nb;
-    uint64_t last = 0;
-    int have_last = 0;
-    while (i > 0 || j > 0) {
-        uint64_t x;
-        if (j == 0 || (i > 0 && v[i - 1] > b[j - 1]))
-            x = v[--i];
-        else
-            x = b[--j];
-        if (have_last && x == last)
-            continue;
-        v[--w] = x;
-        last = x;
-        have_last = 1;
-    }
-    size_t m = na + nb - w;
-    if (w)
-        memmove(v, v + w, m * sizeof *v);
-    acc->n = m;
-    return DEDUP_OK;
 }
 
 /* LSD radix sort of edges on their pair, 8 bits per pass, skipping passes
@@ -637,12 +511,12 @@ static inline int bytes_equal(const unsigned char *p, const unsigned char *q, si
     }
 }
 
-static inline unsigned char *rec_at(const dedup_batch *b, size_t i)
+static inline const unsigned char *rec_at(const dedup__pair_view *b, size_t i)
 {
     return b->recs + i * b->rec_size;
 }
 
-static inline uint32_t rec_matches(const dedup_batch *b, const unsigned char *x,
+static inline uint32_t rec_matches(const dedup__pair_view *b, const unsigned char *x,
                                    const unsigned char *y)
 {
     return equal_lanes(x + b->val_off, y + b->val_off, (size_t)b->k * b->value_bytes,
@@ -658,7 +532,7 @@ static inline uint32_t rec_matches(const dedup_batch *b, const unsigned char *x,
  * with J, by the same inequality multiplied out, with a margin far above
  * rounding error so that a pair near the threshold is left to the exact
  * computation. */
-static inline int verdict(const dedup_batch *b, uint32_t m, const unsigned char *x,
+static inline int verdict(const dedup__pair_view *b, uint32_t m, const unsigned char *x,
                           const unsigned char *y, double *sim)
 {
     uint64_t na = dedup__rec_set_size(x), nb = dedup__rec_set_size(y);
@@ -678,7 +552,7 @@ static inline int verdict(const dedup_batch *b, uint32_t m, const unsigned char 
 }
 
 /* 1 if records x and y hold the same stored values in band `band`. */
-static inline int band_values_equal(const dedup_batch *b, const unsigned char *x,
+static inline int band_values_equal(const dedup__pair_view *b, const unsigned char *x,
                                     const unsigned char *y, unsigned band)
 {
     size_t w = (size_t)b->rows * b->value_bytes, at = b->val_off + band * w;
@@ -731,7 +605,7 @@ static double now(void)
 
 /* State shared by the pair workers. */
 typedef struct {
-    const dedup_batch *b;
+    const dedup__pair_view *b;
     pthread_mutex_t *mu;
     pthread_cond_t *cv;
     unsigned next;       /* next band to take */
@@ -771,7 +645,7 @@ static inline void prefetch_doc(const pair_shared *sh, uint32_t doc)
  * loops, and the counts, kept in registers rather than in the worker. */
 typedef struct {
     pair_worker *w;
-    const dedup_batch *b;
+    const dedup__pair_view *b;
     const unsigned char *recs;
     size_t rec_size;
     unsigned j;      /* the band */
@@ -788,7 +662,7 @@ typedef struct {
 static DEDUP_ALWAYS_INLINE int consider(band_walk *bw, uint32_t x, const unsigned char *rx, uint32_t y,
                            const unsigned char *ry)
 {
-    const dedup_batch *b = bw->b;
+    const dedup__pair_view *b = bw->b;
     const uint32_t *kx = dedup__rec_keys(rx), *ky = dedup__rec_keys(ry);
     uint32_t m = 0;
     int earlier;
@@ -832,7 +706,7 @@ static DEDUP_ALWAYS_INLINE int consider(band_walk *bw, uint32_t x, const unsigne
  * dedup__band_scan) and consider every pair bandsort.h's rule proposes. */
 static int walk_band(pair_worker *w, unsigned j, const uint64_t *c, size_t n)
 {
-    const dedup_batch *b = w->sh->b;
+    const dedup__pair_view *b = w->sh->b;
     band_walk bw = {.w = w, .b = b, .recs = b->recs, .rec_size = b->rec_size, .j = j};
     bw.band_len = (size_t)b->rows * b->value_bytes;
     bw.band_off = b->val_off + j * bw.band_len;
@@ -903,8 +777,8 @@ static void *pair_run(void *arg)
 {
     pair_worker *w = arg;
     pair_shared *sh = w->sh;
-    const dedup_batch *b = sh->b;
-    dedup__rectab tab = dedup__batch_table(b);
+    const dedup__pair_view *b = sh->b;
+    dedup__rectab tab = {b->recs, b->rec_size, b->count};
     size_t mc[BAND_GROUP];
     for (;;) {
         pthread_mutex_lock(sh->mu);
@@ -967,7 +841,7 @@ static void pair_release(pair_worker *w)
     dedup__edgevec_release(&w->out);
 }
 
-int dedup__batch_pairs(const dedup_batch *b, unsigned nthreads, dedup__edgevec *out,
+int dedup__pair_stage(const dedup__pair_view *b, unsigned nthreads, dedup__edgevec *out,
                        dedup__pair_stats *st)
 {
     out->v = NULL;

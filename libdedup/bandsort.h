@@ -9,14 +9,14 @@
  * Sorting sort keys as plain 64-bit integers groups equal band keys into
  * runs with their documents in increasing order, so a sorted key array
  * from another machine (same band, other documents) merges with
- * dedup__band_merge and walks the same way. Truncating the hash to 32 bits
+ * a merge (tests/bandsort-ref.c keeps the plain one) and walks the same way. Truncating the hash to 32 bits
  * adds chance collisions (about n^2 / 2^33 pairs per band: ~120 at a
  * million documents); the callers compare the band's values to tell them
  * from real agreement.
  *
- * Which pairs of a run are candidates is fixed here (dedup__band_pairs
- * lists them; the pair stage, dedup__batch_pairs in bandsort.c, walks the
- * same pairs without listing them): every pair of a run of up to
+ * Which pairs of a run are candidates is fixed here (the pair stage,
+ * dedup__pair_stage, walks them without listing them; the tests'
+ * dedup__band_pairs lists them): every pair of a run of up to
  * DEDUP__RUN_FULL members, and in a longer run each member with the first
  * DEDUP__RUN_LEADERS members and with its predecessor.
  *
@@ -24,6 +24,10 @@
  * arrays without duplicates so that the sets found for different bands,
  * threads or machines merge by a linear merge; verified pairs travel with
  * their similarity as dedup__edge records.
+ *
+ * The pair stage reads the records through a dedup__pair_view that batch.c
+ * fills in, and knows nothing else of the batch: batch.c calls into this
+ * file, never the reverse.
  */
 #ifndef DEDUP_BANDSORT_H
 #define DEDUP_BANDSORT_H
@@ -75,14 +79,6 @@ static inline const uint32_t *dedup__rec_keys(const unsigned char *rec)
 }
 
 /* A growable array of 64-bit values (sort keys or packed pairs). */
-typedef struct dedup__u64vec {
-    uint64_t *v;
-    size_t n, cap;
-} dedup__u64vec;
-
-DEDUP_INTERNAL void dedup__u64vec_release(dedup__u64vec *a);
-
-/* A verified pair and its similarity. */
 typedef struct dedup__edge {
     uint64_t pair;
     double sim;
@@ -94,13 +90,6 @@ typedef struct dedup__edgevec {
 } dedup__edgevec;
 
 DEDUP_INTERNAL void dedup__edgevec_release(dedup__edgevec *a);
-
-/* Write the sort key of every non-empty document of t for band `band` (in
- * position order, positions offset by first_doc) to keys, which has room
- * for t->n keys. Empty documents get no key: they never become
- * candidates. Returns the number of keys written. */
-DEDUP_INTERNAL size_t dedup__band_keys(uint64_t *keys, const dedup__rectab *t,
-                                       uint32_t first_doc, unsigned band);
 
 /* The same for nb consecutive bands band0 .. band0 + nb - 1 in one pass
  * over the records, band band0 + j into keys[j]. Reading the records is
@@ -117,24 +106,13 @@ DEDUP_INTERNAL size_t dedup__band_keys_group(uint64_t *const *keys, const dedup_
 DEDUP_INTERNAL void dedup__radix_sort(uint64_t *keys, uint64_t *tmp, size_t n,
                                       unsigned lo_bit);
 
-/* Merge two sorted key arrays of one band into out (na + nb keys). */
-DEDUP_INTERNAL void dedup__band_merge(uint64_t *out, const uint64_t *a, size_t na,
-                                      const uint64_t *b, size_t nb);
-
-/* Walk the runs of equal band key in n sorted keys and append the
- * candidate pairs of every run to out (unsorted; a pair appears once per
- * band; documents agreeing only by a key collision are included, the
- * caller filters them). DEDUP_OK or DEDUP_E_NOMEM (out keeps what it had,
- * possibly more). */
-DEDUP_INTERNAL int dedup__band_pairs(dedup__u64vec *out, const uint64_t *keys, size_t n);
-
 /*
  * One pass over the n sorted keys of band `band`: for every member of a
  * long run (more than DEDUP__RUN_FULL members) other than its leaders,
  * set bit `band` of its word in unsure (words_per_doc 64-bit words per
  * document position, atomically: threads scanning other bands set other
  * bits of the same words). Those are the documents some of whose pairs in
- * their run this band does not propose (dedup__band_pairs' rule); for any
+ * their run this band does not propose (the rule of dedup__band_pairs in tests/bandsort-ref.c); for any
  * other member x of a run, every pair (x, y) with a later member y is
  * proposed. The members of runs of two or more are copied, in order, to
  * multi (room for n keys; multi may be keys itself); singletons, which
@@ -154,21 +132,61 @@ static inline int dedup__unsure(_Atomic uint64_t *unsure, size_t words_per_doc, 
     return (int)(w >> (band % 64) & 1);
 }
 
-/* Sort a->v and drop duplicates; *tmp / *tmp_cap is a scratch buffer the
- * caller owns and frees. DEDUP_OK or DEDUP_E_NOMEM (a unchanged). */
-DEDUP_INTERNAL int dedup__pairs_sort_unique(dedup__u64vec *a, uint64_t **tmp,
-                                            size_t *tmp_cap);
-
-/* acc := acc union (sorted, duplicate-free) b[0..nb). acc must be sorted
- * and duplicate-free. DEDUP_OK or DEDUP_E_NOMEM (acc unchanged). */
-DEDUP_INTERNAL int dedup__pairs_merge_unique(dedup__u64vec *acc, const uint64_t *b,
-                                             size_t nb);
-
 /* Sort the edges of a by pair and keep one edge per pair (the first of
  * equal pairs; callers give equal pairs equal similarities). *tmp /
  * *tmp_cap is a scratch buffer the caller owns and frees. DEDUP_OK or
  * DEDUP_E_NOMEM (a unchanged). */
 DEDUP_INTERNAL int dedup__edges_sort_unique(dedup__edgevec *a, dedup__edge **tmp,
                                             size_t *tmp_cap);
+
+/*
+ * What the pair stage reads of a batch (batch.c fills it in): the records
+ * (count of rec_size bytes: the set size, the band keys, then the k stored
+ * values of value_bytes each from val_off) and what decides a pair (the
+ * measure, the threshold, min_shared; jtab[m], the Jaccard estimate of m
+ * equal stored values, and m_min, the least m reaching the threshold).
+ * The pair stage depends on this view only, never on the batch.
+ */
+typedef struct dedup__pair_view {
+    const unsigned char *recs;
+    size_t rec_size, val_off, count;
+    uint32_t k;
+    unsigned bands, rows, value_bytes;
+    dedup_measure measure;
+    double threshold, min_shared;
+    const double *jtab;
+    uint32_t m_min;
+} dedup__pair_view;
+
+/* What the pair stage did, summed over bands and threads. The counts
+ * depend only on the batch, never on the number of threads. */
+typedef struct dedup__pair_stats {
+    uint64_t proposed;   /* pairs proposed by band runs, every band */
+    uint64_t collisions; /* proposed, but agreeing only by a key collision */
+    uint64_t repeats;    /* proposed again after an earlier band proposed them */
+    uint64_t compared;   /* the rest: candidates compared with the threshold */
+    uint64_t verified;   /* distinct pairs at or above the threshold */
+    double sort_s;       /* thread-seconds building and sorting band keys */
+    double walk_s;       /* thread-seconds walking runs and comparing */
+    double wait_s;       /* thread-seconds waiting for earlier bands */
+} dedup__pair_stats;
+
+/*
+ * The verified pairs of the records of b, found with up to nthreads
+ * threads, into *out (empty on entry; sorted by pair, one edge per pair,
+ * each with its similarity; released by the caller with
+ * dedup__edgevec_release on success, left empty on failure). st (may be
+ * NULL) receives the figures. A pair is compared once, in the first band
+ * that proposes it; only a pair that long runs propose in several bands
+ * may be compared again. DEDUP_OK, DEDUP_E_NOMEM or DEDUP_E_TOOBIG.
+ */
+DEDUP_INTERNAL int dedup__pair_stage(const dedup__pair_view *b, unsigned nthreads,
+                                     dedup__edgevec *out, dedup__pair_stats *st);
+
+/* Number of equal lanes of lane bytes (1, 2 or 4) in a and b, len bytes
+ * each (a multiple of lane, at most 2040): the fast version, or with
+ * portable set the plain-integer one, which must agree. */
+DEDUP_INTERNAL uint32_t dedup__equal_lanes(const unsigned char *a, const unsigned char *b,
+                                           size_t len, unsigned lane, int portable);
 
 #endif

@@ -244,6 +244,27 @@ dedup__rectab dedup__batch_table(const dedup_batch *b)
     return t;
 }
 
+int dedup__batch_pairs(const dedup_batch *b, unsigned nthreads, dedup__edgevec *out,
+                       dedup__pair_stats *st)
+{
+    dedup__pair_view v = {
+        .recs = b->recs,
+        .rec_size = b->rec_size,
+        .val_off = b->val_off,
+        .count = b->count,
+        .k = b->k,
+        .bands = b->bands,
+        .rows = b->rows,
+        .value_bytes = b->value_bytes,
+        .measure = b->measure,
+        .threshold = b->threshold,
+        .min_shared = b->min_shared,
+        .jtab = b->jtab,
+        .m_min = b->m_min,
+    };
+    return dedup__pair_stage(&v, nthreads, out, st);
+}
+
 /* ---------------------------------------------------------- comparisons */
 
 /* Similarity of two records under b's measure (0 if either is empty). */

@@ -75,33 +75,13 @@ DEDUP_INTERNAL double dedup__batch_similarity(const dedup_batch *b, size_t i, si
 DEDUP_INTERNAL int dedup__batch_band_agree(const dedup_batch *b, size_t i, size_t j,
                                            unsigned band);
 
-/* Number of equal lanes of lane bytes (1, 2 or 4) in a and b, len bytes
- * each (a multiple of lane, at most 2040): the fast version, or with
- * portable set the plain-integer one, which must agree. */
-DEDUP_INTERNAL uint32_t dedup__equal_lanes(const unsigned char *a, const unsigned char *b,
-                                           size_t len, unsigned lane, int portable);
-
-/* What the pair stage did, summed over bands and threads. The counts
- * depend only on the batch, never on the number of threads. */
-typedef struct dedup__pair_stats {
-    uint64_t proposed;   /* pairs proposed by band runs, every band */
-    uint64_t collisions; /* proposed, but agreeing only by a key collision */
-    uint64_t repeats;    /* proposed again after an earlier band proposed them */
-    uint64_t compared;   /* the rest: candidates compared with the threshold */
-    uint64_t verified;   /* distinct pairs at or above the threshold */
-    double sort_s;       /* thread-seconds building and sorting band keys */
-    double walk_s;       /* thread-seconds walking runs and comparing */
-    double wait_s;       /* thread-seconds waiting for earlier bands */
-} dedup__pair_stats;
-
 /*
- * Stage 1: the verified pairs of b, found with up to nthreads threads,
+ * Stage 1: the verified pairs of b (dedup__pair_stage in bandsort.c over
+ * the view dedup__batch_view gives), found with up to nthreads threads,
  * into *out (empty on entry; sorted by pair, one edge per pair, each with
  * its similarity; released by the caller with dedup__edgevec_release on
  * success, left empty on failure). st (may be NULL) receives the figures.
- * A pair is compared once, in the first band that proposes it; only a
- * pair that long runs propose in several bands may be compared again
- * (see bandsort.c). DEDUP_OK, DEDUP_E_NOMEM or DEDUP_E_TOOBIG.
+ * DEDUP_OK, DEDUP_E_NOMEM or DEDUP_E_TOOBIG.
  */
 DEDUP_INTERNAL int dedup__batch_pairs(const dedup_batch *b, unsigned nthreads,
                                       dedup__edgevec *out, dedup__pair_stats *st);

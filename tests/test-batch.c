@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "bandsort-ref.h"
 #include "batch.h"
 #include "tap.h"
 
