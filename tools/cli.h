@@ -107,6 +107,9 @@ int cli_ids_json(cli_buf *b, const cli_ids *t, size_t i);
 
 /* Parse a whole decimal integer in [min, max]; 0 or -1. */
 int cli_parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
+/* Parse the argument of -j/--threads, 1 to 1024 (cluster and filter).
+ * Prints a message and returns -1 on a bad value, else 0. */
+int cli_parse_threads(const char *arg, int64_t *out);
 /* Write text (n bytes) to f with control characters, backslashes and
  * ill-formed UTF-8 escaped (\xHH, \u00HH, a doubled backslash), for tab-separated output and
  * terminals. */

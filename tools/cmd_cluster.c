@@ -309,20 +309,36 @@ static int jsonl_record(cli_buf *out, const cli_doc *d, int format, const cli_id
     return cli_buf_printf(out, ",\"similarity\":%.4f}\n", dedup_clusters_similarity(c, i));
 }
 
-typedef struct cluster_run {
+/* What `dedup cluster` is asked to do: its command line. */
+typedef struct cluster_opts {
     cli_input_opts io;
-    int output;
-    size_t min_size;
+    cli_param_opts po;
+    int output;             /* OUT_* */
+    size_t min_size;        /* --min-size */
+    uint32_t boilerplate;   /* lines in this many documents are left out; 0: off */
+    int explain;            /* --explain */
+    unsigned nthreads;      /* -j */
+    int stats, quiet;
+    char **files;           /* the FILE operands */
+    size_t nfiles;
+} cluster_opts;
+
+/* The state of a run, from its start to its end. */
+typedef struct cluster_run {
+    const dedup_params *params;
     cli_reader *reader;
+    dedup_linestats *lines; /* boilerplate statistics, or NULL */
+    dedup_batch *batch;
+    pool pl;
+    int pool_ok;            /* pl to be stopped */
+    chunk ch[2];            /* one is read while the other is signed */
+    int chunks_ok;
     cli_ids ids;
     uint64_t dup_ids; /* documents whose id an earlier one has */
     dedup_clusters *clusters;
     uint64_t skipped;
     uint64_t json_replaced; /* invalid UTF-8 replaced while parsing JSON */
-    uint32_t boilerplate;   /* lines in this many documents are left out; 0: off */
-    int explain;            /* --explain */
-    const dedup_params *params;
-    const dedup_linestats *lines; /* boilerplate statistics, or NULL */
+    double t0, t1, t2;      /* when reading, clustering and the output began */
 } cluster_run;
 
 /*
@@ -331,7 +347,7 @@ typedef struct cluster_run {
  * before anything is signed; with --on-error=skip the second pass counts
  * the skipped documents again, so the counters are reset.
  */
-static int count_lines(cluster_run *run, int quiet, dedup_linestats **out)
+static int count_lines(cluster_run *run, const cluster_opts *o)
 {
     int status = EXIT_OK, rc;
     cli_doc d;
@@ -344,15 +360,15 @@ static int count_lines(cluster_run *run, int quiet, dedup_linestats **out)
         width = (size_t)1 << 16;
     if (width > ((size_t)1 << 26))
         width = (size_t)1 << 26;
-    if ((rc = dedup_linestats_create(out, width))) {
+    if ((rc = dedup_linestats_create(&run->lines, width))) {
         cli_msg("cannot create line statistics: %s", dedup_strerror(rc));
         return EXIT_INTERNAL;
     }
     cli_progress prog;
-    cli_progress_start(&prog, quiet, "counting lines", cli_reader_total_bytes(run->reader));
+    cli_progress_start(&prog, o->quiet, "counting lines", cli_reader_total_bytes(run->reader));
     uint64_t n = 0;
-    while ((rc = cli_next_doc(run->reader, &d, &run->io, &run->skipped, &status)) == 1) {
-        if ((rc = dedup_linestats_add(*out, d.text, d.text_len))) {
+    while ((rc = cli_next_doc(run->reader, &d, &o->io, &run->skipped, &status)) == 1) {
+        if ((rc = dedup_linestats_add(run->lines, d.text, d.text_len))) {
             cli_msg("cannot count lines: %s", dedup_strerror(rc));
             return EXIT_INTERNAL;
         }
@@ -455,7 +471,7 @@ static int explain_record(explainer *x, cli_buf *out, const cli_doc *d,
     return rc ? CLI_ENOMEM : CLI_OK;
 }
 
-static int write_jsonl(cluster_run *run)
+static int write_jsonl(cluster_run *run, const cluster_opts *o)
 {
     cli_buf out = {0};
     cli_doc d;
@@ -467,26 +483,26 @@ static int write_jsonl(cluster_run *run)
         cli_msg("%s", cli_reader_error(run->reader));
         return EXIT_IO;
     }
-    if (run->explain) {
+    if (o->explain) {
         size_t n = run->ids.count ? run->ids.count : 1;
         x.open = calloc(n, sizeof *x.open);
         x.left = calloc(n, sizeof *x.left);
         if (!x.open || !x.left || dedup_hasher_create(&x.h, run->params) ||
-            (run->lines && dedup_hasher_set_linestats(x.h, run->lines, run->boilerplate))) {
+            (run->lines && dedup_hasher_set_linestats(x.h, run->lines, o->boilerplate))) {
             cli_msg("out of memory");
             status = EXIT_INTERNAL;
             goto done;
         }
     }
     int rc;
-    while ((rc = cli_next_doc(run->reader, &d, &run->io, &skipped, &status)) == 1) {
+    while ((rc = cli_next_doc(run->reader, &d, &o->io, &skipped, &status)) == 1) {
         if (i >= run->ids.count) {
             cli_msg("the input changed while it was read twice");
             status = EXIT_IO;
             goto done;
         }
-        if (jsonl_record(&out, &d, run->io.format, &run->ids, run->clusters, i) ||
-            (run->explain && explain_record(&x, &out, &d, run->clusters, i))) {
+        if (jsonl_record(&out, &d, o->io.format, &run->ids, run->clusters, i) ||
+            (o->explain && explain_record(&x, &out, &d, run->clusters, i))) {
             cli_msg("out of memory");
             status = EXIT_INTERNAL;
             goto done;
@@ -528,89 +544,117 @@ static int by_size(const void *a, const void *b)
     return x->rep < y->rep ? -1 : x->rep > y->rep;
 }
 
-static int write_report(cluster_run *run)
+/* What --output report shows: the clusters of --min-size documents or
+ * more, largest first, with their members and the members' titles. */
+typedef struct report {
+    size_t n;         /* documents */
+    rep_size *sel;    /* the clusters shown, largest first */
+    size_t nsel;
+    size_t *slot;     /* rep -> selected slot */
+    size_t *start;    /* slot -> first of its members; start[nsel]: all shown */
+    size_t *members;  /* the documents shown, by slot */
+    uint64_t *title;  /* doc -> title offset */
+    cli_buf titles;
+} report;
+
+/* Choose the clusters shown and sort them, largest first. CLI_OK or
+ * CLI_ENOMEM. */
+static int report_select(report *rp, const dedup_clusters *c, size_t min_size)
+{
+    size_t n = rp->n;
+    rp->slot = malloc((n ? n : 1) * sizeof *rp->slot);
+    rp->title = malloc((n ? n : 1) * sizeof *rp->title);
+    if (!rp->slot || !rp->title)
+        return CLI_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        rp->slot[i] = SIZE_MAX;
+        rp->title[i] = UINT64_MAX;
+    }
+    size_t nsel = 0;
+    for (size_t i = 0; i < n; i++)
+        if (dedup_clusters_of(c, i) == i && dedup_clusters_size_of(c, i) >= min_size)
+            nsel++;
+    rp->sel = malloc((nsel ? nsel : 1) * sizeof *rp->sel);
+    rp->start = calloc(nsel + 1, sizeof *rp->start);
+    if (!rp->sel || !rp->start)
+        return CLI_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        if (dedup_clusters_of(c, i) == i && dedup_clusters_size_of(c, i) >= min_size)
+            rp->sel[rp->nsel++] = (rep_size){i, dedup_clusters_size_of(c, i)};
+    qsort(rp->sel, rp->nsel, sizeof *rp->sel, by_size);
+    for (size_t k = 0; k < rp->nsel; k++) {
+        rp->slot[rp->sel[k].rep] = k;
+        rp->start[k + 1] = rp->start[k] + rp->sel[k].size;
+    }
+    return CLI_OK;
+}
+
+/* The members of the clusters shown. CLI_OK or CLI_ENOMEM. */
+static int report_members(report *rp, const dedup_clusters *c)
+{
+    size_t shown_docs = rp->start[rp->nsel];
+    rp->members = malloc((shown_docs ? shown_docs : 1) * sizeof *rp->members);
+    if (!rp->members)
+        return CLI_ENOMEM;
+    /* Members in input order, grouped by slot (a counting sort). */
+    size_t *fill = calloc(rp->nsel + 1, sizeof *fill);
+    if (!fill)
+        return CLI_ENOMEM;
+    for (size_t i = 0; i < rp->n; i++) {
+        size_t s = rp->slot[dedup_clusters_of(c, i)];
+        if (s != SIZE_MAX)
+            rp->members[rp->start[s] + fill[s]++] = i;
+    }
+    free(fill);
+    return CLI_OK;
+}
+
+/* Returned by report_titles when the report is to be printed: exit
+ * statuses are not negative. */
+#define REPORT_GO_ON (-1)
+
+/* Second pass over the input for the titles of the members shown.
+ * REPORT_GO_ON, or the exit status after a message. */
+static int report_titles(report *rp, cluster_run *run, const cluster_opts *o)
 {
     const dedup_clusters *c = run->clusters;
-    size_t n = run->ids.count, nsel = 0, shown_docs = 0;
-    int status = EXIT_INTERNAL;
-    rep_size *sel = NULL;
-    size_t *slot = malloc((n ? n : 1) * sizeof *slot);       /* rep -> selected slot */
-    size_t *start = NULL, *members = NULL;
-    uint64_t *title = malloc((n ? n : 1) * sizeof *title);   /* doc -> title offset */
-    cli_buf titles = {0};
-    if (!slot || !title)
-        goto nomem;
-    for (size_t i = 0; i < n; i++) {
-        slot[i] = SIZE_MAX;
-        title[i] = UINT64_MAX;
+    cli_doc d;
+    uint64_t skipped = 0;
+    int rc, st = 0;
+    size_t i = 0;
+    if (!rp->start[rp->nsel])
+        return REPORT_GO_ON; /* no document shown */
+    if (cli_reader_rewind(run->reader)) {
+        cli_msg("%s", cli_reader_error(run->reader));
+        return EXIT_IO;
     }
-    for (size_t i = 0; i < n; i++)
-        if (dedup_clusters_of(c, i) == i && dedup_clusters_size_of(c, i) >= run->min_size)
-            nsel++;
-    sel = malloc((nsel ? nsel : 1) * sizeof *sel);
-    start = calloc(nsel + 1, sizeof *start);
-    if (!sel || !start)
-        goto nomem;
-    nsel = 0;
-    for (size_t i = 0; i < n; i++)
-        if (dedup_clusters_of(c, i) == i && dedup_clusters_size_of(c, i) >= run->min_size)
-            sel[nsel++] = (rep_size){i, dedup_clusters_size_of(c, i)};
-    qsort(sel, nsel, sizeof *sel, by_size);
-    for (size_t k = 0; k < nsel; k++) {
-        slot[sel[k].rep] = k;
-        start[k + 1] = start[k] + sel[k].size;
-    }
-    shown_docs = start[nsel];
-    members = malloc((shown_docs ? shown_docs : 1) * sizeof *members);
-    if (!members)
-        goto nomem;
-    {
-        /* Members in input order, grouped by slot (a counting sort). */
-        size_t *fill = calloc(nsel + 1, sizeof *fill);
-        if (!fill)
-            goto nomem;
-        for (size_t i = 0; i < n; i++) {
-            size_t s = slot[dedup_clusters_of(c, i)];
-            if (s != SIZE_MAX)
-                members[start[s] + fill[s]++] = i;
-        }
-        free(fill);
-    }
-    /* Second pass over the input for the titles of the members shown. */
-    if (shown_docs) {
-        cli_doc d;
-        uint64_t skipped = 0;
-        int rc, st = 0;
-        size_t i = 0;
-        if (cli_reader_rewind(run->reader)) {
-            cli_msg("%s", cli_reader_error(run->reader));
-            status = EXIT_IO;
-            goto out;
-        }
-        while ((rc = cli_next_doc(run->reader, &d, &run->io, &skipped, &st)) == 1 && i < n) {
-            if (slot[dedup_clusters_of(c, i)] != SIZE_MAX) {
-                title[i] = titles.len;
-                int e = d.title ? add_first_line(&titles, d.title, d.title_len, 100)
-                                : add_first_line(&titles, d.text, d.text_len, 100);
-                if (e)
-                    goto nomem;
+    while ((rc = cli_next_doc(run->reader, &d, &o->io, &skipped, &st)) == 1 && i < rp->n) {
+        if (rp->slot[dedup_clusters_of(c, i)] != SIZE_MAX) {
+            rp->title[i] = rp->titles.len;
+            int e = d.title ? add_first_line(&rp->titles, d.title, d.title_len, 100)
+                            : add_first_line(&rp->titles, d.text, d.text_len, 100);
+            if (e) {
+                cli_msg("out of memory");
+                return EXIT_INTERNAL;
             }
-            i++;
         }
-        if (rc < 0) {
-            status = st;
-            goto out;
-        }
+        i++;
     }
+    return rc < 0 ? st : REPORT_GO_ON;
+}
+
+static void report_print(const report *rp, const cluster_run *run, const cluster_opts *o)
+{
+    const dedup_clusters *c = run->clusters;
     printf("%zu documents in %zu clusters; shown: the %zu clusters of %zu or more "
            "documents, largest first\n",
-           n, dedup_clusters_count(c), nsel, run->min_size);
-    for (size_t k = 0; k < nsel; k++) {
-        printf("\ncluster %zu: %zu documents\n", k + 1, sel[k].size);
-        for (size_t m = start[k]; m < start[k + 1]; m++) {
-            size_t i = members[m];
+           rp->n, dedup_clusters_count(c), rp->nsel, o->min_size);
+    for (size_t k = 0; k < rp->nsel; k++) {
+        printf("\ncluster %zu: %zu documents\n", k + 1, rp->sel[k].size);
+        for (size_t m = rp->start[k]; m < rp->start[k + 1]; m++) {
+            size_t i = rp->members[m];
             const char *id = cli_ids_get(&run->ids, i, NULL),
-                       *t = title[i] != UINT64_MAX ? titles.data + title[i] : "";
+                       *t = rp->title[i] != UINT64_MAX ? rp->titles.data + rp->title[i] : "";
             printf("  %.3f  ", dedup_clusters_similarity(c, i));
             cli_put_safe(stdout, id, strlen(id));
             fputs("  ", stdout);
@@ -618,18 +662,33 @@ static int write_report(cluster_run *run)
             putchar('\n');
         }
     }
-    status = out_check();
-    goto out;
-nomem:
-    cli_msg("out of memory");
-    status = EXIT_INTERNAL;
-out:
-    free(slot);
-    free(title);
-    free(sel);
-    free(start);
-    free(members);
-    cli_buf_free(&titles);
+}
+
+static void report_free(report *rp)
+{
+    free(rp->slot);
+    free(rp->title);
+    free(rp->sel);
+    free(rp->start);
+    free(rp->members);
+    cli_buf_free(&rp->titles);
+}
+
+static int write_report(cluster_run *run, const cluster_opts *o)
+{
+    report rp;
+    int status;
+    memset(&rp, 0, sizeof rp);
+    rp.n = run->ids.count;
+    if (report_select(&rp, run->clusters, o->min_size) ||
+        report_members(&rp, run->clusters)) {
+        cli_msg("out of memory");
+        status = EXIT_INTERNAL;
+    } else if ((status = report_titles(&rp, run, o)) == REPORT_GO_ON) {
+        report_print(&rp, run, o);
+        status = out_check();
+    }
+    report_free(&rp);
     return status;
 }
 
@@ -706,7 +765,66 @@ static void print_stats(const cluster_run *run, uint64_t replaced, double t_read
             (double)cli_peak_rss() / 1e6);
 }
 
-int cmd_cluster(int argc, char **argv)
+/* Returned by the option parsing when the command is to run: exit
+ * statuses are not negative. */
+#define CLUSTER_GO_ON (-1)
+
+/* One option of the command line (not a common one): CLUSTER_GO_ON, or
+ * the exit status after --help or a message. */
+static int cluster_option(cluster_opts *o, int opt, const char *arg)
+{
+    int64_t v;
+    switch (opt) {
+    case 'h':
+        fputs(help_text, stdout);
+        return EXIT_OK;
+    case 'j':
+        if (cli_parse_threads(arg, &v))
+            return cli_usage_error("cluster");
+        o->nthreads = (unsigned)v;
+        break;
+    case 'q':
+        o->quiet = 1;
+        break;
+    case OPT_STATS:
+        if ((o->stats = cli_parse_stats(arg)) < 0)
+            return cli_usage_error("cluster");
+        break;
+    case OPT_EXPLAIN:
+        o->explain = 1;
+        break;
+    case OPT_BOILERPLATE:
+        if (cli_parse_boilerplate(arg, &o->boilerplate))
+            return cli_usage_error("cluster");
+        break;
+    case OPT_MIN_SIZE:
+        if (cli_parse_int(arg, 1, INT64_MAX, &v)) {
+            cli_msg("invalid --min-size '%s'", arg);
+            return cli_usage_error("cluster");
+        }
+        o->min_size = (size_t)v;
+        break;
+    case OPT_OUTPUT:
+        if (!strcmp(arg, "tsv"))
+            o->output = OUT_TSV;
+        else if (!strcmp(arg, "jsonl"))
+            o->output = OUT_JSONL;
+        else if (!strcmp(arg, "report"))
+            o->output = OUT_REPORT;
+        else {
+            cli_msg("invalid --output '%s' (tsv, jsonl or report)", arg);
+            return cli_usage_error("cluster");
+        }
+        break;
+    default:
+        return cli_usage_error("cluster");
+    }
+    return CLUSTER_GO_ON;
+}
+
+/* Read the command line into o: CLUSTER_GO_ON, or the exit status after
+ * --help or a message. */
+static int cluster_parse(cluster_opts *o, int argc, char **argv)
 {
     static const struct option longopts[] = {
         CLI_INPUT_OPTIONS,
@@ -721,202 +839,202 @@ int cmd_cluster(int argc, char **argv)
         {"help", 0, 0, 'h'},
         {0, 0, 0, 0},
     };
-    cluster_run run;
-    cli_param_opts po = {0};
-    unsigned nthreads = cli_ncpus();
-    int stats = 0, quiet = 0, opt;
-    int64_t v;
-    memset(&run, 0, sizeof run);
-    cli_input_defaults(&run.io);
-    run.min_size = 2;
-    run.boilerplate = CLI_BOILERPLATE_DEFAULT;
+    int opt, status;
+    memset(o, 0, sizeof *o);
+    cli_input_defaults(&o->io);
+    o->min_size = 2;
+    o->boilerplate = CLI_BOILERPLATE_DEFAULT;
+    o->nthreads = cli_ncpus();
     optind = 1;
     while ((opt = getopt_long(argc, argv, "j:qh", longopts, NULL)) != -1) {
-        int h = cli_common_option(opt, optarg, &run.io, &po);
+        int h = cli_common_option(opt, optarg, &o->io, &o->po);
         if (h < 0)
             return cli_usage_error("cluster");
         if (h)
             continue;
-        switch (opt) {
-        case 'h':
-            fputs(help_text, stdout);
-            return EXIT_OK;
-        case 'j':
-            if (cli_parse_int(optarg, 1, 1024, &v)) {
-                cli_msg("invalid -j '%s' (1 to 1024)", optarg);
-                return cli_usage_error("cluster");
-            }
-            nthreads = (unsigned)v;
-            break;
-        case 'q':
-            quiet = 1;
-            break;
-        case OPT_STATS:
-            if ((stats = cli_parse_stats(optarg)) < 0)
-                return cli_usage_error("cluster");
-            break;
-        case OPT_EXPLAIN:
-            run.explain = 1;
-            break;
-        case OPT_BOILERPLATE:
-            if (cli_parse_boilerplate(optarg, &run.boilerplate))
-                return cli_usage_error("cluster");
-            break;
-        case OPT_MIN_SIZE:
-            if (cli_parse_int(optarg, 1, INT64_MAX, &v)) {
-                cli_msg("invalid --min-size '%s'", optarg);
-                return cli_usage_error("cluster");
-            }
-            run.min_size = (size_t)v;
-            break;
-        case OPT_OUTPUT:
-            if (!strcmp(optarg, "tsv"))
-                run.output = OUT_TSV;
-            else if (!strcmp(optarg, "jsonl"))
-                run.output = OUT_JSONL;
-            else if (!strcmp(optarg, "report"))
-                run.output = OUT_REPORT;
-            else {
-                cli_msg("invalid --output '%s' (tsv, jsonl or report)", optarg);
-                return cli_usage_error("cluster");
-            }
-            break;
-        default:
-            return cli_usage_error("cluster");
-        }
+        if ((status = cluster_option(o, opt, optarg)) != CLUSTER_GO_ON)
+            return status;
     }
-    if (run.explain && run.output != OUT_JSONL) {
+    if (o->explain && o->output != OUT_JSONL) {
         cli_msg("--explain goes with --output jsonl");
         return cli_usage_error("cluster");
     }
-    dedup_params *params;
-    int status = cli_make_params(&po, &params);
-    if (status)
-        return status == EXIT_USAGE ? cli_usage_error("cluster") : status;
-    run.params = params;
-    if (run.output == OUT_REPORT && run.io.format == CLI_FMT_JSONL &&
-        !strstr(run.io.text_field, "title"))
-        run.io.title_field = "title";
+    o->files = argv + optind;
+    o->nfiles = (size_t)(argc - optind);
+    return CLUSTER_GO_ON;
+}
 
-    dedup_batch *batch = NULL;
-    pool pl;
-    int pool_ok = 0;
-    chunk ch[2];
-    memset(&pl, 0, sizeof pl);
-    int chunks_ok = chunk_init(&ch[0]) == CLI_OK && chunk_init(&ch[1]) == CLI_OK;
-    dedup_linestats *lines = NULL;
-    int rc = cli_reader_open(&run.reader, &run.io, argv + optind, (size_t)(argc - optind),
-                             run.output != OUT_TSV || run.boilerplate);
+/* An empty run, which cluster_free can free whatever happens next. */
+static void cluster_init(cluster_run *run, const dedup_params *params)
+{
+    memset(run, 0, sizeof *run);
+    run->params = params;
+    run->chunks_ok = chunk_init(&run->ch[0]) == CLI_OK && chunk_init(&run->ch[1]) == CLI_OK;
+}
+
+/* Open what a run needs: the input, the batch, the boilerplate counts
+ * (count_lines) and the signing threads. EXIT_OK, or the exit status
+ * after a message. */
+static int cluster_open(cluster_run *run, const cluster_opts *o)
+{
+    int status, rc = cli_reader_open(&run->reader, &o->io, o->files, o->nfiles,
+                                     o->output != OUT_TSV || o->boilerplate);
     if (rc) {
-        cli_msg("%s", run.reader ? cli_reader_error(run.reader) : "out of memory");
-        status = rc == CLI_ENOMEM ? EXIT_INTERNAL : EXIT_IO;
-        goto done;
+        cli_msg("%s", run->reader ? cli_reader_error(run->reader) : "out of memory");
+        return rc == CLI_ENOMEM ? EXIT_INTERNAL : EXIT_IO;
     }
-    if (!chunks_ok) {
+    if (!run->chunks_ok) {
         cli_msg("out of memory");
-        status = EXIT_INTERNAL;
-        goto done;
+        return EXIT_INTERNAL;
     }
-    if ((rc = dedup_batch_create(&batch, params))) {
+    if ((rc = dedup_batch_create(&run->batch, run->params))) {
         cli_msg("cannot create the batch: %s", dedup_strerror(rc));
-        status = EXIT_INTERNAL;
-        goto done;
+        return EXIT_INTERNAL;
     }
-    pool_ok = 1; /* pool_stop copes with a pool that failed to start */
-    if (run.boilerplate && (status = count_lines(&run, quiet, &lines)) != EXIT_OK)
-        goto done;
-    run.lines = lines;
-    if (pool_start(&pl, nthreads, params, lines, run.boilerplate, batch)) {
+    run->pool_ok = 1; /* pool_stop copes with a pool that failed to start */
+    if (o->boilerplate && (status = count_lines(run, o)) != EXIT_OK)
+        return status;
+    if (pool_start(&run->pl, o->nthreads, run->params, run->lines, o->boilerplate,
+                   run->batch)) {
         cli_msg("cannot start the signing threads");
-        status = EXIT_INTERNAL;
-        goto done;
+        return EXIT_INTERNAL;
     }
+    return EXIT_OK;
+}
 
-    cli_progress prog;
-    cli_progress_start(&prog, quiet, "reading", cli_reader_total_bytes(run.reader));
-    double t0 = cli_now();
-    int cur = 0, busy = -1;
+/* Read the next documents into c, up to a chunk's worth: their texts
+ * (kept until signed), their ids and where they were read. 1 when c is
+ * full, 0 when the reader ran out, -1 with *status set after a message. */
+static int chunk_fill(cluster_run *run, const cluster_opts *o, chunk *c, cli_progress *prog,
+                      int *status)
+{
     cli_doc d;
-    for (;;) {
-        chunk *c = &ch[cur];
-        c->n = 0;
-        c->text.len = 0;
-        c->off[0] = 0;
-        c->base = run.ids.count;
-        while (c->n < CHUNK_DOCS && c->text.len < CHUNK_BYTES &&
-               (rc = cli_next_doc(run.reader, &d, &run.io, &run.skipped, &status)) == 1) {
-            if (cli_buf_add(&c->text, d.text, d.text_len) ||
-                cli_ids_push(&run.ids, d.id, d.id_len, d.id_kind)) {
-                cli_msg("out of memory");
-                status = EXIT_INTERNAL;
-                goto done;
-            }
-            run.json_replaced += d.replaced;
-            c->file[c->n] = d.file;
-            c->line[c->n] = d.line;
-            c->off[++c->n] = c->text.len;
-            cli_progress_update(&prog, run.ids.count, cli_reader_raw_bytes(run.reader));
+    int rc = 0;
+    c->n = 0;
+    c->text.len = 0;
+    c->off[0] = 0;
+    c->base = run->ids.count;
+    while (c->n < CHUNK_DOCS && c->text.len < CHUNK_BYTES &&
+           (rc = cli_next_doc(run->reader, &d, &o->io, &run->skipped, status)) == 1) {
+        if (cli_buf_add(&c->text, d.text, d.text_len) ||
+            cli_ids_push(&run->ids, d.id, d.id_len, d.id_kind)) {
+            cli_msg("out of memory");
+            *status = EXIT_INTERNAL;
+            return -1;
         }
-        if (rc < 0) {
-            if (status == EXIT_OK) /* interrupted: cluster never stops half-way */
-                status = EXIT_INTERNAL;
-            goto done;
-        }
+        run->json_replaced += d.replaced;
+        c->file[c->n] = d.file;
+        c->line[c->n] = d.line;
+        c->off[++c->n] = c->text.len;
+        cli_progress_update(prog, run->ids.count, cli_reader_raw_bytes(run->reader));
+    }
+    if (rc < 0) {
+        if (*status == EXIT_OK) /* interrupted: cluster never stops half-way */
+            *status = EXIT_INTERNAL;
+        return -1;
+    }
+    return c->n == CHUNK_DOCS || c->text.len >= CHUNK_BYTES;
+}
+
+/* Read and sign every document: the main thread fills one chunk while
+ * the workers sign the other. Then count the duplicate ids. EXIT_OK, or
+ * the exit status after a message. */
+static int cluster_read(cluster_run *run, const cluster_opts *o)
+{
+    cli_progress prog;
+    int status = EXIT_OK, more, cur = 0, busy = -1;
+    cli_progress_start(&prog, o->quiet, "reading", cli_reader_total_bytes(run->reader));
+    run->t0 = cli_now();
+    do {
+        chunk *c = &run->ch[cur];
+        if ((more = chunk_fill(run, o, c, &prog, &status)) < 0)
+            return status;
         /* Wait for the previous chunk, then grow the batch while no worker
          * runs, and hand this chunk over. */
-        pool_wait(&pl);
-        if (busy >= 0 && (status = pool_check(&pl, &ch[busy])))
-            goto done;
+        pool_wait(&run->pl);
+        if (busy >= 0 && (status = pool_check(&run->pl, &run->ch[busy])))
+            return status;
         busy = -1;
         if (c->n) {
-            if ((rc = dedup_batch_resize(batch, run.ids.count))) {
+            int rc = dedup_batch_resize(run->batch, run->ids.count);
+            if (rc) {
                 cli_msg("cannot grow the batch: %s", dedup_strerror(rc));
-                status = EXIT_INTERNAL;
-                goto done;
+                return EXIT_INTERNAL;
             }
-            pool_run(&pl, c);
+            pool_run(&run->pl, c);
             busy = cur;
             cur ^= 1;
         }
-        if (c->n < CHUNK_DOCS && c->text.len < CHUNK_BYTES)
-            break; /* the reader ran out */
-    }
-    pool_wait(&pl);
-    if (busy >= 0 && (status = pool_check(&pl, &ch[busy])))
-        goto done;
+    } while (more); /* else the reader ran out */
+    pool_wait(&run->pl);
+    if (busy >= 0 && (status = pool_check(&run->pl, &run->ch[busy])))
+        return status;
     cli_progress_end(&prog);
-    if (cli_ids_duplicates(&run.ids, &run.dup_ids)) {
+    if (cli_ids_duplicates(&run->ids, &run->dup_ids)) {
         cli_msg("out of memory");
-        status = EXIT_INTERNAL;
-        goto done;
+        return EXIT_INTERNAL;
     }
-    double t1 = cli_now();
+    run->t1 = cli_now();
+    return EXIT_OK;
+}
 
-    rc = dedup_batch_cluster(&run.clusters, batch, nthreads);
+/* Cluster the signed documents, write the output and the --stats
+ * summary. EXIT_OK, or the exit status after a message. */
+static int cluster_output(cluster_run *run, const cluster_opts *o)
+{
+    int status, rc = dedup_batch_cluster(&run->clusters, run->batch, o->nthreads);
     if (rc) {
         cli_msg("clustering failed: %s", dedup_strerror(rc));
-        status = EXIT_INTERNAL;
-        goto done;
+        return EXIT_INTERNAL;
     }
-    double t2 = cli_now();
+    run->t2 = cli_now();
     static char outbuf[1 << 16];
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
-    status = run.output == OUT_TSV     ? write_tsv(&run)
-             : run.output == OUT_JSONL ? write_jsonl(&run)
-                                       : write_report(&run);
-    if (stats)
-        print_stats(&run, pl.replaced + run.json_replaced, t1 - t0, t2 - t1, cli_now() - t2,
-                    stats == 2);
-done:
-    if (pool_ok)
-        pool_stop(&pl);
-    chunk_free(&ch[0]);
-    chunk_free(&ch[1]);
-    dedup_clusters_free(run.clusters);
-    dedup_batch_free(batch);
-    dedup_linestats_free(lines);
-    cli_reader_free(run.reader);
-    cli_ids_free(&run.ids);
+    status = o->output == OUT_TSV     ? write_tsv(run)
+             : o->output == OUT_JSONL ? write_jsonl(run, o)
+                                      : write_report(run, o);
+    if (o->stats)
+        print_stats(run, run->pl.replaced + run->json_replaced, run->t1 - run->t0,
+                    run->t2 - run->t1, cli_now() - run->t2, o->stats == 2);
+    return status;
+}
+
+static void cluster_free(cluster_run *run)
+{
+    if (run->pool_ok)
+        pool_stop(&run->pl);
+    chunk_free(&run->ch[0]);
+    chunk_free(&run->ch[1]);
+    dedup_clusters_free(run->clusters);
+    dedup_batch_free(run->batch);
+    dedup_linestats_free(run->lines);
+    cli_reader_free(run->reader);
+    cli_ids_free(&run->ids);
+}
+
+int cmd_cluster(int argc, char **argv)
+{
+    cluster_opts o;
+    int status = cluster_parse(&o, argc, argv);
+    if (status != CLUSTER_GO_ON)
+        return status;
+
+    dedup_params *params;
+    status = cli_make_params(&o.po, &params);
+    if (status)
+        return status == EXIT_USAGE ? cli_usage_error("cluster") : status;
+    if (o.output == OUT_REPORT && o.io.format == CLI_FMT_JSONL &&
+        !strstr(o.io.text_field, "title"))
+        o.io.title_field = "title";
+
+    cluster_run run;
+    cluster_init(&run, params);
+    status = cluster_open(&run, &o);
+    if (status == EXIT_OK)
+        status = cluster_read(&run, &o);
+    if (status == EXIT_OK)
+        status = cluster_output(&run, &o);
+    cluster_free(&run);
     dedup_params_free(params);
     return status;
 }

@@ -477,10 +477,8 @@ static int filter_option(filter_opts *o, int opt, const char *arg)
         o->quiet = 1;
         break;
     case 'j':
-        if (cli_parse_int(arg, 1, 1024, &o->nthreads)) {
-            cli_msg("invalid -j '%s' (1 to 1024)", arg);
+        if (cli_parse_threads(arg, &o->nthreads))
             return cli_usage_error("filter");
-        }
         break;
     case OPT_STATS:
         if ((o->stats = cli_parse_stats(arg)) < 0)

@@ -53,6 +53,100 @@ static const char help_text[] =
 
 enum { ACT_BUILD, ACT_ADD, ACT_QUERY, ACT_STATS };
 
+/* Returned by add_doc for a document skipped under --on-error=skip: exit
+ * statuses are not negative. */
+#define DOC_SKIPPED (-1)
+
+/* The stamp of document d, to be numbered id: its number, or its time in
+ * an index stamped with times. */
+static int64_t doc_stamp(const cli_store *st, const cli_doc *d, uint64_t id)
+{
+    int64_t stamp = st->time_stamps ? d->time : (int64_t)id;
+    int64_t future = cli_future_limit();
+    if (st->time_stamps && stamp > future) {
+        /* A bogus date must not become the index's latest time,
+         * which dedup filter --window-time expires from. */
+        int64_t latest = dedup_index_count(st->idx) && st->next_stamp - 1 <= future
+                             ? st->next_stamp - 1
+                             : future - 86400;
+        cli_msg("%s:%llu: warning: time %lld lies in the future; stamped %lld", d->file,
+                (unsigned long long)d->line, (long long)stamp, (long long)latest);
+        stamp = latest;
+    }
+    return stamp;
+}
+
+/* Add document d, signed as sig, to the index under the next number.
+ * EXIT_OK, DOC_SKIPPED when its id is in the index already and
+ * --on-error=skip skips it (counted in *skipped), or the exit status
+ * after a message. */
+static int add_doc(cli_store *st, const cli_input_opts *io, const cli_doc *d,
+                   const dedup_signature *sig, uint64_t *skipped)
+{
+    if (cli_store_find_name(st, d->id, d->id_len, d->id_kind)) {
+        /* An id names one document in an index. */
+        cli_msg("%s:%llu: id %.*s%s is already in the index%s", d->file,
+                (unsigned long long)d->line, (int)(d->id_len > 60 ? 60 : d->id_len), d->id,
+                d->id_len > 60 ? "..." : "", io->skip_errors ? ": skipped" : "");
+        if (io->skip_errors) {
+            (*skipped)++;
+            return DOC_SKIPPED;
+        }
+        return EXIT_DATA;
+    }
+    uint64_t id = st->next_id;
+    int64_t stamp = doc_stamp(st, d, id);
+    int rc = dedup_index_add(st->idx, id, stamp, sig);
+    if (!rc && stamp >= st->next_stamp)
+        st->next_stamp = stamp == INT64_MAX ? INT64_MAX : stamp + 1;
+    if (!rc)
+        rc = cli_store_set_name(st, id, d->id, d->id_len, d->id_kind) ? DEDUP_E_NOMEM : 0;
+    if (rc) {
+        cli_msg("%s", dedup_strerror(rc));
+        return EXIT_INTERNAL;
+    }
+    st->next_id++;
+    return EXIT_OK;
+}
+
+/* Print the indexed documents similar to document d, signed as sig, best
+ * first: query_id<TAB>match_id<TAB>similarity. *m (*mcap matches) is
+ * grown as needed. EXIT_OK, or the exit status after a message. */
+static int query_doc(const cli_store *st, const cli_doc *d, const dedup_signature *sig,
+                     dedup_match **m, size_t *mcap)
+{
+    size_t n = 0;
+    int rc;
+    for (;;) {
+        rc = dedup_index_query(st->idx, sig, *m, *mcap, &n);
+        if (rc || n <= *mcap)
+            break;
+        dedup_match *nm = realloc(*m, n * sizeof **m);
+        if (!nm) {
+            rc = DEDUP_E_NOMEM;
+            break;
+        }
+        *m = nm;
+        *mcap = n;
+    }
+    if (rc) {
+        cli_msg("%s", dedup_strerror(rc));
+        return EXIT_INTERNAL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int kind;
+        const char *name = cli_store_name(st, (*m)[i].id, &kind);
+        cli_put_safe(stdout, d->id, d->id_len);
+        putchar('\t');
+        if (name)
+            cli_put_safe(stdout, name, strlen(name));
+        else
+            printf("#%llu", (unsigned long long)(*m)[i].id);
+        printf("\t%.4f\n", (*m)[i].similarity);
+    }
+    return EXIT_OK;
+}
+
 /* Add (or, for ACT_QUERY, look up) every document of the corpus. lines:
  * the index's boilerplate counts (FILE.lines), which build and add extend
  * with each document's lines before signing it, as dedup filter does, so
@@ -97,74 +191,14 @@ static int run_docs(int act, cli_store *st, const cli_input_opts *io, char **pat
         }
         if (dedup_hasher_replaced(h))
             cli_warn_utf8(d.file, d.line);
-        if (act != ACT_QUERY && cli_store_find_name(st, d.id, d.id_len, d.id_kind)) {
-            /* An id names one document in an index. */
-            cli_msg("%s:%llu: id %.*s%s is already in the index%s", d.file,
-                    (unsigned long long)d.line, (int)(d.id_len > 60 ? 60 : d.id_len), d.id,
-                    d.id_len > 60 ? "..." : "", io->skip_errors ? ": skipped" : "");
-            if (io->skip_errors) {
-                skipped++;
-                continue;
-            }
-            status = EXIT_DATA;
+        status = act == ACT_QUERY ? query_doc(st, &d, sig, &m, &mcap)
+                                  : add_doc(st, io, &d, sig, &skipped);
+        if (status == DOC_SKIPPED) {
+            status = EXIT_OK;
+            continue;
+        }
+        if (status != EXIT_OK)
             break;
-        }
-        if (act != ACT_QUERY) {
-            uint64_t id = st->next_id;
-            int64_t stamp = st->time_stamps ? d.time : (int64_t)id;
-            int64_t future = cli_future_limit();
-            if (st->time_stamps && stamp > future) {
-                /* A bogus date must not become the index's latest time,
-                 * which dedup filter --window-time expires from. */
-                int64_t latest = dedup_index_count(st->idx) && st->next_stamp - 1 <= future
-                                     ? st->next_stamp - 1
-                                     : future - 86400;
-                cli_msg("%s:%llu: warning: time %lld lies in the future; stamped %lld",
-                        d.file, (unsigned long long)d.line, (long long)stamp, (long long)latest);
-                stamp = latest;
-            }
-            rc = dedup_index_add(st->idx, id, stamp, sig);
-            if (!rc && stamp >= st->next_stamp)
-                st->next_stamp = stamp == INT64_MAX ? INT64_MAX : stamp + 1;
-            if (!rc)
-                rc = cli_store_set_name(st, id, d.id, d.id_len, d.id_kind) ? DEDUP_E_NOMEM : 0;
-            if (rc) {
-                cli_msg("%s", dedup_strerror(rc));
-                status = EXIT_INTERNAL;
-                break;
-            }
-            st->next_id++;
-        } else {
-            size_t n = 0;
-            for (;;) {
-                rc = dedup_index_query(st->idx, sig, m, mcap, &n);
-                if (rc || n <= mcap)
-                    break;
-                dedup_match *nm = realloc(m, n * sizeof *m);
-                if (!nm) {
-                    rc = DEDUP_E_NOMEM;
-                    break;
-                }
-                m = nm;
-                mcap = n;
-            }
-            if (rc) {
-                cli_msg("%s", dedup_strerror(rc));
-                status = EXIT_INTERNAL;
-                break;
-            }
-            for (size_t i = 0; i < n; i++) {
-                int kind;
-                const char *name = cli_store_name(st, m[i].id, &kind);
-                cli_put_safe(stdout, d.id, d.id_len);
-                putchar('\t');
-                if (name)
-                    cli_put_safe(stdout, name, strlen(name));
-                else
-                    printf("#%llu", (unsigned long long)m[i].id);
-                printf("\t%.4f\n", m[i].similarity);
-            }
-        }
         cli_progress_update(&prog, ndocs, cli_reader_raw_bytes(r));
     }
     cli_progress_end(&prog);
@@ -234,7 +268,112 @@ static int save_with_lines(cli_store *st, const char *path, const dedup_linestat
     return rc;
 }
 
-int cmd_index(int argc, char **argv)
+/* What `dedup index` is asked to do: its command line. */
+typedef struct index_opts {
+    int act;          /* ACT_* */
+    cli_input_opts io;
+    cli_param_opts po;
+    const char *out;  /* -o: the index build writes */
+    int quiet, wait_lock;
+    char **rest;      /* the operands: FILE (but for build), then CORPUS files */
+    size_t nrest;
+} index_opts;
+
+/* Returned by the option parsing when the command is to run: exit
+ * statuses are not negative. */
+#define INDEX_GO_ON (-1)
+
+/* The action, argv[1], into o->act: INDEX_GO_ON, or the exit status after
+ * --help or a message. */
+static int index_action(index_opts *o, int argc, char **argv)
+{
+    if (argc < 2) {
+        cli_msg("missing action: build, add, query or stats");
+        return cli_usage_error("index");
+    }
+    const char *an = argv[1];
+    if (!strcmp(an, "-h") || !strcmp(an, "--help")) {
+        fputs(help_text, stdout);
+        return EXIT_OK;
+    }
+    o->act = !strcmp(an, "build")   ? ACT_BUILD
+             : !strcmp(an, "add")   ? ACT_ADD
+             : !strcmp(an, "query") ? ACT_QUERY
+             : !strcmp(an, "stats") ? ACT_STATS
+                                    : -1;
+    if (o->act < 0) {
+        cli_msg("unknown action '%s' (build, add, query or stats)", an);
+        return cli_usage_error("index");
+    }
+    return INDEX_GO_ON;
+}
+
+/* One option of the command line (not a common one): INDEX_GO_ON, or the
+ * exit status after --help or a message. */
+static int index_option(index_opts *o, int opt, const char *arg)
+{
+    switch (opt) {
+    case 'h':
+        fputs(help_text, stdout);
+        return EXIT_OK;
+    case 'o':
+        o->out = arg;
+        break;
+    case 'q':
+        o->quiet = 1;
+        break;
+    case OPT_WAIT:
+        o->wait_lock = 1;
+        break;
+    case OPT_TIME_FIELD:
+        o->io.time_field = arg;
+        break;
+    case OPT_TIME_FORMAT:
+        o->io.time_format = arg;
+        break;
+    default:
+        if (o->act != ACT_BUILD && cli_common_option(opt, arg, NULL, &o->po))
+            cli_msg("similarity options are fixed when the index is built");
+        return cli_usage_error("index");
+    }
+    return INDEX_GO_ON;
+}
+
+/* The options that depend on others and on the action, and the operands:
+ * INDEX_GO_ON, or the exit status after a message. */
+static int index_check(index_opts *o)
+{
+    if (o->io.time_format && !o->io.time_field)
+        o->io.time_field = "date";
+    if (o->io.time_field && o->act != ACT_BUILD && o->act != ACT_ADD) {
+        cli_msg("--time-field is for build and add");
+        return cli_usage_error("index");
+    }
+    if (o->io.time_field && o->io.format != CLI_FMT_JSONL && o->io.format != CLI_FMT_CSV) {
+        cli_msg("--time-field needs JSONL or CSV input");
+        return cli_usage_error("index");
+    }
+    if (o->act == ACT_BUILD) {
+        if (!o->out) {
+            cli_msg("index build needs -o FILE");
+            return cli_usage_error("index");
+        }
+        return INDEX_GO_ON;
+    }
+    if (o->out) {
+        cli_msg("-o is only for index build");
+        return cli_usage_error("index");
+    }
+    if (o->nrest < 1 || (o->act == ACT_STATS && o->nrest != 1)) {
+        cli_msg(o->act == ACT_STATS ? "index stats takes one FILE" : "missing index FILE");
+        return cli_usage_error("index");
+    }
+    return INDEX_GO_ON;
+}
+
+/* Read the command line (the action, then its options) into o:
+ * INDEX_GO_ON, or the exit status after --help or a message. */
+static int index_parse(index_opts *o, int argc, char **argv)
 {
     static const struct option longopts[] = {
         CLI_INPUT_OPTIONS,
@@ -247,191 +386,175 @@ int cmd_index(int argc, char **argv)
         {"help", 0, 0, 'h'},
         {0, 0, 0, 0},
     };
-    if (argc < 2) {
-        cli_msg("missing action: build, add, query or stats");
-        return cli_usage_error("index");
-    }
-    const char *an = argv[1];
-    if (!strcmp(an, "-h") || !strcmp(an, "--help")) {
-        fputs(help_text, stdout);
-        return EXIT_OK;
-    }
-    int act = !strcmp(an, "build")   ? ACT_BUILD
-              : !strcmp(an, "add")   ? ACT_ADD
-              : !strcmp(an, "query") ? ACT_QUERY
-              : !strcmp(an, "stats") ? ACT_STATS
-                                     : -1;
-    if (act < 0) {
-        cli_msg("unknown action '%s' (build, add, query or stats)", an);
-        return cli_usage_error("index");
-    }
-    cli_input_opts io;
-    cli_param_opts po = {0};
-    const char *out = NULL;
-    int quiet = 0, opt, wait_lock = 0, lock_fd = -1;
-    cli_input_defaults(&io);
+    int opt, status;
+    memset(o, 0, sizeof *o);
+    if ((status = index_action(o, argc, argv)) != INDEX_GO_ON)
+        return status;
+    cli_input_defaults(&o->io);
     argc--;
     argv++;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
-        int h = cli_common_option(opt, optarg, &io, act == ACT_BUILD ? &po : NULL);
+        int h = cli_common_option(opt, optarg, &o->io, o->act == ACT_BUILD ? &o->po : NULL);
         if (h < 0)
             return cli_usage_error("index");
         if (h)
             continue;
-        switch (opt) {
-        case 'h':
-            fputs(help_text, stdout);
-            return EXIT_OK;
-        case 'o':
-            out = optarg;
-            break;
-        case 'q':
-            quiet = 1;
-            break;
-        case OPT_WAIT:
-            wait_lock = 1;
-            break;
-        case OPT_TIME_FIELD:
-            io.time_field = optarg;
-            break;
-        case OPT_TIME_FORMAT:
-            io.time_format = optarg;
-            break;
-        default:
-            if (act != ACT_BUILD && cli_common_option(opt, optarg, NULL, &po))
-                cli_msg("similarity options are fixed when the index is built");
-            return cli_usage_error("index");
-        }
+        if ((status = index_option(o, opt, optarg)) != INDEX_GO_ON)
+            return status;
     }
-    if (io.time_format && !io.time_field)
-        io.time_field = "date";
-    if (io.time_field && act != ACT_BUILD && act != ACT_ADD) {
-        cli_msg("--time-field is for build and add");
-        return cli_usage_error("index");
-    }
-    if (io.time_field && io.format != CLI_FMT_JSONL && io.format != CLI_FMT_CSV) {
-        cli_msg("--time-field needs JSONL or CSV input");
-        return cli_usage_error("index");
-    }
-    char **rest = argv + optind;
-    size_t nrest = (size_t)(argc - optind);
-    char err[512];
-    cli_store st;
-    int status, rc;
-    memset(&st, 0, sizeof st);
+    o->rest = argv + optind;
+    o->nrest = (size_t)(argc - optind);
+    return index_check(o);
+}
 
-    if (act == ACT_BUILD) {
-        if (!out) {
-            cli_msg("index build needs -o FILE");
-            return cli_usage_error("index");
-        }
-        dedup_params *p;
-        if ((status = cli_make_params(&po, &p)))
-            return status == EXIT_USAGE ? cli_usage_error("index") : status;
-        char *real_out = cli_store_resolve(out);
-        if (!real_out) {
-            cli_msg("out of memory");
-            dedup_params_free(p);
-            return EXIT_INTERNAL;
-        }
-        out = real_out;
-        if ((rc = cli_store_lock(out, wait_lock, &lock_fd, err, sizeof err))) {
-            cli_msg("%s", err);
-            dedup_params_free(p);
-            free(real_out);
-            return cli_exit_code(rc);
-        }
-        rc = cli_store_create(&st, p);
-        st.time_stamps = io.time_field != NULL;
+/* The state of a run. */
+typedef struct index_run {
+    cli_store st;
+    char *path;             /* the index's path, links followed */
+    int lock_fd;            /* build, add: FILE.lock held */
+    dedup_linestats *lines; /* the index's boilerplate counts, or NULL */
+} index_run;
+
+/* An empty run, which index_free can free whatever happens next. */
+static void index_init(index_run *r)
+{
+    memset(r, 0, sizeof *r);
+    r->st.jfd = -1;
+    r->lock_fd = -1;
+}
+
+static void index_free(index_run *r)
+{
+    dedup_linestats_free(r->lines);
+    cli_store_free(&r->st);
+    cli_store_unlock(r->lock_fd);
+    free(r->path);
+}
+
+/* index build: a new index of the corpus, saved to -o FILE. EXIT_OK, or
+ * the exit status after a message. */
+static int index_build(index_run *r, const index_opts *o)
+{
+    char err[512];
+    dedup_params *p;
+    int status, rc;
+    if ((status = cli_make_params(&o->po, &p)))
+        return status == EXIT_USAGE ? cli_usage_error("index") : status;
+    if (!(r->path = cli_store_resolve(o->out))) {
+        cli_msg("out of memory");
         dedup_params_free(p);
-        dedup_linestats *lines = NULL;
-        if (!rc)
-            rc = dedup_linestats_create(&lines, 0);
-        if (rc) {
-            cli_msg("%s", dedup_strerror(rc));
-            cli_store_free(&st);
-            cli_store_unlock(lock_fd);
-            free(real_out);
-            return EXIT_INTERNAL;
-        }
-        status = run_docs(act, &st, &io, rest, nrest, quiet, lines);
-        if (!status && (rc = save_with_lines(&st, out, lines, err, sizeof err))) {
-            cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : err);
-            status = cli_exit_code(rc);
-        }
-        dedup_linestats_free(lines);
-        cli_store_free(&st);
-        cli_store_unlock(lock_fd);
-        free(real_out);
-        return status;
+        return EXIT_INTERNAL;
     }
-    if (out) {
-        cli_msg("-o is only for index build");
-        return cli_usage_error("index");
+    if ((rc = cli_store_lock(r->path, o->wait_lock, &r->lock_fd, err, sizeof err))) {
+        cli_msg("%s", err);
+        dedup_params_free(p);
+        return cli_exit_code(rc);
     }
-    if (nrest < 1 || (act == ACT_STATS && nrest != 1)) {
-        cli_msg(act == ACT_STATS ? "index stats takes one FILE" : "missing index FILE");
-        return cli_usage_error("index");
+    rc = cli_store_create(&r->st, p);
+    r->st.time_stamps = o->io.time_field != NULL;
+    dedup_params_free(p);
+    if (!rc)
+        rc = dedup_linestats_create(&r->lines, 0);
+    if (rc) {
+        cli_msg("%s", dedup_strerror(rc));
+        return EXIT_INTERNAL;
     }
-    char *real_path = cli_store_resolve(rest[0]);
-    if (!real_path) {
+    status = run_docs(o->act, &r->st, &o->io, o->rest, o->nrest, o->quiet, r->lines);
+    if (!status && (rc = save_with_lines(&r->st, r->path, r->lines, err, sizeof err))) {
+        cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : err);
+        status = cli_exit_code(rc);
+    }
+    return status;
+}
+
+/* Load the index FILE, the first operand, locked for add. EXIT_OK, or the
+ * exit status after a message. */
+static int index_load(index_run *r, const index_opts *o)
+{
+    char err[512];
+    int rc;
+    if (!(r->path = cli_store_resolve(o->rest[0]))) {
         cli_msg("out of memory");
         return EXIT_INTERNAL;
     }
-    const char *path = real_path;
-    if (act == ACT_ADD && (rc = cli_store_lock(path, wait_lock, &lock_fd, err, sizeof err))) {
+    if (o->act == ACT_ADD &&
+        (rc = cli_store_lock(r->path, o->wait_lock, &r->lock_fd, err, sizeof err))) {
         cli_msg("%s", err);
-        free(real_path);
         return cli_exit_code(rc);
     }
-    dedup_linestats *lines = NULL;
-    rc = act == ACT_ADD ? cli_store_load(&st, path, err, sizeof err)
-                        : cli_store_load_reader(&st, path, act == ACT_QUERY ? &lines : NULL, err,
-                                                sizeof err);
+    rc = o->act == ACT_ADD ? cli_store_load(&r->st, r->path, err, sizeof err)
+                           : cli_store_load_reader(&r->st, r->path,
+                                                   o->act == ACT_QUERY ? &r->lines : NULL, err,
+                                                   sizeof err);
     if (rc) {
         cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : err);
-        cli_store_free(&st);
-        cli_store_unlock(lock_fd);
-        free(real_path);
         return cli_exit_code(rc);
     }
-    status = EXIT_OK;
-    if (act == ACT_ADD && dedup_index_count(st.idx) > 0 && !st.time_stamps && io.time_field) {
+    return EXIT_OK;
+}
+
+/* index add: how the documents are stamped, as the index already does.
+ * EXIT_OK, or EXIT_USAGE after a message when --time-field would mix
+ * times with numbers. */
+static int index_stamps(index_run *r, index_opts *o)
+{
+    cli_store *st = &r->st;
+    if (o->act != ACT_ADD)
+        return EXIT_OK;
+    if (dedup_index_count(st->idx) > 0 && !st->time_stamps && o->io.time_field) {
         cli_msg("%s stamps its documents in order of arrival (built without --time-field); "
-                "--time-field would mix times with those numbers", path);
-        status = EXIT_USAGE;
-    } else if (act == ACT_ADD && st.time_stamps && !io.time_field) {
-        io.time_field = "date"; /* stamped with times: the same units */
-    } else if (act == ACT_ADD && dedup_index_count(st.idx) == 0 && io.time_field) {
-        st.time_stamps = 1;
+                "--time-field would mix times with those numbers", r->path);
+        return EXIT_USAGE;
+    } else if (st->time_stamps && !o->io.time_field) {
+        o->io.time_field = "date"; /* stamped with times: the same units */
+    } else if (dedup_index_count(st->idx) == 0 && o->io.time_field) {
+        st->time_stamps = 1;
     }
-    if (status) {
-        /* refused above */
-    } else if (act == ACT_STATS) {
-        status = print_stats(path, &st);
-    } else if (act == ACT_ADD && (rc = cli_store_load_lines(&st, path, &lines, err, sizeof err))) {
+    return EXIT_OK;
+}
+
+/* index add and query, on the index loaded (index_load); add saves it.
+ * EXIT_OK, or the exit status after a message. */
+static int index_docs(index_run *r, const index_opts *o)
+{
+    char err[512];
+    int rc, status;
+    if (o->act == ACT_ADD &&
+        (rc = cli_store_load_lines(&r->st, r->path, &r->lines, err, sizeof err))) {
+        cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : err);
+        return cli_exit_code(rc);
+    }
+    /* An index without saved counts (made before they were kept, or
+     * by the library alone) starts counting now when documents are
+     * added; queries then sign without them. */
+    if (!r->lines && o->act == ACT_ADD && (rc = dedup_linestats_create(&r->lines, 0))) {
+        cli_msg("%s", dedup_strerror(rc));
+        return EXIT_INTERNAL;
+    }
+    status = run_docs(o->act, &r->st, &o->io, o->rest + 1, o->nrest - 1, o->quiet, r->lines);
+    if (o->act == ACT_ADD && !status &&
+        (rc = save_with_lines(&r->st, r->path, r->lines, err, sizeof err))) {
         cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : err);
         status = cli_exit_code(rc);
-    } else {
-        /* An index without saved counts (made before they were kept, or
-         * by the library alone) starts counting now when documents are
-         * added; queries then sign without them. */
-        if (!lines && act == ACT_ADD && (rc = dedup_linestats_create(&lines, 0))) {
-            cli_msg("%s", dedup_strerror(rc));
-            status = EXIT_INTERNAL;
-        }
-        if (!status)
-            status = run_docs(act, &st, &io, rest + 1, nrest - 1, quiet, lines);
-        if (act == ACT_ADD && !status &&
-            (rc = save_with_lines(&st, path, lines, err, sizeof err))) {
-            cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : err);
-            status = cli_exit_code(rc);
-        }
     }
-    dedup_linestats_free(lines);
-    cli_store_free(&st);
-    cli_store_unlock(lock_fd);
-    free(real_path);
+    return status;
+}
+
+int cmd_index(int argc, char **argv)
+{
+    index_opts o;
+    int status = index_parse(&o, argc, argv);
+    if (status != INDEX_GO_ON)
+        return status;
+
+    index_run r;
+    index_init(&r);
+    if (o.act == ACT_BUILD)
+        status = index_build(&r, &o);
+    else if ((status = index_load(&r, &o)) == EXIT_OK &&
+             (status = index_stamps(&r, &o)) == EXIT_OK)
+        status = o.act == ACT_STATS ? print_stats(r.path, &r.st) : index_docs(&r, &o);
+    index_free(&r);
     return status;
 }

@@ -431,6 +431,15 @@ int cli_parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
     return 0;
 }
 
+int cli_parse_threads(const char *arg, int64_t *out)
+{
+    if (cli_parse_int(arg, 1, 1024, out)) {
+        cli_msg("invalid -j '%s' (1 to 1024)", arg);
+        return -1;
+    }
+    return 0;
+}
+
 int cli_parse_real(const char *s, double *out)
 {
     char *end;
