@@ -546,8 +546,8 @@ static inline int verdict(const dedup__pair_view *b, uint32_t m, const unsigned 
     double fa = (double)(int64_t)na, fb = (double)(int64_t)nb;
     if (j * (fa + fb) < b->threshold * (1.0 + j) * DEDUP_MIN(fa, fb) * (1.0 - 1e-9))
         return 0;
-    *sim = dedup__measure_similarity(b->measure, j, na, nb, dedup__rec_chars(x),
-                                     dedup__rec_chars(y), b->min_shared);
+    *sim = dedup__measure_similarity_k(b->measure, j, na, nb, dedup__rec_chars(x),
+                                       dedup__rec_chars(y), b->min_shared, b->k, b->c_noise);
     return *sim >= b->threshold;
 }
 

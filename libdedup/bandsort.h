@@ -156,6 +156,7 @@ typedef struct dedup__pair_view {
     double threshold, min_shared;
     const double *jtab;
     uint32_t m_min;
+    double c_noise; /* chance that two different stored values agree */
 } dedup__pair_view;
 
 /* What the pair stage did, summed over bands and threads. The counts

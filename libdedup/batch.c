@@ -1,3 +1,4 @@
+#include <math.h>
 /*
  * batch.c - batch clustering of a whole corpus: the dedup_batch container
  * and its document records, the assignment stage and the dedup_clusters
@@ -261,6 +262,7 @@ int dedup__batch_pairs(const dedup_batch *b, unsigned nthreads, dedup__edgevec *
         .min_shared = b->min_shared,
         .jtab = b->jtab,
         .m_min = b->m_min,
+        .c_noise = ldexp(1.0, -(int)b->value_bits),
     };
     return dedup__pair_stage(&v, nthreads, out, st);
 }
@@ -276,8 +278,9 @@ static double rec_similarity(const dedup_batch *b, const unsigned char *x,
         return 0.0;
     double j = b->jtab[dedup__equal_lanes(x + b->val_off, y + b->val_off,
                                           (size_t)b->k * b->value_bytes, b->value_bytes, 0)];
-    return dedup__measure_similarity(b->measure, j, na, nb, dedup__rec_chars(x),
-                                     dedup__rec_chars(y), b->min_shared);
+    return dedup__measure_similarity_k(b->measure, j, na, nb, dedup__rec_chars(x),
+                                       dedup__rec_chars(y), b->min_shared, b->k,
+                                       ldexp(1.0, -(int)b->value_bits));
 }
 
 double dedup__batch_similarity(const dedup_batch *b, size_t i, size_t j)

@@ -282,8 +282,9 @@ static double slot_similarity(const dedup_index *idx, const uint8_t *q, uint32_t
         return 0.0;
     double j =
         dedup__compact_jaccard(q, idx->sigs + (size_t)e * dedup__compact_stride(idx->k), idx->k);
-    return dedup__measure_similarity(idx->measure, j, qword & SIZE_MASK, eword & SIZE_MASK,
-                                     (int)(qword >> 31), (int)(eword >> 31), idx->min_shared);
+    return dedup__measure_similarity_k(idx->measure, j, qword & SIZE_MASK, eword & SIZE_MASK,
+                                       (int)(qword >> 31), (int)(eword >> 31), idx->min_shared,
+                                       idx->k, COMPACT_COLLISION);
 }
 
 static int check_sig(const dedup_index *idx, const dedup_signature *sig)

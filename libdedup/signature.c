@@ -1,3 +1,4 @@
+#include <math.h>
 /*
  * signature.c - MinHash signatures: allocation, accessors and similarity
  * estimates.
@@ -117,6 +118,12 @@ double dedup__containment_from_jaccard(double j, uint64_t na, uint64_t nb)
 double dedup__measure_similarity(dedup_measure m, double j, uint64_t na, uint64_t nb, int ca,
                                  int cb, double min_shared)
 {
+    return dedup__measure_similarity_k(m, j, na, nb, ca, cb, min_shared, 0, 0.0);
+}
+
+double dedup__measure_similarity_k(dedup_measure m, double j, uint64_t na, uint64_t nb, int ca,
+                                   int cb, double min_shared, uint32_t k, double c_noise)
+{
     if (m != DEDUP_MEASURE_CONTAINMENT)
         return j;
     if (na == 0 || nb == 0)
@@ -128,6 +135,16 @@ double dedup__measure_similarity(dedup_measure m, double j, uint64_t na, uint64_
     /* A fragment: less shared than min_shared, inside a text at least
      * twice its size. Measured against the larger text. */
     int fragment = (chars ? overlap / 2 : overlap) < min_shared && hi / 2 >= lo;
+    /* Evidence: the estimated overlap must stand three standard errors
+     * above nothing. The error of the overlap is that of j times
+     * (na + nb) / (1 + j)^2, so the test is j (1 + j) >= 3 se(j), whatever
+     * the sizes; se(j) is MinHash's sqrt(j (1 - j) / k) plus the chance
+     * agreements of shortened values (c_noise, see index.c). */
+    if (k && !fragment && hi / 2 >= lo) {
+        double se = sqrt((j * (1.0 - j) + (1.0 - j) * c_noise / (1.0 - c_noise)) / (double)k);
+        if (j * (1.0 + j) < 3.0 * se)
+            fragment = 1;
+    }
     double c = overlap / (double)(fragment ? hi : lo);
     return c > 1.0 ? 1.0 : c;
 }
@@ -138,8 +155,8 @@ double dedup__signature_similarity(const dedup_signature *a, const dedup_signatu
     if (a->set_size == 0 || b->set_size == 0)
         return 0.0;
     double j = (double)dedup__signature_matches(a->values, b->values, a->k) / a->k;
-    return dedup__measure_similarity(m, j, a->set_size, b->set_size, (int)a->chars,
-                                     (int)b->chars, min_shared);
+    return dedup__measure_similarity_k(m, j, a->set_size, b->set_size, (int)a->chars,
+                                       (int)b->chars, min_shared, a->k, 0.0);
 }
 
 static int compare(const dedup_signature *a, const dedup_signature *b, dedup_measure m,

@@ -70,6 +70,16 @@ DEDUP_INTERNAL int dedup__signature_fill(dedup_signature *sig, const uint64_t *s
  */
 DEDUP_INTERNAL double dedup__measure_similarity(dedup_measure m, double j, uint64_t na,
                                                 uint64_t nb, int ca, int cb, double min_shared);
+/* The same, with the evidence the estimate carries: j from k values of
+ * which two different ones agree with probability c_noise (0 for full
+ * values, 1/16 for the index's 4-bit ones). Containment of the smaller in
+ * a set at least twice its size also needs the estimated overlap to stand
+ * three standard errors above zero, j (1 + j) >= 3 se(j); otherwise the
+ * shared part is measured against the larger set, as a fragment's is.
+ * k 0 skips the test. */
+DEDUP_INTERNAL double dedup__measure_similarity_k(dedup_measure m, double j, uint64_t na,
+                                                  uint64_t nb, int ca, int cb, double min_shared,
+                                                  uint32_t k, double c_noise);
 
 /* Number of positions where a and b hold equal values (same k assumed). */
 DEDUP_INTERNAL uint32_t dedup__signature_matches(const uint32_t *a, const uint32_t *b,

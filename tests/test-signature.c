@@ -416,9 +416,32 @@ static void versions_follow_values(void)
     dedup_hasher_free(h);
 }
 
+/* Containment needs evidence: a short text "inside" one 14 times its size
+ * on the strength of a Jaccard estimate within the noise of 4-bit values
+ * is not a copy, while a real one at 1:8 with full values is. */
+static void containment_needs_evidence(void)
+{
+    /* j = 0.067 between 40 and 581 shingles: containment 0.97 on its face */
+    double face = dedup__measure_similarity(DEDUP_MEASURE_CONTAINMENT, 0.067, 40, 581, 0, 0, 30);
+    double noisy = dedup__measure_similarity_k(DEDUP_MEASURE_CONTAINMENT, 0.067, 40, 581, 0, 0,
+                                               30, 128, 1.0 / 16.0);
+    ok(face > 0.9 && noisy < 0.1, "4-bit noise at 1:14 is no copy (%.3f, not %.3f)", noisy,
+       face);
+    /* 45 of 50 shingles inside 400: j = 0.111 */
+    double real = dedup__measure_similarity_k(DEDUP_MEASURE_CONTAINMENT, 45.0 / 405.0, 50, 400,
+                                              0, 0, 30, 128, 0.0);
+    ok(real > 0.85, "a copy at 1:8 from full values stays one (%.3f)", real);
+    /* of equal sizes the test does not apply */
+    double even = dedup__measure_similarity_k(DEDUP_MEASURE_CONTAINMENT, 0.05, 100, 120, 0, 0,
+                                              30, 128, 1.0 / 16.0);
+    ok(even == dedup__measure_similarity(DEDUP_MEASURE_CONTAINMENT, 0.05, 100, 120, 0, 0, 30),
+       "sizes within a factor of two: no test");
+}
+
 int main(void)
 {
     versions_follow_values();
+    containment_needs_evidence();
     basics();
     mismatch();
     round_trip();
