@@ -248,6 +248,7 @@ static void chunk_free(chunk *c)
     free(c->off);
     free(c->file);
     free(c->line);
+    memset(c, 0, sizeof *c); /* may be freed again */
 }
 
 /* After a job: report the first invalid UTF-8 and library errors. */
@@ -970,10 +971,6 @@ static int cluster_read(cluster_run *run, const cluster_opts *o)
     if (busy >= 0 && (status = pool_check(&run->pl, &run->ch[busy])))
         return status;
     cli_progress_end(&prog);
-    if (cli_ids_duplicates(&run->ids, &run->dup_ids)) {
-        cli_msg("out of memory");
-        return EXIT_INTERNAL;
-    }
     run->t1 = cli_now();
     return EXIT_OK;
 }
@@ -985,6 +982,16 @@ static int cluster_output(cluster_run *run, const cluster_opts *o)
     int status, rc = dedup_batch_cluster(&run->clusters, run->batch, o->nthreads);
     if (rc) {
         cli_msg("clustering failed: %s", dedup_strerror(rc));
+        return EXIT_INTERNAL;
+    }
+    /* The signatures and text buffers are done with: the check of ids runs
+     * in their place, not on top of them. */
+    dedup_batch_free(run->batch);
+    run->batch = NULL;
+    chunk_free(&run->ch[0]);
+    chunk_free(&run->ch[1]);
+    if (cli_ids_duplicates(&run->ids, &run->dup_ids)) {
+        cli_msg("out of memory");
         return EXIT_INTERNAL;
     }
     run->t2 = cli_now();

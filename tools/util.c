@@ -318,8 +318,7 @@ static uint64_t name_hash(const char *s, size_t n, int kind)
     uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)kind;
     for (size_t i = 0; i < n; i++)
         h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
-    h ^= h >> 29;
-    return h ? h : 1; /* 0 marks a matched entry in cli_ids_duplicates */
+    return h ^ h >> 29;
 }
 
 uint64_t cli_name_hash(const char *s, size_t n, int kind)
@@ -327,17 +326,10 @@ uint64_t cli_name_hash(const char *s, size_t n, int kind)
     return name_hash(s, n, kind);
 }
 
-typedef struct {
-    uint64_t h;
-    size_t i;
-} hashed_id;
-
-static int cmp_hashed(const void *a, const void *b)
+static int cmp_key(const void *a, const void *b)
 {
-    const hashed_id *x = a, *y = b;
-    if (x->h != y->h)
-        return x->h < y->h ? -1 : 1;
-    return (x->i > y->i) - (x->i < y->i);
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
 }
 
 int cli_ids_duplicates(const cli_ids *t, uint64_t *count)
@@ -345,34 +337,46 @@ int cli_ids_duplicates(const cli_ids *t, uint64_t *count)
     *count = 0;
     if (t->count < 2)
         return CLI_OK;
-    hashed_id *v = malloc(t->count * sizeof *v);
-    if (!v)
+    if (t->count > UINT32_MAX)
+        return CLI_OK; /* beyond what the batch takes anyway */
+    /* 8 bytes a document: 32 bits of the id's hash above its position, so
+     * that sorting groups equal hashes in input order; equal hashes are
+     * then compared by their text. */
+    uint64_t *v = malloc(t->count * sizeof *v);
+    unsigned char *seen = calloc(t->count / 8 + 1, 1); /* already in a group */
+    if (!v || !seen) {
+        free(v);
+        free(seen);
         return CLI_ENOMEM;
+    }
     for (size_t i = 0; i < t->count; i++) {
         int kind;
         const char *s = cli_ids_get(t, i, &kind);
-        v[i] = (hashed_id){name_hash(s, strlen(s), kind), i};
+        v[i] = (name_hash(s, strlen(s), kind) >> 32) << 32 | (uint64_t)i;
     }
-    qsort(v, t->count, sizeof *v, cmp_hashed);
+    qsort(v, t->count, sizeof *v, cmp_key);
     unsigned reported = 0;
     for (size_t a = 0; a < t->count;) {
         size_t b = a + 1;
-        while (b < t->count && v[b].h == v[a].h)
+        while (b < t->count && v[b] >> 32 == v[a] >> 32)
             b++;
         /* Within a run of equal hashes, each entry not yet matched opens
          * a group of equal ids (in input order, as sorted). */
-        for (size_t x = a; x < b; x++) {
-            if (v[x].h == 0)
-                continue; /* already in a group */
+        for (size_t x = a; x + 1 < b; x++) {
+            size_t ix = (uint32_t)v[x];
+            if (seen[ix / 8] >> (ix % 8) & 1)
+                continue;
             int kx;
-            const char *sx = cli_ids_get(t, v[x].i, &kx);
+            const char *sx = cli_ids_get(t, ix, &kx);
             size_t n = 1, second = 0;
             for (size_t y = x + 1; y < b; y++) {
+                size_t iy = (uint32_t)v[y];
                 int ky;
-                if (v[y].h && !strcmp(sx, cli_ids_get(t, v[y].i, &ky)) && kx == ky) {
+                if (!(seen[iy / 8] >> (iy % 8) & 1) && !strcmp(sx, cli_ids_get(t, iy, &ky)) &&
+                    kx == ky) {
                     if (n++ == 1)
-                        second = v[y].i;
-                    v[y].h = 0;
+                        second = iy;
+                    seen[iy / 8] |= (unsigned char)(1u << (iy % 8));
                 }
             }
             if (n > 1) {
@@ -387,7 +391,7 @@ int cli_ids_duplicates(const cli_ids *t, uint64_t *count)
                             *c = '?';
                     cli_msg("warning: id '%s' is given to %zu documents (numbers %zu and %zu "
                             "of the input%s)",
-                            shown, n, v[x].i + 1, second + 1, n > 2 ? ", and more" : "");
+                            shown, n, ix + 1, second + 1, n > 2 ? ", and more" : "");
                 }
             }
         }
@@ -397,6 +401,7 @@ int cli_ids_duplicates(const cli_ids *t, uint64_t *count)
         cli_msg("warning: %u more ids are given to several documents (--stats counts them)",
                 reported - 5);
     free(v);
+    free(seen);
     return CLI_OK;
 }
 
