@@ -814,6 +814,50 @@ DEDUP_API int dedup_linestats_add_hashes(dedup_linestats *ls, const uint64_t *ha
 DEDUP_API void dedup_index_set_tag(dedup_index *idx, uint64_t tag);
 DEDUP_API uint64_t dedup_index_tag(const dedup_index *idx);
 
+/* What the comparison made of a text, to explain a result (dedup explain,
+ * dedup cluster --explain): dedup_analyse runs the pipeline of h (its
+ * parameters and line statistics) on text, which it copies. The caller
+ * frees the result. DEDUP_OK or the codes of dedup_hasher_tokenize. Not
+ * thread-safe: h is the caller's; the accessors are thread-safe on a
+ * finished analysis. Since 0.2. */
+typedef struct dedup_analysis dedup_analysis;
+DEDUP_API int dedup_analyse(dedup_analysis **out, dedup_hasher *h, const char *text,
+                            size_t len);
+DEDUP_API void dedup_analysis_free(dedup_analysis *a);
+/* Its tokens and shingles (the size of its shingle set). */
+DEDUP_API size_t dedup_analysis_tokens(const dedup_analysis *a);
+DEDUP_API size_t dedup_analysis_shingles(const dedup_analysis *a);
+/* The normalized text it compared (borrowed; *len its length). */
+DEDUP_API const char *dedup_analysis_normalized(const dedup_analysis *a, size_t *len);
+/* Shingles both a and b hold (made with the same parameters). */
+DEDUP_API size_t dedup_analysis_shared_shingles(const dedup_analysis *a,
+                                                const dedup_analysis *b);
+
+/* A passage of a: a maximal run of its tokens each covered by an n-gram of
+ * tokens (n a's shingle size) that b also contains, as a byte range of a's
+ * normalized text and a number of tokens. */
+typedef struct dedup_passage {
+    size_t offset, length, tokens;
+} dedup_passage;
+/* The passages of a that b shares, longest first (then in text order): up
+ * to cap written to out, their number to *n; *shared_tokens (may be NULL)
+ * receives how many of a's tokens they cover. */
+DEDUP_API int dedup_analysis_passages(const dedup_analysis *a, const dedup_analysis *b,
+                                      dedup_passage *out, size_t cap, size_t *n,
+                                      size_t *shared_tokens);
+
+/* What the comparison left out of a text, in text order, as byte ranges
+ * of the text given to dedup_analyse: whole lines (lists of links,
+ * boilerplate lines) and quotations of lines kept. Up to cap written to
+ * out, their number to *n. */
+enum { DEDUP_LEFT_LINE = 1, DEDUP_LEFT_QUOTATION = 2 };
+typedef struct dedup_left {
+    int kind; /* DEDUP_LEFT_* */
+    size_t offset, length;
+} dedup_left;
+DEDUP_API int dedup_analysis_left_out(const dedup_analysis *a, dedup_left *out, size_t cap,
+                                      size_t *n);
+
 #endif /* DEDUP_EXPERIMENTAL */
 
 #ifdef __cplusplus

@@ -303,9 +303,61 @@ static void min_shared(void)
     dedup_params_free(p);
 }
 
+/* The analysis behind explanations: tokens, shingles, the passages two
+ * texts share, and what the comparison left out. */
+static void analysis(void)
+{
+    static const char a[] =
+        "Top stories\n- Storm closes rail line\n- Markets today\n"
+        "The harbour authority approved a new container terminal on Tuesday after two "
+        "years of hearings. \"We waited long enough,\" the mayor said.";
+    static const char b[] =
+        "The harbour authority approved a new container terminal on Tuesday, officials "
+        "said, and work starts in spring.";
+    dedup_hasher *h;
+    dedup_hasher_create(&h, NULL);
+    dedup_analysis *x = NULL, *y = NULL;
+    ok(dedup_analyse(&x, h, a, strlen(a)) == DEDUP_OK &&
+           dedup_analyse(&y, h, b, strlen(b)) == DEDUP_OK,
+       "analyse two texts");
+    size_t nlen = 0;
+    const char *norm = dedup_analysis_normalized(x, &nlen);
+    ok(norm && nlen > 0 && !strstr(norm, "markets today") && !strstr(norm, "waited"),
+       "the normalized text is what was compared: no list of links, no quotation");
+    dedup_passage p[4];
+    size_t np = 0, covered = 0;
+    ok(dedup_analysis_passages(y, x, p, 4, &np, &covered) == DEDUP_OK && np == 1 &&
+           p[0].tokens == 10 && covered == 10,
+       "one passage of 10 tokens shared (%zu, %zu)", np, np ? p[0].tokens : 0);
+    const char *yn = dedup_analysis_normalized(y, NULL);
+    ok(np == 1 && !memcmp(yn + p[0].offset, "the harbour authority approved a new container "
+                                             "terminal on tuesday", p[0].length),
+       "its text, normalized");
+    ok(dedup_analysis_shared_shingles(x, y) == dedup_analysis_shared_shingles(y, x) &&
+           dedup_analysis_shared_shingles(x, y) > 0 &&
+           dedup_analysis_shingles(y) > dedup_analysis_shared_shingles(x, y) &&
+           dedup_analysis_tokens(y) == 17,
+       "shared shingles, symmetric");
+    dedup_left l[8];
+    size_t nl = 0;
+    ok(dedup_analysis_left_out(x, l, 8, &nl) == DEDUP_OK && nl == 4 &&
+           l[0].kind == DEDUP_LEFT_LINE && !memcmp(a + l[0].offset, "Top stories", 11) &&
+           l[3].kind == DEDUP_LEFT_QUOTATION && a[l[3].offset] == '"',
+       "left out: the list (three lines) and the quotation (%zu)", nl);
+    ok(dedup_analysis_left_out(y, l, 8, &nl) == DEDUP_OK && nl == 0, "nothing left out of b");
+    ok(dedup_analysis_passages(x, y, NULL, 1, &np, NULL) == DEDUP_E_INVAL &&
+           dedup_analyse(NULL, h, a, 1) == DEDUP_E_INVAL,
+       "NULL arguments: INVAL");
+    dedup_analysis_free(x);
+    dedup_analysis_free(y);
+    dedup_analysis_free(NULL);
+    dedup_hasher_free(h);
+}
+
 int main(void)
 {
     versions();
+    analysis();
     statuses();
     params();
     hasher_args();

@@ -441,8 +441,6 @@ static int explain_record(explainer *x, cli_buf *out, const cli_doc *d,
              cli_side_json_left_out(out, &me);
     if (!rc && rep != i && x->open[rep]) {
         cli_side *r = x->open[rep];
-        memset(r->shared, 0, r->ntok ? r->ntok : 1);
-        r->shared_tokens = 0;
         if (cli_side_mark_shared(&me, r))
             rc = CLI_ENOMEM;
         if (!rc)

@@ -149,8 +149,7 @@ typedef struct explain_run {
     const char *mname;       /* the measure's name */
     size_t shared;           /* shingles both hold */
     const cli_side *shorter; /* the document whose passages are shown */
-    cli_passage *pa;         /* its shared passages, longest first */
-    size_t np;               /* how many are shown */
+    size_t np;               /* how many of its passages are shown */
     cli_buf out;             /* the JSON output */
 } explain_run;
 
@@ -262,8 +261,7 @@ static int explain_compare(explain_run *x, const explain_opts *o)
     x->mname = measure == DEDUP_MEASURE_JACCARD ? "jaccard" : "containment";
     x->shared = cli_side_shared_shingles(&x->s[0], &x->s[1]);
     x->shorter = x->s[0].ntok <= x->s[1].ntok ? &x->s[0] : &x->s[1];
-    if (!(x->pa = cli_side_passages(x->shorter, &x->np)))
-        return DEDUP_E_NOMEM;
+    x->np = x->shorter->np;
     if ((size_t)o->max_passages < x->np)
         x->np = (size_t)o->max_passages;
     return DEDUP_OK;
@@ -289,8 +287,8 @@ static void explain_text(const explain_run *x)
     for (size_t i = 0; i < x->np; i++) {
         const char *t;
         size_t len;
-        cli_passage_text(x->shorter, &x->pa[i], &t, &len);
-        printf("%6zu  ", x->pa[i].count);
+        cli_passage_text(x->shorter, &x->shorter->pa[i], &t, &len);
+        printf("%6zu  ", x->shorter->pa[i].tokens);
         cli_put_safe(stdout, t, len > 400 ? 400 : len);
         fputs(len > 400 ? "...\n" : "\n", stdout);
     }
@@ -323,8 +321,9 @@ static int explain_json(explain_run *x)
     for (size_t i = 0; i < x->np && !e; i++) {
         const char *t;
         size_t len;
-        cli_passage_text(x->shorter, &x->pa[i], &t, &len);
-        e |= cli_buf_printf(out, "%s{\"tokens\":%zu,\"text\":", i ? "," : "", x->pa[i].count);
+        cli_passage_text(x->shorter, &x->shorter->pa[i], &t, &len);
+        e |= cli_buf_printf(out, "%s{\"tokens\":%zu,\"text\":", i ? "," : "",
+                            x->shorter->pa[i].tokens);
         e |= cli_buf_json_string(out, t, len);
         e |= cli_buf_addc(out, '}');
     }
@@ -357,7 +356,6 @@ static int explain_show(explain_run *x, const explain_opts *o)
 
 static void explain_free(explain_run *x)
 {
-    free(x->pa);
     cli_buf_free(&x->out);
     cli_side_free(&x->s[0]);
     cli_side_free(&x->s[1]);

@@ -1,8 +1,6 @@
 /*
  * explain.c - the passages two documents share and what the comparison
- * left out of each (explain.h). Shared passages are maximal runs of tokens
- * of one document covered by shingles that the other also holds, shown in
- * normalized form (case folded, NFKC).
+ * left out of each (explain.h), shown from the library's analysis.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +11,8 @@ void cli_side_free(cli_side *s)
 {
     free(s->text);
     free(s->file);
-    free(s->compared);
-    free(s->norm);
-    free(s->tok);
-    free(s->sh);
-    free(s->shared);
+    dedup_analysis_free(s->an);
+    free(s->pa);
     memset(s, 0, sizeof *s);
 }
 
@@ -31,193 +26,60 @@ char *cli_strndup(const char *p, size_t n)
     return c;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* The hash of the n tokens from t: any fixed combination will do, as it
- * is only compared with the other document's. */
-static uint64_t gram(const dedup_token *t, unsigned n)
-{
-    uint64_t h = 0x9e3779b97f4a7c15ULL;
-    for (unsigned i = 0; i < n; i++) {
-        h ^= t[i].hash + 0x632be59bd9b4e019ULL + (h << 6) + (h >> 2);
-        h *= 0xff51afd7ed558ccdULL;
-    }
-    return h;
-}
-
-/* Run the pipeline on s's text with h and keep what it compared. */
 int cli_side_analyse(dedup_hasher *h, cli_side *s)
 {
-    const char *norm, *kept;
-    size_t norm_len, ntok, kept_len;
-    const dedup_token *tok;
-    int rc = dedup_hasher_tokenize(h, s->text, s->text_len, &norm, &norm_len, &tok, &ntok);
-    if (rc)
-        return rc;
-    unsigned n;
-    dedup_hasher_compared(h, &kept, &kept_len, &n);
-    s->n = n;
-    s->compared = cli_strndup(kept, kept_len);
-    s->compared_len = kept_len;
-    s->norm = cli_strndup(norm, norm_len);
-    s->norm_len = norm_len;
-    s->tok = malloc((ntok ? ntok : 1) * sizeof *s->tok);
-    s->shared = calloc(ntok ? ntok : 1, 1);
-    if (!s->compared || !s->norm || !s->tok || !s->shared)
-        return DEDUP_E_NOMEM;
-    memcpy(s->tok, tok, ntok * sizeof *tok);
-    s->ntok = ntok;
-    const uint64_t *sh;
-    size_t nsh;
-    if ((rc = dedup_hasher_shingles(h, s->text, s->text_len, &sh, &nsh)))
-        return rc;
-    s->sh = malloc((nsh ? nsh : 1) * sizeof *sh);
-    if (!s->sh)
-        return DEDUP_E_NOMEM;
-    memcpy(s->sh, sh, nsh * sizeof *sh);
-    s->nsh = nsh;
-    qsort(s->sh, nsh, sizeof *sh, cmp_u64);
-    return DEDUP_OK;
+    int rc = dedup_analyse(&s->an, h, s->text, s->text_len);
+    if (!rc) {
+        s->ntok = dedup_analysis_tokens(s->an);
+        s->nsh = dedup_analysis_shingles(s->an);
+    }
+    return rc;
 }
 
-/* Mark the tokens of a covered by an n-gram (a's shingle size) that b also
- * holds. Returns 0, or -1 when memory ran out. */
 int cli_side_mark_shared(cli_side *a, const cli_side *b)
 {
-    unsigned n = a->n;
-    if (a->ntok < n || b->ntok < n || n == 0)
-        return 0;
-    size_t m = b->ntok - n + 1, cap = 16;
-    while (cap < 2 * m)
-        cap <<= 1;
-    uint64_t *tab = calloc(cap, sizeof *tab); /* 0 = empty */
-    if (!tab)
+    size_t n = 0;
+    free(a->pa);
+    a->pa = NULL;
+    a->np = a->shared_tokens = 0;
+    if (dedup_analysis_passages(a->an, b->an, NULL, 0, &n, NULL))
         return -1;
-    for (size_t j = 0; j < m; j++) {
-        uint64_t g = gram(b->tok + j, n) | 1;
-        size_t k = (size_t)(g >> 7) & (cap - 1);
-        while (tab[k] && tab[k] != g)
-            k = (k + 1) & (cap - 1);
-        tab[k] = g;
-    }
-    for (size_t i = 0; i + n <= a->ntok; i++) {
-        uint64_t g = gram(a->tok + i, n) | 1;
-        size_t k = (size_t)(g >> 7) & (cap - 1);
-        while (tab[k] && tab[k] != g)
-            k = (k + 1) & (cap - 1);
-        if (tab[k] == g)
-            memset(a->shared + i, 1, n);
-    }
-    free(tab);
-    for (size_t i = 0; i < a->ntok; i++)
-        a->shared_tokens += a->shared[i];
+    a->pa = malloc((n ? n : 1) * sizeof *a->pa);
+    if (!a->pa || dedup_analysis_passages(a->an, b->an, a->pa, n, &a->np, &a->shared_tokens))
+        return -1;
     return 0;
 }
 
-static int by_length(const void *x, const void *y)
+void cli_passage_text(const cli_side *s, const dedup_passage *p, const char **text,
+                      size_t *len)
 {
-    const cli_passage *a = x, *b = y;
-    if (a->count != b->count)
-        return a->count > b->count ? -1 : 1;
-    return a->first < b->first ? -1 : a->first > b->first;
-}
-
-/* The runs of shared tokens of s, longest first; *np receives their count. */
-cli_passage *cli_side_passages(const cli_side *s, size_t *np)
-{
-    cli_passage *p = malloc((s->ntok / 2 + 1) * sizeof *p);
-    size_t n = 0;
-    if (!p)
-        return NULL;
-    for (size_t i = 0; i < s->ntok;) {
-        if (!s->shared[i]) {
-            i++;
-            continue;
-        }
-        size_t j = i;
-        while (j < s->ntok && s->shared[j])
-            j++;
-        p[n].first = i;
-        p[n].count = j - i;
-        n++;
-        i = j;
-    }
-    qsort(p, n, sizeof *p, by_length);
-    *np = n;
-    return p;
-}
-
-/* The normalized text of tokens [first, first + count) of s. */
-void cli_passage_text(const cli_side *s, const cli_passage *p, const char **text, size_t *len)
-{
-    const dedup_token *a = &s->tok[p->first], *z = &s->tok[p->first + p->count - 1];
-    *text = s->norm + a->offset;
-    *len = z->offset + z->length - a->offset;
-}
-
-/* What the comparison left out of s, as pieces of its text: lines that
- * are not in the compared text, and the parts of kept lines that became a
- * space (quotations). Calls fn for each with the kind ("line" or
- * "quotation"). */
-
-/* Whether kept line k (kl bytes) is line t (tl bytes) with its quotations
- * made single spaces, as the hasher strips them; if so, and fn is not
- * NULL, report each quotation. */
-static int quotes_of(const char *t, size_t tl, const char *k, size_t kl, cli_left_fn fn,
-                     void *ctx)
-{
-    dedup_span sp[64];
-    size_t nq = 0;
-    if (dedup_find_quotations(t, tl, sp, 64, &nq) || nq == 0 || nq > 64)
-        return 0;
-    /* Compare k with t, quotations skipped. */
-    size_t i = 0, j = 0;
-    for (size_t q = 0; q <= nq; q++) {
-        size_t stop = q < nq ? sp[q].offset : tl;
-        size_t run = stop - i;
-        if (kl - j < run || memcmp(t + i, k + j, run))
-            return 0;
-        j += run;
-        if (q == nq)
-            break;
-        if (j >= kl || k[j] != ' ')
-            return 0;
-        j++;
-        i = sp[q].offset + sp[q].length;
-    }
-    if (j != kl)
-        return 0;
-    for (size_t q = 0; fn && q < nq; q++)
-        fn(ctx, "quotation", t + sp[q].offset, sp[q].length);
-    return 1;
+    *text = dedup_analysis_normalized(s->an, NULL) + p->offset;
+    *len = p->length;
 }
 
 void cli_side_left_out(const cli_side *s, cli_left_fn fn, void *ctx)
 {
-    const char *t = s->text, *tend = s->text + s->text_len;
-    const char *k = s->compared, *kend = s->compared + s->compared_len;
-    if (s->compared_len == s->text_len && memcmp(t, k, s->text_len) == 0)
+    dedup_left local[64], *l = local;
+    size_t n = 0;
+    if (dedup_analysis_left_out(s->an, local, 64, &n))
         return;
-    while (t < tend) {
-        const char *tnl = memchr(t, '\n', (size_t)(tend - t));
-        const char *te = tnl ? tnl : tend;
-        const char *knl = k < kend ? memchr(k, '\n', (size_t)(kend - k)) : NULL;
-        const char *ke = k < kend ? (knl ? knl : kend) : k;
-        size_t tl = (size_t)(te - t), kl = (size_t)(ke - k);
-        if (k < kend && tl == kl && memcmp(t, k, tl) == 0) {
-            k = knl ? knl + 1 : kend; /* kept whole */
-        } else if (k < kend && quotes_of(t, tl, k, kl, NULL, NULL)) {
-            quotes_of(t, tl, k, kl, fn, ctx); /* kept, quotations made spaces */
-            k = knl ? knl + 1 : kend;
-        } else if (tl > 0) {
-            fn(ctx, "line", t, tl);
+    if (n > 64) {
+        l = malloc(n * sizeof *l);
+        if (!l || dedup_analysis_left_out(s->an, l, n, &n)) {
+            free(l);
+            return;
         }
-        t = tnl ? tnl + 1 : tend;
     }
+    for (size_t i = 0; i < n; i++)
+        fn(ctx, l[i].kind == DEDUP_LEFT_QUOTATION ? "quotation" : "line",
+           s->text + l[i].offset, l[i].length);
+    if (l != local)
+        free(l);
+}
+
+size_t cli_side_shared_shingles(const cli_side *a, const cli_side *b)
+{
+    return dedup_analysis_shared_shingles(a->an, b->an);
 }
 
 typedef struct json_ctx {
@@ -240,24 +102,6 @@ static void json_left(void *ctx, const char *kind, const char *text, size_t len)
     j->first = 0;
 }
 
-size_t cli_side_shared_shingles(const cli_side *a, const cli_side *b)
-{
-    size_t i = 0, j = 0, n = 0;
-    while (i < a->nsh && j < b->nsh) {
-        if (a->sh[i] < b->sh[j])
-            i++;
-        else if (a->sh[i] > b->sh[j])
-            j++;
-        else {
-            n++;
-            i++;
-            j++;
-        }
-    }
-    return n;
-}
-
-
 int cli_side_json_left_out(cli_buf *b, const cli_side *s)
 {
     json_ctx j = {b, 1, 0};
@@ -269,25 +113,20 @@ int cli_side_json_left_out(cli_buf *b, const cli_side *s)
 
 int cli_side_json_passages(cli_buf *b, const cli_side *s, size_t max, size_t max_bytes)
 {
-    size_t np = 0;
-    cli_passage *p = cli_side_passages(s, &np);
-    if (!p)
-        return CLI_ENOMEM;
     int e = cli_buf_addc(b, '[');
-    for (size_t i = 0; i < np && i < max && !e; i++) {
+    for (size_t i = 0; i < s->np && i < max && !e; i++) {
         const char *t;
         size_t len;
-        cli_passage_text(s, &p[i], &t, &len);
+        cli_passage_text(s, &s->pa[i], &t, &len);
         if (len > max_bytes) {
             len = max_bytes;
             while (len > 0 && ((unsigned char)t[len] & 0xC0) == 0x80)
                 len--;
         }
-        e |= cli_buf_printf(b, "%s{\"tokens\":%zu,\"text\":", i ? "," : "", p[i].count);
+        e |= cli_buf_printf(b, "%s{\"tokens\":%zu,\"text\":", i ? "," : "", s->pa[i].tokens);
         e |= cli_buf_json_string(b, t, len);
         e |= cli_buf_addc(b, '}');
     }
     e |= cli_buf_addc(b, ']');
-    free(p);
     return e ? CLI_ENOMEM : CLI_OK;
 }
