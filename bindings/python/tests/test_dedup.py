@@ -165,3 +165,20 @@ def test_threads_query_one_index():
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_explain():
+    page = ("Top stories\n- Storm closes rail line\n- Markets today\n" + STORY +
+            ' "We waited long enough," the mayor said.')
+    e = dedup.explain(STORY[:150], page)
+    assert e["duplicates"] and e["similarity"] >= e["threshold"]
+    assert e["passages_of"] == "a" and e["passages"][0][0] >= 20
+    assert e["passages"][0][1].startswith("the harbour authority approved")
+    left = e["documents"][1]["left_out"]
+    assert ("quotation", '"We waited long enough,"') in left
+    assert ("line", "- Markets today") in left
+    assert e["documents"][0]["left_out"] == []
+    other = dedup.explain(STORY, OTHER, passages=0)
+    assert not other["duplicates"] and other["passages"] == []
+    with pytest.raises(dedup.ParamError):
+        dedup.explain(STORY, OTHER, threshold=2)

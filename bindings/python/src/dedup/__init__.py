@@ -42,7 +42,7 @@ from ._dedup import (  # noqa: F401
 
 __all__ = [
     "BOILERPLATE_DEFAULT", "Error", "FormatError", "Hasher", "Index", "IOError", "KeyError",
-    "Match", "MismatchError", "ParamError", "Signature", "cluster", "param_names",
+    "Match", "MismatchError", "ParamError", "Signature", "cluster", "explain", "param_names",
     "signature", "similarity", "library_version",
 ]
 
@@ -91,6 +91,17 @@ def similarity(a: Text, b: Text, **params) -> float:
     """The similarity of two texts as clustering measures it (containment by
     default: a trimmed copy inside a longer page scores high)."""
     return _dedup.similarity(a, b, **params)
+
+
+def explain(a: Text, b: Text, passages: int = 10, **params) -> dict:
+    """Why two texts are, or are not, near-duplicates, as `dedup explain` shows it
+    (without line statistics, which need a corpus): the similarity and the
+    threshold, "duplicates", the shingles both hold, the passages of the shorter
+    one ("passages_of": "a" or "b") that the other also holds, as (tokens,
+    normalized text) longest first (at most `passages`), and per document its
+    tokens, shingles, tokens shared and what the comparison left out of it, as
+    ("line" or "quotation", text)."""
+    return _dedup.explain(a, b, passages=passages, **params)
 
 
 def _fields_of(doc, text_fields):
