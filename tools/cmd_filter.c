@@ -455,6 +455,7 @@ typedef struct filter_opts {
     int64_t window, window_time, save_every, nthreads, sync;
     int wait_lock;
     uint32_t boilerplate;
+    int boilerplate_given; /* --boilerplate on the command line */
     const char *time_field, *dups_path, *index_path;
     int stats, quiet;
     char **files; /* the FILE operands */
@@ -487,6 +488,7 @@ static int filter_option(filter_opts *o, int opt, const char *arg)
     case OPT_BOILERPLATE:
         if (cli_parse_boilerplate(arg, &o->boilerplate))
             return cli_usage_error("filter");
+        o->boilerplate_given = 1;
         break;
     case OPT_WINDOW:
         if (cli_parse_int(arg, 1, INT64_MAX / 2, &o->window)) {
@@ -727,17 +729,22 @@ static int filter_open(filter_run *r, const filter_opts *o, const dedup_params *
         cli_msg("%s", dedup_strerror(rc));
         return EXIT_INTERNAL;
     }
+    uint32_t min = o->boilerplate;
     if (o->boilerplate) {
         if (r->index_path &&
             (rc = cli_store_load_lines(&r->st, r->index_path, &r->lines, err, sizeof err))) {
             cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : err);
             return cli_exit_code(rc);
         }
+        /* The threshold saved with the counts, unless one is given. */
+        if (!o->boilerplate_given && r->st.lines_min >= 2)
+            min = r->st.lines_min;
+        r->st.lines_min = min;
         if (!r->lines && (rc = dedup_linestats_create(&r->lines, 0))) {
             cli_msg("%s", dedup_strerror(rc));
             return EXIT_INTERNAL;
         }
-        dedup_hasher_set_linestats(r->h, r->lines, o->boilerplate);
+        dedup_hasher_set_linestats(r->h, r->lines, min);
     }
     if (o->dups_path && !(r->dups = fopen(o->dups_path, "w"))) {
         cli_msg("%s: %s", o->dups_path, strerror(errno));

@@ -163,7 +163,9 @@ static int run_docs(int act, cli_store *st, const cli_input_opts *io, char **pat
     uint64_t skipped = 0, ndocs = 0;
     int status = EXIT_OK, rc;
     if ((rc = dedup_hasher_create(&h, p)) || (rc = dedup_signature_create(&sig, p)) ||
-        (lines && (rc = dedup_hasher_set_linestats(h, lines, CLI_BOILERPLATE_DEFAULT)))) {
+        (lines && (rc = dedup_hasher_set_linestats(h, lines, st->lines_min >= 2
+                                                                  ? st->lines_min
+                                                                  : CLI_BOILERPLATE_DEFAULT)))) {
         cli_msg("%s", dedup_strerror(rc));
         status = EXIT_INTERNAL;
         goto done;
@@ -453,6 +455,7 @@ static int index_build(index_run *r, const index_opts *o)
     }
     rc = cli_store_create(&r->st, p);
     r->st.time_stamps = o->io.time_field != NULL;
+    r->st.lines_min = CLI_BOILERPLATE_DEFAULT;
     dedup_params_free(p);
     if (!rc)
         rc = dedup_linestats_create(&r->lines, 0);

@@ -561,7 +561,8 @@ static int prune(cli_store *s)
  * then the serialized sketch (dedup_linestats_serialize):
  *   "DEDUPLNS"  magic, 8 bytes
  *   u32 1       format version
- *   u32 0
+ *   u32         the boilerplate threshold the counts were used with
+ *               (filter --boilerplate N), for later queries; 0: not known
  *   u64         tag_old, u64 tag_new: as in the side file
  *   u32         CRC-32 of the 32 bytes before it
  *   u32 0
@@ -569,11 +570,12 @@ static int prune(cli_store *s)
 static const char lmagic[8] = {'D', 'E', 'D', 'U', 'P', 'L', 'N', 'S'};
 #define LINES_HEADER 40
 
-static void lines_header(unsigned char *h, uint64_t tag_old, uint64_t tag_new)
+static void lines_header(unsigned char *h, uint64_t tag_old, uint64_t tag_new, uint32_t min)
 {
     memset(h, 0, LINES_HEADER);
     memcpy(h, lmagic, 8);
     cli_put32(h + 8, 1);
+    cli_put32(h + 12, min);
     cli_put64(h + 16, tag_old);
     cli_put64(h + 24, tag_new);
     cli_put32(h + 32, (uint32_t)crc32(0, h, 32));
@@ -619,6 +621,7 @@ int cli_store_load_lines(cli_store *s, const char *path, dedup_linestats **out, 
                  "another save of it)", lp, path);
         rc = CLI_EDATA;
     } else if (rc == CLI_OK) {
+        s->lines_min = cli_le32(p + 12);
         int st = dedup_linestats_deserialize(out, p + LINES_HEADER, data.len - LINES_HEADER);
         if (st == DEDUP_E_NOMEM) {
             rc = CLI_ENOMEM;
@@ -651,8 +654,8 @@ int cli_store_load_lines(cli_store *s, const char *path, dedup_linestats **out, 
 /* Save path.lines: lines (a serialized sketch), or without it the file on
  * disk, bound to the new save when it belonged to the old one (statistics
  * not used by this run are kept) and removed otherwise (another index's). */
-static int save_lines(const char *path, const cli_buf *lines, uint64_t old, uint64_t tag,
-                      int *exists, char *err, size_t errcap)
+static int save_lines(const char *path, const cli_buf *lines, uint32_t min, uint64_t old,
+                      uint64_t tag, int *exists, char *err, size_t errcap)
 {
     *exists = 0;
     char *lp = cli_side_path(path, ".lines");
@@ -676,12 +679,12 @@ static int save_lines(const char *path, const cli_buf *lines, uint64_t old, uint
             }
             goto done;
         }
-        lines_header((unsigned char *)b.data, old, tag);
+        lines_header((unsigned char *)b.data, old, tag, cli_le32((unsigned char *)b.data + 12));
         *exists = 1;
     } else {
         *exists = 1;
         unsigned char h[LINES_HEADER];
-        lines_header(h, old, tag);
+        lines_header(h, old, tag, min);
         if (cli_buf_add(&b, h, LINES_HEADER) || cli_buf_add(&b, lines->data, lines->len)) {
             rc = CLI_ENOMEM;
             goto done;
@@ -718,7 +721,7 @@ int cli_store_save(cli_store *s, const char *path, const cli_buf *lines, char *e
     uint64_t old = dedup_index_tag(s->idx), tag = fresh_tag(old);
     *err = 0;
     int has = 0;
-    int rc = save_lines(path, lines, old, tag, &has, err, errcap);
+    int rc = save_lines(path, lines, s->lines_min, old, tag, &has, err, errcap);
     if (rc)
         return rc;
     s->has_lines = has;

@@ -33,6 +33,8 @@ typedef struct cli_store {
      * and that of the one saved (dedup_index_tag). */
     uint64_t tag_old, tag_new;
     int has_lines;      /* path.lines belongs to the saved index */
+    uint32_t lines_min; /* the boilerplate threshold the counts go with
+                         * (dedup filter --boilerplate); 0: not known */
     /* The journal (journal.c). */
     int jstate;         /* at load: CLI_JOURNAL_* */
     uint64_t jvalid;    /* at load: bytes of whole records replayed */

@@ -142,4 +142,27 @@ ok $? "the index loads"
 # too and match the first pages, stored before it was known as such.)
 is "$(wc -l < q.tsv)" 0 "a new page of the site matches none: its furniture is known as such"
 
+# The boilerplate threshold goes with the counts: a filter run with
+# --boilerplate 3 saves it, and later queries and runs use it.
+python3 - <<'PY'
+import json
+furniture = "\n".join("Menu line %d | Weather | Markets" % i for i in range(20))
+words = ["w%03d" % i for i in range(400)]
+with open("few.jsonl", "w") as f:
+    for i in range(8):
+        story = " ".join(words[(i * 37 + j) % 400] for j in range(30))
+        f.write(json.dumps({"id": "f%d" % i, "text": furniture + "\n" + story}) + "\n")
+with open("few-new.jsonl", "w") as f:
+    story = " ".join(words[(1000 + j * 7) % 400] for j in range(30))
+    f.write(json.dumps({"id": "fnew", "text": furniture + "\n" + story}) + "\n")
+PY
+rm -f few.idx*
+"$DEDUP" filter -q --index few.idx --boilerplate 3 few.jsonl > few-kept.jsonl
+"$DEDUP" index query few.idx few-new.jsonl > few-q.tsv
+ok $? "an index filtered with --boilerplate 3 is queried"
+is "$(wc -l < few-q.tsv)" 0 \
+    "with its threshold the furniture is left out of the query: it matches no page"
+"$DEDUP" filter -q --index few.idx few-new.jsonl > few-again.jsonl
+is "$(wc -l < few-again.jsonl)" 1 "a later run without --boilerplate keeps the new page too"
+
 done_testing
