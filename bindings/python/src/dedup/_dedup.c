@@ -1103,6 +1103,118 @@ static size_t lines_width(uint64_t total)
 
 static const char *const cluster_skip[] = {"boilerplate", "threads", NULL};
 
+/* The threads keyword: 1 to 1024, 0 or None for every processor. -1 with
+ * an exception set if bad. */
+static long threads_from(module_state *st, PyObject *kwargs)
+{
+    long threads = 0;
+    PyObject *tv = kwargs ? PyDict_GetItemString(kwargs, "threads") : NULL;
+    if (tv && tv != Py_None && ((threads = PyLong_AsLong(tv)) == -1 && PyErr_Occurred()))
+        return -1;
+    if (threads < 0 || threads > 1024) {
+        PyErr_SetString(st->param_error, "threads: 0 (all processors) to 1024");
+        return -1;
+    }
+    if (threads == 0) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = c > 0 ? c : 1;
+    }
+    return threads;
+}
+
+/* A corpus to cluster: each document's fields (pointing into the str
+ * objects of seq, which it keeps alive) and the work's state. */
+typedef struct {
+    PyObject *seq;
+    fields *docs;
+    Py_ssize_t n, filled;
+    uint64_t total; /* bytes of text */
+    dedup_batch *batch;
+    dedup_linestats *lines;
+    dedup_clusters *c;
+    uint64_t **hashes; /* the boilerplate pass's line hashes */
+    size_t *nhashes;
+} corpus;
+
+static void corpus_free(corpus *k)
+{
+    for (Py_ssize_t i = 0; k->hashes && i < k->n; i++)
+        free(k->hashes[i]);
+    free(k->hashes);
+    free(k->nhashes);
+    for (Py_ssize_t i = 0; k->docs && i < k->filled; i++)
+        fields_free(&k->docs[i]);
+    PyMem_Free(k->docs);
+    dedup_clusters_free(k->c);
+    dedup_batch_free(k->batch);
+    dedup_linestats_free(k->lines);
+    Py_XDECREF(k->seq);
+}
+
+/* The documents of texts, as fields. 0, or -1 with an exception set. */
+static int corpus_read(corpus *k, PyObject *texts)
+{
+    if (!(k->seq = PySequence_List(texts)))
+        return -1;
+    k->n = PyList_Size(k->seq);
+    if (!(k->docs = PyMem_Calloc(k->n ? (size_t)k->n : 1, sizeof *k->docs))) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (; k->filled < k->n; k->filled++) {
+        /* filled in place: a short document's fields point into its own
+         * struct, which does not move */
+        fields *d = &k->docs[k->filled];
+        if (fields_from(PyList_GetItem(k->seq, k->filled), d))
+            return -1;
+        for (size_t i = 0; i < d->n; i++)
+            k->total += d->f[i].len + 1;
+    }
+    return 0;
+}
+
+/* Line statistics, signatures and clusters, without the GIL: the
+ * boilerplate pass first, over the whole corpus, as dedup cluster (the
+ * line hashes on every thread, then counted in document order, so that
+ * the counts are those of one pass); then signing on every thread; then
+ * clustering. A library status. */
+static int corpus_cluster(corpus *k, const dedup_params *p, long b, long threads)
+{
+    size_t n = (size_t)k->n;
+    int rc = dedup_batch_create(&k->batch, p);
+    if (!rc)
+        rc = dedup_batch_resize(k->batch, n);
+    if (!rc && b)
+        rc = dedup_linestats_create(&k->lines, lines_width(k->total));
+    if (!rc && k->lines) {
+        k->hashes = calloc(n ? n : 1, sizeof *k->hashes);
+        k->nhashes = calloc(n ? n : 1, sizeof *k->nhashes);
+        if (!k->hashes || !k->nhashes)
+            rc = DEDUP_E_NOMEM;
+    }
+    if (rc)
+        return rc;
+    sign_job job = {p, NULL, (uint32_t)b, k->batch, k->docs, n, 0,
+                    PTHREAD_MUTEX_INITIALIZER, 0, k->hashes, k->nhashes};
+    Py_BEGIN_ALLOW_THREADS
+    if (k->lines) {
+        run_threads(hash_worker, &job, threads);
+        rc = job.err;
+        for (size_t i = 0; !rc && i < n; i++)
+            rc = dedup_linestats_add_hashes(k->lines, k->hashes[i], k->nhashes[i]);
+        job.next = 0;
+    }
+    job.lines = k->lines;
+    if (!rc) {
+        run_threads(sign_worker, &job, threads);
+        rc = job.err;
+    }
+    if (!rc)
+        rc = dedup_batch_cluster(&k->c, k->batch, (unsigned)threads);
+    Py_END_ALLOW_THREADS
+    return rc;
+}
+
 /* cluster(texts, threads=0, boilerplate=20, **params) -> list of the
  * position of each text's cluster representative */
 static PyObject *py_cluster(PyObject *module, PyObject *args, PyObject *kwargs)
@@ -1111,105 +1223,32 @@ static PyObject *py_cluster(PyObject *module, PyObject *args, PyObject *kwargs)
     PyObject *texts;
     if (!PyArg_ParseTuple(args, "O", &texts))
         return NULL;
-    long b = boilerplate_from(st, kwargs, DEDUP_BOILERPLATE_DEFAULT);
-    if (b < 0)
-        return NULL;
-    long threads = 0;
-    PyObject *tv = kwargs ? PyDict_GetItemString(kwargs, "threads") : NULL;
-    if (tv && tv != Py_None && ((threads = PyLong_AsLong(tv)) == -1 && PyErr_Occurred()))
-        return NULL;
-    if (threads < 0 || threads > 1024) {
-        PyErr_SetString(st->param_error, "threads: 0 (all processors) to 1024");
-        return NULL;
-    }
-    if (threads == 0) {
-        long c = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = c > 0 ? c : 1;
-    }
-    PyObject *seq = PySequence_List(texts);
-    if (!seq)
+    long b = boilerplate_from(st, kwargs, DEDUP_BOILERPLATE_DEFAULT), threads;
+    if (b < 0 || (threads = threads_from(st, kwargs)) < 0)
         return NULL;
     dedup_params *p = params_from(st, kwargs, cluster_skip);
-    Py_ssize_t n = PyList_Size(seq);
-    fields *docs = p ? PyMem_Calloc(n ? (size_t)n : 1, sizeof *docs) : NULL;
+    if (!p)
+        return NULL;
+    corpus k;
+    memset(&k, 0, sizeof k);
     PyObject *result = NULL;
-    dedup_batch *batch = NULL;
-    dedup_linestats *lines = NULL;
-    dedup_clusters *c = NULL;
-    Py_ssize_t filled = 0;
-    uint64_t **job_hashes = NULL; /* the boilerplate pass's line hashes */
-    size_t *job_nhashes = NULL;
-    uint64_t total = 0;
-    if (p && !docs)
-        PyErr_NoMemory();
-    for (; docs && filled < n; filled++) {
-        /* filled in place: a short document's fields point into its own
-         * struct, which does not move */
-        if (fields_from(PyList_GetItem(seq, filled), &docs[filled]))
-            goto done;
-        for (size_t i = 0; i < docs[filled].n; i++)
-            total += docs[filled].f[i].len + 1;
-    }
-    if (!docs)
-        goto done;
-    int rc = dedup_batch_create(&batch, p);
-    if (!rc)
-        rc = dedup_batch_resize(batch, (size_t)n);
-    if (!rc && b)
-        rc = dedup_linestats_create(&lines, lines_width(total));
-    if (!rc && lines) {
-        job_hashes = calloc(n ? (size_t)n : 1, sizeof *job_hashes);
-        job_nhashes = calloc(n ? (size_t)n : 1, sizeof *job_nhashes);
-        if (!job_hashes || !job_nhashes)
-            rc = DEDUP_E_NOMEM;
-    }
-    sign_job job = {p, NULL, (uint32_t)b, batch, docs, (size_t)n, 0,
-                    PTHREAD_MUTEX_INITIALIZER, 0, job_hashes, job_nhashes};
-    Py_BEGIN_ALLOW_THREADS
-    /* The boilerplate pass first, over the whole corpus, as dedup cluster:
-     * the line hashes on every thread, then counted in document order, so
-     * that the counts are those of one pass. */
-    if (!rc && lines) {
-        run_threads(hash_worker, &job, threads);
-        rc = job.err;
-        for (Py_ssize_t i = 0; !rc && i < n; i++)
-            rc = dedup_linestats_add_hashes(lines, job.hashes[i], job.nhashes[i]);
-        job.next = 0;
-    }
-    job.lines = lines;
-    if (!rc) {
-        run_threads(sign_worker, &job, threads);
-        rc = job.err;
-    }
-    if (!rc)
-        rc = dedup_batch_cluster(&c, batch, (unsigned)threads);
-    Py_END_ALLOW_THREADS
-    if (rc) {
-        status_error(st, rc, NULL);
-        goto done;
-    }
-    result = PyList_New(n);
-    for (Py_ssize_t i = 0; result && i < n; i++) {
-        PyObject *v = PyLong_FromSize_t(dedup_clusters_of(c, (size_t)i));
-        if (!v) {
-            Py_CLEAR(result);
-            break;
+    int rc;
+    if (corpus_read(&k, texts) == 0) {
+        if ((rc = corpus_cluster(&k, p, b, threads))) {
+            status_error(st, rc, NULL);
+        } else if ((result = PyList_New(k.n))) {
+            for (Py_ssize_t i = 0; i < k.n; i++) {
+                PyObject *v = PyLong_FromSize_t(dedup_clusters_of(k.c, (size_t)i));
+                if (!v) {
+                    Py_CLEAR(result);
+                    break;
+                }
+                PyList_SetItem(result, i, v);
+            }
         }
-        PyList_SetItem(result, i, v);
     }
-done:
-    for (Py_ssize_t i = 0; job_hashes && i < n; i++)
-        free(job_hashes[i]);
-    free(job_hashes);
-    free(job_nhashes);
-    for (Py_ssize_t i = 0; docs && i < filled; i++)
-        fields_free(&docs[i]);
-    PyMem_Free(docs);
-    dedup_clusters_free(c);
-    dedup_batch_free(batch);
-    dedup_linestats_free(lines);
+    corpus_free(&k);
     dedup_params_free(p);
-    Py_DECREF(seq);
     return result;
 }
 
