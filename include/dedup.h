@@ -858,6 +858,12 @@ typedef struct dedup_left {
 DEDUP_API int dedup_analysis_left_out(const dedup_analysis *a, dedup_left *out, size_t cap,
                                       size_t *n);
 
+/* Give idx line statistics of your own (of another width than the 8 MiB
+ * dedup_index_set_boilerplate creates, or counted elsewhere): idx takes ls
+ * and frees it; the statistics it held are freed. Takes effect for
+ * dedup_index_add_text once boilerplate is on. DEDUP_E_INVAL for NULL. */
+DEDUP_API int dedup_index_adopt_linestats(dedup_index *idx, dedup_linestats *ls);
+
 #endif /* DEDUP_EXPERIMENTAL */
 
 #ifdef __cplusplus

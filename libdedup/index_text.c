@@ -170,6 +170,20 @@ int dedup_index_set_boilerplate(dedup_index *idx, uint32_t min_docs)
     return DEDUP_OK;
 }
 
+int dedup_index_adopt_linestats(dedup_index *idx, dedup_linestats *ls)
+{
+    if (!idx || !ls)
+        return DEDUP_E_INVAL;
+    if (idx->hasher && idx->min_docs) {
+        int rc = dedup_hasher_set_linestats(idx->hasher, ls, idx->min_docs);
+        if (rc)
+            return rc;
+    }
+    dedup_linestats_free(idx->lines);
+    idx->lines = ls;
+    return DEDUP_OK;
+}
+
 uint32_t dedup_index_boilerplate(const dedup_index *idx)
 {
     return idx ? idx->min_docs : 0;

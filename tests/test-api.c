@@ -354,10 +354,30 @@ static void analysis(void)
     dedup_hasher_free(h);
 }
 
+/* An index's line statistics of another width than the default. */
+static void adopted_linestats(void)
+{
+    dedup_index *idx;
+    dedup_linestats *ls;
+    dedup_index_create(&idx, NULL);
+    dedup_linestats_create(&ls, 1 << 10);
+    ok(dedup_index_adopt_linestats(idx, ls) == DEDUP_OK &&
+           dedup_index_set_boilerplate(idx, 2) == DEDUP_OK && dedup_index_linestats(idx) == ls,
+       "an index adopts a sketch of its own width");
+    dedup_field f = {"Menu | News\na story of its own", 31};
+    int dup = 0;
+    dedup_index_add_text(idx, "k", 1, 0, &f, 1, &dup, NULL, NULL);
+    ok(dedup_linestats_documents(ls) == 1 && dedup_index_serialized_size(idx) < 100000,
+       "it counts with it, and saves it small");
+    ok(dedup_index_adopt_linestats(idx, NULL) == DEDUP_E_INVAL, "NULL: INVAL");
+    dedup_index_free(idx);
+}
+
 int main(void)
 {
     versions();
     analysis();
+    adopted_linestats();
     statuses();
     params();
     hasher_args();

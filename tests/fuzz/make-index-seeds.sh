@@ -12,7 +12,7 @@ out=$here/corpus/index
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$out"
-rm -f "$out"/seed-*
+rm -f "$out"/seed-* "$out"/regress-head-on-free-slot "$out"/regress-stamp-int64-max
 
 python3 - "$work" <<'PY'
 import json, random, sys
@@ -37,11 +37,15 @@ PY
 cat > "$work/named.c" <<'C'
 #include <stdio.h>
 #include <string.h>
+#define DEDUP_EXPERIMENTAL
 #include "dedup.h"
 int main(int argc, char **argv)
 {
     dedup_index *idx;
-    if (argc < 2 || dedup_index_create(&idx, NULL) || dedup_index_set_boilerplate(idx, 3))
+    dedup_linestats *ls;
+    /* a small sketch (the default is 8 MiB), so that the seed stays small */
+    if (argc < 2 || dedup_index_create(&idx, NULL) || dedup_linestats_create(&ls, 1 << 10) ||
+        dedup_index_adopt_linestats(idx, ls) || dedup_index_set_boilerplate(idx, 3))
         return 1;
     const char *pages[] = {"Menu | News\nharbour council budget vote delayed again",
                            "Menu | News\nstorm closes rail line to the coast",
@@ -70,4 +74,25 @@ for f in a b c d e; do
         i=$((i + 1))
     done
 done
-echo "wrote $i seeds to $out"
+# Two regression inputs in the present format, made from seed a with
+# checksums left to the fuzz target (mode 1): a chain head naming a free
+# slot (loading must refuse it: the next document stored there would link
+# to itself), and the last document stamped INT64_MAX (expiring before
+# INT64_MAX must keep it).
+python3 - "$work/a.idx" "$out" <<'PY'
+import struct, sys
+d = bytearray(open(sys.argv[1], "rb").read())
+h = struct.unpack_from("<I", d, 12)[0]
+k, bands, rows, bits, live, dead, nfree, first, last, free_head = struct.unpack_from("<10I", d, 20)
+c = 1 << bits
+stride = (k + 1) // 2
+stamps = h + 8 * c
+heads = h + c * (8 + 8 + 4 + 8 + 4 * bands) + c * stride
+a = bytearray(d)
+struct.pack_into("<I", a, heads, free_head)
+open(sys.argv[2] + "/regress-head-on-free-slot", "wb").write(b"\x01" + a)
+b = bytearray(d)
+struct.pack_into("<q", b, stamps + 8 * last, 2**63 - 1)
+open(sys.argv[2] + "/regress-stamp-int64-max", "wb").write(b"\x01" + b)
+PY
+echo "wrote $i seeds and 2 regression inputs to $out"
