@@ -125,6 +125,7 @@ typedef struct {
     const cli_input_opts *io;
     dedup_hasher *h;
     dedup_linestats *lines; /* boilerplate counts, or NULL */
+    int keep_hashes;          /* keep each document's line hashes (journal) */
     pthread_mutex_t lines_mu; /* the feeder adds, the main thread saves */
     fentry ring[RING];
     pthread_mutex_t mu;
@@ -148,7 +149,17 @@ static int produce_one(feed *f, fentry *e)
     int rc = cli_next_doc(f->reader, &d, f->io, &f->skipped, &f->status);
     if (rc != 1)
         return 0;
-    if (f->lines) {
+    e->nlh = 0;
+    if (f->lines && !f->keep_hashes) {
+        pthread_mutex_lock(&f->lines_mu);
+        rc = dedup_linestats_add(f->lines, d.text, d.text_len);
+        pthread_mutex_unlock(&f->lines_mu);
+        if (rc) {
+            cli_msg("%s", dedup_strerror(rc));
+            f->status = EXIT_INTERNAL;
+            return 0;
+        }
+    } else if (f->lines) {
         /* The hashes go to the journal too, to count them again after a
          * crash. */
         while ((rc = dedup_linestats_hashes(d.text, d.text_len, e->lh, e->lh_cap, &e->nlh)) ==
@@ -764,6 +775,7 @@ static int filter_open(filter_run *r, const filter_opts *o, const dedup_params *
         cli_msg("%s", dedup_strerror(rc));
         return EXIT_INTERNAL;
     }
+    r->fd.keep_hashes = r->st.jfd >= 0; /* a journal is kept */
     return EXIT_OK;
 }
 

@@ -116,40 +116,52 @@ static int table_put(cli_store *s, uint64_t key, uint64_t val)
     return CLI_OK;
 }
 
+/* The reverse table packs a number and 20 bits of its name's hash (a tag
+ * that spares most name comparisons) in one word: 8 bytes an entry. */
+#define RTAG_BITS 20
+#define RTAG_MASK ((1u << RTAG_BITS) - 1)
+
+static uint64_t rentry(uint64_t id, uint64_t h)
+{
+    return id << RTAG_BITS | (h >> (64 - RTAG_BITS));
+}
+
+/* Put entry e for hash h into table t of cap entries (room known). */
+static void rinsert(uint64_t *t, size_t cap, uint64_t h, uint64_t e)
+{
+    size_t j = slot_of(h, cap);
+    while (t[j])
+        j = (j + 1) & (cap - 1);
+    t[j] = e;
+}
+
 /* Record number id under the hash h of its name. */
 static int rtable_put(cli_store *s, uint64_t h, uint64_t id)
 {
+    if (id >> (64 - RTAG_BITS))
+        return CLI_ENOMEM; /* numbers stay far below 2^44 */
     if ((s->rcount + 1) * 4 > s->rcap * 3) {
         size_t cap = s->rcap ? s->rcap * 2 : 1024, kept = 0;
-        uint64_t *hh = malloc(cap * sizeof *hh), *nn = calloc(cap, sizeof *nn);
-        if (!hh || !nn) {
-            free(hh);
-            free(nn);
+        uint64_t *t = calloc(cap, sizeof *t);
+        if (!t)
             return CLI_ENOMEM;
-        }
         for (size_t i = 0; i < s->rcap; i++) {
             /* entries of names no longer recorded are dropped here */
-            if (!s->rnum[i] || !cli_store_name(s, s->rnum[i], NULL))
+            int kind;
+            uint64_t n = s->rent[i] >> RTAG_BITS;
+            const char *name = s->rent[i] ? cli_store_name(s, n, &kind) : NULL;
+            if (!name)
                 continue;
-            size_t j = slot_of(s->rhash[i], cap);
-            while (nn[j])
-                j = (j + 1) & (cap - 1);
-            hh[j] = s->rhash[i];
-            nn[j] = s->rnum[i];
+            uint64_t nh = cli_name_hash(name, strlen(name), kind);
+            rinsert(t, cap, nh, rentry(n, nh));
             kept++;
         }
-        free(s->rhash);
-        free(s->rnum);
-        s->rhash = hh;
-        s->rnum = nn;
+        free(s->rent);
+        s->rent = t;
         s->rcap = cap;
         s->rcount = kept;
     }
-    size_t j = slot_of(h, s->rcap);
-    while (s->rnum[j])
-        j = (j + 1) & (s->rcap - 1);
-    s->rhash[j] = h;
-    s->rnum[j] = id;
+    rinsert(s->rent, s->rcap, h, rentry(id, h));
     s->rcount++;
     return CLI_OK;
 }
@@ -167,11 +179,11 @@ uint64_t cli_store_find_name(const cli_store *s, const char *name, size_t len, i
 {
     if (!s->rcap)
         return 0;
-    uint64_t h = cli_name_hash(name, len, kind & 1);
-    for (size_t j = slot_of(h, s->rcap); s->rnum[j]; j = (j + 1) & (s->rcap - 1)) {
-        if (s->rhash[j] != h)
+    uint64_t h = cli_name_hash(name, len, kind & 1), tag = h >> (64 - RTAG_BITS);
+    for (size_t j = slot_of(h, s->rcap); s->rent[j]; j = (j + 1) & (s->rcap - 1)) {
+        if ((s->rent[j] & RTAG_MASK) != tag)
             continue;
-        uint64_t id = s->rnum[j];
+        uint64_t id = s->rent[j] >> RTAG_BITS;
         int k;
         const char *n = cli_store_name(s, id, &k);
         if (n && k == (kind & 1) && strlen(n) == len && !memcmp(n, name, len) &&
@@ -534,24 +546,21 @@ static int prune(cli_store *s)
         if (cli_store_set_name(&t, s->keys[i], name, strlen(name), (int)(s->vals[i] & 1))) {
             free(t.keys);
             free(t.vals);
-            free(t.rhash);
-            free(t.rnum);
+            free(t.rent);
             cli_buf_free(&t.arena);
             return CLI_ENOMEM;
         }
     }
     free(s->keys);
     free(s->vals);
-    free(s->rhash);
-    free(s->rnum);
+    free(s->rent);
     cli_buf_free(&s->arena);
     s->keys = t.keys;
     s->vals = t.vals;
     s->cap = t.cap;
     s->count = t.count;
     s->arena = t.arena;
-    s->rhash = t.rhash;
-    s->rnum = t.rnum;
+    s->rent = t.rent;
     s->rcap = t.rcap;
     s->rcount = t.rcount;
     return CLI_OK;
@@ -801,8 +810,7 @@ void cli_store_free(cli_store *s)
     dedup_index_free(s->idx);
     free(s->keys);
     free(s->vals);
-    free(s->rhash);
-    free(s->rnum);
+    free(s->rent);
     free(s->saved);
     cli_buf_free(&s->arena);
     memset(s, 0, sizeof *s);

@@ -20,9 +20,10 @@ typedef struct cli_store {
     uint64_t *keys, *vals; /* vals: arena offset << 1 | kind */
     size_t cap, count;
     cli_buf arena;
-    /* name -> number: open addressing over (name hash, number), number 0
-     * free; stale entries (a name pruned or replaced) are skipped */
-    uint64_t *rhash, *rnum;
+    /* name -> number: open addressing over words packing the number and
+     * a tag of the name's hash, 0 free; stale entries (a name pruned or
+     * replaced) are skipped */
+    uint64_t *rent;
     size_t rcap, rcount;
     uint64_t *saved;    /* numbers in the index file on disk, sorted */
     size_t nsaved;
