@@ -234,6 +234,15 @@ int dedup_linestats_add_hashes(dedup_linestats *ls, const uint64_t *hashes, size
 {
     if (!ls || (!hashes && n))
         return DEDUP_E_INVAL;
+    /* As dedup_linestats_hashes gives them (ascending, distinct, none 0):
+     * counted as they are, without a copy and a second sort. */
+    size_t ok = 0;
+    while (ok < n && hashes[ok] && (ok == 0 || hashes[ok - 1] < hashes[ok]))
+        ok++;
+    if (ok == n) {
+        count_lines(ls, hashes, n);
+        return DEDUP_OK;
+    }
     if (n > ls->scratch_cap) {
         void *b = ls->scratch;
         if (dedup__grow(&b, &ls->scratch_cap, n, sizeof(uint64_t)) != DEDUP_OK)
