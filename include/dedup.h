@@ -864,6 +864,98 @@ DEDUP_API int dedup_analysis_left_out(const dedup_analysis *a, dedup_left *out, 
  * dedup_index_add_text once boilerplate is on. DEDUP_E_INVAL for NULL. */
 DEDUP_API int dedup_index_adopt_linestats(dedup_index *idx, dedup_linestats *ls);
 
+/*
+ * Stages of batch clustering, for engines that spread it over machines
+ * (Open MPI, Dask...). dedup_batch_cluster on one machine equals, document
+ * for document, these steps run anywhere in any split:
+ *
+ *   1. Records. Each worker signs its share of the corpus into a batch and
+ *      exports each document as a document record numbered by its place in
+ *      the whole corpus (dedup_batch_record), and the record's band records
+ *      (dedup_batch_band_records; none for an empty document).
+ *   2. Partition. Each band record goes to partition
+ *      dedup_band_partition(r, P): every record of one band value meets in
+ *      one partition, whatever machine made it.
+ *   3. Pairs. Per partition, dedup_batch_stage_pairs takes its band
+ *      records and the document records they name (sent with them, or
+ *      fetched) and gives the verified pairs. The union of all partitions'
+ *      pairs, duplicates dropped (the same pair may meet in several bands),
+ *      is the verified pairs of the whole corpus.
+ *   4. Components. dedup_components turns pairs into links from each
+ *      document to the smallest document of its component; links of
+ *      several parts, given to it again together, merge (a tree reduction).
+ *   5. Assignment. Per group of whole components (edges and document
+ *      records grouped by root), dedup_batch_stage_assign applies the
+ *      cluster mode: its result for a document equals dedup_clusters_of and
+ *      dedup_clusters_similarity. Documents in no pair are clusters of their
+ *      own, similarity 1.
+ *
+ * Every record is flat: fixed-size, no pointers, in the host's byte order
+ * (little-endian on every platform the library supports), so engines ship
+ * arrays of them as bytes. All workers must use equal parameters and the
+ * same library version. The partition function is fixed: it never changes
+ * between versions or machines. Arrays returned in *out are allocated by
+ * the library: release them with dedup_free. Every call is thread-safe on
+ * a const batch. Since 0.2.
+ */
+typedef struct dedup_band_record {
+    uint32_t band; /* the band, below the batch's number of bands */
+    uint32_t key;  /* the band value (the top 32 bits of its hash) */
+    uint64_t doc;  /* the document's number in the corpus */
+} dedup_band_record;
+typedef struct dedup_edge {
+    uint64_t a, b; /* documents, a < b */
+    double sim;    /* their similarity, at or above the threshold */
+} dedup_edge;
+typedef struct dedup_link {
+    uint64_t doc, root; /* root: the smallest document of doc's component */
+} dedup_link;
+typedef struct dedup_assignment {
+    uint64_t doc, cluster; /* cluster: as dedup_clusters_of, a number */
+    double sim;            /* as dedup_clusters_similarity */
+} dedup_assignment;
+
+/* Release an array a stage call returned; NULL is ignored. */
+DEDUP_API void dedup_free(void *p);
+/* Bytes of one document record of b: the document's number (uint64_t),
+ * then what verification reads (set size, band keys, stored values). */
+DEDUP_API size_t dedup_batch_record_size(const dedup_batch *b);
+/* Write the record of b's document i, numbered doc, to out
+ * (dedup_batch_record_size bytes). DEDUP_E_RANGE for i past the count. */
+DEDUP_API int dedup_batch_record(const dedup_batch *b, size_t i, uint64_t doc, void *out);
+/* The band records of a document record into out (room for the batch's
+ * number of bands, dedup_params_lsh); returns how many (0 for an empty
+ * document or a NULL argument). */
+DEDUP_API size_t dedup_batch_band_records(const dedup_batch *b, const void *record,
+                                          dedup_band_record *out);
+/* The partition, below nparts (> 0; 0 gives 0), of band record r. */
+DEDUP_API uint32_t dedup_band_partition(const dedup_band_record *r, uint32_t nparts);
+/* The verified pairs that n band records propose, holding every record
+ * of each band value they contain, with the ndocs document records
+ * (records_size bytes back to back, any order; a document may repeat)
+ * of the documents they name: *out (sorted by a, then b, no pair twice)
+ * and their number *nout. DEDUP_E_NOTFOUND if a band record names a
+ * document without a record, DEDUP_E_RANGE for a band out of range,
+ * DEDUP_E_TOOBIG past 2^32 - 1 documents in one call. */
+DEDUP_API int dedup_batch_stage_pairs(const dedup_batch *b, const dedup_band_record *recs,
+                                      size_t n, const void *records, size_t ndocs,
+                                      dedup_edge **out, size_t *nout);
+/* The components n links (pairs of documents in one component: edges'
+ * ends, or links from earlier calls) form: every document they name once,
+ * with the smallest document of its component, sorted by doc. The result
+ * depends only on the set of links, never on their order or grouping. */
+DEDUP_API int dedup_components(const dedup_link *links, size_t n, dedup_link **out,
+                               size_t *nout);
+/* The clusters of the documents of nedges edges that hold whole
+ * components, under b's cluster mode: one assignment per document they
+ * name, sorted by doc. Representative mode compares documents, so
+ * records (ndocs document records, as above) must hold every document
+ * named (DEDUP_E_NOTFOUND otherwise); transitive mode reads none (records
+ * may be NULL). */
+DEDUP_API int dedup_batch_stage_assign(const dedup_batch *b, const void *records,
+                                       size_t ndocs, const dedup_edge *edges, size_t nedges,
+                                       dedup_assignment **out, size_t *nout);
+
 #endif /* DEDUP_EXPERIMENTAL */
 
 #ifdef __cplusplus

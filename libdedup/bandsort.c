@@ -559,6 +559,14 @@ static inline int band_values_equal(const dedup__pair_view *b, const unsigned ch
     return bytes_equal(x + at, y + at, w);
 }
 
+int dedup__pair_check(const dedup__pair_view *b, const unsigned char *x,
+                      const unsigned char *y, unsigned band, double *sim)
+{
+    if (!band_values_equal(b, x, y, band))
+        return -1;
+    return verdict(b, rec_matches(b, x, y), x, y, sim);
+}
+
 /* -------------------------------------------------------------- threads */
 
 /* Run fn on args[0..n) (each elem bytes apart), args[0] and any that

@@ -184,6 +184,13 @@ typedef struct dedup__pair_stats {
 DEDUP_INTERNAL int dedup__pair_stage(const dedup__pair_view *b, unsigned nthreads,
                                      dedup__edgevec *out, dedup__pair_stats *st);
 
+/* The check the pair stage makes of a pair (x, y) of records of b that
+ * band `band` proposes: -1 if they only collide on the band's key (their
+ * values in the band differ), 1 if they reach the threshold (*sim set to
+ * their similarity), else 0. The same decision as the pair stage's. */
+DEDUP_INTERNAL int dedup__pair_check(const dedup__pair_view *b, const unsigned char *x,
+                                     const unsigned char *y, unsigned band, double *sim);
+
 /* Number of equal lanes of lane bytes (1, 2 or 4) in a and b, len bytes
  * each (a multiple of lane, at most 2040): the fast version, or with
  * portable set the plain-integer one, which must agree. */

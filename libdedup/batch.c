@@ -245,8 +245,7 @@ dedup__rectab dedup__batch_table(const dedup_batch *b)
     return t;
 }
 
-int dedup__batch_pairs(const dedup_batch *b, unsigned nthreads, dedup__edgevec *out,
-                       dedup__pair_stats *st)
+dedup__pair_view dedup__batch_view(const dedup_batch *b)
 {
     dedup__pair_view v = {
         .recs = b->recs,
@@ -264,6 +263,13 @@ int dedup__batch_pairs(const dedup_batch *b, unsigned nthreads, dedup__edgevec *
         .m_min = b->m_min,
         .c_noise = ldexp(1.0, -(int)b->value_bits),
     };
+    return v;
+}
+
+int dedup__batch_pairs(const dedup_batch *b, unsigned nthreads, dedup__edgevec *out,
+                       dedup__pair_stats *st)
+{
+    dedup__pair_view v = dedup__batch_view(b);
     return dedup__pair_stage(&v, nthreads, out, st);
 }
 

@@ -86,6 +86,9 @@ DEDUP_INTERNAL int dedup__batch_band_agree(const dedup_batch *b, size_t i, size_
 DEDUP_INTERNAL int dedup__batch_pairs(const dedup_batch *b, unsigned nthreads,
                                       dedup__edgevec *out, dedup__pair_stats *st);
 
+/* What the pair stage reads of b, over its own records. */
+DEDUP_INTERNAL dedup__pair_view dedup__batch_view(const dedup_batch *b);
+
 /* Stage 2: clusters of b's documents from n verified edges sorted by
  * pair, under b's cluster mode. *out is the caller's. DEDUP_OK or
  * DEDUP_E_NOMEM (*out NULL). */

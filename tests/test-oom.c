@@ -16,11 +16,12 @@
  * sign_shingles, with and without boilerplate statistics), signatures
  * (create, copy), line statistics (create, add, merge), the one-shot
  * similarity, and batches (create, add, resize, cluster with one thread in
- * both cluster modes).
+ * both cluster modes), and the stages of batch clustering for engines.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#define DEDUP_EXPERIMENTAL
 #include "common.h"
 #include "tap.h"
 
@@ -395,6 +396,79 @@ static int run_batch(void *arg)
     return same;
 }
 
+/* The stages of the same batch, as an engine runs them in one partition:
+ * records, pairs, components, assignment; the clusters must be the
+ * reference's. */
+static struct {
+    dedup_batch *b;
+    unsigned char *recs;
+    dedup_band_record *br;
+    size_t nb;
+} stage_in;
+
+/* The inputs of run_stages, made without failures. */
+static void stage_inputs(const struct batch_ctx *c)
+{
+    dedup_batch_create(&stage_in.b, c->p);
+    for (size_t i = 0; i < NDOCS; i++)
+        dedup_batch_add(stage_in.b, c->sig[i], NULL);
+    size_t rs = dedup_batch_record_size(stage_in.b);
+    stage_in.recs = malloc(NDOCS * rs);
+    stage_in.br = malloc(NDOCS * 64 * sizeof *stage_in.br);
+    stage_in.nb = 0;
+    for (size_t i = 0; i < NDOCS; i++) {
+        dedup_batch_record(stage_in.b, i, i, stage_in.recs + i * rs);
+        stage_in.nb += dedup_batch_band_records(stage_in.b, stage_in.recs + i * rs,
+                                                stage_in.br + stage_in.nb);
+    }
+}
+
+static int run_stages(void *arg)
+{
+    struct batch_ctx *c = arg;
+    dedup_batch *b = stage_in.b;
+    unsigned char *recs = stage_in.recs;
+    dedup_band_record *br = stage_in.br;
+    size_t nb = stage_in.nb;
+    dedup_edge *e = NULL;
+    size_t ne = 0;
+    int rc = dedup_batch_stage_pairs(b, br, nb, recs, NDOCS, &e, &ne);
+    rule(rc == DEDUP_OK || e == NULL, "failed stage_pairs returns nothing");
+    if (!step(rc, "stage_pairs")) {
+        alloc_on();
+        rc = dedup_batch_stage_pairs(b, br, nb, recs, NDOCS, &e, &ne);
+    }
+    dedup_link *l = malloc((ne ? ne : 1) * sizeof *l), *comp = NULL;
+    for (size_t i = 0; i < ne; i++)
+        l[i] = (dedup_link){e[i].a, e[i].b};
+    size_t nc = 0;
+    rc = dedup_components(l, ne, &comp, &nc);
+    if (!step(rc, "components")) {
+        alloc_on();
+        rc = dedup_components(l, ne, &comp, &nc);
+    }
+    dedup_assignment *a = NULL;
+    size_t na = 0;
+    rc = dedup_batch_stage_assign(b, recs, NDOCS, e, ne, &a, &na);
+    rule(rc == DEDUP_OK || a == NULL, "failed stage_assign returns nothing");
+    if (!step(rc, "stage_assign")) {
+        alloc_on();
+        rc = dedup_batch_stage_assign(b, recs, NDOCS, e, ne, &a, &na);
+    }
+    int same = rc == DEDUP_OK && nc > 0;
+    for (size_t i = 0, j = 0; same && i < NDOCS; i++) {
+        size_t cl = i;
+        if (j < na && a[j].doc == i)
+            cl = (size_t)a[j++].cluster;
+        same = cl == c->ref_of[i];
+    }
+    dedup_free(a);
+    dedup_free(comp);
+    dedup_free(e);
+    free(l);
+    return same;
+}
+
 static void test_batch(dedup_cluster_mode mode)
 {
     struct batch_ctx c;
@@ -437,6 +511,12 @@ static void test_batch(dedup_cluster_mode mode)
 
     sweep(run_batch, &c,
           mode == DEDUP_CLUSTER_TRANSITIVE ? "batch (transitive)" : "batch (representative)");
+    stage_inputs(&c);
+    sweep(run_stages, &c,
+          mode == DEDUP_CLUSTER_TRANSITIVE ? "stages (transitive)" : "stages (representative)");
+    free(stage_in.br);
+    free(stage_in.recs);
+    dedup_batch_free(stage_in.b);
     for (size_t i = 0; i < NDOCS; i++)
         dedup_signature_free(c.sig[i]);
     dedup_params_free(p);
