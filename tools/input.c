@@ -42,6 +42,7 @@ enum { SRC_PLAIN, SRC_GZIP, SRC_ZSTD };
 struct cli_source {
     int fd, own_fd, spool_fd;
     int kind;
+    uint64_t left;     /* raw bytes still to read (a range of a file) */
     unsigned char *raw;
     size_t raw_pos, raw_len;
     int raw_eof;
@@ -84,6 +85,10 @@ static int write_all(int fd, const void *p, size_t n)
 /* Read raw bytes into dst; the count, 0 at the end, or a CLI_ status. */
 static long raw_read(cli_source *s, void *dst, size_t cap)
 {
+    if (cap > s->left)
+        cap = (size_t)s->left;
+    if (cap == 0)
+        return 0;
     for (;;) {
         ssize_t n = read(s->fd, dst, cap);
         if (n < 0 && errno == EINTR) {
@@ -96,6 +101,7 @@ static long raw_read(cli_source *s, void *dst, size_t cap)
             return CLI_EIO;
         }
         s->raw_bytes += (uint64_t)n;
+        s->left -= (uint64_t)n;
         if (n > 0 && s->spool_fd >= 0 && write_all(s->spool_fd, dst, (size_t)n)) {
             src_fail(s, "cannot write the temporary copy of stdin: %s", strerror(errno));
             return CLI_EIO;
@@ -122,8 +128,10 @@ static int raw_fill(cli_source *s)
     return n > 0;
 }
 
-int cli_source_open(cli_source **out, const char *path, int fd, int spool_fd, char *err,
-                    size_t errcap)
+/* cli_source_open, or with start > 0 the raw bytes [start, start + len)
+ * of the file path, read as they are. */
+static int source_open(cli_source **out, const char *path, int fd, int spool_fd,
+                       uint64_t start, uint64_t len, char *err, size_t errcap)
 {
     *out = NULL;
     cli_source *s = calloc(1, sizeof *s);
@@ -134,6 +142,21 @@ int cli_source_open(cli_source **out, const char *path, int fd, int spool_fd, ch
     }
     snprintf(s->name, sizeof s->name, "%s", strcmp(path, "-") ? path : "(stdin)");
     s->spool_fd = spool_fd;
+    s->left = len;
+    if (start > 0) {
+        s->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (s->fd < 0 || lseek(s->fd, (off_t)start, SEEK_SET) < 0) {
+            snprintf(err, errcap, "%s: %s", path, strerror(errno));
+            if (s->fd >= 0)
+                close(s->fd);
+            free(s->raw);
+            free(s);
+            return CLI_EIO;
+        }
+        s->own_fd = 1;
+        *out = s;
+        return CLI_OK;
+    }
     if (fd >= 0) {
         s->fd = fd;
     } else if (!strcmp(path, "-")) {
@@ -182,6 +205,18 @@ int cli_source_open(cli_source **out, const char *path, int fd, int spool_fd, ch
     }
     *out = s;
     return CLI_OK;
+}
+
+int cli_source_open(cli_source **out, const char *path, int fd, int spool_fd, char *err,
+                    size_t errcap)
+{
+    return source_open(out, path, fd, spool_fd, 0, UINT64_MAX, err, errcap);
+}
+
+int cli_source_open_range(cli_source **out, const char *path, uint64_t start, uint64_t len,
+                          char *err, size_t errcap)
+{
+    return source_open(out, path, -1, -1, start, len, err, errcap);
 }
 
 static long read_gzip(cli_source *s, char *buf, size_t cap)
@@ -345,6 +380,10 @@ struct cli_reader {
     cli_buf csv_first_header; /* the first file's header row, as read */
     char idbuf[32];
     char err[512];
+    /* Set by cli_reader_set_pieces: the parts of the inputs to read, in
+     * place of the whole inputs. */
+    cli_piece *pieces;
+    size_t npieces;
 };
 
 static void rd_fail(cli_reader *r, uint64_t line, const char *fmt, ...) CLI_PRINTF(3, 4);
@@ -668,10 +707,32 @@ int cli_reader_rewind(cli_reader *r)
     return CLI_OK;
 }
 
+/* Open the next piece; 1 if one was opened, 0 if none is left. */
+static int open_next_piece(cli_reader *r)
+{
+    if (r->next_path >= r->npieces)
+        return 0;
+    const cli_piece *pc = &r->pieces[r->next_path++];
+    const char *p = r->paths[pc->path];
+    int rc = cli_source_open_range(&r->src, p, pc->start, pc->end - pc->start, r->err,
+                                   sizeof r->err);
+    if (rc)
+        return rc;
+    r->cur_name = !strcmp(p, "-") ? "(stdin)" : p;
+    r->csv_have_header = 0;
+    r->line = pc->line0;
+    r->gline = pc->gline0;
+    r->start = r->end = 0;
+    r->eof = 0;
+    return 1;
+}
+
 /* Open the next input; 1 if one was opened, 0 if none is left. */
 static int open_next(cli_reader *r)
 {
     close_source(r);
+    if (r->pieces)
+        return open_next_piece(r);
     if (r->next_path >= r->npaths)
         return 0;
     const char *p = r->paths[r->next_path++];
@@ -1039,7 +1100,7 @@ static int read_file_doc(cli_reader *r, cli_doc *d)
     }
     d->raw = d->text = r->buf + r->start;
     d->raw_len = d->text_len = r->end - r->start;
-    d->id = r->ids[r->next_path - 1];
+    d->id = r->ids[r->pieces ? r->pieces[r->next_path - 1].path : r->next_path - 1];
     d->id_len = strlen(d->id);
     d->id_kind = CLI_ID_STRING;
     close_source(r);
@@ -1301,6 +1362,32 @@ int cli_reader_next(cli_reader *r, cli_doc *d)
     }
 }
 
+size_t cli_reader_inputs(const cli_reader *r)
+{
+    return r->npaths;
+}
+
+const char *cli_reader_input(const cli_reader *r, size_t i)
+{
+    return i < r->npaths ? r->paths[i] : NULL;
+}
+
+int cli_reader_set_pieces(cli_reader *r, const cli_piece *p, size_t n)
+{
+    cli_piece *c = malloc((n ? n : 1) * sizeof *c);
+    if (!c)
+        return CLI_ENOMEM;
+    memcpy(c, p, n * sizeof *c);
+    free(r->pieces);
+    r->pieces = c;
+    r->npieces = n;
+    r->next_path = 0;
+    r->total = 0;
+    for (size_t i = 0; i < n; i++)
+        r->total += p[i].end - p[i].start;
+    return CLI_OK;
+}
+
 void cli_reader_free(cli_reader *r)
 {
     if (!r)
@@ -1313,6 +1400,7 @@ void cli_reader_free(cli_reader *r)
     }
     free(r->paths);
     free(r->ids);
+    free(r->pieces);
     for (size_t i = 0; i < r->nfields; i++)
         free((char *)r->fields[i].name);
     if (r->spool_fd >= 0)

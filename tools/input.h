@@ -26,6 +26,12 @@ typedef struct cli_source cli_source;
 int cli_source_open(cli_source **out, const char *path, int fd, int spool_fd, char *err,
                     size_t errcap);
 
+/* The raw bytes [start, start + len) of the file path: with start 0 as
+ * cli_source_open (a compressed file is recognised), else read as they
+ * are (a range of a plain file). */
+int cli_source_open_range(cli_source **out, const char *path, uint64_t start, uint64_t len,
+                          char *err, size_t errcap);
+
 /* Read up to cap decompressed bytes. Returns the count, 0 at the end, or
  * CLI_EIO (corrupt or truncated compressed data, read error; message from
  * cli_source_error) or CLI_EINTR when cli_stop is set during a read. */
@@ -89,6 +95,29 @@ uint64_t cli_reader_bytes(const cli_reader *r);
  * was read). Set once, so another thread may read it once a document of
  * that file has reached it. */
 const char *cli_reader_csv_header(const cli_reader *r, size_t *len);
+/* The inputs (for the files format, the .txt files found): their number
+ * and each one's path ("-" for stdin). */
+size_t cli_reader_inputs(const cli_reader *r);
+const char *cli_reader_input(const cli_reader *r, size_t i);
+
+/*
+ * A part of the inputs: the raw bytes [start, end) of input path (an index
+ * of cli_reader_input), where start is 0 or the first byte of a line of a
+ * plain file, and end is the input's size (UINT64_MAX: up to its end) or
+ * the first byte of a line. line0 and gline0 are the lines before start, in
+ * the input and over all inputs, from which the lines read are numbered
+ * (messages, ids of records without one).
+ */
+typedef struct cli_piece {
+    size_t path;
+    uint64_t start, end;
+    uint64_t line0, gline0;
+} cli_piece;
+
+/* Read the n pieces p (copied), in order, in place of the whole inputs,
+ * from now on and after each rewind. CLI_OK or CLI_ENOMEM. */
+int cli_reader_set_pieces(cli_reader *r, const cli_piece *p, size_t n);
+
 void cli_reader_free(cli_reader *r);
 
 #endif
