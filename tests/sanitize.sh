@@ -75,11 +75,11 @@ if [ ! -f "$build/build.ninja" ]; then
         -Dbuildtype=debugoptimized -Dbench=true \
         -Dc_args="$flags" -Dcpp_args="$flags" \
         -Dc_link_args="$flags" -Dcpp_link_args="$flags" \
-        -Dpython=disabled >/dev/null
+        -Dpython=disabled -Dmpi=disabled >/dev/null
 else
     # The Python extension is left out: an instrumented module cannot load
     # into the uninstrumented interpreter.
-    meson setup --reconfigure "$build" -Dpython=disabled >/dev/null
+    meson setup --reconfigure "$build" -Dpython=disabled -Dmpi=disabled >/dev/null
 fi
 ninja -C "$build" >/dev/null
 

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cluster.h"
 #include "explain.h"
 #include "input.h"
 #include "progress.h"
@@ -83,37 +84,6 @@ static const char help_text[] =
 enum { OUT_TSV, OUT_JSONL, OUT_REPORT };
 enum { OPT_EXPLAIN = 3000 };
 
-#define CHUNK_DOCS 4096
-#define CHUNK_BYTES ((size_t)16 << 20)
-
-/* Documents read but not yet signed. */
-typedef struct chunk {
-    cli_buf text;
-    size_t *off;       /* n + 1 offsets into text */
-    const char **file; /* for the UTF-8 warning */
-    uint64_t *line;
-    size_t n;
-    size_t base;       /* batch position of the first document */
-} chunk;
-
-typedef struct pool {
-    pthread_mutex_t mu;
-    pthread_cond_t work_cv, done_cv;
-    pthread_t *threads;
-    unsigned nthreads, started;
-    const dedup_params *params;
-    const dedup_linestats *lines; /* boilerplate statistics, or NULL */
-    uint32_t lines_min;
-    dedup_batch *batch;
-    chunk *job;
-    unsigned gen;       /* bumped for each job */
-    unsigned running;   /* workers still on the job */
-    atomic_size_t next; /* next document of the job */
-    int quit;
-    int err;            /* first library error */
-    uint64_t replaced;  /* invalid UTF-8 sequences replaced, in total */
-    size_t first_bad;   /* job position of the first document with some */
-} pool;
 
 /* One worker: its own hasher and signature; signs documents of the current
  * job in small blocks taken from a shared counter. */
@@ -286,11 +256,35 @@ static int add_first_line(cli_buf *b, const char *s, size_t n, size_t max)
     return cli_buf_addc(b, 0);
 }
 
-/* Write one JSONL output record for document i into out. */
-static int jsonl_record(cli_buf *out, const cli_doc *d, int format, const cli_ids *ids,
-                        const dedup_clusters *c, size_t i)
+size_t cluster_rep(const cluster_run *run, size_t i)
 {
-    size_t rep = dedup_clusters_of(c, i);
+    return run->rep ? run->rep[i] : dedup_clusters_of(run->clusters, i);
+}
+
+double cluster_sim(const cluster_run *run, size_t i)
+{
+    return run->sim ? run->sim[i] : dedup_clusters_similarity(run->clusters, i);
+}
+
+/* The id of document x of cluster_rep's numbering, and its JSON. */
+static const char *rep_id(const cluster_run *run, size_t x)
+{
+    size_t n = run->ids.count;
+    return x < n ? cli_ids_get(&run->ids, x, NULL) : cli_ids_get(&run->foreign, x - n, NULL);
+}
+
+static int rep_json(cli_buf *out, const cluster_run *run, size_t x)
+{
+    size_t n = run->ids.count;
+    return x < n ? cli_ids_json(out, &run->ids, x) : cli_ids_json(out, &run->foreign, x - n);
+}
+
+/* Write one JSONL output record for document i into out. */
+static int jsonl_record(cli_buf *out, const cli_doc *d, int format, const cluster_run *run,
+                        size_t i)
+{
+    const cli_ids *ids = &run->ids;
+    size_t rep = cluster_rep(run, i);
     out->len = 0;
     if (format == CLI_FMT_JSONL) {
         /* The record unchanged, with our fields before its closing brace. */
@@ -302,45 +296,14 @@ static int jsonl_record(cli_buf *out, const cli_doc *d, int format, const cli_id
             cli_buf_json_string(out, d->text, d->text_len) || cli_buf_addc(out, ','))
             return CLI_ENOMEM;
     }
-    if (cli_buf_add(out, "\"cluster\":", 10) || cli_ids_json(out, ids, rep) ||
+    if (cli_buf_add(out, "\"cluster\":", 10) || rep_json(out, run, rep) ||
         cli_buf_add(out, ",\"duplicate_of\":", 16))
         return CLI_ENOMEM;
-    if (rep == i ? cli_buf_add(out, "null", 4) : cli_ids_json(out, ids, rep))
+    if (rep == i ? cli_buf_add(out, "null", 4) : rep_json(out, run, rep))
         return CLI_ENOMEM;
-    return cli_buf_printf(out, ",\"similarity\":%.4f}\n", dedup_clusters_similarity(c, i));
+    return cli_buf_printf(out, ",\"similarity\":%.4f}\n", cluster_sim(run, i));
 }
 
-/* What `dedup cluster` is asked to do: its command line. */
-typedef struct cluster_opts {
-    cli_input_opts io;
-    cli_param_opts po;
-    int output;             /* OUT_* */
-    size_t min_size;        /* --min-size */
-    uint32_t boilerplate;   /* lines in this many documents are left out; 0: off */
-    int explain;            /* --explain */
-    unsigned nthreads;      /* -j */
-    int stats, quiet;
-    char **files;           /* the FILE operands */
-    size_t nfiles;
-} cluster_opts;
-
-/* The state of a run, from its start to its end. */
-typedef struct cluster_run {
-    const dedup_params *params;
-    cli_reader *reader;
-    dedup_linestats *lines; /* boilerplate statistics, or NULL */
-    dedup_batch *batch;
-    pool pl;
-    int pool_ok;            /* pl to be stopped */
-    chunk ch[2];            /* one is read while the other is signed */
-    int chunks_ok;
-    cli_ids ids;
-    uint64_t dup_ids; /* documents whose id an earlier one has */
-    dedup_clusters *clusters;
-    uint64_t skipped;
-    uint64_t json_replaced; /* invalid UTF-8 replaced while parsing JSON */
-    double t0, t1, t2;      /* when reading, clustering and the output began */
-} cluster_run;
 
 /*
  * First pass for boilerplate filtering: count in how many documents each
@@ -399,8 +362,7 @@ static int write_tsv(cluster_run *run)
 {
     size_t n = run->ids.count;
     for (size_t i = 0; i < n; i++) {
-        const char *a = cli_ids_get(&run->ids, i, NULL),
-                   *b = cli_ids_get(&run->ids, dedup_clusters_of(run->clusters, i), NULL);
+        const char *a = cli_ids_get(&run->ids, i, NULL), *b = rep_id(run, cluster_rep(run, i));
         cli_put_safe(stdout, a, strlen(a));
         putchar('\t');
         cli_put_safe(stdout, b, strlen(b));
@@ -500,7 +462,7 @@ static int write_jsonl(cluster_run *run, const cluster_opts *o)
             status = EXIT_IO;
             goto done;
         }
-        if (jsonl_record(&out, &d, o->io.format, &run->ids, run->clusters, i) ||
+        if (jsonl_record(&out, &d, o->io.format, run, i) ||
             (o->explain && explain_record(&x, &out, &d, run->clusters, i))) {
             cli_msg("out of memory");
             status = EXIT_INTERNAL;
@@ -874,7 +836,7 @@ static void cluster_init(cluster_run *run, const dedup_params *params)
 /* Open what a run needs: the input, the batch, the boilerplate counts
  * (count_lines) and the signing threads. EXIT_OK, or the exit status
  * after a message. */
-static int cluster_open(cluster_run *run, const cluster_opts *o)
+int cluster_open(cluster_run *run, const cluster_opts *o)
 {
     int status, rc = cli_reader_open(&run->reader, &o->io, o->files, o->nfiles,
                                      o->output != OUT_TSV || o->boilerplate);
@@ -891,8 +853,17 @@ static int cluster_open(cluster_run *run, const cluster_opts *o)
         return EXIT_INTERNAL;
     }
     run->pool_ok = 1; /* pool_stop copes with a pool that failed to start */
+#ifdef HAVE_MPI
+    if (run->mpi && (status = cluster_mpi_split(run, o)) != EXIT_OK)
+        return status;
+    if (run->mpi && o->boilerplate && (status = cluster_mpi_lines(run, o)) != EXIT_OK)
+        return status;
+    if (!run->mpi && o->boilerplate && (status = count_lines(run, o)) != EXIT_OK)
+        return status;
+#else
     if (o->boilerplate && (status = count_lines(run, o)) != EXIT_OK)
         return status;
+#endif
     if (pool_start(&run->pl, o->nthreads, run->params, run->lines, o->boilerplate,
                    run->batch)) {
         cli_msg("cannot start the signing threads");
@@ -938,7 +909,7 @@ static int chunk_fill(cluster_run *run, const cluster_opts *o, chunk *c, cli_pro
 /* Read and sign every document: the main thread fills one chunk while
  * the workers sign the other. Then count the duplicate ids. EXIT_OK, or
  * the exit status after a message. */
-static int cluster_read(cluster_run *run, const cluster_opts *o)
+int cluster_read(cluster_run *run, const cluster_opts *o)
 {
     cli_progress prog;
     int status = EXIT_OK, more, cur = 0, busy = -1;
@@ -973,6 +944,13 @@ static int cluster_read(cluster_run *run, const cluster_opts *o)
     return EXIT_OK;
 }
 
+int cluster_write(cluster_run *run, const cluster_opts *o)
+{
+    return o->output == OUT_TSV     ? write_tsv(run)
+           : o->output == OUT_JSONL ? write_jsonl(run, o)
+                                    : write_report(run, o);
+}
+
 /* Cluster the signed documents, write the output and the --stats
  * summary. EXIT_OK, or the exit status after a message. */
 static int cluster_output(cluster_run *run, const cluster_opts *o)
@@ -995,9 +973,7 @@ static int cluster_output(cluster_run *run, const cluster_opts *o)
     run->t2 = cli_now();
     static char outbuf[1 << 16];
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
-    status = o->output == OUT_TSV     ? write_tsv(run)
-             : o->output == OUT_JSONL ? write_jsonl(run, o)
-                                      : write_report(run, o);
+    status = cluster_write(run, o);
     if (o->stats)
         print_stats(run, run->pl.replaced + run->json_replaced, run->t1 - run->t0,
                     run->t2 - run->t1, cli_now() - run->t2, o->stats == 2);
@@ -1015,7 +991,39 @@ static void cluster_free(cluster_run *run)
     dedup_linestats_free(run->lines);
     cli_reader_free(run->reader);
     cli_ids_free(&run->ids);
+    cli_ids_free(&run->foreign);
+    free(run->rep);
+    free(run->sim);
 }
+
+#ifdef HAVE_MPI
+/* The run over MPI ranks: each rank reads and signs its share, the
+ * stages meet across ranks (cluster_mpi.c), rank 0 writes. */
+static int cluster_mpi(cluster_run *run, cluster_opts *o)
+{
+    run->mpi = 1;
+    if (o->output == OUT_REPORT || o->explain) {
+        if (cli_mpi_rank() == 0)
+            cli_msg("over MPI ranks, --output report and --explain are not available");
+        return EXIT_USAGE;
+    }
+    if (cli_mpi_rank() > 0)
+        o->quiet = 1;
+    int status = cluster_open(run, o);
+    if (status == EXIT_OK)
+        status = cluster_read(run, o);
+    status = cluster_mpi_sync(status);
+    if (status == EXIT_OK && cli_ids_duplicates(&run->ids, &run->dup_ids)) {
+        cli_msg("out of memory");
+        status = EXIT_INTERNAL;
+    }
+    if (status == EXIT_OK)
+        status = cluster_mpi_cluster(run, o);
+    if (status == EXIT_OK)
+        status = cluster_mpi_write(run, o, run->pl.replaced + run->json_replaced);
+    return status;
+}
+#endif
 
 int cmd_cluster(int argc, char **argv)
 {
@@ -1034,6 +1042,14 @@ int cmd_cluster(int argc, char **argv)
 
     cluster_run run;
     cluster_init(&run, params);
+#ifdef HAVE_MPI
+    if (cli_mpi_active()) {
+        status = cluster_mpi(&run, &o);
+        cluster_free(&run);
+        dedup_params_free(params);
+        return status;
+    }
+#endif
     status = cluster_open(&run, &o);
     if (status == EXIT_OK)
         status = cluster_read(&run, &o);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cluster.h"
 #include "input.h"
 
 static const char usage_text[] =
@@ -225,7 +226,32 @@ int cli_next_doc(cli_reader *r, cli_doc *d, const cli_input_opts *o, uint64_t *s
     }
 }
 
+static int run(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+#ifdef HAVE_MPI
+    /* Under mpirun or srun: only the cluster command runs over ranks. */
+    int mpi = cli_mpi_init(&argc, &argv);
+    if (mpi < 0) {
+        cli_msg("cannot start MPI");
+        return EXIT_INTERNAL;
+    }
+    if (mpi && (argc < 2 || strcmp(argv[1], "cluster"))) {
+        if (cli_mpi_rank() == 0)
+            cli_msg("only 'dedup cluster' runs over MPI ranks");
+        cli_mpi_finalize();
+        return EXIT_USAGE;
+    }
+    int status = run(argc, argv);
+    cli_mpi_finalize();
+    return status;
+#else
+    return run(argc, argv);
+#endif
+}
+
+static int run(int argc, char **argv)
 {
     if (argc < 2) {
         fputs(usage_text, stderr);

@@ -53,11 +53,11 @@ if [ ! -f "$build/build.ninja" ]; then
         -Db_sanitize=address,undefined -Db_lundef=false \
         -Dbuildtype=debugoptimized \
         -Dc_args="$flags" -Dcpp_args="$flags" \
-        -Dpython=disabled >/dev/null
+        -Dpython=disabled -Dmpi=disabled >/dev/null
 else
     # The Python extension is left out: an instrumented module cannot load
     # into the uninstrumented interpreter.
-    meson setup --reconfigure "$build" -Dpython=disabled >/dev/null
+    meson setup --reconfigure "$build" -Dpython=disabled -Dmpi=disabled >/dev/null
 fi
 ninja -C "$build" >/dev/null
 
