@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -73,6 +74,14 @@ void cli_catch_signals(void)
 unsigned cli_ncpus(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
+#ifdef __linux__
+    /* The processors this process may run on (taskset, a cgroup's cpuset,
+     * an MPI launcher's binding of ranks to cores), when fewer. */
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0 &&
+        CPU_COUNT(&set) < n)
+        n = CPU_COUNT(&set);
+#endif
     return n < 1 ? 1u : n > 1024 ? 1024u : (unsigned)n;
 }
 
