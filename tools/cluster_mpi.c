@@ -532,16 +532,6 @@ static int comp_owner(uint64_t root)
     return (int)(((x >> 32) * (uint64_t)nranks_) >> 32);
 }
 
-static int cmp_band(const void *a, const void *b)
-{
-    const dedup_band_record *x = a, *y = b;
-    if (x->band != y->band)
-        return x->band < y->band ? -1 : 1;
-    if (x->key != y->key)
-        return x->key < y->key ? -1 : 1;
-    return (x->doc > y->doc) - (x->doc < y->doc);
-}
-
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -567,6 +557,35 @@ static size_t sort_unique(uint64_t *v, size_t n)
     return w;
 }
 
+/* Sort n band records by band and value, stably: they arrive in
+ * document order (each rank's in order, ranks in order), so that each
+ * band value's documents come out in order too. LSD radix sort, 8 bits a
+ * pass, skipping the passes in which every record has the same digit. */
+static void sort_bands(dedup_band_record *r, size_t n)
+{
+    dedup_band_record *tmp = xmalloc((n ? n : 1) * sizeof *tmp), *a = r, *b = tmp;
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[(((uint64_t)a[i].band << 32 | a[i].key) >> shift & 0xff) + 1]++;
+        int skip = 0;
+        for (int d = 1; d <= 256; d++)
+            skip |= count[d] == n;
+        if (skip)
+            continue;
+        for (int d = 0; d < 256; d++)
+            count[d + 1] += count[d];
+        for (size_t i = 0; i < n; i++)
+            b[count[((uint64_t)a[i].band << 32 | a[i].key) >> shift & 0xff]++] = a[i];
+        dedup_band_record *t = a;
+        a = b;
+        b = t;
+    }
+    if (a != r)
+        memcpy(r, a, n * sizeof *r);
+    free(tmp);
+}
+
 /* The band records this rank holds (dedup_band_partition), keeping those
  * of band values two or more documents share, and the records of their
  * documents, fetched from the ranks that read them. */
@@ -588,7 +607,7 @@ static void bands_and_records(cluster_run *run, cli_buf *out, cli_buf *keep, cli
     dedup_band_record *r = (dedup_band_record *)(void *)keep->data;
     size_t nr = keep->len / sizeof *r, nk = 0;
     fig.band_recs = nr;
-    qsort(r, nr, sizeof *r, cmp_band);
+    sort_bands(r, nr);
     for (size_t i = 0, e; i < nr; i = e) {
         for (e = i + 1; e < nr && r[e].band == r[i].band && r[e].key == r[i].key; e++)
             ;
