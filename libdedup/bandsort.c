@@ -76,12 +76,6 @@
 /* More threads than this would only add merge work. */
 #define MAX_THREADS 64
 
-#if defined(__GNUC__)
-#  define DEDUP_ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#  define DEDUP_ALWAYS_INLINE inline
-#endif
-
 void dedup__edgevec_release(dedup__edgevec *a)
 {
     if (!a)

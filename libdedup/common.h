@@ -32,6 +32,13 @@
 #else
 #  define DEDUP_PREFETCH(p) ((void)(p))
 #endif
+/* Inlined even where the compiler would not: hot loops split into
+ * functions for reading. */
+#if defined(__GNUC__)
+#  define DEDUP_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#  define DEDUP_ALWAYS_INLINE inline
+#endif
 
 #define DEDUP_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define DEDUP_MAX(a, b) ((a) > (b) ? (a) : (b))

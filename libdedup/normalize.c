@@ -231,6 +231,176 @@ static void trim_trailing_space(dedup_normalizer *nz)
 
 /* ---------------------------------------------------------------- API */
 
+/* Eight bytes at a time while they are printable ASCII with no two
+ * spaces in a row (nor a leading one) and the byte after them is fast
+ * ASCII: only letters change (case folding). Returns how many bytes it
+ * took (a multiple of 8), written to o; *prev_space follows. */
+static DEDUP_ALWAYS_INLINE size_t ascii_words(const unsigned char *p, const unsigned char *end,
+                                              unsigned char *o, const unsigned char *amap,
+                                              int fold, int *prev_space)
+{
+    const unsigned char *start = p;
+    while (end - p > 8 && p[8] < 0x80 && amap[p[8]]) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        w = le64(w);
+        const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+        const uint64_t low7 = 0x7F7F7F7F7F7F7F7FULL;
+        /* One test for the common case, every byte printable (0x20-0x7E):
+         * high bits mark bytes below 0x20 (first term), at or above 0x7F
+         * (second: adding 1 carries into the high bit, and no carry
+         * crosses bytes below 0x7F), or non-ASCII (third). */
+        uint64_t odd = (~((w | high) - ones * 0x20) | (w + ones) | w) & high;
+        if (odd) {
+            if (w & high) /* a non-ASCII byte */
+                break;
+            /* Exact per-byte tests (no borrow crosses a byte): bytes below
+             * 0x20, among them the whitespace 0x09-0x0D, which become
+             * spaces; DEL leaves. */
+            uint64_t below20 = ~((w | high) - ones * 0x20) & high;
+            uint64_t ge09 = ((w | high) - ones * 0x09) & high;
+            uint64_t le0d = ~((w | high) - ones * 0x0E) & high;
+            uint64_t ws = below20 & ge09 & le0d;
+            if (ws != below20) /* another control character */
+                break;
+            uint64_t xdel = w ^ (ones * 0x7F);
+            if (~(((xdel & low7) + low7) | xdel) & high) /* DEL */
+                break;
+            uint64_t bytes = (ws >> 7) * 0xFF;
+            w = (w & ~bytes) | (ones * 0x20 & bytes);
+        }
+        uint64_t xsp = w ^ (ones * 0x20);
+        uint64_t sp = ~(((xsp & low7) + low7) | xsp) & high; /* 0x80 per space */
+        if ((sp & (sp << 8)) || (*prev_space && (sp & 0x80)))
+            break;
+        if (fold) {
+            /* 0x80 in bytes from 'A' to 'Z'; adding 0x20 lowercases. */
+            uint64_t ge_a = (w + ones * (0x80 - 'A')) & high;
+            uint64_t gt_z = (w + ones * (0x80 - 'Z' - 1)) & high;
+            w += (ge_a & ~gt_z) >> 2;
+        }
+        w = le64(w);
+        memcpy(o, &w, 8);
+        o += 8;
+        p += 8;
+        *prev_space = (sp >> 63) != 0;
+    }
+    return (size_t)(p - start);
+}
+
+/*
+ * The ASCII fast path from *pp: a byte is handled here only if the byte
+ * after it is fast ASCII too, so the character before a combining mark is
+ * left for the general path. Output never outgrows input here (the caller
+ * made room). Advances *pp to where the general path takes over.
+ */
+static DEDUP_ALWAYS_INLINE void ascii_run(dedup_normalizer *nz, const unsigned char **pp,
+                                          const unsigned char *end, int *prev_space)
+{
+    const unsigned char *p = *pp, *last = end - 1;
+    unsigned char *o = nz->out + nz->out_len;
+    const unsigned char *amap = nz->amap;
+    const int fold = (nz->flags & DEDUP_NORM_CASEFOLD) != 0;
+    for (;;) {
+        size_t took = ascii_words(p, end, o, amap, fold, prev_space);
+        p += took;
+        o += took;
+        /* A byte at a time over what stopped the wide loop, then back to
+         * it. */
+        const unsigned char *stop = p + 8 < last ? p + 8 : last;
+        while (p < stop) {
+            unsigned c = p[0], d = p[1];
+            if ((c | d) >= 0x80 || !amap[c] || !amap[d])
+                break;
+            unsigned m = amap[c];
+            int sp = m == ' ';
+            *o = (unsigned char)m;
+            o += !(sp & *prev_space);
+            *prev_space = sp;
+            p++;
+        }
+        if (!(p == stop && p < last))
+            break;
+    }
+    nz->out_len = (size_t)(o - nz->out);
+    *pp = p;
+}
+
+/* Emit the stable or table-mapped code point cp (class cls, used bytes at
+ * p). DEDUP_OK or DEDUP_E_NOMEM. */
+static inline int emit_class(dedup_normalizer *nz, const unsigned char *p, int32_t cp,
+                             size_t used, unsigned cls, int *prev_space)
+{
+    if (ensure_out(nz, 8) != DEDUP_OK)
+        return DEDUP_E_NOMEM;
+    if (cp < 0x80) {
+        emit_cp(nz, nz->amap[cp], prev_space);
+    } else if (cls == NT_STABLE) {
+        int32_t f = cp;
+        if ((nz->flags & DEDUP_NORM_HANT_TO_HANS) && cp >= 0x3400)
+            f = hant_fold(cp);
+        if (f == cp) {
+            memcpy(nz->out + nz->out_len, p, used);
+            nz->out_len += used;
+        } else {
+            nz->out_len += dedup__utf8_encode(nz->out + nz->out_len, f);
+        }
+        *prev_space = 0;
+    } else {
+        unsigned e = cls - 2;
+        return emit_str(nz, dedup_nt_str + dedup_nt_off[e], dedup_nt_len[e], prev_space);
+    }
+    return DEDUP_OK;
+}
+
+/*
+ * The general path from *pp: each code point is classified once, and the
+ * class of the next one is carried over. It hands back to the ASCII path
+ * at the next ASCII character; code points utf8proc must see (a slow
+ * span: this one and every slow one after it) go to process_general.
+ */
+static int general_run(dedup_normalizer *nz, const unsigned char **pp,
+                       const unsigned char *end, int *prev_space)
+{
+    const unsigned char *p = *pp;
+    int32_t cp;
+    size_t used;
+    unsigned cls = classify(nz, p, end, &cp, &used);
+    int span = cls == NT_SLOW;
+    while (!span) {
+        const unsigned char *q = p + used;
+        int32_t ncp = 0;
+        size_t nused = 0;
+        unsigned ncls = NT_STABLE;
+        if (q < end && (ncls = classify(nz, q, end, &ncp, &nused)) == NT_SLOW) {
+            span = 1; /* this character starts the slow span */
+            break;
+        }
+        int rc = emit_class(nz, p, cp, used, cls, prev_space);
+        if (rc != DEDUP_OK)
+            return rc;
+        p = q;
+        if (p >= end || ncp < 0x80) {
+            *pp = p;
+            return DEDUP_OK; /* done, or back to the ASCII path */
+        }
+        cp = ncp;
+        used = nused;
+        cls = ncls;
+    }
+    const unsigned char *s = p;
+    p += used;
+    while (p < end) {
+        int32_t ncp;
+        size_t nused;
+        if (classify(nz, p, end, &ncp, &nused) != NT_SLOW)
+            break;
+        p += nused;
+    }
+    *pp = p;
+    return process_general(nz, s, (size_t)(p - s), prev_space);
+}
+
 int dedup__normalize(dedup_normalizer *nz, const unsigned char *in, size_t len)
 {
     nz->out_len = 0;
@@ -240,150 +410,14 @@ int dedup__normalize(dedup_normalizer *nz, const unsigned char *in, size_t len)
     if (len > SIZE_MAX / 2 - 64)
         return DEDUP_E_TOOBIG;
     const unsigned char *p = in, *end = in + len;
-    const unsigned char *amap = nz->amap;
     int prev_space = 1; /* drops leading spaces */
-
     while (p < end) {
-        /* Tight ASCII loop: a byte is handled here only if the byte after it
-         * is fast ASCII too, so the character before a combining mark is
-         * left for the general path. Output never outgrows input here. */
         if (ensure_out(nz, (size_t)(end - p)) != DEDUP_OK)
             return DEDUP_E_NOMEM;
-        {
-            unsigned char *o = nz->out + nz->out_len;
-            const unsigned char *last = end - 1;
-            /* Eight bytes at a time while they are printable ASCII with no
-             * two spaces in a row, and the byte after them is fast ASCII:
-             * only letters change (case folding). */
-            const int fold = (nz->flags & DEDUP_NORM_CASEFOLD) != 0;
-        again:
-            while (end - p > 8 && p[8] < 0x80 && amap[p[8]]) {
-                uint64_t w;
-                memcpy(&w, p, 8);
-                w = le64(w);
-                const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-                const uint64_t low7 = 0x7F7F7F7F7F7F7F7FULL;
-                /* One test for the common case, every byte printable
-                 * (0x20-0x7E): high bits mark bytes below 0x20 (first
-                 * term), at or above 0x7F (second: adding 1 carries into
-                 * the high bit, and no carry crosses bytes below 0x7F), or
-                 * non-ASCII (third). */
-                uint64_t odd = (~((w | high) - ones * 0x20) | (w + ones) | w) & high;
-                if (odd) {
-                    if (w & high) /* a non-ASCII byte */
-                        break;
-                    /* Exact per-byte tests (no borrow crosses a byte):
-                     * bytes below 0x20, among them the whitespace
-                     * 0x09-0x0D, which become spaces; DEL leaves. */
-                    uint64_t below20 = ~((w | high) - ones * 0x20) & high;
-                    uint64_t ge09 = ((w | high) - ones * 0x09) & high;
-                    uint64_t le0d = ~((w | high) - ones * 0x0E) & high;
-                    uint64_t ws = below20 & ge09 & le0d;
-                    if (ws != below20) /* another control character */
-                        break;
-                    uint64_t xdel = w ^ (ones * 0x7F);
-                    if (~(((xdel & low7) + low7) | xdel) & high) /* DEL */
-                        break;
-                    uint64_t bytes = (ws >> 7) * 0xFF;
-                    w = (w & ~bytes) | (ones * 0x20 & bytes);
-                }
-                uint64_t xsp = w ^ (ones * 0x20);
-                uint64_t sp = ~(((xsp & low7) + low7) | xsp) & high; /* 0x80 per space */
-                if ((sp & (sp << 8)) || (prev_space && (sp & 0x80)))
-                    break;
-                if (fold) {
-                    /* 0x80 in bytes from 'A' to 'Z'; adding 0x20 lowercases. */
-                    uint64_t ge_a = (w + ones * (0x80 - 'A')) & high;
-                    uint64_t gt_z = (w + ones * (0x80 - 'Z' - 1)) & high;
-                    w += (ge_a & ~gt_z) >> 2;
-                }
-                w = le64(w);
-                memcpy(o, &w, 8);
-                o += 8;
-                p += 8;
-                prev_space = (sp >> 63) != 0;
-            }
-            /* A byte at a time over what stopped the wide loop, then back
-             * to it. */
-            const unsigned char *stop = p + 8 < last ? p + 8 : last;
-            while (p < stop) {
-                unsigned c = p[0], d = p[1];
-                if ((c | d) >= 0x80 || !amap[c] || !amap[d])
-                    break;
-                unsigned m = amap[c];
-                int sp = m == ' ';
-                *o = (unsigned char)m;
-                o += !(sp & prev_space);
-                prev_space = sp;
-                p++;
-            }
-            if (p == stop && p < last)
-                goto again;
-            nz->out_len = (size_t)(o - nz->out);
-        }
+        ascii_run(nz, &p, end, &prev_space);
         if (p >= end)
             break;
-
-        /* General loop from p: each code point is classified once, and the
-         * class of the next one is carried over. It hands back to the ASCII
-         * loop at the next ASCII character. */
-        int32_t cp;
-        size_t used;
-        unsigned cls = classify(nz, p, end, &cp, &used);
-        int span = cls == NT_SLOW;
-        while (!span) {
-            const unsigned char *q = p + used;
-            int32_t ncp = 0;
-            size_t nused = 0;
-            unsigned ncls = NT_STABLE;
-            if (q < end) {
-                ncls = classify(nz, q, end, &ncp, &nused);
-                if (ncls == NT_SLOW) {
-                    span = 1; /* this character starts the slow span */
-                    break;
-                }
-            }
-            if (ensure_out(nz, 8) != DEDUP_OK)
-                return DEDUP_E_NOMEM;
-            if (cp < 0x80) {
-                emit_cp(nz, nz->amap[cp], &prev_space);
-            } else if (cls == NT_STABLE) {
-                int32_t f = cp;
-                if ((nz->flags & DEDUP_NORM_HANT_TO_HANS) && cp >= 0x3400)
-                    f = hant_fold(cp);
-                if (f == cp) {
-                    memcpy(nz->out + nz->out_len, p, used);
-                    nz->out_len += used;
-                } else {
-                    nz->out_len += dedup__utf8_encode(nz->out + nz->out_len, f);
-                }
-                prev_space = 0;
-            } else {
-                unsigned e = cls - 2;
-                if (emit_str(nz, dedup_nt_str + dedup_nt_off[e], dedup_nt_len[e],
-                             &prev_space) != DEDUP_OK)
-                    return DEDUP_E_NOMEM;
-            }
-            p = q;
-            if (p >= end || ncp < 0x80)
-                break; /* done, or back to the ASCII loop */
-            cp = ncp;
-            used = nused;
-            cls = ncls;
-        }
-        if (!span)
-            continue;
-        /* A slow span: this code point and every slow one after it. */
-        const unsigned char *s = p;
-        p += used;
-        while (p < end) {
-            int32_t ncp;
-            size_t nused;
-            if (classify(nz, p, end, &ncp, &nused) != NT_SLOW)
-                break;
-            p += nused;
-        }
-        int rc = process_general(nz, s, (size_t)(p - s), &prev_space);
+        int rc = general_run(nz, &p, end, &prev_space);
         if (rc != DEDUP_OK)
             return rc;
     }
