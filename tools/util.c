@@ -792,106 +792,124 @@ static int set_int(dedup_params *p, dedup_param key, const char *opt, const char
     return 0;
 }
 
-int cli_make_params(const cli_param_opts *o, dedup_params **out)
+/* --param NAME=VALUE: any library parameter by its name. 0, or -1 after
+ * a message. */
+static int set_named(dedup_params *p, const char *arg)
 {
-    dedup_params *p;
-    int rc;
-    *out = NULL;
-    if (dedup_params_create(&p)) {
-        cli_msg("out of memory");
-        return EXIT_INTERNAL;
+    const char *eq = strchr(arg, '=');
+    char name[64];
+    dedup_param key;
+    size_t nlen = eq ? (size_t)(eq - arg) : 0;
+    if (!eq || nlen == 0 || nlen >= sizeof name) {
+        cli_msg("invalid --param '%s' (NAME=VALUE)", arg);
+        return -1;
     }
+    memcpy(name, arg, nlen);
+    name[nlen] = 0;
+    if (dedup_param_from_name(name, &key)) {
+        cli_msg("unknown parameter '%s' in --param", name);
+        return -1;
+    }
+    if (dedup_param_type_of(key) == DEDUP_PARAM_REAL) {
+        double d;
+        if (cli_parse_real(eq + 1, &d) || dedup_params_set_real(p, key, d)) {
+            cli_msg("invalid value in --param '%s'", arg);
+            return -1;
+        }
+        return 0;
+    }
+    char label[80];
+    snprintf(label, sizeof label, "--param %s", name);
+    return set_int(p, key, label, eq + 1) ? -1 : 0;
+}
+
+/* --measure and --mode: a name among two. 0, or -1 after a message. */
+static int set_choice(dedup_params *p, dedup_param key, const char *opt, const char *arg,
+                      const char *a, int va, const char *b, int vb)
+{
+    int v = !strcmp(arg, a) ? va : !strcmp(arg, b) ? vb : -1;
+    if (v < 0 || dedup_params_set(p, key, v)) {
+        cli_msg("invalid %s '%s' (%s or %s)", opt, arg, a, b);
+        return -1;
+    }
+    return 0;
+}
+
+/* --seed: any unsigned 64-bit number (the seed uses all 64 bits). */
+static int set_seed(dedup_params *p, const char *arg)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 0);
+    if (!*arg || *arg == '-' || errno || *end ||
+        dedup_params_set(p, DEDUP_P_SEED, (int64_t)v)) {
+        cli_msg("invalid --seed '%s'", arg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Values fine alone may not go together: bands x rows over k. 0, or -1
+ * after a message. */
+static int check_lsh(const dedup_params *p)
+{
+    unsigned bands = 0, rows = 0;
+    if (dedup_params_lsh(p, &bands, &rows) == DEDUP_OK)
+        return 0;
+    int64_t b = bands, r = rows, k = 0;
+    if (!bands || !rows) {
+        dedup_params_get(p, DEDUP_P_BANDS, &b);
+        dedup_params_get(p, DEDUP_P_ROWS, &r);
+    }
+    dedup_params_get(p, DEDUP_P_NUM_HASHES, &k);
+    cli_msg("bands x rows (%lld x %lld) take more values than num_hashes (%lld)", (long long)b,
+            (long long)r, (long long)k);
+    return -1;
+}
+
+/* Every option of o into p. 0, or -1 after a message. */
+static int set_params(dedup_params *p, const cli_param_opts *o)
+{
     if (o->threshold) {
         double t;
         if (cli_parse_real(o->threshold, &t) ||
             dedup_params_set_real(p, DEDUP_P_THRESHOLD, t)) {
             cli_msg("invalid --threshold '%s' (a number in (0, 1])", o->threshold);
-            goto usage;
+            return -1;
         }
     }
-    if ((o->shingle_size &&
-         (rc = set_int(p, DEDUP_P_SHINGLE_SIZE, "--shingle-size", o->shingle_size))) ||
-        (o->char_shingle_size && (rc = set_int(p, DEDUP_P_CHAR_SHINGLE_SIZE,
-                                               "--char-shingle-size", o->char_shingle_size))) ||
-        (o->num_hashes &&
-         (rc = set_int(p, DEDUP_P_NUM_HASHES, "--num-hashes", o->num_hashes))))
-        goto usage;
-    if (o->seed) {
-        /* The seed uses all 64 bits; accept any unsigned 64-bit number. */
-        char *end;
-        errno = 0;
-        unsigned long long v = strtoull(o->seed, &end, 0);
-        if (!*o->seed || *o->seed == '-' || errno || *end ||
-            dedup_params_set(p, DEDUP_P_SEED, (int64_t)v)) {
-            cli_msg("invalid --seed '%s'", o->seed);
-            goto usage;
-        }
+    if ((o->shingle_size && set_int(p, DEDUP_P_SHINGLE_SIZE, "--shingle-size", o->shingle_size)) ||
+        (o->char_shingle_size && set_int(p, DEDUP_P_CHAR_SHINGLE_SIZE, "--char-shingle-size",
+                                         o->char_shingle_size)) ||
+        (o->num_hashes && set_int(p, DEDUP_P_NUM_HASHES, "--num-hashes", o->num_hashes)) ||
+        (o->seed && set_seed(p, o->seed)) ||
+        (o->measure && set_choice(p, DEDUP_P_MEASURE, "--measure", o->measure, "jaccard",
+                                  DEDUP_MEASURE_JACCARD, "containment",
+                                  DEDUP_MEASURE_CONTAINMENT)) ||
+        (o->mode && set_choice(p, DEDUP_P_CLUSTER_MODE, "--mode", o->mode, "transitive",
+                               DEDUP_CLUSTER_TRANSITIVE, "representative",
+                               DEDUP_CLUSTER_REPRESENTATIVE)))
+        return -1;
+    for (size_t i = 0; i < o->nextra; i++)
+        if (set_named(p, o->extra[i]))
+            return -1;
+    return check_lsh(p);
+}
+
+int cli_make_params(const cli_param_opts *o, dedup_params **out)
+{
+    dedup_params *p;
+    *out = NULL;
+    if (dedup_params_create(&p)) {
+        cli_msg("out of memory");
+        return EXIT_INTERNAL;
     }
-    if (o->measure) {
-        int m = !strcmp(o->measure, "jaccard")       ? DEDUP_MEASURE_JACCARD
-                : !strcmp(o->measure, "containment") ? DEDUP_MEASURE_CONTAINMENT
-                                                     : -1;
-        if (m < 0 || dedup_params_set(p, DEDUP_P_MEASURE, m)) {
-            cli_msg("invalid --measure '%s' (jaccard or containment)", o->measure);
-            goto usage;
-        }
-    }
-    if (o->mode) {
-        int m = !strcmp(o->mode, "transitive")       ? DEDUP_CLUSTER_TRANSITIVE
-                : !strcmp(o->mode, "representative") ? DEDUP_CLUSTER_REPRESENTATIVE
-                                                     : -1;
-        if (m < 0 || dedup_params_set(p, DEDUP_P_CLUSTER_MODE, m)) {
-            cli_msg("invalid --mode '%s' (transitive or representative)", o->mode);
-            goto usage;
-        }
-    }
-    /* --param NAME=VALUE reaches every library parameter by its name. */
-    for (size_t i = 0; i < o->nextra; i++) {
-        const char *eq = strchr(o->extra[i], '=');
-        char name[64];
-        dedup_param key;
-        size_t nlen = eq ? (size_t)(eq - o->extra[i]) : 0;
-        if (!eq || nlen == 0 || nlen >= sizeof name) {
-            cli_msg("invalid --param '%s' (NAME=VALUE)", o->extra[i]);
-            goto usage;
-        }
-        memcpy(name, o->extra[i], nlen);
-        name[nlen] = 0;
-        if (dedup_param_from_name(name, &key)) {
-            cli_msg("unknown parameter '%s' in --param", name);
-            goto usage;
-        }
-        if (dedup_param_type_of(key) == DEDUP_PARAM_REAL) {
-            double d;
-            if (cli_parse_real(eq + 1, &d) || dedup_params_set_real(p, key, d)) {
-                cli_msg("invalid value in --param '%s'", o->extra[i]);
-                goto usage;
-            }
-        } else {
-            char label[80];
-            snprintf(label, sizeof label, "--param %s", name);
-            if (set_int(p, key, label, eq + 1))
-                goto usage;
-        }
-    }
-    /* Values fine alone may not go together: bands x rows over k. */
-    unsigned bands = 0, rows = 0;
-    if (dedup_params_lsh(p, &bands, &rows) != DEDUP_OK) {
-        int64_t b = bands, r = rows, k = 0;
-        if (!bands || !rows) {
-            dedup_params_get(p, DEDUP_P_BANDS, &b);
-            dedup_params_get(p, DEDUP_P_ROWS, &r);
-        }
-        dedup_params_get(p, DEDUP_P_NUM_HASHES, &k);
-        cli_msg("bands x rows (%lld x %lld) take more values than num_hashes (%lld)",
-                (long long)b, (long long)r, (long long)k);
-        goto usage;
+    if (set_params(p, o)) {
+        dedup_params_free(p);
+        return EXIT_USAGE;
     }
     *out = p;
     return 0;
-usage:
-    dedup_params_free(p);
-    return EXIT_USAGE;
 }
 
 int cli_record_open(cli_buf *out, const char *raw, size_t len)
