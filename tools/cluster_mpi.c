@@ -25,8 +25,10 @@
  *   pairs     dedup_batch_stage_pairs on what each rank holds.
  *   merge     dedup_components on each rank's pairs, then merged up a
  *             binary tree of ranks (links, never all the pairs, meet on
- *             rank 0) and broadcast.
- *   assign    Pairs and records go to the rank that owns their component;
+ *             rank 0); each rank gets back the links of its documents.
+ *   assign    Pairs go to the rank that read their first document, which
+ *             knows their component, then with the records of the
+ *             components' documents to the rank that owns the component;
  *             dedup_batch_stage_assign there; each assignment goes back to
  *             the rank that read the document, with the id of its cluster's
  *             first document fetched from the rank that read that one.
@@ -673,9 +675,10 @@ static dedup_link *recv_links(int from, size_t *n)
     return l;
 }
 
-/* The components of every rank's pairs, on every rank: merged up a
- * binary tree of ranks, then broadcast from rank 0. */
-static dedup_link *components(const dedup_edge *e, size_t ne, size_t *nl)
+/* The components of every rank's pairs: merged up a binary tree of ranks
+ * (links, one per document in a pair, meet on rank 0, never the pairs),
+ * then each rank gets the links of the documents it read. */
+static dedup_link *components(const dedup_edge *e, size_t ne, cli_buf *out, size_t *nl)
 {
     dedup_link *l = xmalloc((ne ? ne : 1) * sizeof *l), *c;
     for (size_t i = 0; i < ne; i++)
@@ -701,22 +704,16 @@ static dedup_link *components(const dedup_edge *e, size_t ne, size_t *nl)
             free(l);
         }
     }
-    /* Broadcast rank 0's links. */
-    uint64_t n64 = rank_ == 0 ? *nl : 0;
-    MPI_Bcast(&n64, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
-    dedup_link *all = xmalloc((size_t)n64 * sizeof *all);
+    /* Each rank gets the links of the documents it read: rank 0's links
+     * are sorted by document, so each rank's are one stretch. */
     if (rank_ == 0)
-        memcpy(all, c, (size_t)n64 * sizeof *all);
+        for (size_t k = 0; k < *nl; k++)
+            buf_add(&out[home_of(c[k].doc)], &c[k], sizeof *c);
     dedup_free(c);
-    char *p = (char *)all;
-    for (uint64_t left = n64 * sizeof *all; left;) {
-        int k = left > (1u << 30) ? 1 << 30 : (int)left;
-        MPI_Bcast(p, k, MPI_BYTE, 0, MPI_COMM_WORLD);
-        p += k;
-        left -= (uint64_t)k;
-    }
-    *nl = (size_t)n64;
-    return all;
+    cli_buf mine = {0};
+    exchange(out, &mine);
+    *nl = mine.len / sizeof(dedup_link);
+    return (dedup_link *)(void *)mine.data;
 }
 
 /* The position of the first link of l[0..n) whose doc is at least d. */
@@ -772,9 +769,15 @@ static void assign(cluster_run *run, cli_buf *out, const dedup_edge *e, size_t n
 {
     dedup_batch *b = run->batch;
     size_t n = run->ids.count, rsize = dedup_batch_record_size(b);
-    for (size_t i = 0; i < ne; i++)
-        buf_add(&out[comp_owner(root_of(l, nl, e[i].a))], &e[i], sizeof *e);
+    /* Each pair to the rank that read its first document, which knows
+     * the component's root, and from there to the component's owner. */
     cli_buf edges = {0}, recs = {0};
+    for (size_t i = 0; i < ne; i++)
+        buf_add(&out[home_of(e[i].a)], &e[i], sizeof *e);
+    exchange(out, &edges);
+    const dedup_edge *he = (const dedup_edge *)(void *)edges.data;
+    for (size_t i = 0; i < edges.len / sizeof *he; i++)
+        buf_add(&out[comp_owner(root_of(l, nl, he[i].a))], &he[i], sizeof *he);
     exchange(out, &edges);
     int64_t mode = DEDUP_CLUSTER_REPRESENTATIVE;
     dedup_params_get(run->params, DEDUP_P_CLUSTER_MODE, &mode);
@@ -913,7 +916,7 @@ int cluster_mpi_cluster(cluster_run *run, const cluster_opts *o)
     cli_buf_free(&recs);
     fig.edges = ne;
     t = mark(&fig.t_pairs, t);
-    dedup_link *l = components(e, ne, &nl);
+    dedup_link *l = components(e, ne, out, &nl);
     t = mark(&fig.t_merge, t);
     assign(run, out, e, ne, l, nl, &got);
     dedup_free(e);
