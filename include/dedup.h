@@ -612,6 +612,9 @@ DEDUP_API int dedup_index_foreach(const dedup_index *idx, dedup_index_visit_fn f
  * exactly as `dedup filter` does. Keys are any bytes, at most 65535; names
  * and line statistics are saved and loaded with the index. A named
  * document is removed and expired like any other, and its key with it.
+ * An index saved by the dedup tool has its documents' ids as keys: a
+ * string id as it is, a number id as the byte 0x00 followed by its text
+ * ("\0" "42"), a string beginning with 0x00 with one more 0x00 in front.
  * Not thread-safe, except where said: these change the index.
  */
 
@@ -752,8 +755,9 @@ DEDUP_API int dedup_clusters_members(const dedup_clusters *c, size_t i, size_t *
  * ======================================================================
  *
  * Calls that may still change in any release, before and after 1.0: what
- * explains a result, the parts line statistics are made of, and a tag to
- * bind files to a saved index. Define DEDUP_EXPERIMENTAL before including
+ * explains a result, the parts line statistics are made of, a tag to bind
+ * files to a saved index, an application's own bytes saved in it, and
+ * names and ids of documents given after the fact. Define DEDUP_EXPERIMENTAL before including
  * this header to use them, knowing that a later version may change them
  * (their symbols are exported either way).
  */
@@ -813,6 +817,37 @@ DEDUP_API int dedup_linestats_add_hashes(dedup_linestats *ls, const uint64_t *ha
  * thread-safe on a const index. NULL idx: ignored, 0. Since 0.2. */
 DEDUP_API void dedup_index_set_tag(dedup_index *idx, uint64_t tag);
 DEDUP_API uint64_t dedup_index_tag(const dedup_index *idx);
+
+/* The application's bytes: any data an application wants saved and loaded
+ * with the index (its own settings and counters, so that it needs no file
+ * beside the index), written by dedup_index_save and
+ * dedup_index_serialize as a section that a library without this call
+ * skips, with its own checksum. dedup_index_set_appdata copies len bytes
+ * of data (NULL with len 0 removes them); DEDUP_E_INVAL for NULL idx, or
+ * NULL data with a length. dedup_index_appdata returns them, borrowed and
+ * valid until the next set or the index is freed, their length in *len
+ * (may be NULL); NULL and 0 when there are none. A new index has none.
+ * Setting is a change of the index; reading is thread-safe on a const
+ * index. Since 0.2. */
+DEDUP_API int dedup_index_set_appdata(dedup_index *idx, const void *data, size_t len);
+DEDUP_API const void *dedup_index_appdata(const dedup_index *idx, size_t *len);
+
+/* Give the stored document id the key key (len bytes), replacing the key
+ * it had: for an application bringing names it kept elsewhere into the
+ * index. DEDUP_E_NOTFOUND if id is not stored, DEDUP_E_EXISTS if key is
+ * another document's, DEDUP_E_RANGE for a key over 65535 bytes; nothing
+ * changes then. Not thread-safe. Since 0.2. */
+DEDUP_API int dedup_index_set_name(dedup_index *idx, uint64_t id, const char *key, size_t len);
+
+/* The id dedup_index_add_named and the other named adds give the next
+ * named document, ids of stored documents skipped: one past the last one
+ * named, 1 in a new index (and for NULL). Saved with the index, also once
+ * every named document is gone, so that a loaded index goes on with the
+ * same ids. dedup_index_set_next_named sets it, for an application that
+ * numbered its documents before (0 is DEDUP_E_INVAL); not thread-safe.
+ * Since 0.2. */
+DEDUP_API uint64_t dedup_index_next_named(const dedup_index *idx);
+DEDUP_API int dedup_index_set_next_named(dedup_index *idx, uint64_t next);
 
 /* What the comparison made of a text, to explain a result (dedup explain,
  * dedup cluster --explain): dedup_analyse runs the pipeline of h (its

@@ -730,6 +730,7 @@ void dedup_index_free(dedup_index *idx)
     dedup__names_free(idx->names);
     dedup_linestats_free(idx->lines);
     dedup_hasher_free(idx->hasher);
+    dedup__free(idx->appdata);
     dedup__free(idx);
 }
 
@@ -1208,7 +1209,7 @@ size_t dedup_index_memory(const dedup_index *idx)
            dedup__index_nheads(idx->slot_bits, idx->bands) * sizeof(uint32_t) +
            dedup__index_ntab(idx->slot_bits) * sizeof(uint32_t) +
            dedup__names_memory(idx->names) +
-           (idx->lines ? dedup_linestats_serialized_size(idx->lines) : 0);
+           (idx->lines ? dedup_linestats_serialized_size(idx->lines) : 0) + idx->appdata_len;
 }
 
 const dedup_params *dedup_index_params(const dedup_index *idx)
@@ -1225,6 +1226,28 @@ void dedup_index_set_tag(dedup_index *idx, uint64_t tag)
 uint64_t dedup_index_tag(const dedup_index *idx)
 {
     return idx ? idx->tag : 0;
+}
+
+int dedup_index_set_appdata(dedup_index *idx, const void *data, size_t len)
+{
+    if (!idx || (!data && len))
+        return DEDUP_E_INVAL;
+    unsigned char *copy = NULL;
+    if (len && !(copy = dedup__malloc(len)))
+        return DEDUP_E_NOMEM;
+    if (len)
+        memcpy(copy, data, len);
+    dedup__free(idx->appdata);
+    idx->appdata = copy;
+    idx->appdata_len = len;
+    return DEDUP_OK;
+}
+
+const void *dedup_index_appdata(const dedup_index *idx, size_t *len)
+{
+    if (len)
+        *len = idx ? idx->appdata_len : 0;
+    return idx ? idx->appdata : NULL;
 }
 
 int dedup_index_foreach(const dedup_index *idx, dedup_index_visit_fn fn, void *payload)

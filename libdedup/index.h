@@ -64,6 +64,8 @@ struct dedup_index {
     dedup_linestats *lines; /* line statistics counted by add_text */
     uint32_t min_docs;     /* their boilerplate threshold; 0: not kept */
     dedup_hasher *hasher;  /* signs for add_text */
+    unsigned char *appdata; /* the application's bytes (index_io.c), or NULL */
+    size_t appdata_len;
 
     /* The slab: per-slot arrays in one allocation (see slab_layout). */
     unsigned char *slab;

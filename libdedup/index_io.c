@@ -59,8 +59,14 @@
  *     u64 count, count x {u64 id, u32 length, the name's bytes}, each id a
  *     stored document's, each name once;
  *   kind 2, line statistics: u32 boilerplate threshold (at least 2), u32 0,
- *     the serialized dedup_linestats.
- * An index without names or statistics has no such section. The file must
+ *     the serialized dedup_linestats;
+ *   kind 3, the application's bytes (dedup_index_set_appdata), as given,
+ *     flagged skippable (bit 0), so that a library that does not know the
+ *     kind loads the index without them (and so does this one when the
+ *     kind's own bytes are damaged: the checksum covers the payload).
+ * They are written in the order of their kinds; each may appear once. An index
+ * with no names and no next id for named documents set (next id 1), no
+ * statistics or no application bytes has no such section. The file must
  * be exactly H + body size + sections size bytes long. The same bytes are
  * what dedup_index_serialize writes.
  *
@@ -282,7 +288,7 @@ static int open_temp(const char *path, char **tmp)
 /* Write the whole file to fd. 0 or -1. */
 /* ============================================================ sections */
 
-enum { SECTION_NAMES = 1, SECTION_LINES = 2 };
+enum { SECTION_NAMES = 1, SECTION_LINES = 2, SECTION_APPDATA = 3 };
 #define SECTION_SKIP 1u
 
 static int add_name_bytes(uint64_t id, const char *name, size_t len, void *p)
@@ -293,23 +299,26 @@ static int add_name_bytes(uint64_t id, const char *name, size_t len, void *p)
     return 0;
 }
 
-/* Payload bytes of each section (0: none). */
-static void section_sizes(const dedup_index *idx, uint64_t *names, uint64_t *lines)
+/* Payload bytes of each section (0: none). The names section also keeps
+ * the next id of an index whose named documents are all gone. */
+static void section_sizes(const dedup_index *idx, uint64_t *names, uint64_t *lines,
+                          uint64_t *app)
 {
     *names = *lines = 0;
-    if (dedup__names_count(idx->names)) {
+    if (dedup__names_count(idx->names) || idx->next_named > 1) {
         *names = 16;
         dedup__names_foreach(idx->names, add_name_bytes, names);
     }
     if (idx->min_docs && idx->lines)
         *lines = 8 + dedup_linestats_serialized_size(idx->lines);
+    *app = idx->appdata_len;
 }
 
 static uint64_t sections_size(const dedup_index *idx)
 {
-    uint64_t n, l;
-    section_sizes(idx, &n, &l);
-    return (n ? 24 + n : 0) + (l ? 24 + l : 0);
+    uint64_t n, l, a;
+    section_sizes(idx, &n, &l, &a);
+    return (n ? 24 + n : 0) + (l ? 24 + l : 0) + (a ? 24 + a : 0);
 }
 
 typedef struct {
@@ -336,7 +345,7 @@ static int section_head(writer *w, uint32_t kind, uint64_t len)
 {
     unsigned char h[16];
     dedup__store_le32(h, kind);
-    dedup__store_le32(h + 4, 0);
+    dedup__store_le32(h + 4, kind == SECTION_APPDATA ? SECTION_SKIP : 0);
     dedup__store_le64(h + 8, len);
     return sink(w, h, 16);
 }
@@ -350,8 +359,8 @@ static int section_tail(writer *w, XXH3_state_t *h)
 
 static int write_sections(const dedup_index *idx, writer *w)
 {
-    uint64_t nbytes, lbytes;
-    section_sizes(idx, &nbytes, &lbytes);
+    uint64_t nbytes, lbytes, abytes;
+    section_sizes(idx, &nbytes, &lbytes, &abytes);
     XXH3_state_t h;
     XXH3_INITSTATE(&h);
     if (nbytes) {
@@ -377,6 +386,12 @@ static int write_sections(const dedup_index *idx, writer *w)
                   put_hashed(w, &h, buf, n) || section_tail(w, &h);
         dedup__free(buf);
         if (bad)
+            return -1;
+    }
+    if (abytes) {
+        XXH3_64bits_reset(&h);
+        if (section_head(w, SECTION_APPDATA, abytes) ||
+            put_hashed(w, &h, idx->appdata, idx->appdata_len) || section_tail(w, &h))
             return -1;
     }
     return 0;
@@ -836,17 +851,24 @@ static int read_sections(reader *r, uint64_t total, dedup_index *idx)
             rc = DEDUP_E_IO;
         } else if (XXH3_64bits(buf, (size_t)len) != dedup__load_le64(tail)) {
             rc = DEDUP_E_CHECKSUM;
-        } else if (kind == SECTION_NAMES || kind == SECTION_LINES) {
+        } else if (kind >= SECTION_NAMES && kind <= SECTION_APPDATA) {
             if (seen & (1 << kind))
                 rc = DEDUP_E_FORMAT;
             seen |= 1 << kind;
-            if (!rc)
+            if (!rc && kind == SECTION_APPDATA) {
+                idx->appdata = len ? buf : NULL; /* taken over */
+                idx->appdata_len = (size_t)len;
+                if (len)
+                    buf = NULL;
+            } else if (!rc) {
                 rc = kind == SECTION_NAMES ? dedup__index_read_names(idx, buf, (size_t)len)
                                            : dedup__index_read_lines(idx, buf, (size_t)len);
+            }
         } else if (!(flags & SECTION_SKIP)) {
             rc = DEDUP_E_VERSION;
         }
         dedup__free(buf);
+        buf = NULL;
     }
     return rc;
 }

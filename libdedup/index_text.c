@@ -145,6 +145,40 @@ const char *dedup_index_name(const dedup_index *idx, uint64_t id, size_t *len)
     return idx ? dedup__names_get(idx->names, id, len) : NULL;
 }
 
+int dedup_index_set_name(dedup_index *idx, uint64_t id, const char *key, size_t len)
+{
+    int rc = check_key(idx, key, len);
+    if (rc)
+        return rc;
+    if (!dedup_index_contains(idx, id))
+        return DEDUP_E_NOTFOUND;
+    uint64_t other = dedup__names_find(idx->names, key ? key : "", len);
+    if (other == id)
+        return DEDUP_OK;
+    if (other)
+        return DEDUP_E_EXISTS;
+    if (!idx->names && !(idx->names = dedup__names_new()))
+        return DEDUP_E_NOMEM;
+    if ((rc = dedup__names_reserve(idx->names, len)))
+        return rc;
+    dedup__names_drop(idx->names, id);
+    dedup__names_put(idx->names, id, key ? key : "", len);
+    return DEDUP_OK;
+}
+
+uint64_t dedup_index_next_named(const dedup_index *idx)
+{
+    return idx && idx->next_named ? idx->next_named : 1;
+}
+
+int dedup_index_set_next_named(dedup_index *idx, uint64_t next)
+{
+    if (!idx || next == 0)
+        return DEDUP_E_INVAL;
+    idx->next_named = next;
+    return DEDUP_OK;
+}
+
 int dedup_index_remove_named(dedup_index *idx, const char *key, size_t len)
 {
     uint64_t id;

@@ -2,7 +2,7 @@
  * test-index-io.c - saving and loading indexes: round trips, every
  * truncation and every flipped byte of a small file, the distinct statuses
  * of bad files, and atomic saves under injected write errors, a file-size
- * limit and allocation failures.
+ * limit and allocation failures; the application's bytes.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -697,6 +697,102 @@ static void test_atomic_save(const dedup_params *p, dedup_signature **probes, in
     unlink(path);
 }
 
+
+/* The application's bytes: saved and loaded through a file and through
+ * memory, none in a new index or one saved without them, in a section of
+ * their own that a library without it skips; a cut or a flipped byte is
+ * refused. */
+static void test_appdata(const dedup_params *p)
+{
+    char path[512];
+    path_in_dir(path, sizeof path, "app.idx");
+    rng64 r = {23};
+    dedup_index *idx = make_index(p, &r, 40), *back = NULL;
+    size_t len = 7;
+    ok(dedup_index_appdata(idx, &len) == NULL && len == 0, "a new index has no application bytes");
+    is_int(dedup_index_set_appdata(idx, NULL, 3), DEDUP_E_INVAL, "NULL data with a length: INVAL");
+    is_int(dedup_index_set_appdata(NULL, "x", 1), DEDUP_E_INVAL, "NULL index: INVAL");
+    size_t plain = dedup_index_serialized_size(idx);
+    dedup_index_save(idx, path);
+    dedup_index_load(&back, path);
+    ok(back && dedup_index_appdata(back, &len) == NULL && len == 0,
+       "an index saved without them loads without them");
+    dedup_index_free(back);
+    back = NULL;
+
+    unsigned char app[300];
+    for (size_t i = 0; i < sizeof app; i++)
+        app[i] = (unsigned char)(i * 7 + 1);
+    app[5] = 0;
+    is_int(dedup_index_set_appdata(idx, app, sizeof app), DEDUP_OK, "set 300 bytes");
+    app[0] ^= 0xFF; /* copied: the caller's buffer is not kept */
+    const unsigned char *got = dedup_index_appdata(idx, &len);
+    app[0] ^= 0xFF;
+    ok(got && len == sizeof app && !memcmp(got, app, len), "they come back, copied");
+    ok(dedup_index_serialized_size(idx) == plain + 24 + sizeof app,
+       "a section of 24 + 300 bytes");
+    is_int(dedup_index_save(idx, path), DEDUP_OK, "save");
+    is_int(dedup_index_load(&back, path), DEDUP_OK, "load");
+    got = dedup_index_appdata(back, &len);
+    ok(got && len == sizeof app && !memcmp(got, app, len), "through a file");
+    dedup_index_free(back);
+    back = NULL;
+    size_t flen = 0;
+    unsigned char *file = read_file(path, &flen), *mem = malloc(flen);
+    size_t w = 0;
+    dedup_index_serialize(idx, mem, flen, &w);
+    ok(w == flen && !memcmp(mem, file, flen), "in memory, the file's bytes");
+    is_int(dedup_index_deserialize(&back, mem, w), DEDUP_OK, "deserialize");
+    got = dedup_index_appdata(back, &len);
+    ok(got && len == sizeof app && !memcmp(got, app, len), "through memory");
+    dedup_index_free(back);
+    back = NULL;
+
+    /* The section: kind 3, flagged skippable, right after the body. */
+    unsigned char *sec = file + flen - 24 - sizeof app;
+    ok(dedup__load_le32(sec) == 3 && dedup__load_le32(sec + 4) == 1 &&
+           dedup__load_le64(sec + 8) == sizeof app,
+       "stored as section 3, which may be skipped");
+    /* A library that does not know kind 3 skips it: as one of a kind
+     * unknown to this one. */
+    dedup__store_le32(sec, 77);
+    ok(load_status(path, file, flen) == DEDUP_OK, "an unknown kind flagged so is skipped");
+    dedup__store_le32(sec + 4, 0);
+    is_int(load_status(path, file, flen), DEDUP_E_VERSION, "one not flagged: VERSION");
+    dedup__store_le32(sec, 3);
+    dedup__store_le32(sec + 4, 1);
+    int cut_ok = 1, flip_ok = 1;
+    for (size_t n = flen - 24 - sizeof app; n < flen; n++)
+        if (dedup_index_deserialize(&back, file, n) == DEDUP_OK) {
+            cut_ok = 0;
+            dedup_index_free(back);
+        }
+    ok(cut_ok, "cut anywhere in the section: refused");
+    /* (Not the kind: a section of a kind this library does not know and
+     * flagged skippable is skipped, as a library without the
+     * application's bytes skips them.) */
+    for (size_t at = flen - 20 - sizeof app; at < flen; at += 13) {
+        file[at] ^= 0x10;
+        if (dedup_index_deserialize(&back, file, flen) == DEDUP_OK) {
+            flip_ok = 0;
+            dedup_index_free(back);
+        }
+        file[at] ^= 0x10;
+    }
+    ok(flip_ok, "a flipped byte in the section: refused");
+    is_int(dedup_index_deserialize(&back, file, flen), DEDUP_OK, "the intact file loads");
+    dedup_index_free(back);
+
+    is_int(dedup_index_set_appdata(idx, NULL, 0), DEDUP_OK, "remove them");
+    ok(dedup_index_appdata(idx, &len) == NULL && len == 0 &&
+           dedup_index_serialized_size(idx) == plain,
+       "gone, and from the saved size");
+    free(file);
+    free(mem);
+    unlink(path);
+    dedup_index_free(idx);
+}
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -722,6 +818,7 @@ int main(void)
     test_statuses(p);
     test_odd_k();
     test_atomic_save(p, probes, NP);
+    test_appdata(p);
     for (int i = 0; i < NP; i++)
         dedup_signature_free(probes[i]);
     dedup_params_free(p);

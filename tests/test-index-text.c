@@ -2,15 +2,17 @@
  * test-index-text.c - documents by name and by text: keys kept in the
  * index and given back, ids that do not collide, keys forgotten with their
  * documents; fields joined as the tool joins them; line statistics counted
- * by dedup_index_add_text and leaving site furniture out; names and
- * statistics saved to a file or to memory and loaded back, after which the
- * index goes on exactly as one never saved.
+ * by dedup_index_add_text and leaving site furniture out; names given to
+ * stored documents, the next id of named documents, many names added and
+ * dropped; names and statistics saved to a file or to memory and loaded
+ * back, after which the index goes on exactly as one never saved.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#define DEDUP_EXPERIMENTAL
 #include "dedup.h"
 #include "tap.h"
 
@@ -233,9 +235,83 @@ static void text_and_saving(void)
     dedup_index_free(mem);
 }
 
+
+/* Names given after the fact, the next id for named documents, and many
+ * names added and dropped: every key and id stays found. */
+static void named_later(void)
+{
+    dedup_index *idx;
+    dedup_index_create(&idx, NULL);
+    dedup_signature *a = sign(story_a), *b = sign(story_b);
+    uint64_t got = 0;
+    ok(dedup_index_next_named(idx) == 1, "a new index gives named documents 1 first");
+    dedup_index_add(idx, 7, 1, a);
+    dedup_index_add(idx, 9, 2, b);
+    is_int(dedup_index_set_name(idx, 7, "seven", 5), DEDUP_OK, "name a document added by number");
+    is_int(dedup_index_lookup(idx, "seven", 5, &got), DEDUP_OK, "found by that name");
+    ok(got == 7, "as itself");
+    is_int(dedup_index_set_name(idx, 9, "seven", 5), DEDUP_E_EXISTS,
+           "another document's name: EXISTS");
+    is_int(dedup_index_set_name(idx, 8, "eight", 5), DEDUP_E_NOTFOUND,
+           "a number not stored: NOTFOUND");
+    is_int(dedup_index_set_name(idx, 7, "seven", 5), DEDUP_OK, "its own name again: OK");
+    is_int(dedup_index_set_name(idx, 7, "\0sept", 5), DEDUP_OK, "renamed, NUL bytes and all");
+    ok(dedup_index_lookup(idx, "seven", 5, &got) == DEDUP_E_NOTFOUND,
+       "the old name is gone");
+    size_t len = 0;
+    const char *n = dedup_index_name(idx, 7, &len);
+    ok(n && len == 5 && !memcmp(n, "\0sept", 5), "the new one is its name");
+    is_int(dedup_index_set_next_named(idx, 0), DEDUP_E_INVAL, "next id 0: INVAL");
+    is_int(dedup_index_set_next_named(idx, 100), DEDUP_OK, "set the next id");
+    dedup_index_add_named(idx, "hundred", 7, 3, a, &got);
+    ok(got == 100 && dedup_index_next_named(idx) == 101, "the next named document takes it");
+    /* All named documents gone: the next id is still saved. */
+    dedup_index_remove(idx, 100);
+    dedup_index_remove(idx, 7);
+    size_t need = dedup_index_serialized_size(idx), w = 0;
+    unsigned char *buf = malloc(need);
+    dedup_index *back = NULL;
+    ok(!dedup_index_serialize(idx, buf, need, &w) && !dedup_index_deserialize(&back, buf, w) &&
+           dedup_index_next_named(back) == 101,
+       "with every named document gone the next id comes back (%llu)",
+       (unsigned long long)dedup_index_next_named(back));
+    free(buf);
+    dedup_index_free(back);
+
+    /* Many names, half of them dropped and others added, twice over. */
+    enum { N = 30000 };
+    char key[32];
+    int bad = 0;
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < N; i++) {
+            snprintf(key, sizeof key, "k%d-%d", round, i);
+            if (dedup_index_add_named(idx, key, strlen(key), 10, i % 2 ? a : b, NULL))
+                bad++;
+        }
+        for (int i = 0; i < N; i += 2) {
+            snprintf(key, sizeof key, "k%d-%d", round, i);
+            if (dedup_index_remove_named(idx, key, strlen(key)))
+                bad++;
+        }
+    }
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < N; i++) {
+            snprintf(key, sizeof key, "k%d-%d", round, i);
+            int found = dedup_index_lookup(idx, key, strlen(key), &got) == DEDUP_OK;
+            n = found ? dedup_index_name(idx, got, &len) : NULL;
+            if (found != (i % 2) || (found && (len != strlen(key) || memcmp(n, key, len))))
+                bad++;
+        }
+    ok(bad == 0 && dedup_index_count(idx) == N + 1, "%d names of %d misplaced", bad, 4 * N);
+    dedup_signature_free(a);
+    dedup_signature_free(b);
+    dedup_index_free(idx);
+}
+
 int main(void)
 {
     names();
+    named_later();
     fields();
     text_and_saving();
     return tap_done();

@@ -12,9 +12,10 @@
  *
  * Properties: a rejected file gives one of the documented codes and a
  * NULL index; an accepted one is usable: its walk visits exactly
- * dedup_index_count documents, queries with the stored parameters
+ * dedup_index_count documents, each named one found by its name, its
+ * application bytes can be read, queries with the stored parameters
  * succeed, adding, expiring and removing work, and it saves and loads
- * back with the same count.
+ * back with the same count, application bytes and next id for names.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 
 #include <xxhash.h>
 
+#define DEDUP_EXPERIMENTAL
 #include "dedup.h"
 #include "fuzz.h"
 
@@ -53,15 +55,20 @@ static void store_le32(unsigned char *p, uint32_t v)
 }
 
 typedef struct {
+    const dedup_index *idx;
     size_t seen, at_max; /* documents, and those stamped INT64_MAX */
 } walk;
 
 static int visit(uint64_t id, int64_t stamp, void *payload)
 {
     walk *w = payload;
-    (void)id;
     w->seen++;
     w->at_max += stamp == INT64_MAX;
+    /* A named document is found by its name. */
+    size_t len = 0;
+    const char *name = dedup_index_name(w->idx, id, &len);
+    uint64_t got = 0;
+    FUZZ_CHECK(!name || (dedup_index_lookup(w->idx, name, len, &got) == DEDUP_OK && got == id));
     return 0;
 }
 
@@ -76,9 +83,16 @@ static void write_file(const unsigned char *data, size_t len)
 static void exercise(dedup_index *idx)
 {
     size_t n = dedup_index_count(idx);
-    walk w = {0, 0};
+    walk w = {idx, 0, 0};
     FUZZ_OK(dedup_index_foreach(idx, visit, &w));
     FUZZ_CHECK(w.seen == n);
+    /* The application's bytes, if any, are readable, and saved back. */
+    size_t alen = 0, blen = 0;
+    const unsigned char *app = dedup_index_appdata(idx, &alen);
+    unsigned sum = 0;
+    for (size_t i = 0; i < alen; i++)
+        sum += app[i];
+    (void)sum;
     FUZZ_CHECK(dedup_index_memory(idx) > 0);
 
     const dedup_params *p = dedup_index_params(idx);
@@ -112,6 +126,9 @@ static void exercise(dedup_index *idx)
     dedup_index *again = NULL;
     FUZZ_OK(dedup_index_load(&again, path_out));
     FUZZ_CHECK(dedup_index_count(again) == n);
+    const unsigned char *back = dedup_index_appdata(again, &blen);
+    FUZZ_CHECK(blen == alen && (!alen || !memcmp(back, app, alen)));
+    FUZZ_CHECK(dedup_index_next_named(again) == dedup_index_next_named(idx));
     /* Everything stamped below INT64_MAX expires; a stamp of INT64_MAX
      * (a file may hold one) is not below it. */
     size_t removed = 0;

@@ -32,6 +32,8 @@ PY
 "$dedup" index build --num-hashes 16 --measure jaccard --threshold 0.8 "$work/many.jsonl" -o "$work/b.idx"
 "$dedup" index build "$work/empty.jsonl" -o "$work/c.idx"
 "$dedup" index build --param bands=4 --param rows=4 --param link_lists=0 --num-hashes 16 "$work/many.jsonl" -o "$work/d.idx"
+# (the tool's files hold its ids as keys and its bytes; their 8 MiB of line
+# statistics are left out below, so that the seeds stay small)
 # An index with names and line statistics (dedup_index_add_text), made
 # with the library of the same build.
 cat > "$work/named.c" <<'C'
@@ -43,6 +45,11 @@ int main(int argc, char **argv)
 {
     dedup_index *idx;
     dedup_linestats *ls;
+    if (argc == 3) { /* strip IN OUT: the same index without its line statistics */
+        if (dedup_index_load(&idx, argv[1]) || dedup_index_set_boilerplate(idx, 0))
+            return 1;
+        return dedup_index_save(idx, argv[2]) != DEDUP_OK;
+    }
     /* a small sketch (the default is 8 MiB), so that the seed stays small */
     if (argc < 2 || dedup_index_create(&idx, NULL) || dedup_linestats_create(&ls, 1 << 10) ||
         dedup_index_adopt_linestats(idx, ls) || dedup_index_set_boilerplate(idx, 3))
@@ -59,6 +66,9 @@ int main(int argc, char **argv)
         if (dedup_index_add_text(idx, key, strlen(key), i, &f, 1, &dup, NULL, NULL))
             return 1;
     }
+    /* an application's bytes, and the next id of named documents */
+    if (dedup_index_set_appdata(idx, "app\0data", 8) || dedup_index_set_next_named(idx, 9))
+        return 1;
     return dedup_index_save(idx, argv[1]) != DEDUP_OK;
 }
 C
@@ -66,6 +76,10 @@ root=$here/../..
 cc -I "$root/include" -I "$build/include" "$work/named.c" -o "$work/named" \
     -L "$build/libdedup" -ldedup -Wl,-rpath,"$(cd "$build/libdedup" && pwd)"
 "$work/named" "$work/e.idx"
+for f in a b c d; do
+    "$work/named" "$work/$f.idx" "$work/$f.small.idx"
+    mv "$work/$f.small.idx" "$work/$f.idx"
+done
 
 i=0
 for f in a b c d e; do
