@@ -27,8 +27,8 @@
  * many documents (a site's navigation, notices, lists of headlines) are
  * left out of the shingles; a stream cannot be read twice, so the counts
  * are those of the documents read so far, each document's own lines
- * included. The counts are saved with the index (FILE.lines), so that a
- * restarted run signs as an uninterrupted one would.
+ * included. The counts are saved in the index, so that a restarted run
+ * signs as an uninterrupted one would.
  *
  * Two threads. Reading, parsing and signing a document cost about as much
  * as the index work, and signing does not depend on the index, so by
@@ -72,8 +72,8 @@ static const char help_text[] =
     "                        instead (taken as UTC), e.g. '%d/%m/%Y %H:%M'\n"
     "  --dups FILE           write the dropped documents to FILE as JSON lines,\n"
     "                        with \"duplicate_of\" and \"similarity\" added\n"
-    "  --index FILE          load the state from FILE (and FILE.ids, and the\n"
-    "                        journal FILE.journal) if it exists; record each\n"
+    "  --index FILE          load the state from FILE (and the journal\n"
+    "                        FILE.journal) if it exists; record each\n"
     "                        kept document in the journal before its line is\n"
     "                        written; save the whole state at the end and on\n"
     "                        SIGINT/SIGTERM\n"
@@ -89,7 +89,7 @@ static const char help_text[] =
     "                        finish instead of failing at once\n"
     "  --boilerplate N       leave out lines seen in N or more of the documents\n"
     "                        read so far (site furniture; default 20), or off;\n"
-    "                        with --index the counts are saved in FILE.lines\n"
+    "                        with --index the counts are saved in FILE\n"
     "  -j, --threads N       1: one thread does everything; 2 or more (the\n"
     "                        default): a second thread reads and signs\n"
     "  --stats[=FORMAT]      print a summary on stderr: text (default) or json\n"
@@ -334,20 +334,6 @@ static void feed_stop(feed *f)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-}
-
-/* Serialize the boilerplate counts into b for a save; CLI_OK or
- * CLI_ENOMEM. The feeder may be adding to them meanwhile. */
-static int feed_lines(feed *f, cli_buf *b)
-{
-    size_t need = dedup_linestats_serialized_size(f->lines);
-    b->len = 0;
-    if (cli_buf_reserve(b, need))
-        return CLI_ENOMEM;
-    pthread_mutex_lock(&f->lines_mu);
-    dedup_linestats_serialize(f->lines, b->data, b->cap, &b->len);
-    pthread_mutex_unlock(&f->lines_mu);
-    return CLI_OK;
 }
 
 static void feed_free(feed *f)
@@ -642,16 +628,17 @@ typedef struct filter_run {
     FILE *dups;
     cli_reader *reader;
     dedup_hasher *h;
-    dedup_linestats *lines;
+    dedup_linestats *lines; /* the index's boilerplate counts, or NULL */
     feed fd;
     cli_progress prog;
-    cli_buf rec, lbuf, obuf;
+    cli_buf rec, obuf;
     idvec pend; /* kept documents whose lines are not yet known written */
     int csv_header_out;
     int unflushed;
     int64_t wm; /* the watermark: the latest time of the feed (see the top) */
     int have_wm;
     uint64_t read, kept, dropped, skipped, expired, replaced, same_ids;
+    uint64_t long_ids; /* documents whose ids an index cannot keep */
 } filter_run;
 
 /* An empty run, which filter_free can free whatever happens next. */
@@ -717,7 +704,7 @@ static int filter_open_store(filter_run *r, const filter_opts *o, const dedup_pa
     /* Changes go to the journal as they happen; a first run saves its
      * empty index first, which the journal then extends. */
     if (r->index_path &&
-        ((fresh && (rc = cli_store_save(&r->st, r->index_path, NULL, err, sizeof err))) ||
+        ((fresh && (rc = cli_store_save(&r->st, r->index_path, err, sizeof err))) ||
          (rc = cli_journal_open(&r->st, r->index_path, o->sync < 0 ? CLI_SYNC_OFF : (int)o->sync,
                                 err, sizeof err)))) {
         cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : err);
@@ -731,7 +718,6 @@ static int filter_open_store(filter_run *r, const filter_opts *o, const dedup_pa
  * or the exit status after a message. */
 static int filter_open(filter_run *r, const filter_opts *o, const dedup_params *params)
 {
-    char err[512];
     int rc, status;
     if ((status = filter_open_store(r, o, params)) != EXIT_OK)
         return status;
@@ -742,17 +728,11 @@ static int filter_open(filter_run *r, const filter_opts *o, const dedup_params *
     }
     uint32_t min = o->boilerplate;
     if (o->boilerplate) {
-        if (r->index_path &&
-            (rc = cli_store_load_lines(&r->st, r->index_path, &r->lines, err, sizeof err))) {
-            cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : err);
-            return cli_exit_code(rc);
-        }
         /* The threshold saved with the counts, unless one is given. */
-        if (!o->boilerplate_given && r->st.lines_min >= 2)
-            min = r->st.lines_min;
-        r->st.lines_min = min;
-        if (!r->lines && (rc = dedup_linestats_create(&r->lines, 0))) {
-            cli_msg("%s", dedup_strerror(rc));
+        if (!o->boilerplate_given && cli_store_lines_min(&r->st) >= 2)
+            min = cli_store_lines_min(&r->st);
+        if (cli_store_lines(&r->st, min, &r->lines)) {
+            cli_msg("out of memory");
             return EXIT_INTERNAL;
         }
         dedup_hasher_set_linestats(r->h, r->lines, min);
@@ -829,10 +809,11 @@ static int filter_expire(filter_run *r, const filter_opts *o)
 }
 
 /* Look d up, by its id and then by its signature, and add it to the
- * index under the next id unless it is a duplicate (*is_dup, of *best;
- * *same_id when found by its id). A dedup status. */
+ * index under the next number (*number) unless it is a duplicate (*is_dup,
+ * of *best; *same_id when found by its id). A dedup status. */
 static int filter_match(filter_run *r, const filter_opts *o, const fentry *d, int64_t stamp,
-                        int late, int *is_dup, int *same_id, dedup_match *best)
+                        int late, int *is_dup, int *same_id, dedup_match *best,
+                        uint64_t *number)
 {
     cli_store *st = &r->st;
     int rc = DEDUP_OK;
@@ -863,36 +844,33 @@ static int filter_match(filter_run *r, const filter_opts *o, const fentry *d, in
             }
         }
         if (!rc && !*is_dup)
-            rc = dedup_index_add(st->idx, st->next_id, stamp, d->sig);
+            rc = cli_store_add(st, d->id.data, d->id.len, d->id_kind, stamp, d->sig, number);
     } else {
-        rc = dedup_index_add_unique(st->idx, st->next_id, stamp, d->sig, is_dup, best);
+        rc = cli_store_add_unique(st, d->id.data, d->id.len, d->id_kind, stamp, d->sig, is_dup,
+                                  best, number);
     }
     return rc;
 }
 
-/* d is kept: name it, record it in the journal, and hold its line for
- * the output. EXIT_OK, or the exit status after a message. */
-static int filter_keep(filter_run *r, const filter_opts *o, const fentry *d, int64_t stamp)
+/* d is kept, stored as number: record it in the journal, and hold its
+ * line for the output. EXIT_OK, or the exit status after a message. */
+static int filter_keep(filter_run *r, const filter_opts *o, const fentry *d, int64_t stamp,
+                       uint64_t number)
 {
     cli_store *st = &r->st;
     r->kept++;
-    if (cli_store_set_name(st, st->next_id, d->id.data, d->id.len, d->id_kind)) {
+    if (idvec_push(&r->pend, number)) {
         cli_msg("out of memory");
         return EXIT_INTERNAL;
     }
-    if (idvec_push(&r->pend, st->next_id)) {
-        cli_msg("out of memory");
-        return EXIT_INTERNAL;
-    }
-    int rc = cli_journal_add(st, st->next_id, stamp, d->sig);
+    int rc = cli_journal_add(st, number, stamp, d->sig);
     if (rc) {
         cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : "a name too long for the journal");
-        dedup_index_remove(st->idx, st->next_id);
+        dedup_index_remove(st->idx, number);
         r->pend.n--;
         r->kept--;
         return cli_exit_code(rc);
     }
-    st->next_id++;
     if (stamp >= st->next_stamp)
         st->next_stamp = stamp == INT64_MAX ? INT64_MAX : stamp + 1;
     if (o->io.format == CLI_FMT_CSV && !r->csv_header_out) {
@@ -941,29 +919,38 @@ static int filter_doc(filter_run *r, const filter_opts *o, const fentry *d)
         cli_msg("out of memory");
         return EXIT_INTERNAL;
     }
+    if (d->id.len > CLI_ID_MAX) {
+        cli_msg("%s:%llu: id of %zu bytes is too long for an index (at most %u)%s", d->file,
+                (unsigned long long)d->line, d->id.len, CLI_ID_MAX,
+                o->io.skip_errors ? ": skipped" : "");
+        r->long_ids++;
+        return o->io.skip_errors ? EXIT_OK : EXIT_DATA;
+    }
     int late;
     int64_t stamp = filter_stamp(r, o, d, &late);
     int is_dup = 0, same_id = 0;
     dedup_match best;
+    uint64_t number = 0;
     int rc = filter_expire(r, o);
     if (!rc)
-        rc = filter_match(r, o, d, stamp, late, &is_dup, &same_id, &best);
+        rc = filter_match(r, o, d, stamp, late, &is_dup, &same_id, &best, &number);
     if (rc) {
         cli_msg("%s", dedup_strerror(rc));
         return EXIT_INTERNAL;
     }
     if (!is_dup)
-        return filter_keep(r, o, d, stamp);
+        return filter_keep(r, o, d, stamp, number);
     return filter_drop(r, o, d, &best, same_id);
 }
 
-/* Save the whole state, with the boilerplate counts: CLI_OK, or the
- * error (described in err unless CLI_ENOMEM). */
+/* Save the whole state, with the boilerplate counts, which the feeder
+ * may not change meanwhile: CLI_OK, or the error (described in err unless
+ * CLI_ENOMEM). */
 static int filter_save(filter_run *r, char *err, size_t errcap)
 {
-    int rc = r->lines ? feed_lines(&r->fd, &r->lbuf) : CLI_OK;
-    if (!rc)
-        rc = cli_store_save(&r->st, r->index_path, r->lines ? &r->lbuf : NULL, err, errcap);
+    pthread_mutex_lock(&r->fd.lines_mu);
+    int rc = cli_store_save(&r->st, r->index_path, err, errcap);
+    pthread_mutex_unlock(&r->fd.lines_mu);
     return rc;
 }
 
@@ -1074,7 +1061,7 @@ static int filter_end(filter_run *r, const filter_opts *o, int status)
         if (!status)
             status = ds;
     }
-    r->skipped = r->fd.skipped;
+    r->skipped = r->fd.skipped + r->long_ids;
     if (!status)
         status = r->fd.status;
     cli_progress_end(&r->prog);
@@ -1109,8 +1096,6 @@ static void filter_free(filter_run *r)
     cli_buf_free(&r->obuf);
     feed_free(&r->fd);
     pthread_mutex_destroy(&r->fd.lines_mu);
-    cli_buf_free(&r->lbuf);
-    dedup_linestats_free(r->lines);
     cli_reader_free(r->reader);
     dedup_hasher_free(r->h);
     cli_store_free(&r->st); /* also after a failed load */

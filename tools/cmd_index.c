@@ -2,9 +2,9 @@
  * cmd_index.c - `dedup index`: build a saved index from a corpus, add to it,
  * query it with other documents, and describe it.
  *
- * The index is the library's (dedup_index_save / dedup_index_load) plus the
- * tool's side file of document names (store.c). Documents are numbered in
- * the order they are added; the number doubles as the stamp, so that
+ * The index is the library's (dedup_index_save / dedup_index_load), which
+ * keeps the documents' ids as its keys (store.h). Documents are numbered
+ * in the order they are added; the number doubles as the stamp, so that
  * dedup_index_expire could later drop the oldest ones.
  */
 #include <getopt.h>
@@ -23,8 +23,8 @@ static const char help_text[] =
     "       dedup index query [OPTIONS] FILE CORPUS...\n"
     "       dedup index stats FILE\n"
     "\n"
-    "build   index the documents of CORPUS files ('-': stdin) into FILE (and\n"
-    "        the names file FILE.ids)\n"
+    "build   index the documents of CORPUS files ('-': stdin) into FILE, with\n"
+    "        their ids and line statistics\n"
     "add     add the documents of CORPUS files to the saved index FILE\n"
     "query   print, for each document of the CORPUS files, the indexed\n"
     "        documents similar to it: query_id<TAB>match_id<TAB>similarity,\n"
@@ -77,35 +77,38 @@ static int64_t doc_stamp(const cli_store *st, const cli_doc *d, uint64_t id)
 }
 
 /* Add document d, signed as sig, to the index under the next number.
- * EXIT_OK, DOC_SKIPPED when its id is in the index already and
- * --on-error=skip skips it (counted in *skipped), or the exit status
- * after a message. */
+ * EXIT_OK, DOC_SKIPPED when its id is in the index already or too long for
+ * one and --on-error=skip skips it (counted in *skipped), or the exit
+ * status after a message. */
 static int add_doc(cli_store *st, const cli_input_opts *io, const cli_doc *d,
                    const dedup_signature *sig, uint64_t *skipped)
 {
-    if (cli_store_find_name(st, d->id, d->id_len, d->id_kind)) {
+    int taken = d->id_len <= CLI_ID_MAX && cli_store_find_name(st, d->id, d->id_len, d->id_kind);
+    if (taken || d->id_len > CLI_ID_MAX) {
         /* An id names one document in an index. */
-        cli_msg("%s:%llu: id %.*s%s is already in the index%s", d->file,
-                (unsigned long long)d->line, (int)(d->id_len > 60 ? 60 : d->id_len), d->id,
-                d->id_len > 60 ? "..." : "", io->skip_errors ? ": skipped" : "");
+        if (taken)
+            cli_msg("%s:%llu: id %.*s%s is already in the index%s", d->file,
+                    (unsigned long long)d->line, (int)(d->id_len > 60 ? 60 : d->id_len), d->id,
+                    d->id_len > 60 ? "..." : "", io->skip_errors ? ": skipped" : "");
+        else
+            cli_msg("%s:%llu: id of %zu bytes is too long for an index (at most %u)%s",
+                    d->file, (unsigned long long)d->line, d->id_len, CLI_ID_MAX,
+                    io->skip_errors ? ": skipped" : "");
         if (io->skip_errors) {
             (*skipped)++;
             return DOC_SKIPPED;
         }
         return EXIT_DATA;
     }
-    uint64_t id = st->next_id;
+    uint64_t id = cli_store_next_number(st);
     int64_t stamp = doc_stamp(st, d, id);
-    int rc = dedup_index_add(st->idx, id, stamp, sig);
+    int rc = cli_store_add(st, d->id, d->id_len, d->id_kind, stamp, sig, &id);
     if (!rc && stamp >= st->next_stamp)
         st->next_stamp = stamp == INT64_MAX ? INT64_MAX : stamp + 1;
-    if (!rc)
-        rc = cli_store_set_name(st, id, d->id, d->id_len, d->id_kind) ? DEDUP_E_NOMEM : 0;
     if (rc) {
         cli_msg("%s", dedup_strerror(rc));
         return EXIT_INTERNAL;
     }
-    st->next_id++;
     return EXIT_OK;
 }
 
@@ -135,11 +138,12 @@ static int query_doc(const cli_store *st, const cli_doc *d, const dedup_signatur
     }
     for (size_t i = 0; i < n; i++) {
         int kind;
-        const char *name = cli_store_name(st, (*m)[i].id, &kind);
+        size_t len;
+        const char *name = cli_store_name(st, (*m)[i].id, &len, &kind);
         cli_put_safe(stdout, d->id, d->id_len);
         putchar('\t');
         if (name)
-            cli_put_safe(stdout, name, strlen(name));
+            cli_put_safe(stdout, name, len);
         else
             printf("#%llu", (unsigned long long)(*m)[i].id);
         printf("\t%.4f\n", (*m)[i].similarity);
@@ -147,24 +151,32 @@ static int query_doc(const cli_store *st, const cli_doc *d, const dedup_signatur
     return EXIT_OK;
 }
 
-/* Add (or, for ACT_QUERY, look up) every document of the corpus. lines:
- * the index's boilerplate counts (FILE.lines), which build and add extend
- * with each document's lines before signing it, as dedup filter does, so
- * that all three sign alike. */
+/* Add (or, for ACT_QUERY, look up) every document of the corpus. The
+ * index's boilerplate counts, which build and add extend with each
+ * document's lines before signing it, as dedup filter does, sign the
+ * documents, so that all three sign alike. An index without saved counts
+ * (made before they were kept, or by the library alone) starts counting
+ * when documents are added; queries then sign without them. */
 static int run_docs(int act, cli_store *st, const cli_input_opts *io, char **paths,
-                    size_t npaths, int quiet, dedup_linestats *lines)
+                    size_t npaths, int quiet)
 {
     const dedup_params *p = dedup_index_params(st->idx);
+    const dedup_linestats *lines = cli_store_saved_lines(st);
+    dedup_linestats *counts = NULL; /* the same, counted into (build, add) */
     dedup_hasher *h = NULL;
     dedup_signature *sig = NULL;
     cli_reader *r = NULL;
     dedup_match *m = NULL;
     size_t mcap = 0;
     uint64_t skipped = 0, ndocs = 0;
-    int status = EXIT_OK, rc;
-    if ((rc = dedup_hasher_create(&h, p)) || (rc = dedup_signature_create(&sig, p)) ||
-        (lines && (rc = dedup_hasher_set_linestats(h, lines, st->lines_min >= 2
-                                                                  ? st->lines_min
+    int status = EXIT_OK, rc = DEDUP_OK;
+    if (act != ACT_QUERY && cli_store_lines(st, 0, &counts))
+        rc = DEDUP_E_NOMEM;
+    if (counts)
+        lines = counts;
+    if (rc || (rc = dedup_hasher_create(&h, p)) || (rc = dedup_signature_create(&sig, p)) ||
+        (lines && (rc = dedup_hasher_set_linestats(h, lines, cli_store_lines_min(st) >= 2
+                                                                  ? cli_store_lines_min(st)
                                                                   : CLI_BOILERPLATE_DEFAULT)))) {
         cli_msg("%s", dedup_strerror(rc));
         status = EXIT_INTERNAL;
@@ -181,7 +193,7 @@ static int run_docs(int act, cli_store *st, const cli_input_opts *io, char **pat
     cli_doc d;
     while ((rc = cli_next_doc(r, &d, io, &skipped, &status)) == 1) {
         ndocs++;
-        if (lines && act != ACT_QUERY && (rc = dedup_linestats_add(lines, d.text, d.text_len))) {
+        if (counts && (rc = dedup_linestats_add(counts, d.text, d.text_len))) {
             cli_msg("cannot count lines: %s", dedup_strerror(rc));
             status = EXIT_INTERNAL;
             break;
@@ -227,7 +239,7 @@ static int print_stats(const char *path, const cli_store *st)
         printf("file size        %lld\n", (long long)sb.st_size);
     printf("documents        %zu\n", dedup_index_count(st->idx));
     printf("memory           %zu\n", dedup_index_memory(st->idx));
-    printf("next number      %llu\n", (unsigned long long)st->next_id);
+    printf("next number      %llu\n", (unsigned long long)cli_store_next_number(st));
     for (int key = 1; key < 64; key++) {
         const char *name = dedup_param_name((dedup_param)key);
         if (!name)
@@ -250,24 +262,6 @@ static int print_stats(const char *path, const cli_store *st)
         return EXIT_IO;
     }
     return EXIT_OK;
-}
-
-/* Save the index with its line statistics (FILE.lines). */
-static int save_with_lines(cli_store *st, const char *path, const dedup_linestats *lines,
-                           char *err, size_t errcap)
-{
-    cli_buf b = {0};
-    if (lines) {
-        size_t need = dedup_linestats_serialized_size(lines);
-        if (cli_buf_reserve(&b, need)) {
-            snprintf(err, errcap, "out of memory");
-            return CLI_ENOMEM;
-        }
-        dedup_linestats_serialize(lines, b.data, need, &b.len);
-    }
-    int rc = cli_store_save(st, path, lines ? &b : NULL, err, errcap);
-    cli_buf_free(&b);
-    return rc;
 }
 
 /* What `dedup index` is asked to do: its command line. */
@@ -415,7 +409,6 @@ typedef struct index_run {
     cli_store st;
     char *path;             /* the index's path, links followed */
     int lock_fd;            /* build, add: FILE.lock held */
-    dedup_linestats *lines; /* the index's boilerplate counts, or NULL */
 } index_run;
 
 /* An empty run, which index_free can free whatever happens next. */
@@ -428,7 +421,6 @@ static void index_init(index_run *r)
 
 static void index_free(index_run *r)
 {
-    dedup_linestats_free(r->lines);
     cli_store_free(&r->st);
     cli_store_unlock(r->lock_fd);
     free(r->path);
@@ -455,16 +447,13 @@ static int index_build(index_run *r, const index_opts *o)
     }
     rc = cli_store_create(&r->st, p);
     r->st.time_stamps = o->io.time_field != NULL;
-    r->st.lines_min = CLI_BOILERPLATE_DEFAULT;
     dedup_params_free(p);
-    if (!rc)
-        rc = dedup_linestats_create(&r->lines, 0);
     if (rc) {
         cli_msg("%s", dedup_strerror(rc));
         return EXIT_INTERNAL;
     }
-    status = run_docs(o->act, &r->st, &o->io, o->rest, o->nrest, o->quiet, r->lines);
-    if (!status && (rc = save_with_lines(&r->st, r->path, r->lines, err, sizeof err))) {
+    status = run_docs(o->act, &r->st, &o->io, o->rest, o->nrest, o->quiet);
+    if (!status && (rc = cli_store_save(&r->st, r->path, err, sizeof err))) {
         cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : err);
         status = cli_exit_code(rc);
     }
@@ -487,9 +476,7 @@ static int index_load(index_run *r, const index_opts *o)
         return cli_exit_code(rc);
     }
     rc = o->act == ACT_ADD ? cli_store_load(&r->st, r->path, err, sizeof err)
-                           : cli_store_load_reader(&r->st, r->path,
-                                                   o->act == ACT_QUERY ? &r->lines : NULL, err,
-                                                   sizeof err);
+                           : cli_store_load_reader(&r->st, r->path, err, sizeof err);
     if (rc) {
         cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : err);
         return cli_exit_code(rc);
@@ -523,21 +510,8 @@ static int index_docs(index_run *r, const index_opts *o)
 {
     char err[512];
     int rc, status;
-    if (o->act == ACT_ADD &&
-        (rc = cli_store_load_lines(&r->st, r->path, &r->lines, err, sizeof err))) {
-        cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : err);
-        return cli_exit_code(rc);
-    }
-    /* An index without saved counts (made before they were kept, or
-     * by the library alone) starts counting now when documents are
-     * added; queries then sign without them. */
-    if (!r->lines && o->act == ACT_ADD && (rc = dedup_linestats_create(&r->lines, 0))) {
-        cli_msg("%s", dedup_strerror(rc));
-        return EXIT_INTERNAL;
-    }
-    status = run_docs(o->act, &r->st, &o->io, o->rest + 1, o->nrest - 1, o->quiet, r->lines);
-    if (o->act == ACT_ADD && !status &&
-        (rc = save_with_lines(&r->st, r->path, r->lines, err, sizeof err))) {
+    status = run_docs(o->act, &r->st, &o->io, o->rest + 1, o->nrest - 1, o->quiet);
+    if (o->act == ACT_ADD && !status && (rc = cli_store_save(&r->st, r->path, err, sizeof err))) {
         cli_msg("%s", rc == CLI_ENOMEM ? "out of memory" : err);
         status = cli_exit_code(rc);
     }

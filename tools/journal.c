@@ -19,8 +19,9 @@
  *     u32          payload length n (1 to 1 MiB)
  *     u32          CRC-32 of the payload
  *     n bytes      payload: a type byte and its fields
- *       1 add      u64 number, i64 stamp, u8 name kind, u32 name length,
- *                  the name, then the signature (dedup_signature_serialize)
+ *       1 add      u64 number, i64 stamp, u8 id kind (0 string, 1
+ *                  number), u32 id length, the id, then the signature
+ *                  (dedup_signature_serialize)
  *       2 remove   u64 number
  *       3 expire   i64 before (dedup_index_expire)
  *       4 lines    u32 n, then n u64: the line hashes of a document read
@@ -29,10 +30,16 @@
  * Loading (cli_store_load) replays the records onto the index file whose
  * tag is the journal's base: the operations and their order are those of
  * the run that wrote them, so the index comes out the same, slot for slot.
- * A journal whose base is the tag the index file had before its last save
- * (the side file remembers it) is already in the index: a writer was
- * stopped after saving and before starting a new journal; it is ignored
- * and replaced. Any other base is another index's journal: refused.
+ * An add record gives the document the number it had: the library numbers
+ * named documents itself (dedup_index_add_named), and is told to give the
+ * recorded one (dedup_index_set_next_named), which it does unless a stored
+ * document has it; then the record does not fit the index. So the format
+ * is the one the tool wrote when it numbered documents itself, and those
+ * journals replay alike. A journal whose base is the tag the index file
+ * had before its last save (the index records it, store.h) is already in
+ * the index: a writer was stopped after saving and before starting a new
+ * journal; it is ignored and replaced. Any other base is another index's
+ * journal: refused.
  *
  * A record cut short at the end, or followed only by zero bytes (a crash
  * in the middle of an append), ends the journal; the writer cuts it off
@@ -85,6 +92,32 @@ static int all_zero(const unsigned char *p, size_t n)
     return 1;
 }
 
+/* Add the document of an add record (q, n bytes, checked) under its
+ * number. A dedup status; DEDUP_E_EXISTS when the number or the id is
+ * taken. */
+static int replay_add(cli_store *s, const unsigned char *q, uint32_t n)
+{
+    uint64_t id = cli_le64(q + 1), got = 0, next = dedup_index_next_named(s->idx);
+    uint32_t nl = cli_le32(q + 18);
+    dedup_signature *sig = NULL;
+    int rc = dedup_signature_deserialize(&sig, q + 22 + nl, n - 22 - nl);
+    if (rc == DEDUP_OK && id == 0)
+        rc = DEDUP_E_FORMAT;
+    if (rc == DEDUP_OK)
+        rc = dedup_index_set_next_named(s->idx, id);
+    if (rc == DEDUP_OK)
+        rc = cli_store_add(s, (const char *)q + 22, nl, q[17] & 1, (int64_t)cli_le64(q + 9), sig,
+                           &got);
+    dedup_signature_free(sig);
+    if (rc == DEDUP_OK && got != id) {
+        dedup_index_remove(s->idx, got);
+        rc = DEDUP_E_EXISTS;
+    }
+    if (next > id + 1)
+        dedup_index_set_next_named(s->idx, next);
+    return rc;
+}
+
 /* Apply one record's payload to the store. CLI_OK, CLI_EDATA (a record
  * that does not fit the index; message in err), CLI_ENOMEM. */
 static int apply(cli_store *s, const unsigned char *q, uint32_t n, const char *jp, uint64_t at,
@@ -93,30 +126,25 @@ static int apply(cli_store *s, const unsigned char *q, uint32_t n, const char *j
     int rc = DEDUP_OK;
     uint64_t id = n >= 9 ? cli_le64(q + 1) : 0;
     if (q[0] == REC_ADD && n >= 22 && n - 22 >= cli_le32(q + 18)) {
-        uint32_t nl = cli_le32(q + 18);
-        dedup_signature *sig = NULL;
-        rc = dedup_signature_deserialize(&sig, q + 22 + nl, n - 22 - nl);
-        if (rc == DEDUP_OK)
-            rc = dedup_index_add(s->idx, id, (int64_t)cli_le64(q + 9), sig);
-        dedup_signature_free(sig);
-        if (rc == DEDUP_OK && cli_store_set_name(s, id, (const char *)q + 22, nl, q[17] & 1))
-            return CLI_ENOMEM;
-        if (rc == DEDUP_OK && id >= s->next_id)
-            s->next_id = id + 1;
+        rc = replay_add(s, q, n);
     } else if (q[0] == REC_REMOVE && n == 9) {
         rc = dedup_index_remove(s->idx, id);
     } else if (q[0] == REC_EXPIRE && n == 9) {
         rc = dedup_index_expire(s->idx, (int64_t)id, NULL);
     } else if (q[0] == REC_LINES && n >= 5 && (n - 5) / 8 == cli_le32(q + 1) &&
                (n - 5) % 8 == 0) {
+        /* Counted into the index's line statistics, made if it had none. */
         uint32_t m = cli_le32(q + 1);
-        void *v = s->jlines;
-        if (cli_grow(&v, &s->jlines_cap, s->jlines_n + 1 + m, sizeof(uint64_t)))
+        dedup_linestats *ls;
+        uint64_t *h = malloc((m ? m : 1) * sizeof *h);
+        if (!h || cli_store_lines(s, 0, &ls)) {
+            free(h);
             return CLI_ENOMEM;
-        s->jlines = v;
-        s->jlines[s->jlines_n++] = m;
+        }
         for (uint32_t i = 0; i < m; i++)
-            s->jlines[s->jlines_n++] = cli_le64(q + 5 + 8 * (size_t)i);
+            h[i] = cli_le64(q + 5 + 8 * (size_t)i);
+        rc = dedup_linestats_add_hashes(ls, h, m);
+        free(h);
     } else {
         rc = DEDUP_E_FORMAT;
     }
@@ -275,10 +303,10 @@ int cli_journal_add(cli_store *s, uint64_t id, int64_t stamp, const dedup_signat
     if (s->jfd < 0)
         return CLI_OK;
     int kind = 0;
-    const char *name = cli_store_name(s, id, &kind);
-    size_t nl = name ? strlen(name) : 0, ns = dedup_signature_serialized_size(sig);
+    size_t nl = 0, ns = dedup_signature_serialized_size(sig);
+    const char *name = cli_store_name(s, id, &nl, &kind);
     if (22 + nl + ns > MAX_PAYLOAD)
-        return CLI_EDATA; /* names are bounded by the reader's record size */
+        return CLI_EDATA; /* not with ids of at most CLI_ID_MAX bytes */
     unsigned char *q = malloc(22 + nl + ns);
     if (!q)
         return CLI_ENOMEM;
@@ -385,7 +413,4 @@ void cli_journal_close(cli_store *s)
     cli_buf_free(&s->jbuf);
     free(s->jpath);
     s->jpath = NULL;
-    free(s->jlines);
-    s->jlines = NULL;
-    s->jlines_n = s->jlines_cap = 0;
 }

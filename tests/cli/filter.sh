@@ -136,8 +136,8 @@ head -n 7 corpus.jsonl > half1.jsonl
 tail -n +8 corpus.jsonl > half2.jsonl
 "$DEDUP" filter -q --index state.idx half1.jsonl > run1.jsonl
 ok $? "first half with --index"
-test -s state.idx && test -s state.idx.ids
-ok $? "the index and its id file are saved"
+test -s state.idx && test ! -e state.idx.ids && test ! -e state.idx.lines
+ok $? "the index is saved, one file with its ids"
 "$DEDUP" filter -q --index state.idx --dups d2.jsonl half2.jsonl > run2.jsonl
 cat run1.jsonl run2.jsonl | cmp -s - once.jsonl
 ok $? "restart from the saved index gives the uninterrupted output"
@@ -146,14 +146,13 @@ ok $? "a duplicate of a document of the first run is named by its id"
 
 # Parameters given again with a saved index are the index's: a warning,
 # also for those set with --param.
-cp state.idx pstate.idx && cp state.idx.ids pstate.idx.ids
-cp state.idx.lines pstate.idx.lines 2>/dev/null
+cp state.idx pstate.idx
 "$DEDUP" filter -q --index pstate.idx --param link_lists=0 half2.jsonl > /dev/null 2> warn.txt
 grep -q "using the parameters saved in the index" warn.txt
 ok $? "--param with a saved index: warned that the index's parameters apply"
 
 # SIGTERM: the state is saved from the main loop.
-rm -f sig.idx sig.idx.ids
+rm -f sig.idx*
 mkfifo feed
 "$DEDUP" filter -q --index sig.idx < feed > sig.jsonl &
 pid=$!
@@ -191,17 +190,19 @@ is "$(tail -n 60 site.jsonl | grep -c -F -f <(cut -c1-12 bp-on.jsonl))" 60 \
     "default: every page after the 20th is kept"
 head -n 30 site.jsonl > site1.jsonl
 tail -n +31 site.jsonl > site2.jsonl
-rm -f bp.idx bp.idx.ids bp.idx.lines
+rm -f bp.idx*
 "$DEDUP" filter -q --index bp.idx site1.jsonl > bp1.jsonl
-test -s bp.idx.lines
-ok $? "the line counts are saved next to the index"
+cp bp.idx bp-saved.idx
 "$DEDUP" filter -q --index bp.idx site2.jsonl > bp2.jsonl
 cat bp1.jsonl bp2.jsonl | cmp -s - bp-on.jsonl
-ok $? "a restart goes on with the saved counts: the uninterrupted output"
-printf 'DDLS garbage' > bp.idx.lines
-"$DEDUP" filter -q --index bp.idx site2.jsonl > /dev/null 2> err.txt
+ok $? "a restart goes on with the counts saved in the index: the uninterrupted output"
+# A byte of the counts damaged (they sit before the tool's 48 bytes at the
+# end of the file): the index's checksum catches it.
+size=$(stat -c %s bp-saved.idx)
+printf '\377' | dd of=bp-saved.idx bs=1 seek=$((size - 48 - 8 - 1000)) conv=notrunc 2> /dev/null
+"$DEDUP" filter -q --index bp-saved.idx site2.jsonl > /dev/null 2> err.txt
 is $? 1 "damaged line counts: exit 1"
-contains err.txt "bp.idx.lines:" "the message names the file"
+contains err.txt "bp-saved.idx: checksum mismatch" "the message names the file"
 "$DEDUP" filter --boilerplate 1 site.jsonl > /dev/null 2>&1
 is $? 2 "bad --boilerplate: exit 2"
 

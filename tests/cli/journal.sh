@@ -58,8 +58,7 @@ is "$(awk -F'\t' '$1 == $2' q.tsv | cut -f1 | sort -u | wc -l)" 30 \
 # The state as the kill left it, to start each case below from.
 cp j.idx.journal whole.journal
 cp j.idx killed.idx
-cp j.idx.ids killed.idx.ids
-restore() { cp killed.idx j.idx; cp killed.idx.ids j.idx.ids; cp whole.journal j.idx.journal; }
+restore() { cp killed.idx j.idx; cp whole.journal j.idx.journal; }
 
 # A journal cut short in its last record: that record is lost, the rest
 # replayed, and the next writer appends after the cut.

@@ -4,6 +4,8 @@
 set -u
 DEDUP=${1:?usage: test.sh PATH-TO-DEDUP}
 DEDUP=$(cd "$(dirname "$DEDUP")" && pwd)/$(basename "$DEDUP")
+# The committed test data (tests/data).
+DATA=$(cd "$(dirname "${BASH_SOURCE[0]}")/../data" && pwd)
 T=$(mktemp -d "${TMPDIR:-/tmp}/dedup-cli.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 99

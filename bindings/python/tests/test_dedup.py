@@ -89,6 +89,41 @@ def test_index_by_key(tmp_path):
     assert list(idx) == ["d"]
 
 
+@need_tool
+def test_index_built_by_the_tool(tmp_path):
+    """An index `dedup index build` saved is found by key from Python: a
+    string id is its key as it is, a number id a 0x00 byte and its text."""
+    url = "https://example.com/2024/05/harbour?utm=rss"
+    docs = [(url, STORY), (42, OTHER), ("42", "A third story about a local election and turnout "
+                                              "figures that surprised the candidates themselves.")]
+    corpus = tmp_path / "docs.jsonl"
+    corpus.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in docs))
+    path = str(tmp_path / "built.idx")
+    subprocess.run([DEDUP, "index", "build", "-q", str(corpus), "-o", path], check=True)
+    assert not os.path.exists(path + ".ids") and not os.path.exists(path + ".lines")
+    idx = dedup.Index.load(path)
+    assert len(idx) == 3
+    assert url in idx and "\x0042" in idx and "42" in idx
+    assert "\x0043" not in idx and "https://example.com/" not in idx
+    assert idx.keys() == [url, "\x0042", "42"]                # in order of arrival
+    assert [idx.time_of(k) for k in idx.keys()] == [1, 2, 3]   # stamped 1, 2, 3
+    assert idx.boilerplate == dedup.BOILERPLATE_DEFAULT        # its line statistics
+    assert [m.key for m in idx.query(STORY)] == [url]
+    assert idx.query(OTHER)[0].key == "\x0042"
+    # and what Python adds, the tool finds under the same ids
+    idx.add("https://example.com/new", "Completely new words about a bridge that opened "
+            "to traffic ahead of schedule after three years of work on the river crossing.")
+    idx.save(path)
+    query = tmp_path / "q.jsonl"
+    query.write_text(json.dumps({"id": "q", "text": STORY}) + "\n")
+    out = subprocess.run([DEDUP, "index", "query", path, str(query)], check=True,
+                         capture_output=True, text=True).stdout
+    assert out.split("\t")[:2] == ["q", url]
+    out = subprocess.run([DEDUP, "index", "stats", path], check=True, capture_output=True,
+                         text=True).stdout
+    assert "documents        4\n" in out
+
+
 def test_parameters_and_errors(tmp_path):
     with pytest.raises(dedup.ParamError, match="threshold"):
         dedup.Index(threshold=1.5)
