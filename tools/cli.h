@@ -215,6 +215,11 @@ int cli_common_option(int c, const char *arg, cli_input_opts *io, cli_param_opts
  * use --help; returns EXIT_USAGE. */
 int cli_usage_error(const char *cmd);
 
+/* cli_reader_open, with the message and the exit status of a failure:
+ * EXIT_OK, EXIT_IO or EXIT_INTERNAL. */
+int cli_open_reader(cli_reader **r, const cli_input_opts *io, char **paths, size_t npaths,
+                    int rewindable);
+
 /* Read the next document with the --on-error policy: a bad document is
  * reported and stops the run (*status = EXIT_DATA), or is skipped and
  * counted in *skipped. Returns 1 (d filled), 0 at the end, -1 with *status

@@ -838,12 +838,10 @@ static void cluster_init(cluster_run *run, const dedup_params *params)
  * after a message. */
 int cluster_open(cluster_run *run, const cluster_opts *o)
 {
-    int status, rc = cli_reader_open(&run->reader, &o->io, o->files, o->nfiles,
+    int rc, status = cli_open_reader(&run->reader, &o->io, o->files, o->nfiles,
                                      o->output != OUT_TSV || o->boilerplate);
-    if (rc) {
-        cli_msg("%s", run->reader ? cli_reader_error(run->reader) : "out of memory");
-        return rc == CLI_ENOMEM ? EXIT_INTERNAL : EXIT_IO;
-    }
+    if (status)
+        return status;
     if (!run->chunks_ok) {
         cli_msg("out of memory");
         return EXIT_INTERNAL;

@@ -173,11 +173,7 @@ static int explain_open(explain_run *x, const explain_opts *o)
         cli_msg("%s", dedup_strerror(rc));
         return EXIT_INTERNAL;
     }
-    if ((rc = cli_reader_open(&x->r, &o->io, o->paths, o->npaths, 0))) {
-        cli_msg("%s", x->r ? cli_reader_error(x->r) : "out of memory");
-        return rc == CLI_ENOMEM ? EXIT_INTERNAL : EXIT_IO;
-    }
-    return EXIT_OK;
+    return cli_open_reader(&x->r, &o->io, o->paths, o->npaths, 0);
 }
 
 /* Keep a copy of d in s, if it is the document s asks for and the first

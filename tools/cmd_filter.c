@@ -741,11 +741,8 @@ static int filter_open(filter_run *r, const filter_opts *o, const dedup_params *
         cli_msg("%s: %s", o->dups_path, strerror(errno));
         return EXIT_IO;
     }
-    rc = cli_reader_open(&r->reader, &o->io, o->files, o->nfiles, 0);
-    if (rc) {
-        cli_msg("%s", r->reader ? cli_reader_error(r->reader) : "out of memory");
-        return rc == CLI_ENOMEM ? EXIT_INTERNAL : EXIT_IO;
-    }
+    if ((rc = cli_open_reader(&r->reader, &o->io, o->files, o->nfiles, 0)))
+        return rc;
     /* Save on SIGINT/SIGTERM; write errors (a closed pipe) come back as
      * EPIPE instead of killing us before the state is saved. */
     cli_catch_signals();

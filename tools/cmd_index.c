@@ -182,11 +182,8 @@ static int run_docs(int act, cli_store *st, const cli_input_opts *io, char **pat
         status = EXIT_INTERNAL;
         goto done;
     }
-    if ((rc = cli_reader_open(&r, io, paths, npaths, 0))) {
-        cli_msg("%s", r ? cli_reader_error(r) : "out of memory");
-        status = rc == CLI_ENOMEM ? EXIT_INTERNAL : EXIT_IO;
+    if ((status = cli_open_reader(&r, io, paths, npaths, 0)))
         goto done;
-    }
     cli_progress prog;
     cli_progress_start(&prog, quiet, act == ACT_QUERY ? "querying" : "indexing",
                        cli_reader_total_bytes(r));

@@ -80,11 +80,8 @@ int cmd_shingles(int argc, char **argv)
         status = EXIT_INTERNAL;
         goto done;
     }
-    if ((rc = cli_reader_open(&r, &io, argv + optind, (size_t)(argc - optind), 0))) {
-        cli_msg("%s", r ? cli_reader_error(r) : "out of memory");
-        status = rc == CLI_ENOMEM ? EXIT_INTERNAL : EXIT_IO;
+    if ((status = cli_open_reader(&r, &io, argv + optind, (size_t)(argc - optind), 0)))
         goto done;
-    }
     cli_doc d;
     uint64_t skipped = 0;
     while ((rc = cli_next_doc(r, &d, &io, &skipped, &status)) == 1) {

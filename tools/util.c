@@ -9,6 +9,7 @@
  * of documents while it drops their texts.
  */
 #include "cli.h"
+#include "input.h"
 
 #include <errno.h>
 #include <math.h>
@@ -925,4 +926,14 @@ int cli_record_open(cli_buf *out, const char *raw, size_t len)
     if (cli_buf_add(out, raw, end ? end - 1 : 0) || (!empty && cli_buf_addc(out, ',')))
         return CLI_ENOMEM;
     return CLI_OK;
+}
+
+int cli_open_reader(cli_reader **r, const cli_input_opts *io, char **paths, size_t npaths,
+                    int rewindable)
+{
+    int rc = cli_reader_open(r, io, paths, npaths, rewindable);
+    if (rc == CLI_OK)
+        return EXIT_OK;
+    cli_msg("%s", *r ? cli_reader_error(*r) : "out of memory");
+    return rc == CLI_ENOMEM ? EXIT_INTERNAL : EXIT_IO;
 }
