@@ -91,24 +91,40 @@ static void table_release(doc_table *t)
     memset(t, 0, sizeof *t);
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* Record positions ordered by their documents' numbers. */
 typedef struct {
     uint64_t doc;
     size_t at;
 } doc_at;
 
-static int cmp_doc_at(const void *a, const void *b)
+/* Sort n doc_at entries by document, stably: LSD radix sort, 8 bits a
+ * pass, skipping the passes in which every entry has the same digit. */
+static int sort_doc_at(doc_at *v, size_t n)
 {
-    const doc_at *x = a, *y = b;
-    if (x->doc != y->doc)
-        return (x->doc > y->doc) - (x->doc < y->doc);
-    return (x->at > y->at) - (x->at < y->at);
+    doc_at *tmp = dedup__malloc((n ? n : 1) * sizeof *tmp), *a = v, *b = tmp;
+    if (!tmp)
+        return DEDUP_E_NOMEM;
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[(a[i].doc >> shift & 0xff) + 1]++;
+        int same = 0;
+        for (int d = 1; d <= 256; d++)
+            same |= count[d] == n;
+        if (same)
+            continue;
+        for (int d = 0; d < 256; d++)
+            count[d + 1] += count[d];
+        for (size_t i = 0; i < n; i++)
+            b[count[a[i].doc >> shift & 0xff]++] = a[i];
+        doc_at *t = a;
+        a = b;
+        b = t;
+    }
+    if (a != v)
+        memcpy(v, a, n * sizeof *v);
+    dedup__free(tmp);
+    return DEDUP_OK;
 }
 
 /* The table of ndocs records of rec_size + 8 bytes each, repeats of a
@@ -128,7 +144,11 @@ static int table_of_records(doc_table *t, const unsigned char *records, size_t n
     }
     for (size_t i = 0; i < ndocs; i++)
         order[i] = (doc_at){record_doc(records + i * stride), i};
-    qsort(order, ndocs, sizeof *order, cmp_doc_at);
+    if (sort_doc_at(order, ndocs)) {
+        dedup__free(order);
+        table_release(t);
+        return DEDUP_E_NOMEM;
+    }
     for (size_t i = 0; i < ndocs; i++) {
         if (t->n && t->doc[t->n - 1] == order[i].doc)
             continue;
@@ -202,25 +222,53 @@ static int keys_of(band_keys *bk, const dedup_batch *b, const doc_table *t,
     return rc;
 }
 
+/*
+ * The walk of the runs. A pair that agrees in several bands is proposed by
+ * each; the comparison does not depend on the band, so a pair compared
+ * once need not be compared again. seen remembers compared pairs in a
+ * table of mask + 1 slots, one pair per slot (pair + 1; a later pair may
+ * take the slot): a pair found there is skipped, a pair lost from it is
+ * only compared again. A pair that merely collides on a band's key is not
+ * remembered: another band may propose it for real. The kept pairs are
+ * deduplicated whenever their list doubles, as the pair stage does.
+ */
 typedef struct {
     const dedup__pair_view *v;
     const doc_table *t;
     unsigned band;
     dedup__edgevec out;
+    size_t out_unique;
+    dedup__edge *etmp;
+    size_t etmp_cap;
+    uint64_t *seen;
+    size_t mask;
 } pair_walk;
 
 static int propose(pair_walk *w, uint64_t kx, uint64_t ky)
 {
     size_t x = (uint32_t)kx, y = (uint32_t)ky;
+    uint64_t pair = dedup__pair((uint32_t)x, (uint32_t)y);
+    uint64_t *slot = &w->seen[dedup__mix64(pair) & w->mask];
+    if (*slot == pair + 1)
+        return DEDUP_OK;
     const unsigned char *rx = w->t->recs + x * w->v->rec_size;
     const unsigned char *ry = w->t->recs + y * w->v->rec_size;
     double sim;
-    if (dedup__pair_check(w->v, rx, ry, w->band, &sim) != 1)
+    int r = dedup__pair_check(w->v, rx, ry, w->band, &sim);
+    if (r < 0)
+        return DEDUP_OK;
+    *slot = pair + 1;
+    if (r == 0)
         return DEDUP_OK;
     dedup__edgevec *o = &w->out;
+    if (o->n >= 2 * w->out_unique + 4096) {
+        if (dedup__edges_sort_unique(o, &w->etmp, &w->etmp_cap))
+            return DEDUP_E_NOMEM;
+        w->out_unique = o->n;
+    }
     if (o->n == o->cap && dedup__grow((void **)&o->v, &o->cap, o->n + 1, sizeof *o->v))
         return DEDUP_E_NOMEM;
-    o->v[o->n++] = (dedup__edge){dedup__pair((uint32_t)x, (uint32_t)y), sim};
+    o->v[o->n++] = (dedup__edge){pair, sim};
     return DEDUP_OK;
 }
 
@@ -277,6 +325,13 @@ int dedup_batch_stage_pairs(const dedup_batch *b, const dedup_band_record *recs,
     v.recs = t.recs;
     v.count = t.n;
     pair_walk w = {.v = &v, .t = &t};
+    /* About a slot per four band records, 4096 to 4M slots. */
+    size_t slots = 4096;
+    while (slots < n / 4 && slots < ((size_t)1 << 22))
+        slots *= 2;
+    w.mask = slots - 1;
+    if (rc == DEDUP_OK && !(w.seen = dedup__calloc(slots, sizeof *w.seen)))
+        rc = DEDUP_E_NOMEM;
     for (unsigned j = 0; j < b->bands && rc == DEDUP_OK; j++) {
         const uint64_t *c = bk.keys + bk.start[j];
         size_t m = bk.start[j + 1] - bk.start[j];
@@ -287,13 +342,12 @@ int dedup_batch_stage_pairs(const dedup_batch *b, const dedup_band_record *recs,
             rc = walk_run(&w, c + i, e - i);
         }
     }
-    dedup__edge *etmp = NULL;
-    size_t etmp_cap = 0;
     if (rc == DEDUP_OK)
-        rc = dedup__edges_sort_unique(&w.out, &etmp, &etmp_cap);
+        rc = dedup__edges_sort_unique(&w.out, &w.etmp, &w.etmp_cap);
     if (rc == DEDUP_OK)
         rc = edges_out(&w, out, nout);
-    dedup__free(etmp);
+    dedup__free(w.etmp);
+    dedup__free(w.seen);
     dedup__edgevec_release(&w.out);
     dedup__free(bk.keys);
     dedup__free(bk.start);
@@ -313,7 +367,13 @@ static int docs_of_pairs(const uint64_t *x, size_t n, doc_table *t)
     if (!t->doc)
         return DEDUP_E_NOMEM;
     memcpy(t->doc, x, 2 * n * sizeof *t->doc);
-    qsort(t->doc, 2 * n, sizeof *t->doc, cmp_u64);
+    uint64_t *tmp = dedup__malloc(2 * n * sizeof *tmp);
+    if (!tmp) {
+        table_release(t);
+        return DEDUP_E_NOMEM;
+    }
+    dedup__radix_sort(t->doc, tmp, 2 * n, 0);
+    dedup__free(tmp);
     for (size_t i = 0; i < 2 * n; i++)
         if (!t->n || t->doc[t->n - 1] != t->doc[i])
             t->doc[t->n++] = t->doc[i];
