@@ -136,13 +136,16 @@ int cluster_mpi_sync(int status)
 
 /* ------------------------------------------------------------ exchange */
 
-/* Send out[d] (bytes) to every rank d; what each rank sent here arrives
- * in *in, rank 0's first. Rounds of at most 1 GiB per pair of ranks keep
- * MPI's int counts in range. */
+/* Send out[d] (bytes) to every rank d (out[d] is emptied and its memory
+ * released); what each rank sent here arrives in *in, rank 0's first.
+ * Rounds of at most 1 GiB, and 2 GiB over all ranks, per rank keep MPI's
+ * int counts and offsets in range; a single round is received in place. */
 static void exchange_from(cli_buf *out, cli_buf *in, uint64_t *from)
 {
-    const uint64_t round = (uint64_t)1 << 30;
     int n = nranks_;
+    uint64_t round = (uint64_t)INT_MAX / (uint64_t)n;
+    if (round > (uint64_t)1 << 30)
+        round = (uint64_t)1 << 30;
     uint64_t *sz = calloc(3 * (size_t)n, sizeof *sz);
     if (!sz)
         die("out of memory");
@@ -161,8 +164,6 @@ static void exchange_from(cli_buf *out, cli_buf *in, uint64_t *from)
     }
     MPI_Allreduce(&most, &rounds_to, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD);
     in->len = 0;
-    if (cli_buf_reserve(in, (size_t)total + 1))
-        die("out of memory");
     int *sc = xmalloc(4 * (size_t)n * sizeof *sc), *sd = sc + n, *rc = sd + n, *rd = rc + n;
     uint64_t done = 0;
     do {
@@ -177,16 +178,25 @@ static void exchange_from(cli_buf *out, cli_buf *in, uint64_t *from)
             spos += (uint64_t)sc[d];
             rpos += (uint64_t)rc[d];
         }
-        char *sendp = xmalloc((size_t)spos), *recvp = xmalloc((size_t)rpos);
-        for (int d = 0; d < n; d++)
+        int last = done + round >= rounds_to, direct = done == 0 && last;
+        char *sendp = xmalloc((size_t)spos);
+        for (int d = 0; d < n; d++) {
             if (sc[d])
                 memcpy(sendp + sd[d], out[d].data + done, (size_t)sc[d]);
+            if (last)
+                cli_buf_free(&out[d]);
+        }
+        /* Room for what arrives once what leaves is in one buffer. */
+        if (done == 0 && cli_buf_reserve(in, (size_t)total + 1))
+            die("out of memory");
+        char *recvp = direct ? in->data : xmalloc((size_t)rpos);
         MPI_Alltoallv(sendp, sc, sd, MPI_BYTE, recvp, rc, rd, MPI_BYTE, MPI_COMM_WORLD);
-        for (int d = 0; d < n; d++)
+        free(sendp);
+        for (int d = 0; !direct && d < n; d++)
             if (rc[d])
                 memcpy(in->data + rstart[d] + done, recvp + rd[d], (size_t)rc[d]);
-        free(sendp);
-        free(recvp);
+        if (!direct)
+            free(recvp);
         done += round;
     } while (done < rounds_to);
     in->len = (size_t)total;
@@ -194,8 +204,6 @@ static void exchange_from(cli_buf *out, cli_buf *in, uint64_t *from)
         memcpy(from, rstart, (size_t)n * sizeof *from);
         from[n] = total;
     }
-    for (int d = 0; d < n; d++)
-        out[d].len = 0;
     free(sc);
     free(sz);
 }
@@ -534,24 +542,37 @@ static int comp_owner(uint64_t root)
     return (int)(((x >> 32) * (uint64_t)nranks_) >> 32);
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* Sort v[0..n): LSD radix sort, skipping the passes in which every value
+ * has the same digit. */
+static void sort_u64(uint64_t *v, size_t n)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static int cmp_link(const void *a, const void *b)
-{
-    const dedup_link *x = a, *y = b;
-    if (x->doc != y->doc)
-        return x->doc < y->doc ? -1 : 1;
-    return (x->root > y->root) - (x->root < y->root);
+    uint64_t *tmp = xmalloc((n ? n : 1) * sizeof *tmp), *a = v, *b = tmp;
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[(a[i] >> shift & 0xff) + 1]++;
+        int same = 0;
+        for (int d = 1; d <= 256; d++)
+            same |= count[d] == n;
+        if (same)
+            continue;
+        for (int d = 0; d < 256; d++)
+            count[d + 1] += count[d];
+        for (size_t i = 0; i < n; i++)
+            b[count[a[i] >> shift & 0xff]++] = a[i];
+        uint64_t *t = a;
+        a = b;
+        b = t;
+    }
+    if (a != v)
+        memcpy(v, a, n * sizeof *v);
+    free(tmp);
 }
 
 /* Sort v[0..n) and drop repeats; the new count. */
 static size_t sort_unique(uint64_t *v, size_t n)
 {
-    qsort(v, n, sizeof *v, cmp_u64);
+    sort_u64(v, n);
     size_t w = 0;
     for (size_t i = 0; i < n; i++)
         if (!w || v[w - 1] != v[i])
@@ -619,6 +640,12 @@ static void bands_and_records(cluster_run *run, cli_buf *out, cli_buf *keep, cli
         }
     }
     keep->len = nk * sizeof *r;
+    /* Most band values are one document's: give their memory back. */
+    char *shrunk = realloc(keep->data, keep->len + 1);
+    if (shrunk) {
+        keep->data = shrunk;
+        keep->cap = keep->len + 1;
+    }
     uint64_t *need = xmalloc((nk ? nk : 1) * sizeof *need);
     for (size_t i = 0; i < nk; i++)
         need[i] = r[i].doc;
@@ -748,7 +775,7 @@ static void count_sizes(const dedup_assignment *a, size_t na)
     uint64_t *c = xmalloc((na ? na : 1) * sizeof *c);
     for (size_t i = 0; i < na; i++)
         c[i] = a[i].cluster;
-    qsort(c, na, sizeof *c, cmp_u64);
+    sort_u64(c, na);
     for (size_t i = 0, e; i < na; i = e) {
         for (e = i + 1; e < na && c[e] == c[i]; e++)
             ;
@@ -798,14 +825,18 @@ static void assign(cluster_run *run, cli_buf *out, const dedup_edge *e, size_t n
     if (dedup_batch_stage_assign(b, recs.data, recs.len / rsize, ge, nge, &a, &na))
         die("cannot assign the clusters");
     count_sizes(a, na);
-    /* Distinct pairs: the same pair may have met in several bands. */
-    dedup_link *pl = xmalloc((nge ? nge : 1) * sizeof *pl);
-    for (size_t i = 0; i < nge; i++)
-        pl[i] = (dedup_link){ge[i].a, ge[i].b};
-    qsort(pl, nge, sizeof *pl, cmp_link);
-    for (size_t i = 0; i < nge; i++)
-        sizes.verified += i == 0 || cmp_link(&pl[i], &pl[i - 1]) != 0;
-    free(pl);
+    /* Distinct pairs (the same pair may have met in several bands), for
+     * --stats: counted by a 64-bit digest of each pair, whose collisions
+     * (about n^2 / 2^65) do not show at any corpus size. */
+    uint64_t *pd = xmalloc((nge ? nge : 1) * sizeof *pd);
+    for (size_t i = 0; i < nge; i++) {
+        uint64_t x = ge[i].a * 0x9e3779b97f4a7c15ULL + ge[i].b;
+        x ^= x >> 31;
+        x *= 0xbf58476d1ce4e5b9ULL;
+        pd[i] = x ^ x >> 29;
+    }
+    sizes.verified += sort_unique(pd, nge);
+    free(pd);
     for (size_t i = 0; i < na; i++)
         buf_add(&out[home_of(a[i].doc)], &a[i], sizeof *a);
     dedup_free(a);
