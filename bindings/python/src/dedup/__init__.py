@@ -20,6 +20,9 @@ Errors are dedup.Error and its subclasses (ParamError, FormatError,
 KeyError, IOError, MismatchError), with the library's message. Work on text
 runs without the GIL; an Index may be queried from many threads at once
 while changes wait for each other.
+
+dedup.dask.cluster (import dedup.dask, which imports dask) clusters a dask
+bag or dataframe as dask tasks, with the result cluster() gives.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 /*
  * _dedup.c - the CPython extension under the dedup package: signatures,
- * hashers, the index (by key and by text) and batch clustering, on the
- * library's public API and the Python limited API (3.10).
+ * hashers, the index (by key and by text), batch clustering, and its
+ * stages as calls on bytes for dedup.dask, on the library's public API
+ * and the Python limited API (3.10).
  *
  * Errors: a library status becomes an exception of dedup's hierarchy with
  * the library's message (status_error). Parameters come as keyword
@@ -13,7 +14,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #define Py_LIMITED_API 0x030A0000
-#define DEDUP_EXPERIMENTAL /* line hashes, for the boilerplate pass */
+#define DEDUP_EXPERIMENTAL /* line hashes, and the stages of batch clustering */
 #include <Python.h>
 
 #include <pthread.h>
@@ -1103,12 +1104,11 @@ static size_t lines_width(uint64_t total)
 
 static const char *const cluster_skip[] = {"boilerplate", "threads", NULL};
 
-/* The threads keyword: 1 to 1024, 0 or None for every processor. -1 with
+/* A number of threads: 1 to 1024, 0 or None for every processor. -1 with
  * an exception set if bad. */
-static long threads_from(module_state *st, PyObject *kwargs)
+static long threads_value(module_state *st, PyObject *tv)
 {
     long threads = 0;
-    PyObject *tv = kwargs ? PyDict_GetItemString(kwargs, "threads") : NULL;
     if (tv && tv != Py_None && ((threads = PyLong_AsLong(tv)) == -1 && PyErr_Occurred()))
         return -1;
     if (threads < 0 || threads > 1024) {
@@ -1120,6 +1120,12 @@ static long threads_from(module_state *st, PyObject *kwargs)
         threads = c > 0 ? c : 1;
     }
     return threads;
+}
+
+/* The threads keyword, as threads_value. */
+static long threads_from(module_state *st, PyObject *kwargs)
+{
+    return threads_value(st, kwargs ? PyDict_GetItemString(kwargs, "threads") : NULL);
 }
 
 /* A corpus to cluster: each document's fields (pointing into the str
@@ -1250,6 +1256,829 @@ static PyObject *py_cluster(PyObject *module, PyObject *args, PyObject *kwargs)
     corpus_free(&k);
     dedup_params_free(p);
     return result;
+}
+
+/* ============================================================= stages */
+
+/*
+ * The stages of batch clustering (dedup.h, section 6) as calls on bytes,
+ * for engines written in Python (dedup.dask). They take and return flat
+ * records packed back to back in bytes objects, in the host's byte order:
+ *
+ *   line hashes       per document, its count, then its line hashes
+ *                     (uint64_t each), as dedup_linestats_hashes gives
+ *                     them for each of its fields;
+ *   statistics        serialized line statistics (dedup_linestats_serialize);
+ *   document records  dedup_batch_record_size bytes each, the document's
+ *                     number first;
+ *   band records      dedup_band_record, 16 bytes;
+ *   numbers           document numbers, uint64_t;
+ *   edges             dedup_edge, 24 bytes;
+ *   links             dedup_link, 16 bytes;
+ *   assignments       dedup_assignment, 24 bytes.
+ *
+ * An argument of records is a bytes object, or a sequence of them read
+ * one after the other (None: none). Library parameters are keyword
+ * arguments, as cluster() takes them; a call that runs a stage makes an
+ * empty batch of them for its settings, so every call of one clustering
+ * must be given the same. The library's work runs without the GIL.
+ */
+
+/* Records of one size, back to back in a malloc'd array. */
+typedef struct {
+    unsigned char *p;
+    size_t n;
+} recs;
+
+/* The bytes of o (bytes, a sequence of bytes read in order, or None) as n
+ * records of unit bytes, into *r. 0, or -1 with an exception set:
+ * FormatError naming what for a length that is not a whole number of
+ * records. */
+static int recs_from(module_state *st, PyObject *o, size_t unit, recs *r, const char *what)
+{
+    r->p = NULL;
+    r->n = 0;
+    PyObject *t = o == Py_None ? PyTuple_New(0)
+                  : PyBytes_Check(o) ? PyTuple_Pack(1, o)
+                                     : PySequence_Tuple(o);
+    if (!t)
+        return -1;
+    Py_ssize_t k = PyTuple_Size(t);
+    size_t total = 0;
+    for (Py_ssize_t i = 0; i < k; i++) {
+        PyObject *b = PyTuple_GetItem(t, i);
+        if (!PyBytes_Check(b)) {
+            PyErr_Format(PyExc_TypeError, "%s: bytes, or a sequence of bytes", what);
+            Py_DECREF(t);
+            return -1;
+        }
+        size_t len = (size_t)PyBytes_Size(b);
+        if (len % unit) {
+            Py_DECREF(t);
+            status_error(st, DEDUP_E_FORMAT, what);
+            return -1;
+        }
+        total += len;
+    }
+    if (!(r->p = malloc(total ? total : 1))) {
+        Py_DECREF(t);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0, at = 0; i < k; i++) {
+        PyObject *b = PyTuple_GetItem(t, i);
+        memcpy(r->p + at, PyBytes_AsString(b), (size_t)PyBytes_Size(b));
+        at += PyBytes_Size(b);
+    }
+    r->n = total / unit;
+    Py_DECREF(t);
+    return 0;
+}
+
+/* A bytes object of the n records of unit bytes at p. */
+static PyObject *bytes_of(const void *p, size_t n, size_t unit)
+{
+    return PyBytes_FromStringAndSize((const char *)p, (Py_ssize_t)(n * unit));
+}
+
+/* Records going to one of several parts. */
+typedef struct {
+    unsigned char *p;
+    size_t len, cap;
+} bucket;
+
+static int bucket_add(bucket *b, const void *x, size_t n)
+{
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 4096;
+        while (cap < b->len + n)
+            cap *= 2;
+        unsigned char *p = realloc(b->p, cap);
+        if (!p)
+            return DEDUP_E_NOMEM;
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, x, n);
+    b->len += n;
+    return DEDUP_OK;
+}
+
+/* n buckets as a list of bytes objects, one each; or, when ok is 0 (an
+ * exception is set) or that fails, NULL. The buckets are released either
+ * way. */
+static PyObject *buckets_list(bucket *b, size_t n, int ok)
+{
+    PyObject *list = ok ? PyList_New((Py_ssize_t)n) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        PyObject *x = list ? bytes_of(b[i].p, b[i].len, 1) : NULL;
+        if (list && !x)
+            Py_CLEAR(list);
+        if (x)
+            PyList_SetItem(list, (Py_ssize_t)i, x);
+        free(b[i].p);
+    }
+    free(b);
+    return list;
+}
+
+/* An empty batch for the library parameters of kwargs (cluster()'s other
+ * keywords left); *representative (may be NULL) receives whether its
+ * mode is representative. NULL with an exception set. */
+static dedup_batch *stage_batch(module_state *st, PyObject *kwargs, int *representative)
+{
+    dedup_params *p = params_from(st, kwargs, cluster_skip);
+    if (!p)
+        return NULL;
+    dedup_batch *b = NULL;
+    int64_t mode = DEDUP_CLUSTER_REPRESENTATIVE;
+    int rc = dedup_batch_create(&b, p);
+    dedup_params_get(p, DEDUP_P_CLUSTER_MODE, &mode);
+    dedup_params_free(p);
+    if (rc)
+        status_error(st, rc, NULL);
+    if (representative)
+        *representative = mode == DEDUP_CLUSTER_REPRESENTATIVE;
+    return b;
+}
+
+/* nparts from a Python int: 1 to 2^32 - 1. -1 with an exception set. */
+static int nparts_ok(module_state *st, Py_ssize_t nparts)
+{
+    if (nparts >= 1 && (uint64_t)nparts <= UINT32_MAX)
+        return 0;
+    PyErr_SetString(st->param_error, "nparts: 1 to 2^32 - 1");
+    return -1;
+}
+
+static uint64_t record_number(const unsigned char *r)
+{
+    uint64_t d;
+    memcpy(&d, r, sizeof d);
+    return d;
+}
+
+/* stage_info(threads=0, boilerplate=20, **params) -> dict: the keywords
+ * checked as cluster() checks them, and what an engine plans with. */
+static PyObject *py_stage_info(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    module_state *st = state_of(module);
+    if (!PyArg_ParseTuple(args, ""))
+        return NULL;
+    long b = boilerplate_from(st, kwargs, DEDUP_BOILERPLATE_DEFAULT), threads;
+    if (b < 0 || (threads = threads_from(st, kwargs)) < 0)
+        return NULL;
+    dedup_params *p = params_from(st, kwargs, cluster_skip);
+    if (!p)
+        return NULL;
+    dedup_batch *batch = NULL;
+    unsigned bands = 0, rows = 0;
+    int64_t mode = DEDUP_CLUSTER_REPRESENTATIVE;
+    int rc = dedup_batch_create(&batch, p);
+    if (!rc)
+        rc = dedup_params_lsh(p, &bands, &rows);
+    dedup_params_get(p, DEDUP_P_CLUSTER_MODE, &mode);
+    PyObject *result =
+        rc ? status_error(st, rc, NULL)
+           : Py_BuildValue("{s:n,s:I,s:O,s:l,s:l}", "record_size",
+                           (Py_ssize_t)dedup_batch_record_size(batch), "bands", bands,
+                           "representative",
+                           mode == DEDUP_CLUSTER_REPRESENTATIVE ? Py_True : Py_False,
+                           "boilerplate", b, "threads", threads);
+    dedup_batch_free(batch);
+    dedup_params_free(p);
+    return result;
+}
+
+/* The line hashes of every document of k, with threads threads, as the
+ * tuple (documents, text bytes, line hashes). */
+static PyObject *corpus_hashes(module_state *st, corpus *k, long threads)
+{
+    size_t n = (size_t)k->n, words = n;
+    k->hashes = calloc(n ? n : 1, sizeof *k->hashes);
+    k->nhashes = calloc(n ? n : 1, sizeof *k->nhashes);
+    if (!k->hashes || !k->nhashes)
+        return PyErr_NoMemory();
+    sign_job job = {.docs = k->docs, .n = n, .mu = PTHREAD_MUTEX_INITIALIZER,
+                    .hashes = k->hashes, .nhashes = k->nhashes};
+    Py_BEGIN_ALLOW_THREADS
+    run_threads(hash_worker, &job, threads);
+    Py_END_ALLOW_THREADS
+    if (job.err)
+        return status_error(st, job.err, NULL);
+    for (size_t i = 0; i < n; i++)
+        words += k->nhashes[i];
+    PyObject *b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(words * sizeof(uint64_t)));
+    if (!b)
+        return NULL;
+    char *o = PyBytes_AsString(b);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t c = k->nhashes[i];
+        memcpy(o, &c, sizeof c);
+        o += sizeof c;
+        if (c)
+            memcpy(o, k->hashes[i], c * sizeof c);
+        o += c * sizeof c;
+    }
+    return Py_BuildValue("(nKN)", k->n, (unsigned long long)k->total, b);
+}
+
+/* line_hashes(texts, *, threads=0) -> (documents, text bytes, line hashes):
+ * what the line statistics count of each text (texts as cluster() takes
+ * them), and the bytes of text cluster() sizes the statistics by. */
+static PyObject *py_line_hashes(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    static char *kw[] = {"texts", "threads", NULL};
+    module_state *st = state_of(module);
+    PyObject *texts, *tv = NULL;
+    long threads;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$O", kw, &texts, &tv) ||
+        (threads = threads_value(st, tv)) < 0)
+        return NULL;
+    corpus k;
+    memset(&k, 0, sizeof k);
+    PyObject *result = corpus_read(&k, texts) ? NULL : corpus_hashes(st, &k, threads);
+    corpus_free(&k);
+    return result;
+}
+
+/* Count the documents of line hashes h[0..n) (each its count, then its
+ * hashes) into ls, in order. DEDUP_E_FORMAT for a count past the end. */
+static int count_hashes(dedup_linestats *ls, const uint64_t *h, size_t n)
+{
+    int rc = DEDUP_OK;
+    for (size_t i = 0; i < n && !rc; i += 1 + (size_t)h[i])
+        rc = h[i] > n - i - 1 ? DEDUP_E_FORMAT
+                              : dedup_linestats_add_hashes(ls, h + i + 1, (size_t)h[i]);
+    return rc;
+}
+
+/* linestats_add(stats, hashes, total=0) -> statistics: stats (None: new
+ * statistics, as wide as cluster() makes them for total bytes of text)
+ * with the documents of hashes counted after those it holds. Counting
+ * every part's hashes in document order, one part after the other,
+ * counts what one pass over the corpus counts. */
+static PyObject *py_linestats_add(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    static char *kw[] = {"stats", "hashes", "total", NULL};
+    module_state *st = state_of(module);
+    PyObject *so, *ho;
+    unsigned long long total = 0;
+    char *s = NULL;
+    Py_ssize_t slen = 0;
+    recs h;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|K", kw, &so, &ho, &total) ||
+        (so != Py_None && PyBytes_AsStringAndSize(so, &s, &slen)) ||
+        recs_from(st, ho, sizeof(uint64_t), &h, "line hashes"))
+        return NULL;
+    dedup_linestats *ls = NULL;
+    unsigned char *out = NULL;
+    size_t size = 0, w = 0;
+    const char *what = "line statistics";
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = s ? dedup_linestats_deserialize(&ls, s, (size_t)slen)
+           : dedup_linestats_create(&ls, lines_width(total));
+    if (!rc && (rc = count_hashes(ls, (const uint64_t *)(void *)h.p, h.n)))
+        what = "line hashes";
+    if (!rc && !(out = malloc(size = dedup_linestats_serialized_size(ls))))
+        rc = DEDUP_E_NOMEM;
+    if (!rc)
+        rc = dedup_linestats_serialize(ls, out, size, &w);
+    Py_END_ALLOW_THREADS
+    PyObject *result = rc ? status_error(st, rc, what) : bytes_of(out, w, 1);
+    free(out);
+    free(h.p);
+    dedup_linestats_free(ls);
+    return result;
+}
+
+/* The document records of b's documents, numbered from base, into *rec,
+ * and their band records into *br (*nb of them; bands per document at
+ * most). */
+static int export_records(const dedup_batch *b, uint64_t base, unsigned bands,
+                          unsigned char **rec, dedup_band_record **br, size_t *nb)
+{
+    size_t n = dedup_batch_count(b), rsize = dedup_batch_record_size(b);
+    *rec = malloc(n ? n * rsize : 1);
+    *br = malloc((n && bands ? n * bands : 1) * sizeof **br);
+    *nb = 0;
+    if (!*rec || !*br)
+        return DEDUP_E_NOMEM;
+    int rc = DEDUP_OK;
+    for (size_t i = 0; i < n && !rc; i++) {
+        rc = dedup_batch_record(b, i, base + i, *rec + i * rsize);
+        if (!rc)
+            *nb += dedup_batch_band_records(b, *rec + i * rsize, *br + *nb);
+    }
+    return rc;
+}
+
+/* Sign the documents of k with parameters p (and the serialized line
+ * statistics stats, slen bytes, when b is on) on threads threads: the
+ * tuple (document records numbered from base, band records). */
+static PyObject *corpus_records(module_state *st, corpus *k, const dedup_params *p,
+                                const char *stats, size_t slen, long b, long threads,
+                                uint64_t base)
+{
+    size_t n = (size_t)k->n, nb = 0;
+    unsigned bands = 0, rows = 0;
+    unsigned char *rec = NULL;
+    dedup_band_record *br = NULL;
+    const char *what = NULL;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = dedup_params_lsh(p, &bands, &rows);
+    if (!rc)
+        rc = dedup_batch_create(&k->batch, p);
+    if (!rc)
+        rc = dedup_batch_resize(k->batch, n);
+    if (!rc && b && (rc = dedup_linestats_deserialize(&k->lines, stats, slen)))
+        what = "line statistics";
+    if (!rc) {
+        sign_job job = {.params = p, .lines = k->lines, .min_docs = (uint32_t)b,
+                        .batch = k->batch, .docs = k->docs, .n = n,
+                        .mu = PTHREAD_MUTEX_INITIALIZER};
+        run_threads(sign_worker, &job, threads);
+        rc = job.err;
+    }
+    if (!rc)
+        rc = export_records(k->batch, base, bands, &rec, &br, &nb);
+    Py_END_ALLOW_THREADS
+    size_t rsize = dedup_batch_record_size(k->batch);
+    PyObject *result = rc ? status_error(st, rc, what)
+                          : Py_BuildValue("(NN)", bytes_of(rec, n, rsize),
+                                          bytes_of(br, nb, sizeof *br));
+    free(rec);
+    free(br);
+    return result;
+}
+
+/* stage_sign(texts, base, stats=None, threads=0, boilerplate=20, **params)
+ * -> (document records, band records): the texts (as cluster() takes
+ * them) numbered from base, signed as cluster() signs them; stats are the
+ * statistics of the whole corpus (linestats_add), needed when boilerplate
+ * is on. */
+static PyObject *py_stage_sign(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    module_state *st = state_of(module);
+    PyObject *texts, *so = Py_None;
+    unsigned long long base;
+    char *s = NULL;
+    Py_ssize_t slen = 0;
+    if (!PyArg_ParseTuple(args, "OK|O", &texts, &base, &so))
+        return NULL;
+    long b = boilerplate_from(st, kwargs, DEDUP_BOILERPLATE_DEFAULT), threads;
+    if (b < 0 || (threads = threads_from(st, kwargs)) < 0)
+        return NULL;
+    if (b && so == Py_None) {
+        PyErr_SetString(st->param_error, "boilerplate: the line statistics are needed");
+        return NULL;
+    }
+    if (b && PyBytes_AsStringAndSize(so, &s, &slen))
+        return NULL;
+    dedup_params *p = params_from(st, kwargs, cluster_skip);
+    if (!p)
+        return NULL;
+    corpus k;
+    memset(&k, 0, sizeof k);
+    PyObject *result = corpus_read(&k, texts)
+                           ? NULL
+                           : corpus_records(st, &k, p, s, (size_t)slen, b, threads, base);
+    corpus_free(&k);
+    dedup_params_free(p);
+    return result;
+}
+
+/* stage_split(bands, nparts) -> list of nparts band records: each band
+ * record in part dedup_band_partition(r, nparts), in the order given. */
+static PyObject *py_stage_split(PyObject *module, PyObject *args)
+{
+    module_state *st = state_of(module);
+    PyObject *bo;
+    Py_ssize_t nparts;
+    recs r;
+    if (!PyArg_ParseTuple(args, "On", &bo, &nparts) || nparts_ok(st, nparts) ||
+        recs_from(st, bo, sizeof(dedup_band_record), &r, "band records"))
+        return NULL;
+    bucket *out = calloc((size_t)nparts, sizeof *out);
+    int rc = out ? DEDUP_OK : DEDUP_E_NOMEM;
+    const dedup_band_record *br = (const dedup_band_record *)(void *)r.p;
+    Py_BEGIN_ALLOW_THREADS
+    for (size_t i = 0; i < r.n && !rc; i++)
+        rc = bucket_add(&out[dedup_band_partition(&br[i], (uint32_t)nparts)], &br[i],
+                        sizeof *br);
+    Py_END_ALLOW_THREADS
+    free(r.p);
+    if (!out || rc)
+        PyErr_NoMemory();
+    return out ? buckets_list(out, (size_t)nparts, !rc) : NULL;
+}
+
+/* Sort the n elements of size bytes at v by their first 8 bytes read as a
+ * uint64_t (a document number; a band record's band and value), 16 bits a
+ * pass from the lowest, skipping the passes whose digit every element
+ * shares. Elements of equal keys end up side by side. */
+static int radix_sort(unsigned char *v, size_t n, size_t size)
+{
+    size_t(*count)[65536] = calloc(4, sizeof *count);
+    unsigned char *tmp = malloc(n ? n * size : 1), *from = v, *to = tmp;
+    if (!count || !tmp) {
+        free(count);
+        free(tmp);
+        return DEDUP_E_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = record_number(v + i * size);
+        for (int d = 0; d < 4; d++)
+            count[d][(k >> 16 * d) & 0xffff]++;
+    }
+    for (int d = 0; d < 4 && n; d++) {
+        if (count[d][(record_number(v) >> 16 * d) & 0xffff] == n)
+            continue;
+        for (size_t b = 0, at = 0, c; b < 65536; b++, at += c) {
+            c = count[d][b];
+            count[d][b] = at;
+        }
+        for (size_t i = 0; i < n; i++) {
+            const unsigned char *e = from + i * size;
+            memcpy(to + count[d][(record_number(e) >> 16 * d) & 0xffff]++ * size, e, size);
+        }
+        unsigned char *swap = from;
+        from = to;
+        to = swap;
+    }
+    if (from != v)
+        memcpy(v, from, n * size);
+    free(count);
+    free(tmp);
+    return DEDUP_OK;
+}
+
+/* Sort v[0..*n) and drop repeats, leaving *n. */
+static int sort_unique(uint64_t *v, size_t *n)
+{
+    int rc = radix_sort((unsigned char *)v, *n, sizeof *v);
+    size_t w = 0;
+    for (size_t i = 0; !rc && i < *n; i++)
+        if (!w || v[w - 1] != v[i])
+            v[w++] = v[i];
+    if (!rc)
+        *n = w;
+    return rc;
+}
+
+/* Keep, in place, the band records of r[0..*n) whose band value two or
+ * more records hold (grouped by band value), and put their documents'
+ * numbers, sorted, once each, in *need (*nneed of them). */
+static int keep_shared(dedup_band_record *r, size_t *n, uint64_t **need, size_t *nneed)
+{
+    size_t nk = 0;
+    int rc = radix_sort((unsigned char *)r, *n, sizeof *r);
+    if (rc)
+        return rc;
+    for (size_t i = 0, e; i < *n; i = e) {
+        for (e = i + 1; e < *n && r[e].band == r[i].band && r[e].key == r[i].key; e++)
+            ;
+        if (e - i >= 2) {
+            memmove(r + nk, r + i, (e - i) * sizeof *r);
+            nk += e - i;
+        }
+    }
+    *n = nk;
+    if (!(*need = malloc((nk ? nk : 1) * sizeof **need)))
+        return DEDUP_E_NOMEM;
+    for (size_t i = 0; i < nk; i++)
+        (*need)[i] = r[i].doc;
+    *nneed = nk;
+    return sort_unique(*need, nneed);
+}
+
+/* stage_keep(bands) -> (band records, numbers): of one partition's band
+ * records, those of band values shared by two or more documents, and the
+ * numbers of the documents whose records the pair stage then needs. */
+static PyObject *py_stage_keep(PyObject *module, PyObject *arg)
+{
+    module_state *st = state_of(module);
+    recs r;
+    if (recs_from(st, arg, sizeof(dedup_band_record), &r, "band records"))
+        return NULL;
+    uint64_t *need = NULL;
+    size_t nneed = 0;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = keep_shared((dedup_band_record *)(void *)r.p, &r.n, &need, &nneed);
+    Py_END_ALLOW_THREADS
+    PyObject *result = rc ? PyErr_NoMemory()
+                          : Py_BuildValue("(NN)", bytes_of(r.p, r.n, sizeof(dedup_band_record)),
+                                          bytes_of(need, nneed, sizeof *need));
+    free(r.p);
+    free(need);
+    return result;
+}
+
+/* The position in r (records of rsize bytes sorted by number) of the
+ * record of document d, or SIZE_MAX. */
+static size_t record_find(const recs *r, size_t rsize, uint64_t d)
+{
+    size_t lo = 0, hi = r->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (record_number(r->p + mid * rsize) < d)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < r->n && record_number(r->p + lo * rsize) == d ? lo : SIZE_MAX;
+}
+
+/* stage_select(records, wanted, **params) -> list of document records:
+ * for each numbers of the sequence wanted, the records among records
+ * (sorted by number, as stage_sign gives them) of the documents it names;
+ * numbers without a record here are left out. */
+static PyObject *py_stage_select(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    module_state *st = state_of(module);
+    PyObject *ro, *wo, *wt = NULL;
+    if (!PyArg_ParseTuple(args, "OO", &ro, &wo) || !(wt = PySequence_Tuple(wo)))
+        return NULL;
+    dedup_batch *b = stage_batch(st, kwargs, NULL);
+    size_t rsize = dedup_batch_record_size(b), nw = (size_t)PyTuple_Size(wt);
+    dedup_batch_free(b);
+    recs r = {0};
+    bucket *out = NULL;
+    int rc = DEDUP_OK;
+    if (!b || recs_from(st, ro, rsize, &r, "document records"))
+        goto done;
+    if (!(out = calloc(nw ? nw : 1, sizeof *out))) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (size_t j = 0; j < nw && !rc; j++) {
+        recs w;
+        if (recs_from(st, PyTuple_GetItem(wt, (Py_ssize_t)j), sizeof(uint64_t), &w, "numbers")) {
+            rc = DEDUP_E_FORMAT;
+            break;
+        }
+        const uint64_t *d = (const uint64_t *)(void *)w.p;
+        Py_BEGIN_ALLOW_THREADS
+        for (size_t i = 0, at; i < w.n && !rc; i++)
+            if ((at = record_find(&r, rsize, d[i])) != SIZE_MAX)
+                rc = bucket_add(&out[j], r.p + at * rsize, rsize);
+        Py_END_ALLOW_THREADS
+        free(w.p);
+    }
+    if (rc == DEDUP_E_NOMEM)
+        PyErr_NoMemory();
+done:
+    free(r.p);
+    Py_DECREF(wt);
+    return out ? buckets_list(out, nw, !rc) : NULL;
+}
+
+/* stage_pairs(bands, records, **params) -> edges: the verified pairs of
+ * one partition's band records (stage_keep's), given the records of
+ * every document they name (in any order, repeats allowed). */
+static PyObject *py_stage_pairs(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    module_state *st = state_of(module);
+    PyObject *bo, *ro;
+    if (!PyArg_ParseTuple(args, "OO", &bo, &ro))
+        return NULL;
+    dedup_batch *b = stage_batch(st, kwargs, NULL);
+    recs k = {0}, r = {0};
+    PyObject *result = NULL;
+    if (b && !recs_from(st, bo, sizeof(dedup_band_record), &k, "band records") &&
+        !recs_from(st, ro, dedup_batch_record_size(b), &r, "document records")) {
+        dedup_edge *e = NULL;
+        size_t ne = 0;
+        int rc;
+        Py_BEGIN_ALLOW_THREADS
+        rc = dedup_batch_stage_pairs(b, (const dedup_band_record *)(void *)k.p, k.n, r.p, r.n,
+                                     &e, &ne);
+        Py_END_ALLOW_THREADS
+        result = rc ? status_error(st, rc, NULL) : bytes_of(e, ne, sizeof *e);
+        dedup_free(e);
+    }
+    free(k.p);
+    free(r.p);
+    dedup_batch_free(b);
+    return result;
+}
+
+/* stage_components(links, edges=None) -> links: the components that the
+ * links (from earlier calls) and the edges' pairs form together, as
+ * dedup_components gives them: each document once, with the smallest
+ * document of its component, sorted by document. Merging parts' links
+ * in any grouping gives the components of all their edges. */
+static PyObject *py_stage_components(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    static char *kw[] = {"links", "edges", NULL};
+    module_state *st = state_of(module);
+    PyObject *lo, *eo = Py_None;
+    recs l = {0}, e = {0};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O", kw, &lo, &eo) ||
+        recs_from(st, lo, sizeof(dedup_link), &l, "links") ||
+        recs_from(st, eo, sizeof(dedup_edge), &e, "edges")) {
+        free(l.p);
+        return NULL;
+    }
+    dedup_link *all = malloc((l.n + e.n ? l.n + e.n : 1) * sizeof *all), *c = NULL;
+    size_t nc = 0;
+    int rc = all ? DEDUP_OK : DEDUP_E_NOMEM;
+    Py_BEGIN_ALLOW_THREADS
+    if (all) {
+        memcpy(all, l.p, l.n * sizeof *all);
+        for (size_t i = 0; i < e.n; i++) {
+            dedup_edge x;
+            memcpy(&x, e.p + i * sizeof x, sizeof x);
+            all[l.n + i] = (dedup_link){x.a, x.b};
+        }
+        rc = dedup_components(all, l.n + e.n, &c, &nc);
+    }
+    Py_END_ALLOW_THREADS
+    PyObject *result = rc ? status_error(st, rc, NULL) : bytes_of(c, nc, sizeof *c);
+    dedup_free(c);
+    free(all);
+    free(l.p);
+    free(e.p);
+    return result;
+}
+
+/* The position of document d's link in l[0..n) (sorted by doc), or
+ * SIZE_MAX when no link names it. */
+static size_t link_find(const dedup_link *l, size_t n, uint64_t d)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (l[mid].doc < d)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && l[lo].doc == d ? lo : SIZE_MAX;
+}
+
+/* The part, below nparts, that assigns the component whose smallest
+ * document is root. */
+static uint32_t component_part(uint64_t root, uint32_t nparts)
+{
+    uint64_t x = root * 0x9e3779b97f4a7c15ULL;
+    x ^= x >> 29;
+    return (uint32_t)(((x >> 32) * nparts) >> 32);
+}
+
+/* Records r of unit bytes each, whose first 8 bytes are a document's
+ * number (an edge's first document, a document record's own), into
+ * nparts buckets: each to the part of its document's component in links
+ * l[0..nl). A document that no link names is in no component: its
+ * record is left out. */
+static int route(const recs *r, size_t unit, const dedup_link *l, size_t nl, uint32_t nparts,
+                 bucket *out)
+{
+    int rc = DEDUP_OK;
+    for (size_t i = 0; i < r->n && !rc; i++) {
+        const unsigned char *x = r->p + i * unit;
+        size_t at = link_find(l, nl, record_number(x));
+        if (at != SIZE_MAX)
+            rc = bucket_add(&out[component_part(l[at].root, nparts)], x, unit);
+    }
+    return rc;
+}
+
+/* The records ro (unit bytes each; what names them) routed by the links
+ * lo into nparts parts, as a list (stage_route_edges, _records). */
+static PyObject *routed(module_state *st, PyObject *ro, size_t unit, const char *what,
+                        PyObject *lo, Py_ssize_t nparts)
+{
+    recs r = {0}, l = {0};
+    bucket *out = NULL;
+    int rc = DEDUP_OK;
+    if (recs_from(st, lo, sizeof(dedup_link), &l, "links") ||
+        recs_from(st, ro, unit, &r, what))
+        goto done;
+    if (!(out = calloc((size_t)nparts, sizeof *out))) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    rc = route(&r, unit, (const dedup_link *)(void *)l.p, l.n, (uint32_t)nparts, out);
+    Py_END_ALLOW_THREADS
+    if (rc)
+        PyErr_NoMemory();
+done:
+    free(r.p);
+    free(l.p);
+    return out ? buckets_list(out, (size_t)nparts, !rc) : NULL;
+}
+
+/* stage_route_edges(edges, links, nparts) -> list of nparts edges: each
+ * edge in the part that assigns its component, given the links of every
+ * component (stage_components over all edges). */
+static PyObject *py_stage_route_edges(PyObject *module, PyObject *args)
+{
+    module_state *st = state_of(module);
+    PyObject *eo, *lo;
+    Py_ssize_t nparts;
+    if (!PyArg_ParseTuple(args, "OOn", &eo, &lo, &nparts) || nparts_ok(st, nparts))
+        return NULL;
+    return routed(st, eo, sizeof(dedup_edge), "edges", lo, nparts);
+}
+
+/* stage_route_records(records, links, nparts, **params) -> list of nparts
+ * document records: the records of the documents of components, each in
+ * the part that assigns its component (as stage_route_edges); the others
+ * are left out. In transitive mode assignment reads no records: every
+ * part is empty. */
+static PyObject *py_stage_route_records(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    module_state *st = state_of(module);
+    PyObject *ro, *lo;
+    Py_ssize_t nparts;
+    int representative;
+    if (!PyArg_ParseTuple(args, "OOn", &ro, &lo, &nparts) || nparts_ok(st, nparts))
+        return NULL;
+    dedup_batch *b = stage_batch(st, kwargs, &representative);
+    if (!b)
+        return NULL;
+    size_t rsize = dedup_batch_record_size(b);
+    dedup_batch_free(b);
+    return routed(st, representative ? ro : Py_None, rsize, "document records", lo, nparts);
+}
+
+/* stage_assign(edges, records, **params) -> assignments: the clusters of
+ * the documents of edges that hold whole components (stage_route_edges'
+ * part), given in representative mode the records of every document they
+ * name (stage_route_records' part); sorted by document. */
+static PyObject *py_stage_assign(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    module_state *st = state_of(module);
+    PyObject *eo, *ro;
+    if (!PyArg_ParseTuple(args, "OO", &eo, &ro))
+        return NULL;
+    dedup_batch *b = stage_batch(st, kwargs, NULL);
+    recs e = {0}, r = {0};
+    PyObject *result = NULL;
+    if (b && !recs_from(st, eo, sizeof(dedup_edge), &e, "edges") &&
+        !recs_from(st, ro, dedup_batch_record_size(b), &r, "document records")) {
+        dedup_assignment *a = NULL;
+        size_t na = 0;
+        int rc;
+        Py_BEGIN_ALLOW_THREADS
+        rc = dedup_batch_stage_assign(b, r.p, r.n, (const dedup_edge *)(void *)e.p, e.n, &a,
+                                      &na);
+        Py_END_ALLOW_THREADS
+        result = rc ? status_error(st, rc, NULL) : bytes_of(a, na, sizeof *a);
+        dedup_free(a);
+    }
+    free(e.p);
+    free(r.p);
+    dedup_batch_free(b);
+    return result;
+}
+
+/* stage_labels(n, assignments) -> list: the cluster of each of n
+ * documents, as cluster() gives it: the assignments' (every part's),
+ * and each document no assignment names its own. */
+static PyObject *py_stage_labels(PyObject *module, PyObject *args)
+{
+    module_state *st = state_of(module);
+    PyObject *ao;
+    Py_ssize_t n;
+    recs a;
+    if (!PyArg_ParseTuple(args, "nO", &n, &ao))
+        return NULL;
+    if (n < 0) {
+        PyErr_SetString(st->param_error, "n: 0 or more");
+        return NULL;
+    }
+    if (recs_from(st, ao, sizeof(dedup_assignment), &a, "assignments"))
+        return NULL;
+    size_t *label = malloc((n ? (size_t)n : 1) * sizeof *label);
+    int rc = label ? DEDUP_OK : DEDUP_E_NOMEM;
+    for (size_t i = 0; !rc && i < (size_t)n; i++)
+        label[i] = i;
+    for (size_t i = 0; !rc && i < a.n; i++) {
+        dedup_assignment x;
+        memcpy(&x, a.p + i * sizeof x, sizeof x);
+        if (x.doc >= (uint64_t)n || x.cluster > x.doc)
+            rc = DEDUP_E_RANGE;
+        else
+            label[x.doc] = (size_t)x.cluster;
+    }
+    PyObject *list = rc ? status_error(st, rc, "assignments") : PyList_New(n);
+    for (Py_ssize_t i = 0; list && i < n; i++) {
+        PyObject *v = PyLong_FromSize_t(label[i]);
+        if (!v) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SetItem(list, i, v);
+    }
+    free(label);
+    free(a.p);
+    return list;
 }
 
 /* similarity(a, b, **params) -> float */
@@ -1506,6 +2335,37 @@ static PyMethodDef module_methods[] = {
      NULL},
     {"param_names", py_param_names, METH_NOARGS, NULL},
     {"explain", (PyCFunction)(void (*)(void))py_explain, METH_VARARGS | METH_KEYWORDS, NULL},
+    /* the stages, for dedup.dask (see "stages" above) */
+    {"stage_info", (PyCFunction)(void (*)(void))py_stage_info, METH_VARARGS | METH_KEYWORDS,
+     "stage_info(threads=0, boilerplate=20, **params) -> dict: the keywords checked"},
+    {"line_hashes", (PyCFunction)(void (*)(void))py_line_hashes, METH_VARARGS | METH_KEYWORDS,
+     "line_hashes(texts, *, threads=0) -> (documents, text bytes, line hashes)"},
+    {"linestats_add", (PyCFunction)(void (*)(void))py_linestats_add,
+     METH_VARARGS | METH_KEYWORDS,
+     "linestats_add(stats, hashes, total=0) -> statistics with the hashes counted"},
+    {"stage_sign", (PyCFunction)(void (*)(void))py_stage_sign, METH_VARARGS | METH_KEYWORDS,
+     "stage_sign(texts, base, stats=None, threads=0, boilerplate=20, **params)\n"
+     "-> (document records, band records)"},
+    {"stage_split", py_stage_split, METH_VARARGS,
+     "stage_split(bands, nparts) -> list of band records, by dedup_band_partition"},
+    {"stage_keep", py_stage_keep, METH_O,
+     "stage_keep(bands) -> (band records of shared values, numbers of their documents)"},
+    {"stage_select", (PyCFunction)(void (*)(void))py_stage_select,
+     METH_VARARGS | METH_KEYWORDS,
+     "stage_select(records, wanted, **params) -> list of the records each numbers names"},
+    {"stage_pairs", (PyCFunction)(void (*)(void))py_stage_pairs, METH_VARARGS | METH_KEYWORDS,
+     "stage_pairs(bands, records, **params) -> edges"},
+    {"stage_components", (PyCFunction)(void (*)(void))py_stage_components,
+     METH_VARARGS | METH_KEYWORDS, "stage_components(links, edges=None) -> links"},
+    {"stage_route_edges", py_stage_route_edges, METH_VARARGS,
+     "stage_route_edges(edges, links, nparts) -> list of edges, by component"},
+    {"stage_route_records", (PyCFunction)(void (*)(void))py_stage_route_records,
+     METH_VARARGS | METH_KEYWORDS,
+     "stage_route_records(records, links, nparts, **params) -> list of records, by component"},
+    {"stage_assign", (PyCFunction)(void (*)(void))py_stage_assign, METH_VARARGS | METH_KEYWORDS,
+     "stage_assign(edges, records, **params) -> assignments"},
+    {"stage_labels", py_stage_labels, METH_VARARGS,
+     "stage_labels(n, assignments) -> list of each document's cluster"},
     {NULL, NULL, 0, NULL},
 };
 
