@@ -913,9 +913,12 @@ DEDUP_API int dedup_index_adopt_linestats(dedup_index *idx, dedup_linestats *ls)
  *      one partition, whatever machine made it.
  *   3. Pairs. Per partition, dedup_batch_stage_pairs takes its band
  *      records and the document records they name (sent with them, or
- *      fetched) and gives the verified pairs. The union of all partitions'
- *      pairs, duplicates dropped (the same pair may meet in several bands),
- *      is the verified pairs of the whole corpus.
+ *      fetched) and gives the verified pairs; with every partition's
+ *      dedup_batch_stage_unsure records (a few, gathered everywhere) it
+ *      compares each pair once, in the first band that proposes it.
+ *      The union of all partitions' pairs, duplicates dropped (the same
+ *      pair may meet in several bands), is the verified pairs of the
+ *      whole corpus.
  *   4. Components. dedup_components turns pairs into links from each
  *      document to the smallest document of its component; links of
  *      several parts, given to it again together, merge (a tree reduction).
@@ -965,15 +968,26 @@ DEDUP_API size_t dedup_batch_band_records(const dedup_batch *b, const void *reco
                                           dedup_band_record *out);
 /* The partition, below nparts (> 0; 0 gives 0), of band record r. */
 DEDUP_API uint32_t dedup_band_partition(const dedup_band_record *r, uint32_t nparts);
+/* The band records among n (holding every record of each band value they
+ * contain) of documents that their band value's run does not pair with
+ * every later member: in a run longer than the pair stage pairs in full,
+ * the members after its first few. Most corpora have few or none. */
+DEDUP_API int dedup_batch_stage_unsure(const dedup_batch *b, const dedup_band_record *recs,
+                                       size_t n, dedup_band_record **out, size_t *nout);
 /* The verified pairs that n band records propose, holding every record
  * of each band value they contain, with the ndocs document records
- * (records_size bytes back to back, any order; a document may repeat)
+ * (record_size bytes back to back, any order; a document may repeat)
  * of the documents they name: *out (sorted by a, then b, no pair twice)
- * and their number *nout. DEDUP_E_NOTFOUND if a band record names a
- * document without a record, DEDUP_E_RANGE for a band out of range,
- * DEDUP_E_TOOBIG past 2^32 - 1 documents in one call. */
+ * and their number *nout. unsure (may be NULL) is every partition's
+ * dedup_batch_stage_unsure records put together: with them, a pair an
+ * earlier band surely proposes is left to that band, as on one machine,
+ * and not compared again; without them, every proposed pair is compared
+ * here. The result is the same either way. DEDUP_E_NOTFOUND if a band
+ * record names a document without a record, DEDUP_E_RANGE for a band out
+ * of range, DEDUP_E_TOOBIG past 2^32 - 1 documents in one call. */
 DEDUP_API int dedup_batch_stage_pairs(const dedup_batch *b, const dedup_band_record *recs,
                                       size_t n, const void *records, size_t ndocs,
+                                      const dedup_band_record *unsure, size_t nunsure,
                                       dedup_edge **out, size_t *nout);
 /* The components n links (pairs of documents in one component: edges'
  * ends, or links from earlier calls) form: every document they name once,

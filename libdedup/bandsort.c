@@ -553,6 +553,18 @@ static inline int band_values_equal(const dedup__pair_view *b, const unsigned ch
     return bytes_equal(x + at, y + at, w);
 }
 
+int dedup__pair_repeat(const dedup__pair_view *b, const unsigned char *x,
+                       const unsigned char *y, unsigned band, const uint64_t *unsure_x)
+{
+    const uint32_t *kx = dedup__rec_keys(x), *ky = dedup__rec_keys(y);
+    if (!any_equal_key(kx, ky, band))
+        return 0;
+    for (unsigned i = 0; i < band; i++)
+        if (kx[i] == ky[i] && band_values_equal(b, x, y, i) && !(unsure_x[i / 64] >> (i % 64) & 1))
+            return 1;
+    return 0;
+}
+
 int dedup__pair_check(const dedup__pair_view *b, const unsigned char *x,
                       const unsigned char *y, unsigned band, double *sim)
 {

@@ -191,6 +191,15 @@ DEDUP_INTERNAL int dedup__pair_stage(const dedup__pair_view *b, unsigned nthread
 DEDUP_INTERNAL int dedup__pair_check(const dedup__pair_view *b, const unsigned char *x,
                                      const unsigned char *y, unsigned band, double *sim);
 
+/* 1 if the pair of records x and y that band `band` proposes was proposed
+ * by an earlier band: one that agrees on them (equal keys and values) and
+ * proposes every pair of x with a later member of its run, which holds
+ * unless x is unsure in that band (bit i of unsure_x, words of 64 bits,
+ * see dedup__band_scan). The pair stage's own rule for repeats. */
+DEDUP_INTERNAL int dedup__pair_repeat(const dedup__pair_view *b, const unsigned char *x,
+                                      const unsigned char *y, unsigned band,
+                                      const uint64_t *unsure_x);
+
 /* Number of equal lanes of lane bytes (1, 2 or 4) in a and b, len bytes
  * each (a multiple of lane, at most 2040): the fast version, or with
  * portable set the plain-integer one, which must agree. */

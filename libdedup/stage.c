@@ -242,6 +242,8 @@ typedef struct {
     size_t etmp_cap;
     uint64_t *seen;
     size_t mask;
+    uint64_t *unsure; /* words per document, or NULL: repeats unknown */
+    size_t words;
 } pair_walk;
 
 static int propose(pair_walk *w, uint64_t kx, uint64_t ky)
@@ -253,6 +255,8 @@ static int propose(pair_walk *w, uint64_t kx, uint64_t ky)
         return DEDUP_OK;
     const unsigned char *rx = w->t->recs + x * w->v->rec_size;
     const unsigned char *ry = w->t->recs + y * w->v->rec_size;
+    if (w->unsure && dedup__pair_repeat(w->v, rx, ry, w->band, w->unsure + x * w->words))
+        return DEDUP_OK;
     double sim;
     int r = dedup__pair_check(w->v, rx, ry, w->band, &sim);
     if (r < 0)
@@ -305,11 +309,30 @@ static int edges_out(const pair_walk *w, dedup_edge **out, size_t *nout)
     return DEDUP_OK;
 }
 
-int dedup_batch_stage_pairs(const dedup_batch *b, const dedup_band_record *recs, size_t n,
-                            const void *records, size_t ndocs, dedup_edge **out,
-                            size_t *nout)
+/* The unsure bits of the table's documents from the unsure records u. */
+static int unsure_bits(pair_walk *w, const doc_table *t, unsigned bands,
+                       const dedup_band_record *u, size_t nu)
 {
-    if (!b || !out || !nout || (n && !recs) || (ndocs && !records))
+    w->words = (bands + 63) / 64;
+    w->unsure = dedup__calloc(t->n ? t->n * w->words : 1, sizeof *w->unsure);
+    if (!w->unsure)
+        return DEDUP_E_NOMEM;
+    for (size_t i = 0; i < nu; i++) {
+        size_t at = table_find(t, u[i].doc);
+        if (u[i].band >= bands)
+            return DEDUP_E_RANGE;
+        if (at != SIZE_MAX)
+            w->unsure[at * w->words + u[i].band / 64] |= (uint64_t)1 << (u[i].band % 64);
+    }
+    return DEDUP_OK;
+}
+
+int dedup_batch_stage_pairs(const dedup_batch *b, const dedup_band_record *recs, size_t n,
+                            const void *records, size_t ndocs,
+                            const dedup_band_record *unsure, size_t nunsure,
+                            dedup_edge **out, size_t *nout)
+{
+    if (!b || !out || !nout || (n && !recs) || (ndocs && !records) || (nunsure && !unsure))
         return DEDUP_E_INVAL;
     *out = NULL;
     *nout = 0;
@@ -332,6 +355,8 @@ int dedup_batch_stage_pairs(const dedup_batch *b, const dedup_band_record *recs,
     w.mask = slots - 1;
     if (rc == DEDUP_OK && !(w.seen = dedup__calloc(slots, sizeof *w.seen)))
         rc = DEDUP_E_NOMEM;
+    if (rc == DEDUP_OK && unsure)
+        rc = unsure_bits(&w, &t, b->bands, unsure, nunsure);
     for (unsigned j = 0; j < b->bands && rc == DEDUP_OK; j++) {
         const uint64_t *c = bk.keys + bk.start[j];
         size_t m = bk.start[j + 1] - bk.start[j];
@@ -348,11 +373,79 @@ int dedup_batch_stage_pairs(const dedup_batch *b, const dedup_band_record *recs,
         rc = edges_out(&w, out, nout);
     dedup__free(w.etmp);
     dedup__free(w.seen);
+    dedup__free(w.unsure);
     dedup__edgevec_release(&w.out);
     dedup__free(bk.keys);
     dedup__free(bk.start);
     table_release(&t);
     return rc;
+}
+
+/* Band records sorted by band, value and document: LSD radix sort on the
+ * document, then on band and value, skipping passes of one digit. */
+static int sort_band_records(dedup_band_record *v, size_t n)
+{
+    dedup_band_record *tmp = dedup__malloc((n ? n : 1) * sizeof *tmp), *a = v, *b = tmp;
+    if (!tmp)
+        return DEDUP_E_NOMEM;
+    for (int field = 0; field < 2; field++)
+        for (unsigned shift = 0; shift < 64; shift += 8) {
+            size_t count[257] = {0};
+#define DIGIT(r) \
+    ((field ? ((uint64_t)(r).band << 32 | (r).key) : (r).doc) >> shift & 0xff)
+            for (size_t i = 0; i < n; i++)
+                count[DIGIT(a[i]) + 1]++;
+            int same = 0;
+            for (int d = 1; d <= 256; d++)
+                same |= count[d] == n;
+            if (same)
+                continue;
+            for (int d = 0; d < 256; d++)
+                count[d + 1] += count[d];
+            for (size_t i = 0; i < n; i++)
+                b[count[DIGIT(a[i])]++] = a[i];
+#undef DIGIT
+            dedup_band_record *t = a;
+            a = b;
+            b = t;
+        }
+    if (a != v)
+        memcpy(v, a, n * sizeof *v);
+    dedup__free(tmp);
+    return DEDUP_OK;
+}
+
+int dedup_batch_stage_unsure(const dedup_batch *b, const dedup_band_record *recs, size_t n,
+                             dedup_band_record **out, size_t *nout)
+{
+    if (!b || !out || !nout || (n && !recs))
+        return DEDUP_E_INVAL;
+    *out = NULL;
+    *nout = 0;
+    dedup_band_record *r = dedup__malloc((n ? n : 1) * sizeof *r);
+    if (!r)
+        return DEDUP_E_NOMEM;
+    memcpy(r, recs, n * sizeof *r);
+    int rc = sort_band_records(r, n);
+    size_t w = 0;
+    for (size_t i = 0, e; rc == DEDUP_OK && i < n; i = e) {
+        if (r[i].band >= b->bands)
+            rc = DEDUP_E_RANGE;
+        for (e = i + 1; e < n && r[e].band == r[i].band && r[e].key == r[i].key; e++)
+            ;
+        /* dedup__band_scan's rule: in a run too long to pair in full, the
+         * members after the leaders. */
+        if (e - i > DEDUP__RUN_FULL)
+            for (size_t x = i + DEDUP__RUN_LEADERS; x < e; x++)
+                r[w++] = r[x];
+    }
+    if (rc) {
+        dedup__free(r);
+        return rc;
+    }
+    *out = r;
+    *nout = w;
+    return DEDUP_OK;
 }
 
 /* ----------------------------------------------------- 4. components */

@@ -432,11 +432,11 @@ static int run_stages(void *arg)
     size_t nb = stage_in.nb;
     dedup_edge *e = NULL;
     size_t ne = 0;
-    int rc = dedup_batch_stage_pairs(b, br, nb, recs, NDOCS, &e, &ne);
+    int rc = dedup_batch_stage_pairs(b, br, nb, recs, NDOCS, NULL, 0, &e, &ne);
     rule(rc == DEDUP_OK || e == NULL, "failed stage_pairs returns nothing");
     if (!step(rc, "stage_pairs")) {
         alloc_on();
-        rc = dedup_batch_stage_pairs(b, br, nb, recs, NDOCS, &e, &ne);
+        rc = dedup_batch_stage_pairs(b, br, nb, recs, NDOCS, NULL, 0, &e, &ne);
     }
     dedup_link *l = malloc((ne ? ne : 1) * sizeof *l), *comp = NULL;
     for (size_t i = 0; i < ne; i++)

@@ -672,6 +672,36 @@ static void bands_and_records(cluster_run *run, cli_buf *out, cli_buf *keep, cli
     free(rec);
 }
 
+/* Every rank's dedup_batch_stage_unsure records (few: documents of band
+ * values held by more documents than a run pairs in full), on every rank,
+ * so that each pair is compared once, in the first band proposing it. */
+static void all_unsure(const dedup_batch *b, const dedup_band_record *kr, size_t nk,
+                       cli_buf *all)
+{
+    dedup_band_record *u;
+    size_t nu;
+    if (dedup_batch_stage_unsure(b, kr, nk, &u, &nu))
+        die("cannot find the unsure documents");
+    int mine = nu * sizeof *u > INT_MAX ? -1 : (int)(nu * sizeof *u);
+    int *count = xmalloc(2 * (size_t)nranks_ * sizeof *count), *disp = count + nranks_;
+    MPI_Allgather(&mine, 1, MPI_INT, count, 1, MPI_INT, MPI_COMM_WORLD);
+    uint64_t total = 0;
+    for (int r = 0; r < nranks_; r++) {
+        if (count[r] < 0 || total + (uint64_t)count[r] > INT_MAX)
+            die("too many documents in long runs of equal band values");
+        disp[r] = (int)total;
+        total += (uint64_t)count[r];
+    }
+    all->len = 0;
+    if (cli_buf_reserve(all, (size_t)total + 1))
+        die("out of memory");
+    MPI_Allgatherv(u, mine, MPI_BYTE, all->data, count, disp, MPI_BYTE, MPI_COMM_WORLD);
+    all->len = (size_t)total;
+    fig.bytes_sent += (uint64_t)mine * (uint64_t)(nranks_ - 1);
+    dedup_free(u);
+    free(count);
+}
+
 static void send_links(const dedup_link *l, size_t n, int to)
 {
     uint64_t n64 = n;
@@ -939,10 +969,15 @@ int cluster_mpi_cluster(cluster_run *run, const cluster_opts *o)
     dedup_edge *e;
     size_t ne, nl;
     size_t rsize = dedup_batch_record_size(run->batch);
-    if (dedup_batch_stage_pairs(run->batch, (const dedup_band_record *)(void *)keep.data,
-                                keep.len / sizeof(dedup_band_record), recs.data,
-                                recs.len / rsize, &e, &ne))
+    const dedup_band_record *kr = (const dedup_band_record *)(void *)keep.data;
+    size_t nk = keep.len / sizeof *kr;
+    cli_buf unsure = {0};
+    all_unsure(run->batch, kr, nk, &unsure);
+    if (dedup_batch_stage_pairs(run->batch, kr, nk, recs.data, recs.len / rsize,
+                                (const dedup_band_record *)(void *)unsure.data,
+                                unsure.len / sizeof(dedup_band_record), &e, &ne))
         die("cannot find the pairs");
+    cli_buf_free(&unsure);
     cli_buf_free(&keep);
     cli_buf_free(&recs);
     fig.edges = ne;

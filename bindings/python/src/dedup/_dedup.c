@@ -1836,30 +1836,62 @@ done:
     return out ? buckets_list(out, nw, !rc) : NULL;
 }
 
-/* stage_pairs(bands, records, **params) -> edges: the verified pairs of
- * one partition's band records (stage_keep's), given the records of
- * every document they name (in any order, repeats allowed). */
+/* stage_unsure(bands, **params) -> band records: of one partition's band
+ * records (stage_keep's), those of documents their run does not pair with
+ * every later member (dedup_batch_stage_unsure). */
+static PyObject *py_stage_unsure(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    module_state *st = state_of(module);
+    PyObject *bo;
+    if (!PyArg_ParseTuple(args, "O", &bo))
+        return NULL;
+    dedup_batch *b = stage_batch(st, kwargs, NULL);
+    recs k = {0};
+    PyObject *result = NULL;
+    if (b && !recs_from(st, bo, sizeof(dedup_band_record), &k, "band records")) {
+        dedup_band_record *u = NULL;
+        size_t nu = 0;
+        int rc;
+        Py_BEGIN_ALLOW_THREADS
+        rc = dedup_batch_stage_unsure(b, (const dedup_band_record *)(void *)k.p, k.n, &u, &nu);
+        Py_END_ALLOW_THREADS
+        result = rc ? status_error(st, rc, NULL) : bytes_of(u, nu, sizeof *u);
+        dedup_free(u);
+    }
+    free(k.p);
+    dedup_batch_free(b);
+    return result;
+}
+
+/* stage_pairs(bands, records, unsure=None, **params) -> edges: the
+ * verified pairs of one partition's band records (stage_keep's), given the
+ * records of every document they name (in any order, repeats allowed) and
+ * every partition's stage_unsure records (None: not known). */
 static PyObject *py_stage_pairs(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     module_state *st = state_of(module);
-    PyObject *bo, *ro;
-    if (!PyArg_ParseTuple(args, "OO", &bo, &ro))
+    PyObject *bo, *ro, *uo = Py_None;
+    if (!PyArg_ParseTuple(args, "OO|O", &bo, &ro, &uo))
         return NULL;
     dedup_batch *b = stage_batch(st, kwargs, NULL);
-    recs k = {0}, r = {0};
+    recs k = {0}, r = {0}, u = {0};
     PyObject *result = NULL;
     if (b && !recs_from(st, bo, sizeof(dedup_band_record), &k, "band records") &&
-        !recs_from(st, ro, dedup_batch_record_size(b), &r, "document records")) {
+        !recs_from(st, ro, dedup_batch_record_size(b), &r, "document records") &&
+        !recs_from(st, uo, sizeof(dedup_band_record), &u, "unsure records")) {
         dedup_edge *e = NULL;
         size_t ne = 0;
         int rc;
+        const dedup_band_record *un =
+            uo == Py_None ? NULL : (const dedup_band_record *)(void *)u.p;
         Py_BEGIN_ALLOW_THREADS
         rc = dedup_batch_stage_pairs(b, (const dedup_band_record *)(void *)k.p, k.n, r.p, r.n,
-                                     &e, &ne);
+                                     un, un ? u.n : 0, &e, &ne);
         Py_END_ALLOW_THREADS
         result = rc ? status_error(st, rc, NULL) : bytes_of(e, ne, sizeof *e);
         dedup_free(e);
     }
+    free(u.p);
     free(k.p);
     free(r.p);
     dedup_batch_free(b);
@@ -2353,6 +2385,8 @@ static PyMethodDef module_methods[] = {
     {"stage_select", (PyCFunction)(void (*)(void))py_stage_select,
      METH_VARARGS | METH_KEYWORDS,
      "stage_select(records, wanted, **params) -> list of the records each numbers names"},
+    {"stage_unsure", (PyCFunction)(void (*)(void))py_stage_unsure, METH_VARARGS | METH_KEYWORDS,
+     "stage_unsure(bands, **params) -> band records of documents not paired in full"},
     {"stage_pairs", (PyCFunction)(void (*)(void))py_stage_pairs, METH_VARARGS | METH_KEYWORDS,
      "stage_pairs(bands, records, **params) -> edges"},
     {"stage_components", (PyCFunction)(void (*)(void))py_stage_components,

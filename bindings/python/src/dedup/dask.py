@@ -165,8 +165,12 @@ def _graph(g, parts, text_fields, nparts, info, threads, boilerplate, params):
             for j in range(nparts)]
     picked = [g.task("select", i, _dedup.stage_select, r, [k[1] for k in kept], **params)
               for i, r in enumerate(records)]
+    # Every part's unsure records, few, go to every part: each pair is then
+    # compared once, in the first band that proposes it.
+    unsure = [g.task("unsure", j, _dedup.stage_unsure, kept[j][0], **params)
+              for j in range(nparts)]
     edges = [g.task("pairs", j, _dedup.stage_pairs, kept[j][0], [p[j] for p in picked],
-                    **params) for j in range(nparts)]
+                    unsure, **params) for j in range(nparts)]
     links = _links(g, edges)
     to_e = [g.task("route-edges", j, _dedup.stage_route_edges, e, links, nparts)
             for j, e in enumerate(edges)]
