@@ -175,6 +175,43 @@ static size_t table_find(const doc_table *t, uint64_t d)
     return lo < t->n && t->doc[lo] == d ? lo : SIZE_MAX;
 }
 
+/* A hash table from document numbers to positions in a doc_table: a
+ * lookup per band record costs one probe where a binary search over the
+ * table costs a cache miss per step. Slots hold doc + 1 (0: empty) and the
+ * position, linear probing at a load of at most one half. */
+typedef struct {
+    uint64_t (*slot)[2];
+    size_t mask;
+} doc_index;
+
+static int index_of_table(doc_index *ix, const doc_table *t)
+{
+    size_t cap = 16;
+    while (cap < 2 * t->n)
+        cap *= 2;
+    ix->mask = cap - 1;
+    if (!(ix->slot = dedup__calloc(cap, sizeof *ix->slot)))
+        return DEDUP_E_NOMEM;
+    for (size_t i = 0; i < t->n; i++) {
+        size_t h = (size_t)dedup__mix64(t->doc[i]) & ix->mask;
+        while (ix->slot[h][0])
+            h = (h + 1) & ix->mask;
+        ix->slot[h][0] = t->doc[i] + 1;
+        ix->slot[h][1] = i;
+    }
+    return DEDUP_OK;
+}
+
+static size_t index_find(const doc_index *ix, uint64_t d)
+{
+    for (size_t h = (size_t)dedup__mix64(d) & ix->mask;; h = (h + 1) & ix->mask) {
+        if (ix->slot[h][0] == d + 1)
+            return (size_t)ix->slot[h][1];
+        if (ix->slot[h][0] == 0)
+            return SIZE_MAX;
+    }
+}
+
 /* ---------------------------------------------------------- 3. pairs */
 
 /* Band records' sort keys, grouped by band: key << 32 | local position. */
@@ -202,14 +239,18 @@ static int keys_of(band_keys *bk, const dedup_batch *b, const doc_table *t,
     }
     for (unsigned j = 0; j < b->bands; j++)
         bk->start[j + 1] += bk->start[j];
+    doc_index ix = {0};
+    if (rc == DEDUP_OK)
+        rc = index_of_table(&ix, t);
     for (size_t i = 0; i < n && rc == DEDUP_OK; i++) {
-        size_t at = table_find(t, recs[i].doc);
+        size_t at = index_find(&ix, recs[i].doc);
         if (at == SIZE_MAX) {
             rc = DEDUP_E_NOTFOUND;
             break;
         }
         tmp[bk->start[recs[i].band]++] = (uint64_t)recs[i].key << 32 | at;
     }
+    dedup__free(ix.slot);
     if (rc == DEDUP_OK) {
         for (unsigned j = b->bands; j > 0; j--)
             bk->start[j] = bk->start[j - 1];
@@ -225,12 +266,15 @@ static int keys_of(band_keys *bk, const dedup_batch *b, const doc_table *t,
 /*
  * The walk of the runs. A pair that agrees in several bands is proposed by
  * each; the comparison does not depend on the band, so a pair compared
- * once need not be compared again. seen remembers compared pairs in a
- * table of mask + 1 slots, one pair per slot (pair + 1; a later pair may
- * take the slot): a pair found there is skipped, a pair lost from it is
- * only compared again. A pair that merely collides on a band's key is not
- * remembered: another band may propose it for real. The kept pairs are
- * deduplicated whenever their list doubles, as the pair stage does.
+ * once need not be compared again. With every partition's unsure records
+ * (unsure bits per document), a pair is left to the first band that
+ * surely proposes it, the pair stage's own rule. Without them, seen
+ * remembers compared pairs in a table of mask + 1 slots, one pair per
+ * slot (pair + 1; a later pair may take the slot): a pair found there is
+ * skipped, a pair lost from it is only compared again; a pair that merely
+ * collides on a band's key is not remembered, as another band may propose
+ * it for real. The kept pairs are deduplicated whenever their list
+ * doubles, as the pair stage does.
  */
 typedef struct {
     const dedup__pair_view *v;
@@ -250,8 +294,8 @@ static int propose(pair_walk *w, uint64_t kx, uint64_t ky)
 {
     size_t x = (uint32_t)kx, y = (uint32_t)ky;
     uint64_t pair = dedup__pair((uint32_t)x, (uint32_t)y);
-    uint64_t *slot = &w->seen[dedup__mix64(pair) & w->mask];
-    if (*slot == pair + 1)
+    uint64_t *slot = w->unsure ? NULL : &w->seen[dedup__mix64(pair) & w->mask];
+    if (slot && *slot == pair + 1)
         return DEDUP_OK;
     const unsigned char *rx = w->t->recs + x * w->v->rec_size;
     const unsigned char *ry = w->t->recs + y * w->v->rec_size;
@@ -261,7 +305,8 @@ static int propose(pair_walk *w, uint64_t kx, uint64_t ky)
     int r = dedup__pair_check(w->v, rx, ry, w->band, &sim);
     if (r < 0)
         return DEDUP_OK;
-    *slot = pair + 1;
+    if (slot)
+        *slot = pair + 1;
     if (r == 0)
         return DEDUP_OK;
     dedup__edgevec *o = &w->out;
@@ -353,10 +398,10 @@ int dedup_batch_stage_pairs(const dedup_batch *b, const dedup_band_record *recs,
     while (slots < n / 4 && slots < ((size_t)1 << 22))
         slots *= 2;
     w.mask = slots - 1;
-    if (rc == DEDUP_OK && !(w.seen = dedup__calloc(slots, sizeof *w.seen)))
-        rc = DEDUP_E_NOMEM;
     if (rc == DEDUP_OK && unsure)
         rc = unsure_bits(&w, &t, b->bands, unsure, nunsure);
+    else if (rc == DEDUP_OK && !(w.seen = dedup__calloc(slots, sizeof *w.seen)))
+        rc = DEDUP_E_NOMEM;
     for (unsigned j = 0; j < b->bands && rc == DEDUP_OK; j++) {
         const uint64_t *c = bk.keys + bk.start[j];
         size_t m = bk.start[j + 1] - bk.start[j];
@@ -426,7 +471,15 @@ int dedup_batch_stage_unsure(const dedup_batch *b, const dedup_band_record *recs
     if (!r)
         return DEDUP_E_NOMEM;
     memcpy(r, recs, n * sizeof *r);
-    int rc = sort_band_records(r, n);
+    /* Records grouped by band value with their documents in order (as
+     * an engine that sorted them hands them over) need no sort. */
+    int sorted = 1;
+    for (size_t i = 1; i < n && sorted; i++) {
+        uint64_t a = (uint64_t)r[i - 1].band << 32 | r[i - 1].key;
+        uint64_t c = (uint64_t)r[i].band << 32 | r[i].key;
+        sorted = a < c || (a == c && r[i - 1].doc < r[i].doc);
+    }
+    int rc = sorted ? DEDUP_OK : sort_band_records(r, n);
     size_t w = 0;
     for (size_t i = 0, e; rc == DEDUP_OK && i < n; i = e) {
         if (r[i].band >= b->bands)
