@@ -57,6 +57,19 @@ def main():
           "tool's whole run" % (t_tool / (t_py - t_json)))
     print("cluster_same_clusters %s" % ("yes" if same else "NO"))
 
+    # The same from the file with dedup.read_jsonl, which makes only the
+    # wanted fields Python objects.
+    t0 = time.perf_counter()
+    rids, rdocs = dedup.read_jsonl(a.corpus)
+    t_read = time.perf_counter() - t0
+    rlabels = dedup.cluster(rdocs, threads=a.threads)
+    t_rj = time.perf_counter() - t0
+    rsame = [str(rids[x]) for x in rlabels] == tool
+    print("cluster_python_read_jsonl %.2f s (%.0f docs/s), %.2f s of it reading"
+          % (t_rj, n / t_rj, t_read))
+    print("cluster_python_read_jsonl_vs_tool %.2f of the tool's speed" % (t_tool / t_rj))
+    print("cluster_read_jsonl_same_clusters %s" % ("yes" if rsame else "NO"))
+
     docs = [(r.get("title"), r.get("text")) for r in records[: a.sign_docs]]
     size = sum(len((t or "").encode()) + len((b or "").encode()) for t, b in docs)
     h = dedup.Hasher()

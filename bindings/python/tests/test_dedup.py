@@ -217,3 +217,66 @@ def test_explain():
     assert not other["duplicates"] and other["passages"] == []
     with pytest.raises(dedup.ParamError):
         dedup.explain(STORY, OTHER, threshold=2)
+
+
+@need_tool
+def test_read_jsonl_as_the_tool_reads(tmp_path):
+    """read_jsonl gives the json module's records, and clustering them gives
+    the tool's clusters, from a plain and a gzip file."""
+    import gzip
+    ids, docs = dedup.read_jsonl(SAMPLE)
+    recs = sample()
+    assert ids == [r["id"] for r in recs]
+    assert docs == [(r.get("title"), r.get("text")) for r in recs]
+    out = subprocess.run([DEDUP, "cluster", "-q", SAMPLE], check=True, capture_output=True,
+                         text=True).stdout
+    tool = [line.split("\t")[1] for line in out.splitlines()]
+    assert [ids[x] for x in dedup.cluster(docs)] == tool
+    gz = tmp_path / "s.jsonl.gz"
+    gz.write_bytes(gzip.compress(open(SAMPLE, "rb").read()))
+    assert dedup.read_jsonl(gz) == (ids, docs)
+
+
+def test_read_jsonl_values():
+    data = (b'{"id": 7, "text": "a\\nb \\u00e9\\ud83d\\ude00 \\"q\\" \\\\ \\/", "x": [1, {"y": null}]}\n'
+            b'\n'
+            b'  {"title": null, "text": "no id", "id2": true}\r\n'
+            b'{"id": -3.5e2, "title": "t", "text": "caf\xc3\xa9"}\n'
+            b'{"id": "s", "text": "lone \\udc00 surrogate"}')
+    ids, docs = dedup.read_jsonl(data)
+    assert ids == [7, 3, "-3.5e2", "s"]  # a missing id is the line number
+    assert docs[0] == (None, 'a\nb \u00e9\U0001F600 "q" \\ /')
+    assert docs[1] == (None, "no id")
+    assert docs[2] == ("t", "caf\u00e9")
+    assert docs[3] == (None, "lone \ufffd surrogate")
+    ids, docs = dedup.read_jsonl(data, text_fields=("text",), id_field="nothing")
+    assert ids == [1, 3, 4, 5] and docs[1] == ("no id",)
+
+
+@pytest.mark.parametrize("line, what", [
+    (b'{"id": 1, "text": 5}', 'field "text" is not a string'),
+    (b'{"id": [1], "text": "x"}', 'field "id" is not a string or a number'),
+    (b'{"id": 1, "title": "x"', "',' or '}' is missing"),
+    (b'{"id": 1}', "none of the text fields title,text is present"),
+    (b'["text"]', "not a JSON object"),
+    (b'{"text": "a\\qb"}', "bad escape"),
+    (b'{"text": "abc', "unterminated string"),
+    (b'{"text": "x", "n": tru}', "not a JSON value"),
+    (b'{"text": "x"} extra', "text after the object"),
+])
+def test_read_jsonl_errors(line, what):
+    data = b'{"id": 0, "text": "fine"}\n\n' + line + b"\n"
+    with pytest.raises(dedup.FormatError) as e:
+        dedup.read_jsonl(data)
+    assert str(e.value).startswith("(bytes):3: ") and what in str(e.value)
+
+
+def test_read_jsonl_files(tmp_path):
+    p = tmp_path / "c.jsonl.zst"
+    p.write_bytes(b"\x28\xb5\x2f\xfd" + b"\0" * 8)
+    with pytest.raises(dedup.FormatError, match="zstd"):
+        dedup.read_jsonl(p)
+    with pytest.raises(FileNotFoundError):
+        dedup.read_jsonl(tmp_path / "missing.jsonl")
+    with pytest.raises(dedup.ParamError):
+        dedup.read_jsonl(b"{}", text_fields=())

@@ -28,6 +28,8 @@ bag or dataframe as dask tasks, with the result cluster() gives.
 from __future__ import annotations
 
 import datetime as _dt
+import gzip as _gzip
+import os as _os
 from typing import Iterable, Iterator, NamedTuple, Optional, Sequence, Union
 
 from . import _dedup
@@ -46,7 +48,7 @@ from ._dedup import (  # noqa: F401
 __all__ = [
     "BOILERPLATE_DEFAULT", "Error", "FormatError", "Hasher", "Index", "IOError", "KeyError",
     "Match", "MismatchError", "ParamError", "Signature", "cluster", "explain", "param_names",
-    "signature", "similarity", "library_version",
+    "read_jsonl", "signature", "similarity", "library_version",
 ]
 
 __version__ = "0.1.0"
@@ -105,6 +107,28 @@ def explain(a: Text, b: Text, passages: int = 10, **params) -> dict:
     tokens, shingles, tokens shared and what the comparison left out of it, as
     ("line" or "quotation", text)."""
     return _dedup.explain(a, b, passages=passages, **params)
+
+
+def read_jsonl(source, text_fields: Sequence[str] = ("title", "text"),
+               id_field: str = "id") -> tuple:
+    """The records of a JSON-lines file (a path, or the bytes themselves) as
+    `dedup cluster` reads them: (ids, docs), where docs[i] is the tuple of
+    record i's text_fields (None where absent) for dedup.cluster and the
+    index, and ids[i] its id_field (a str, an int, or the line number when
+    absent). gzip files are read as they are. A bad line raises FormatError
+    with the file and line. Far faster than the json module: only the
+    wanted fields become Python objects."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data, name = bytes(source), "(bytes)"
+    else:
+        name = _os.fspath(source)
+        with open(name, "rb") as f:
+            data = f.read()
+    if data[:2] == b"\x1f\x8b":
+        data = _gzip.decompress(data)
+    elif data[:4] == b"\x28\xb5\x2f\xfd":
+        raise FormatError("%s: zstd-compressed; decompress it first" % name)
+    return _dedup.read_jsonl(data, tuple(text_fields), id_field, str(name))
 
 
 def _fields_of(doc, text_fields):

@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 
 #include "dedup.h"
@@ -1221,6 +1222,410 @@ static int corpus_cluster(corpus *k, const dedup_params *p, long b, long threads
     return rc;
 }
 
+/* ------------------------------------------------------------ JSONL */
+
+/*
+ * read_jsonl: the records of JSON lines as the dedup tool reads them (its
+ * --text-field and --id-field), without building a Python object per JSON
+ * value: only the wanted fields become str objects. A small parser of its
+ * own: one JSON object a line, blank lines skipped; values of other keys
+ * are checked as they are skipped.
+ */
+typedef struct {
+    const char *p, *end;
+    const char *what; /* the error, or NULL */
+    char *buf;        /* decoded string */
+    size_t len, cap;
+} jscan;
+
+static void js_ws(jscan *j)
+{
+    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\r'))
+        j->p++;
+}
+
+static int js_put(jscan *j, const char *s, size_t n)
+{
+    if (j->len + n > j->cap) {
+        size_t cap = j->cap ? j->cap : 256;
+        while (cap < j->len + n)
+            cap *= 2;
+        char *b = realloc(j->buf, cap);
+        if (!b) {
+            j->what = "out of memory";
+            return -1;
+        }
+        j->buf = b;
+        j->cap = cap;
+    }
+    memcpy(j->buf + j->len, s, n);
+    j->len += n;
+    return 0;
+}
+
+static int js_hex4(const char *p, unsigned *v)
+{
+    *v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
+                     : (c | 32) >= 'a' && (c | 32) <= 'f' ? (unsigned)((c | 32) - 'a' + 10)
+                                                            : 16;
+        if (d > 15)
+            return -1;
+        *v = *v << 4 | d;
+    }
+    return 0;
+}
+
+/* One \u escape (and its low surrogate) at j->p, after the backslash. */
+static int js_unicode(jscan *j)
+{
+    unsigned c, lo;
+    if (j->end - j->p < 5 || js_hex4(j->p + 1, &c))
+        return j->what = "bad \\u escape", -1;
+    j->p += 5;
+    if (c >= 0xD800 && c < 0xDC00 && j->end - j->p >= 6 && j->p[0] == '\\' &&
+        j->p[1] == 'u' && !js_hex4(j->p + 2, &lo) && lo >= 0xDC00 && lo < 0xE000) {
+        c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
+        j->p += 6;
+    } else if (c >= 0xD800 && c < 0xE000) {
+        c = 0xFFFD; /* a lone surrogate */
+    }
+    char u[4];
+    size_t n;
+    if (c < 0x80) {
+        u[0] = (char)c;
+        n = 1;
+    } else if (c < 0x800) {
+        u[0] = (char)(0xC0 | c >> 6);
+        u[1] = (char)(0x80 | (c & 0x3F));
+        n = 2;
+    } else if (c < 0x10000) {
+        u[0] = (char)(0xE0 | c >> 12);
+        u[1] = (char)(0x80 | (c >> 6 & 0x3F));
+        u[2] = (char)(0x80 | (c & 0x3F));
+        n = 3;
+    } else {
+        u[0] = (char)(0xF0 | c >> 18);
+        u[1] = (char)(0x80 | (c >> 12 & 0x3F));
+        u[2] = (char)(0x80 | (c >> 6 & 0x3F));
+        u[3] = (char)(0x80 | (c & 0x3F));
+        n = 4;
+    }
+    return js_put(j, u, n);
+}
+
+/* The string at j->p (its opening quote), decoded into j->buf if keep. */
+static int js_string(jscan *j, int keep)
+{
+    j->len = 0;
+    j->p++;
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    for (;;) {
+        const char *s = j->p;
+        /* Eight bytes at a time while none is a quote, a backslash or a
+         * control character (bit tricks: a zero byte of w ^ c marks c). */
+        while (j->end - j->p >= 8) {
+            uint64_t w, q, b;
+            memcpy(&w, j->p, 8);
+            q = w ^ (ones * '"');
+            b = w ^ (ones * '\\');
+            if (((q - ones) & ~q & high) | ((b - ones) & ~b & high) | ((w - ones * 0x20) & ~w & high))
+                break;
+            j->p += 8;
+        }
+        while (j->p < j->end && *j->p != '"' && *j->p != '\\' && (unsigned char)*j->p >= 0x20)
+            j->p++;
+        if (keep && js_put(j, s, (size_t)(j->p - s)))
+            return -1;
+        if (j->p >= j->end)
+            return j->what = "unterminated string", -1;
+        if (*j->p == '"') {
+            j->p++;
+            return 0;
+        }
+        if ((unsigned char)*j->p < 0x20)
+            return j->what = "control character in a string", -1;
+        if (j->end - j->p < 2)
+            return j->what = "unterminated string", -1;
+        char e = j->p[1], c;
+        switch (e) {
+        case '"': case '\\': case '/': c = e; break;
+        case 'b': c = '\b'; break;
+        case 'f': c = '\f'; break;
+        case 'n': c = '\n'; break;
+        case 'r': c = '\r'; break;
+        case 't': c = '\t'; break;
+        case 'u':
+            j->p++;
+            if (keep ? js_unicode(j) : (j->end - j->p < 5 ? -1 : (j->p += 5, 0)))
+                return j->what ? -1 : (j->what = "bad \\u escape", -1);
+            continue;
+        default:
+            return j->what = "bad escape in a string", -1;
+        }
+        if (keep && js_put(j, &c, 1))
+            return -1;
+        j->p += 2;
+    }
+}
+
+/* Skip the value at j->p (strings, numbers, literals, nested values). */
+static int js_skip(jscan *j, int depth)
+{
+    js_ws(j);
+    if (j->p >= j->end)
+        return j->what = "a value is missing", -1;
+    char c = *j->p;
+    if (c == '"')
+        return js_string(j, 0);
+    if (c == '{' || c == '[') {
+        char close = c == '{' ? '}' : ']';
+        if (depth > 512)
+            return j->what = "nested too deeply", -1;
+        j->p++;
+        js_ws(j);
+        if (j->p < j->end && *j->p == close)
+            return j->p++, 0;
+        for (;;) {
+            if (c == '{') {
+                js_ws(j);
+                if (j->p >= j->end || *j->p != '"' || js_string(j, 0))
+                    return j->what ? -1 : (j->what = "a key is missing", -1);
+                js_ws(j);
+                if (j->p >= j->end || *j->p++ != ':')
+                    return j->what = "':' is missing", -1;
+            }
+            if (js_skip(j, depth + 1))
+                return -1;
+            js_ws(j);
+            if (j->p < j->end && *j->p == ',') {
+                j->p++;
+                continue;
+            }
+            if (j->p < j->end && *j->p == close)
+                return j->p++, 0;
+            return j->what = "',' or a closing bracket is missing", -1;
+        }
+    }
+    static const char *const lit[] = {"true", "false", "null"};
+    for (int i = 0; i < 3; i++) {
+        size_t n = strlen(lit[i]);
+        if (c == lit[i][0]) {
+            if ((size_t)(j->end - j->p) < n || memcmp(j->p, lit[i], n))
+                return j->what = "not a JSON value", -1;
+            j->p += n;
+            return 0;
+        }
+    }
+    const char *s = j->p;
+    if (c == '-')
+        j->p++;
+    while (j->p < j->end && (isdigit((unsigned char)*j->p) || *j->p == '.' || *j->p == 'e' ||
+                             *j->p == 'E' || *j->p == '+' || *j->p == '-'))
+        j->p++;
+    if (j->p == s || !isdigit((unsigned char)s[c == '-']))
+        return j->what = "not a JSON value", -1;
+    return 0;
+}
+
+/* The wanted fields of one record line: text fields (ntext of them) and the
+ * id, found by name. */
+typedef struct {
+    const char *const *name;
+    size_t *len;
+    size_t ntext;         /* names[0..ntext) text fields, names[ntext] the id */
+    PyObject **value;     /* one per name, NULL: absent */
+    char what[160];
+} jrecord;
+
+/* The value of wanted field k at j->p into r->value[k]. */
+static int jr_value(jscan *j, jrecord *r, size_t k)
+{
+    js_ws(j);
+    const char *s = j->p;
+    if (j->p < j->end && *j->p == '"') {
+        if (js_string(j, 1))
+            return -1;
+        Py_XDECREF(r->value[k]);
+        r->value[k] = PyUnicode_DecodeUTF8(j->buf ? j->buf : "", (Py_ssize_t)j->len, "replace");
+        return r->value[k] ? 0 : -2;
+    }
+    if (js_skip(j, 0))
+        return -1;
+    if (k < r->ntext && j->p - s == 4 && !memcmp(s, "null", 4))
+        return 0; /* a missing field */
+    if (k == r->ntext && (*s == '-' || isdigit((unsigned char)*s))) {
+        /* An integer id becomes an int, another number its text. */
+        char num[64];
+        size_t n = (size_t)(j->p - s);
+        int integer = n < sizeof num;
+        for (size_t i = *s == '-'; integer && i < n; i++)
+            integer = isdigit((unsigned char)s[i]);
+        PyObject *v;
+        if (integer) {
+            memcpy(num, s, n);
+            num[n] = 0;
+            v = PyLong_FromString(num, NULL, 10);
+        } else {
+            v = PyUnicode_FromStringAndSize(s, (Py_ssize_t)n);
+        }
+        Py_XDECREF(r->value[k]);
+        r->value[k] = v;
+        return v ? 0 : -2;
+    }
+    snprintf(r->what, sizeof r->what, "field \"%s\" is not a string%s", r->name[k],
+             k == r->ntext ? " or a number" : "");
+    j->what = r->what;
+    return -1;
+}
+
+/* One record line into r->value. 0, -1 (j->what says why), -2 (a Python
+ * exception is set). */
+static int jr_line(jscan *j, jrecord *r)
+{
+    js_ws(j);
+    if (j->p >= j->end || *j->p != '{')
+        return j->what = "not a JSON object", -1;
+    j->p++;
+    js_ws(j);
+    if (j->p < j->end && *j->p == '}')
+        return j->p++, 0;
+    for (;;) {
+        js_ws(j);
+        if (j->p >= j->end || *j->p != '"' || js_string(j, 1))
+            return j->what ? -1 : (j->what = "a key is missing", -1);
+        size_t k = 0;
+        for (; k <= r->ntext; k++)
+            if (r->len[k] == j->len && !memcmp(r->name[k], j->buf, j->len))
+                break;
+        js_ws(j);
+        if (j->p >= j->end || *j->p++ != ':')
+            return j->what = "':' is missing", -1;
+        int rc = k <= r->ntext ? jr_value(j, r, k) : js_skip(j, 0);
+        if (rc)
+            return rc;
+        js_ws(j);
+        if (j->p < j->end && *j->p == ',') {
+            j->p++;
+            continue;
+        }
+        if (j->p < j->end && *j->p == '}') {
+            j->p++;
+            js_ws(j);
+            return j->p == j->end ? 0 : (j->what = "text after the object", -1);
+        }
+        return j->what = "',' or '}' is missing", -1;
+    }
+}
+
+/* The record of one non-blank line into ids and docs. 0, or -1 with an
+ * exception set. */
+static int jr_add(module_state *st, jscan *j, jrecord *r, const char *name, size_t line,
+                  const char *fields_text, PyObject *ids, PyObject *docs)
+{
+    for (size_t k = 0; k <= r->ntext; k++)
+        Py_CLEAR(r->value[k]);
+    int rc = jr_line(j, r);
+    size_t present = 0;
+    for (size_t k = 0; rc == 0 && k < r->ntext; k++)
+        present += r->value[k] != NULL;
+    if (rc == 0 && !present) {
+        if (r->ntext == 1)
+            snprintf(r->what, sizeof r->what, "no text field \"%s\"", r->name[0]);
+        else
+            snprintf(r->what, sizeof r->what, "none of the text fields %s is present",
+                     fields_text);
+        j->what = r->what;
+        rc = -1;
+    }
+    if (rc == -1) {
+        PyErr_Format(st->format_error, "%s:%zu: %s", name, line, j->what);
+        return -1;
+    }
+    if (rc)
+        return -1;
+    PyObject *doc = PyTuple_New((Py_ssize_t)r->ntext);
+    if (!doc)
+        return -1;
+    for (size_t k = 0; k < r->ntext; k++) {
+        PyObject *v = r->value[k] ? r->value[k] : Py_None;
+        Py_INCREF(v);
+        PyTuple_SetItem(doc, (Py_ssize_t)k, v);
+    }
+    PyObject *id = r->value[r->ntext] ? r->value[r->ntext]
+                                      : PyLong_FromSize_t(line);
+    if (r->value[r->ntext])
+        Py_INCREF(id);
+    rc = !id || PyList_Append(ids, id) || PyList_Append(docs, doc) ? -1 : 0;
+    Py_XDECREF(id);
+    Py_DECREF(doc);
+    return rc;
+}
+
+/* read_jsonl(data, text_fields, id_field, name) -> (ids, docs) */
+static PyObject *py_read_jsonl(PyObject *module, PyObject *args)
+{
+    module_state *st = state_of(module);
+    PyObject *data, *tf;
+    const char *id_field, *name, *fields_text;
+    if (!PyArg_ParseTuple(args, "SO!ss", &data, &PyTuple_Type, &tf, &id_field, &name))
+        return NULL;
+    size_t ntext = (size_t)PyTuple_Size(tf);
+    if (ntext == 0 || ntext > 64) {
+        PyErr_SetString(st->param_error, "text_fields: 1 to 64 field names");
+        return NULL;
+    }
+    const char *names[65];
+    size_t lens[65];
+    PyObject *value[65] = {0};
+    for (size_t k = 0; k < ntext; k++) {
+        Py_ssize_t n;
+        if (!(names[k] = PyUnicode_AsUTF8AndSize(PyTuple_GetItem(tf, (Py_ssize_t)k), &n)))
+            return NULL;
+        lens[k] = (size_t)n;
+    }
+    names[ntext] = id_field;
+    lens[ntext] = strlen(id_field);
+    PyObject *comma = PyUnicode_FromString(","), *joined = comma ? PyUnicode_Join(comma, tf) : NULL;
+    Py_XDECREF(comma);
+    Py_ssize_t jl;
+    if (!joined || !(fields_text = PyUnicode_AsUTF8AndSize(joined, &jl))) {
+        Py_XDECREF(joined);
+        return NULL;
+    }
+    jrecord r = {names, lens, ntext, value, {0}};
+    jscan j = {0};
+    PyObject *ids = PyList_New(0), *docs = PyList_New(0), *result = NULL;
+    char *p = PyBytes_AsString(data), *end = p + PyBytes_Size(data);
+    size_t line = 0;
+    int rc = ids && docs ? 0 : -1;
+    while (!rc && p < end) {
+        char *nl = memchr(p, '\n', (size_t)(end - p)), *e = nl ? nl : end;
+        line++;
+        const char *q = p;
+        while (q < e && (*q == ' ' || *q == '\t' || *q == '\r'))
+            q++;
+        if (q < e) {
+            j.p = p;
+            j.end = e;
+            j.what = NULL;
+            rc = jr_add(st, &j, &r, name, line, fields_text, ids, docs);
+        }
+        p = nl ? nl + 1 : end;
+    }
+    if (!rc)
+        result = Py_BuildValue("(OO)", ids, docs);
+    for (size_t k = 0; k <= ntext; k++)
+        Py_XDECREF(value[k]);
+    free(j.buf);
+    Py_XDECREF(ids);
+    Py_XDECREF(docs);
+    Py_DECREF(joined);
+    return result;
+}
+
 /* cluster(texts, threads=0, boilerplate=20, **params) -> list of the
  * position of each text's cluster representative */
 static PyObject *py_cluster(PyObject *module, PyObject *args, PyObject *kwargs)
@@ -2363,6 +2768,7 @@ static PyObject *py_param_names(PyObject *module, PyObject *unused)
 
 static PyMethodDef module_methods[] = {
     {"cluster", (PyCFunction)(void (*)(void))py_cluster, METH_VARARGS | METH_KEYWORDS, NULL},
+    {"read_jsonl", py_read_jsonl, METH_VARARGS, NULL},
     {"similarity", (PyCFunction)(void (*)(void))py_similarity, METH_VARARGS | METH_KEYWORDS,
      NULL},
     {"param_names", py_param_names, METH_NOARGS, NULL},
