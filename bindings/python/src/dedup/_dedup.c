@@ -1236,6 +1236,8 @@ typedef struct {
     const char *what; /* the error, or NULL */
     char *buf;        /* decoded string */
     size_t len, cap;
+    const char *str;  /* the string js_string read: in the line itself when
+                       * it has no escape, else buf; len bytes */
 } jscan;
 
 static void js_ws(jscan *j)
@@ -1321,6 +1323,7 @@ static int js_string(jscan *j, int keep)
 {
     j->len = 0;
     j->p++;
+    const char *start = j->p;
     const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
     for (;;) {
         const char *s = j->p;
@@ -1337,11 +1340,19 @@ static int js_string(jscan *j, int keep)
         }
         while (j->p < j->end && *j->p != '"' && *j->p != '\\' && (unsigned char)*j->p >= 0x20)
             j->p++;
+        if (j->p < j->end && *j->p == '"' && s == start) {
+            /* No escape: the string is the line's own bytes. */
+            j->str = s;
+            j->len = (size_t)(j->p - s);
+            j->p++;
+            return 0;
+        }
         if (keep && js_put(j, s, (size_t)(j->p - s)))
             return -1;
         if (j->p >= j->end)
             return j->what = "unterminated string", -1;
         if (*j->p == '"') {
+            j->str = j->buf ? j->buf : "";
             j->p++;
             return 0;
         }
@@ -1449,7 +1460,7 @@ static int jr_value(jscan *j, jrecord *r, size_t k)
         if (js_string(j, 1))
             return -1;
         Py_XDECREF(r->value[k]);
-        r->value[k] = PyUnicode_DecodeUTF8(j->buf ? j->buf : "", (Py_ssize_t)j->len, "replace");
+        r->value[k] = PyUnicode_DecodeUTF8(j->str, (Py_ssize_t)j->len, "replace");
         return r->value[k] ? 0 : -2;
     }
     if (js_skip(j, 0))
@@ -1498,7 +1509,7 @@ static int jr_line(jscan *j, jrecord *r)
             return j->what ? -1 : (j->what = "a key is missing", -1);
         size_t k = 0;
         for (; k <= r->ntext; k++)
-            if (r->len[k] == j->len && !memcmp(r->name[k], j->buf, j->len))
+            if (r->len[k] == j->len && !memcmp(r->name[k], j->str, j->len))
                 break;
         js_ws(j);
         if (j->p >= j->end || *j->p++ != ':')
