@@ -12,6 +12,9 @@
 #include "cli.h"
 #include "input.h"
 
+/* --output */
+enum { OUT_TSV, OUT_JSONL, OUT_REPORT };
+
 
 #define CHUNK_DOCS 4096
 #define CHUNK_BYTES ((size_t)16 << 20)
@@ -92,6 +95,9 @@ int cluster_read(cluster_run *run, const cluster_opts *o);
  * id of run->foreign) and cluster_sim. */
 int cluster_write(cluster_run *run, const cluster_opts *o);
 size_t cluster_rep(const cluster_run *run, size_t i);
+/* Append the first line of s (at most max bytes, cut on a UTF-8 character
+ * boundary, tabs as spaces) and a NUL to b: a title in the report. */
+int cluster_first_line(cli_buf *b, const char *s, size_t n, size_t max);
 double cluster_sim(const cluster_run *run, size_t i);
 
 #ifdef HAVE_MPI

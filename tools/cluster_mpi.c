@@ -33,7 +33,9 @@
  *             the rank that read the document, with the id of its cluster's
  *             first document fetched from the rank that read that one.
  *   output    Each rank formats its documents' lines; rank 0 writes its
- *             own, then every other rank's in rank order.
+ *             own, then every other rank's in rank order. For the report,
+ *             rank 0 gathers the documents in pairs with their ids and
+ *             titles, and prints the clusters as one machine does.
  *
  * A bad document stops the run as on one machine: the ranks meet after
  * each reading pass, and every rank exits with the status of the first
@@ -875,6 +877,9 @@ static void assign(cluster_run *run, cli_buf *out, const dedup_edge *e, size_t n
     cli_buf_free(&recs);
 }
 
+static uint64_t *far_;       /* numbers of the clusters read by other ranks */
+static unsigned char *paired_; /* paired_[i]: document i is in a pair */
+
 /* Each document's cluster from the assignments a[0..na) of this rank's
  * documents: run->rep and run->sim, with the ids of clusters read by other
  * ranks fetched into run->foreign. */
@@ -896,6 +901,14 @@ static void results(cluster_run *run, cli_buf *out, const dedup_assignment *a, s
         run->sim[a[i].doc - base] = a[i].sim;
     }
     nf = sort_unique(far, nf);
+    free(far_);
+    far_ = far;
+    free(paired_);
+    paired_ = calloc(n ? n : 1, 1);
+    if (!paired_)
+        die("out of memory");
+    for (size_t i = 0; i < na; i++)
+        paired_[a[i].doc - base] = 1;
     /* Requests in increasing order, so the answers, rank by rank, come
      * back in the order of far. */
     for (size_t i = 0; i < nf; i++)
@@ -941,7 +954,6 @@ static void results(cluster_run *run, cli_buf *out, const dedup_assignment *a, s
             *r = n + lo;
         }
     }
-    free(far);
     free(from);
     cli_buf_free(&req);
     cli_buf_free(&ans);
@@ -998,6 +1010,144 @@ int cluster_mpi_cluster(cluster_run *run, const cluster_opts *o)
     run->batch = NULL;
     mark(&fig.t_assign, t);
     return EXIT_OK;
+}
+
+/* -------------------------------------------------------------- report */
+
+/* One document that the report may show, as rank 0 receives it. */
+typedef struct {
+    uint64_t cluster, doc;
+    double sim;
+    const char *id, *title;
+    uint32_t il, tl;
+} shown;
+
+static int by_cluster(const void *a, const void *b)
+{
+    const shown *x = a, *y = b;
+    if (x->cluster != y->cluster)
+        return x->cluster < y->cluster ? -1 : 1;
+    return (x->doc > y->doc) - (x->doc < y->doc);
+}
+
+typedef struct {
+    uint64_t rep, size;
+    size_t first; /* its first member in the sorted shown documents */
+} shown_cluster;
+
+static int by_size(const void *a, const void *b)
+{
+    const shown_cluster *x = a, *y = b;
+    if (x->size != y->size)
+        return x->size > y->size ? -1 : 1;
+    return (x->rep > y->rep) - (x->rep < y->rep);
+}
+
+/* This rank's documents that the report may show (every one in a pair,
+ * every one with --min-size 1), with their ids and titles, to rank 0. */
+static int report_entries(cluster_run *run, const cluster_opts *o, cli_buf *out)
+{
+    size_t n = run->ids.count, i = 0;
+    uint64_t base = starts_[rank_], skipped = 0;
+    cli_doc d;
+    cli_buf t = {0};
+    int rc, st = EXIT_OK;
+    if (cli_reader_rewind(run->reader)) {
+        cli_msg("%s", cli_reader_error(run->reader));
+        return EXIT_IO;
+    }
+    while (i < n && (rc = cli_next_doc(run->reader, &d, &o->io, &skipped, &st)) == 1) {
+        if (o->min_size <= 1 || paired_[i]) {
+            size_t r = run->rep[i];
+            uint64_t c = r < n ? base + r : far_[r - n], doc = base + i;
+            const char *id = cli_ids_get(&run->ids, i, NULL);
+            uint32_t il = (uint32_t)strlen(id), tl;
+            t.len = 0;
+            if (d.title ? cluster_first_line(&t, d.title, d.title_len, 100)
+                        : cluster_first_line(&t, d.text, d.text_len, 100))
+                die("out of memory");
+            tl = (uint32_t)strlen(t.data);
+            buf_add(out, &c, 8);
+            buf_add(out, &doc, 8);
+            buf_add(out, &run->sim[i], 8);
+            buf_add(out, &il, 4);
+            buf_add(out, id, il);
+            buf_add(out, &tl, 4);
+            buf_add(out, t.data, tl);
+        }
+        i++;
+    }
+    cli_buf_free(&t);
+    return st;
+}
+
+/* Rank 0: the report of the documents received, as one machine prints it. */
+static void report_print(const cli_buf *in, const cluster_opts *o, uint64_t ndocs,
+                         uint64_t nclusters)
+{
+    size_t n = 0, cap = 1024;
+    shown *s = xmalloc(cap * sizeof *s);
+    for (size_t at = 0; at < in->len; n++) {
+        if (n == cap)
+            s = xrealloc(s, (cap *= 2) * sizeof *s);
+        shown *e = &s[n];
+        memcpy(&e->cluster, in->data + at, 8);
+        memcpy(&e->doc, in->data + at + 8, 8);
+        memcpy(&e->sim, in->data + at + 16, 8);
+        memcpy(&e->il, in->data + at + 24, 4);
+        e->id = in->data + at + 28;
+        memcpy(&e->tl, in->data + at + 28 + e->il, 4);
+        e->title = in->data + at + 32 + e->il;
+        at += 32 + (size_t)e->il + e->tl;
+    }
+    qsort(s, n, sizeof *s, by_cluster);
+    shown_cluster *c = xmalloc((n ? n : 1) * sizeof *c);
+    size_t nc = 0;
+    for (size_t i = 0, e; i < n; i = e) {
+        for (e = i + 1; e < n && s[e].cluster == s[i].cluster; e++)
+            ;
+        if (e - i >= o->min_size)
+            c[nc++] = (shown_cluster){s[i].cluster, e - i, i};
+    }
+    qsort(c, nc, sizeof *c, by_size);
+    printf("%llu documents in %llu clusters; shown: the %zu clusters of %zu or more "
+           "documents, largest first\n",
+           (unsigned long long)ndocs, (unsigned long long)nclusters, nc, o->min_size);
+    for (size_t k = 0; k < nc; k++) {
+        printf("\ncluster %zu: %llu documents\n", k + 1, (unsigned long long)c[k].size);
+        for (size_t m = c[k].first; m < c[k].first + c[k].size; m++) {
+            printf("  %.3f  ", s[m].sim);
+            cli_put_safe(stdout, s[m].id, s[m].il);
+            fputs("  ", stdout);
+            cli_put_safe(stdout, s[m].title, s[m].tl);
+            putchar('\n');
+        }
+    }
+    free(c);
+    free(s);
+}
+
+/* --output report over ranks: rank 0 gathers what it shows. */
+static int mpi_report(cluster_run *run, const cluster_opts *o)
+{
+    cli_buf *out = calloc((size_t)nranks_, sizeof *out), in = {0};
+    if (!out)
+        die("out of memory");
+    int status = cluster_mpi_sync(report_entries(run, o, &out[0]));
+    if (status == EXIT_OK) {
+        uint64_t mine[2] = {run->ids.count, 0}, sum[2];
+        for (size_t i = 0; i < run->ids.count; i++)
+            mine[1] += run->rep[i] == i;
+        MPI_Reduce(mine, sum, 2, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
+        exchange(out, &in);
+        if (rank_ == 0)
+            report_print(&in, o, sum[0], sum[1]);
+    }
+    for (int d = 0; d < nranks_; d++)
+        cli_buf_free(&out[d]);
+    free(out);
+    cli_buf_free(&in);
+    return status;
 }
 
 /* -------------------------------------------------------------- output */
@@ -1130,7 +1280,17 @@ int cluster_mpi_write(cluster_run *run, const cluster_opts *o, uint64_t replaced
 {
     double t = cli_now();
     int status;
-    if (rank_ == 0) {
+    if (o->output == OUT_REPORT) {
+        if (rank_ == 0) {
+            static char outbuf[1 << 16];
+            setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+        }
+        status = mpi_report(run, o);
+        if (rank_ == 0 && (fflush(stdout) || ferror(stdout))) {
+            cli_msg("cannot write the output");
+            status = EXIT_IO;
+        }
+    } else if (rank_ == 0) {
         static char outbuf[1 << 16];
         setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
         status = cluster_write(run, o);

@@ -81,7 +81,6 @@ static const char help_text[] =
     "  -q, --quiet           no progress line\n"
     "  -h, --help            show this help\n";
 
-enum { OUT_TSV, OUT_JSONL, OUT_REPORT };
 enum { OPT_EXPLAIN = 3000 };
 
 
@@ -237,7 +236,7 @@ static int pool_check(pool *p, chunk *c)
 
 /* Append the first line of s (at most max bytes, cut on a UTF-8 character
  * boundary) to b. */
-static int add_first_line(cli_buf *b, const char *s, size_t n, size_t max)
+int cluster_first_line(cli_buf *b, const char *s, size_t n, size_t max)
 {
     size_t i = 0;
     while (i < n && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t'))
@@ -592,8 +591,8 @@ static int report_titles(report *rp, cluster_run *run, const cluster_opts *o)
     while ((rc = cli_next_doc(run->reader, &d, &o->io, &skipped, &st)) == 1 && i < rp->n) {
         if (rp->slot[dedup_clusters_of(c, i)] != SIZE_MAX) {
             rp->title[i] = rp->titles.len;
-            int e = d.title ? add_first_line(&rp->titles, d.title, d.title_len, 100)
-                            : add_first_line(&rp->titles, d.text, d.text_len, 100);
+            int e = d.title ? cluster_first_line(&rp->titles, d.title, d.title_len, 100)
+                            : cluster_first_line(&rp->titles, d.text, d.text_len, 100);
             if (e) {
                 cli_msg("out of memory");
                 return EXIT_INTERNAL;
@@ -1000,9 +999,9 @@ static void cluster_free(cluster_run *run)
 static int cluster_mpi(cluster_run *run, cluster_opts *o)
 {
     run->mpi = 1;
-    if (o->output == OUT_REPORT || o->explain) {
+    if (o->explain) {
         if (cli_mpi_rank() == 0)
-            cli_msg("over MPI ranks, --output report and --explain are not available");
+            cli_msg("over MPI ranks, --explain is not available");
         return EXIT_USAGE;
     }
     if (cli_mpi_rank() > 0)

@@ -4,8 +4,9 @@
 # than cores, TCP on the loopback), on the sample corpus and on a
 # generated corpus of 50,000 articles in four languages given as three
 # files (plain, gzip, zstd without ids), in both cluster modes with
-# boilerplate statistics on and off; a bad record stops every rank with
-# its message and exit status 1; what cannot run over ranks is refused.
+# boilerplate statistics on and off, and the jsonl and report outputs; a
+# bad record stops every rank with its message and exit status 1; what
+# cannot run over ranks is refused.
 # Usage: mpi.sh DEDUP GEN MPIRUN
 GEN=${2:?usage: mpi.sh DEDUP GEN MPIRUN}
 MPIRUN=${3:?usage: mpi.sh DEDUP GEN MPIRUN}
@@ -69,8 +70,15 @@ contains err.txt "$(head -n 1 one.err)" "with the message one machine gives (fil
 [ ! -s got.tsv ] && [ "$took" -lt 60 ]
 ok $? "no output, and no hang (${took} s)"
 
-ranks 2 cluster -q --output report a.jsonl > /dev/null 2> err.txt
-is $? 2 "--output report over ranks: a usage error"
+same=0
+for ms in 1 2 4; do
+    "$DEDUP" cluster -q --output report --min-size $ms a.jsonl b.jsonl.gz > one.txt
+    ranks 3 cluster -q --output report --min-size $ms a.jsonl b.jsonl.gz > got.txt || same=1
+    cmp -s one.txt got.txt || same=1
+done
+ok $same "--output report, --min-size 1, 2 and 4, 3 ranks: the same report"
+ranks 2 cluster -q --output jsonl --explain a.jsonl > /dev/null 2> err.txt
+is $? 2 "--explain over ranks: a usage error"
 contains err.txt "not available" "saying so"
 ranks 2 cluster -q - < a.jsonl > /dev/null 2> err.txt
 is $? 3 "stdin over ranks: refused"
