@@ -280,3 +280,25 @@ def test_read_jsonl_files(tmp_path):
         dedup.read_jsonl(tmp_path / "missing.jsonl")
     with pytest.raises(dedup.ParamError):
         dedup.read_jsonl(b"{}", text_fields=())
+
+
+def test_index_explain_leaves_out_learned_furniture():
+    """Index.explain compares as the index does: a line it has seen in many
+    documents is left out; dedup.explain, with no corpus, keeps it."""
+    furniture = "Subscribe to our newsletter for the latest headlines from the region"
+    idx = dedup.Index(boilerplate=3)
+    words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
+    for i in range(4):
+        body = " ".join(words[(i + j) % 8] + str(i * 31 + j) for j in range(40))
+        assert idx.add_unique("k%d" % i, furniture + "\n" + body) is None
+    a = furniture + "\nThe council approved the new harbour plan on Tuesday after a long debate."
+    b = furniture + "\nHeavy rain closed three mountain passes overnight in the north."
+    with_stats = idx.explain(a, b)
+    alone = dedup.explain(a, b)
+    left = [kind for kind, text in with_stats["documents"][0]["left_out"] if text == furniture]
+    assert left == ["line"]
+    assert not any(text == furniture for _, text in alone["documents"][0]["left_out"])
+    assert with_stats["shared_shingles"] < alone["shared_shingles"]
+    assert with_stats["threshold"] == idx.params["threshold"]
+    with pytest.raises(dedup.ParamError):
+        idx.explain(a, b, passages=-1)

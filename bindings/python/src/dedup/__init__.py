@@ -175,6 +175,13 @@ class Index(_dedup.Index):
         """The stored documents text duplicates, best first (at most limit)."""
         return [Match(*m) for m in super().query(text, limit)]
 
+    def explain(self, a: Text, b: Text, passages: int = 10) -> dict:
+        """dedup.explain as this index compares a and b: with its parameters
+        and the line statistics it learned (add_unique counts each document's
+        lines), so that site furniture it has seen in many documents is left
+        out ("line" in each document's left_out)."""
+        return super().explain(a, b, passages)
+
     def remove(self, key: str) -> None:
         """Forget the document stored under key (KeyError if absent)."""
         super().remove(key)

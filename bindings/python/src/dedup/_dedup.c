@@ -493,6 +493,201 @@ static PyType_Slot hasher_slots[] = {
 static PyType_Spec hasher_spec = {"dedup._dedup.Hasher", sizeof(HasherObject), 0,
                                   Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE, hasher_slots};
 
+/* The fields of x joined with line breaks, as dedup_hasher_sign_fields
+ * joins them (malloc'd, *len its length), or NULL when out of memory. */
+static char *join_fields(const fields *x, size_t *len)
+{
+    size_t total = 0, at = 0;
+    for (size_t k = 0; k < x->n; k++)
+        if (x->f[k].text)
+            total += x->f[k].len + 1;
+    char *t = malloc(total ? total : 1);
+    for (size_t k = 0; t && k < x->n; k++)
+        if (x->f[k].text) {
+            if (at)
+                t[at++] = '\n';
+            memcpy(t + at, x->f[k].text, x->f[k].len);
+            at += x->f[k].len;
+        }
+    *len = at;
+    return t;
+}
+
+/* One document's part of an explanation: its counts and what was left
+ * out of its text. */
+static PyObject *explain_side(const dedup_analysis *an, const char *text, size_t shared_tokens)
+{
+    size_t n = 0;
+    dedup_analysis_left_out(an, NULL, 0, &n);
+    dedup_left *l = malloc((n ? n : 1) * sizeof *l);
+    PyObject *left = l ? PyList_New(0) : PyErr_NoMemory();
+    if (l && left && !dedup_analysis_left_out(an, l, n, &n)) {
+        for (size_t i = 0; i < n; i++) {
+            PyObject *t = Py_BuildValue(
+                "(sN)", l[i].kind == DEDUP_LEFT_QUOTATION ? "quotation" : "line",
+                PyUnicode_DecodeUTF8(text + l[i].offset, (Py_ssize_t)l[i].length, "replace"));
+            if (!t || PyList_Append(left, t)) {
+                Py_XDECREF(t);
+                Py_CLEAR(left);
+                break;
+            }
+            Py_DECREF(t);
+        }
+    }
+    free(l);
+    if (!left)
+        return NULL;
+    return Py_BuildValue("{s:n,s:n,s:n,s:N}", "tokens", (Py_ssize_t)dedup_analysis_tokens(an),
+                         "shingles", (Py_ssize_t)dedup_analysis_shingles(an), "shared_tokens",
+                         (Py_ssize_t)shared_tokens, "left_out", left);
+}
+
+/* What an explanation compares: two texts analysed with one hasher. */
+typedef struct {
+    fields fx[2];
+    int nf;
+    char *text[2];
+    size_t len[2], shared_tokens[2], np, shared;
+    dedup_signature *sig[2];
+    dedup_analysis *an[2];
+    dedup_passage *pa;
+    double sim;
+    int shorter;
+} explain_work;
+
+static void explain_free(explain_work *w)
+{
+    for (int k = 0; k < w->nf; k++)
+        fields_free(&w->fx[k]);
+    for (int k = 0; k < 2; k++) {
+        free(w->text[k]);
+        dedup_signature_free(w->sig[k]);
+        dedup_analysis_free(w->an[k]);
+    }
+    free(w->pa);
+}
+
+/* The two texts' fields, joined. 0, or -1 with an exception set. */
+static int explain_prepare(explain_work *w, PyObject *a, PyObject *b)
+{
+    memset(w, 0, sizeof *w);
+    if (fields_from(a, &w->fx[0]) || (++w->nf, fields_from(b, &w->fx[1])))
+        return -1;
+    w->nf++;
+    for (int k = 0; k < 2; k++)
+        if (!(w->text[k] = join_fields(&w->fx[k], &w->len[k]))) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    return 0;
+}
+
+/* Sign and analyse both texts with h (parameters p), and find the
+ * passages of the shorter that the other shares. A library status; runs
+ * without the GIL. */
+static int explain_run(explain_work *w, dedup_hasher *h, const dedup_params *p)
+{
+    int rc = DEDUP_OK;
+    for (int k = 0; k < 2 && !rc; k++) {
+        rc = dedup_signature_create(&w->sig[k], p);
+        if (!rc)
+            rc = dedup_hasher_sign(h, w->text[k], w->len[k], w->sig[k]);
+        if (!rc)
+            rc = dedup_analyse(&w->an[k], h, w->text[k], w->len[k]);
+    }
+    if (!rc)
+        rc = dedup_signature_similarity(p, w->sig[0], w->sig[1], &w->sim);
+    if (rc)
+        return rc;
+    w->shared = dedup_analysis_shared_shingles(w->an[0], w->an[1]);
+    for (int k = 0; k < 2 && !rc; k++)
+        rc = dedup_analysis_passages(w->an[k], w->an[1 - k], NULL, 0, &w->np,
+                                     &w->shared_tokens[k]);
+    w->shorter = dedup_analysis_tokens(w->an[0]) <= dedup_analysis_tokens(w->an[1]) ? 0 : 1;
+    const dedup_analysis *x = w->an[w->shorter], *y = w->an[1 - w->shorter];
+    w->np = 0;
+    if (!rc)
+        rc = dedup_analysis_passages(x, y, NULL, 0, &w->np, NULL);
+    if (!rc && !(w->pa = malloc((w->np ? w->np : 1) * sizeof *w->pa)))
+        rc = DEDUP_E_NOMEM;
+    if (!rc)
+        rc = dedup_analysis_passages(x, y, w->pa, w->np, &w->np, NULL);
+    return rc;
+}
+
+/* The explanation as a dict (see the package), up to maxp passages. */
+static PyObject *explain_result(const explain_work *w, Py_ssize_t maxp, double threshold)
+{
+    PyObject *passages = PyList_New(0);
+    const char *norm = dedup_analysis_normalized(w->an[w->shorter], NULL);
+    for (size_t i = 0; passages && i < w->np && i < (size_t)maxp; i++) {
+        const dedup_passage *pa = &w->pa[i];
+        PyObject *t = Py_BuildValue(
+            "(nN)", (Py_ssize_t)pa->tokens,
+            PyUnicode_DecodeUTF8(norm + pa->offset, (Py_ssize_t)pa->length, "replace"));
+        if (!t || PyList_Append(passages, t))
+            Py_CLEAR(passages);
+        Py_XDECREF(t);
+    }
+    PyObject *sa = passages ? explain_side(w->an[0], w->text[0], w->shared_tokens[0]) : NULL;
+    PyObject *sb = sa ? explain_side(w->an[1], w->text[1], w->shared_tokens[1]) : NULL;
+    if (!sb) {
+        Py_XDECREF(passages);
+        Py_XDECREF(sa);
+        return NULL;
+    }
+    return Py_BuildValue("{s:d,s:d,s:O,s:n,s:s,s:N,s:[NN]}", "similarity", w->sim,
+                         "threshold", threshold,
+                         "duplicates", w->sim >= threshold ? Py_True : Py_False,
+                         "shared_shingles", (Py_ssize_t)w->shared, "passages_of",
+                         w->shorter ? "b" : "a", "passages", passages, "documents", sa, sb);
+}
+
+/* The passages keyword: 0 or more, 10 by default. -1 with an exception. */
+static Py_ssize_t passages_from(module_state *st, PyObject *kwargs)
+{
+    Py_ssize_t maxp = 10;
+    PyObject *mv = kwargs ? PyDict_GetItemString(kwargs, "passages") : NULL;
+    if (mv && ((maxp = PyLong_AsSsize_t(mv)) < 0) && !PyErr_Occurred())
+        PyErr_SetString(st->param_error, "passages: 0 or more");
+    return maxp;
+}
+
+static const char *const explain_skip[] = {"passages", NULL};
+
+/* explain(a, b, passages=10, **params) -> dict: the similarity and the
+ * verdict, the shingles both hold, the passages of the shorter that the
+ * other shares, and what was left out of each (see the package). */
+static PyObject *py_explain(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    module_state *st = state_of(module);
+    PyObject *ao, *bo;
+    Py_ssize_t maxp;
+    if (!PyArg_ParseTuple(args, "OO", &ao, &bo) || (maxp = passages_from(st, kwargs)) < 0)
+        return NULL;
+    dedup_params *p = params_from(st, kwargs, explain_skip);
+    if (!p)
+        return NULL;
+    explain_work w;
+    PyObject *result = NULL;
+    if (explain_prepare(&w, ao, bo) == 0) {
+        dedup_hasher *h = NULL;
+        int rc;
+        Py_BEGIN_ALLOW_THREADS
+        rc = dedup_hasher_create(&h, p);
+        if (!rc)
+            rc = explain_run(&w, h, p);
+        dedup_hasher_free(h);
+        Py_END_ALLOW_THREADS
+        double threshold = 0;
+        dedup_params_get_real(p, DEDUP_P_THRESHOLD, &threshold);
+        result = rc ? status_error(st, rc, NULL) : explain_result(&w, maxp, threshold);
+    }
+    explain_free(&w);
+    dedup_params_free(p);
+    return result;
+}
+
 /* ============================================================== Index */
 
 typedef struct {
@@ -659,6 +854,43 @@ static PyObject *index_add_unique(PyObject *self, PyObject *args, PyObject *kwar
 static PyObject *index_add(PyObject *self, PyObject *args, PyObject *kwargs)
 {
     return index_add_common(self, args, kwargs, 0);
+}
+
+/* Index.explain(a, b, passages=10) -> dict: explain as the index compares
+ * the two texts, with its parameters and its line statistics. */
+static PyObject *index_explain(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kw[] = {"a", "b", "passages", NULL};
+    IndexObject *o = (IndexObject *)self;
+    module_state *st = state_from_type(Py_TYPE(self));
+    PyObject *ao, *bo;
+    Py_ssize_t maxp = 10;
+    if (!index_ready(o) ||
+        !PyArg_ParseTupleAndKeywords(args, kwargs, "OO|n", kw, &ao, &bo, &maxp))
+        return NULL;
+    if (maxp < 0) {
+        PyErr_SetString(st->param_error, "passages: 0 or more");
+        return NULL;
+    }
+    explain_work w;
+    PyObject *result = NULL;
+    if (explain_prepare(&w, ao, bo) == 0) {
+        dedup_hasher *h = NULL;
+        double threshold = 0;
+        int rc;
+        Py_BEGIN_ALLOW_THREADS
+        pthread_rwlock_rdlock(&o->lock);
+        rc = dedup_index_hasher(o->idx, &h);
+        if (!rc)
+            rc = explain_run(&w, h, dedup_index_params(o->idx));
+        dedup_params_get_real(dedup_index_params(o->idx), DEDUP_P_THRESHOLD, &threshold);
+        dedup_hasher_free(h);
+        pthread_rwlock_unlock(&o->lock);
+        Py_END_ALLOW_THREADS
+        result = rc ? status_error(st, rc, NULL) : explain_result(&w, maxp, threshold);
+    }
+    explain_free(&w);
+    return result;
 }
 
 static PyObject *index_query(PyObject *self, PyObject *args, PyObject *kwargs)
@@ -948,6 +1180,7 @@ static PyMethodDef index_methods[] = {
      NULL},
     {"add", (PyCFunction)(void (*)(void))index_add, METH_VARARGS | METH_KEYWORDS, NULL},
     {"query", (PyCFunction)(void (*)(void))index_query, METH_VARARGS | METH_KEYWORDS, NULL},
+    {"explain", (PyCFunction)(void (*)(void))index_explain, METH_VARARGS | METH_KEYWORDS, NULL},
     {"remove", index_remove, METH_VARARGS, NULL},
     {"expire", index_expire, METH_O, NULL},
     {"stamp", index_stamp, METH_VARARGS, NULL},
@@ -2610,166 +2843,6 @@ static PyObject *params_dict(const dedup_params *p)
         Py_DECREF(v);
     }
     return d;
-}
-
-/* The fields of x joined with line breaks, as dedup_hasher_sign_fields
- * joins them (malloc'd, *len its length), or NULL when out of memory. */
-static char *join_fields(const fields *x, size_t *len)
-{
-    size_t total = 0, at = 0;
-    for (size_t k = 0; k < x->n; k++)
-        if (x->f[k].text)
-            total += x->f[k].len + 1;
-    char *t = malloc(total ? total : 1);
-    for (size_t k = 0; t && k < x->n; k++)
-        if (x->f[k].text) {
-            if (at)
-                t[at++] = '\n';
-            memcpy(t + at, x->f[k].text, x->f[k].len);
-            at += x->f[k].len;
-        }
-    *len = at;
-    return t;
-}
-
-/* One document's part of an explanation: its counts and what was left
- * out of its text. */
-static PyObject *explain_side(const dedup_analysis *an, const char *text, size_t shared_tokens)
-{
-    size_t n = 0;
-    dedup_analysis_left_out(an, NULL, 0, &n);
-    dedup_left *l = malloc((n ? n : 1) * sizeof *l);
-    PyObject *left = l ? PyList_New(0) : PyErr_NoMemory();
-    if (l && left && !dedup_analysis_left_out(an, l, n, &n)) {
-        for (size_t i = 0; i < n; i++) {
-            PyObject *t = Py_BuildValue(
-                "(sN)", l[i].kind == DEDUP_LEFT_QUOTATION ? "quotation" : "line",
-                PyUnicode_DecodeUTF8(text + l[i].offset, (Py_ssize_t)l[i].length, "replace"));
-            if (!t || PyList_Append(left, t)) {
-                Py_XDECREF(t);
-                Py_CLEAR(left);
-                break;
-            }
-            Py_DECREF(t);
-        }
-    }
-    free(l);
-    if (!left)
-        return NULL;
-    return Py_BuildValue("{s:n,s:n,s:n,s:N}", "tokens", (Py_ssize_t)dedup_analysis_tokens(an),
-                         "shingles", (Py_ssize_t)dedup_analysis_shingles(an), "shared_tokens",
-                         (Py_ssize_t)shared_tokens, "left_out", left);
-}
-
-static const char *const explain_skip[] = {"passages", NULL};
-
-/* explain(a, b, passages=10, **params) -> dict: the similarity and the
- * verdict, the shingles both hold, the passages of the shorter that the
- * other shares, and what was left out of each (see the package). */
-static PyObject *py_explain(PyObject *module, PyObject *args, PyObject *kwargs)
-{
-    module_state *st = state_of(module);
-    PyObject *ao, *bo;
-    if (!PyArg_ParseTuple(args, "OO", &ao, &bo))
-        return NULL;
-    Py_ssize_t maxp = 10;
-    PyObject *mv = kwargs ? PyDict_GetItemString(kwargs, "passages") : NULL;
-    if (mv && ((maxp = PyLong_AsSsize_t(mv)) < 0)) {
-        if (!PyErr_Occurred())
-            PyErr_SetString(st->param_error, "passages: 0 or more");
-        return NULL;
-    }
-    dedup_params *p = params_from(st, kwargs, explain_skip);
-    if (!p)
-        return NULL;
-    fields fx[2];
-    int nf = 0;
-    PyObject *result = NULL;
-    if (fields_from(ao, &fx[0]) == 0 && ++nf && fields_from(bo, &fx[1]) == 0)
-        nf++;
-    char *text[2] = {NULL, NULL};
-    size_t len[2] = {0, 0}, shared_tokens[2] = {0, 0}, np = 0, shared = 0;
-    dedup_hasher *h = NULL;
-    dedup_signature *sig[2] = {NULL, NULL};
-    dedup_analysis *an[2] = {NULL, NULL};
-    dedup_passage *pa = NULL;
-    double sim = 0, threshold = 0;
-    int shorter = 0, rc = DEDUP_OK;
-    if (nf < 2)
-        goto done;
-    for (int k = 0; k < 2; k++)
-        if (!(text[k] = join_fields(&fx[k], &len[k]))) {
-            PyErr_NoMemory();
-            goto done;
-        }
-    Py_BEGIN_ALLOW_THREADS
-    rc = dedup_hasher_create(&h, p);
-    for (int k = 0; k < 2 && !rc; k++) {
-        rc = dedup_signature_create(&sig[k], p);
-        if (!rc)
-            rc = dedup_hasher_sign(h, text[k], len[k], sig[k]);
-        if (!rc)
-            rc = dedup_analyse(&an[k], h, text[k], len[k]);
-    }
-    if (!rc)
-        rc = dedup_signature_similarity(p, sig[0], sig[1], &sim);
-    if (!rc) {
-        shared = dedup_analysis_shared_shingles(an[0], an[1]);
-        for (int k = 0; k < 2 && !rc; k++)
-            rc = dedup_analysis_passages(an[k], an[1 - k], NULL, 0, &np, &shared_tokens[k]);
-        shorter = dedup_analysis_tokens(an[0]) <= dedup_analysis_tokens(an[1]) ? 0 : 1;
-    }
-    if (!rc) {
-        np = 0;
-        rc = dedup_analysis_passages(an[shorter], an[1 - shorter], NULL, 0, &np, NULL);
-        if (!rc && !(pa = malloc((np ? np : 1) * sizeof *pa)))
-            rc = DEDUP_E_NOMEM;
-        if (!rc)
-            rc = dedup_analysis_passages(an[shorter], an[1 - shorter], pa, np, &np, NULL);
-    }
-    Py_END_ALLOW_THREADS
-    if (rc) {
-        status_error(st, rc, NULL);
-        goto done;
-    }
-    dedup_params_get_real(p, DEDUP_P_THRESHOLD, &threshold);
-    {
-        PyObject *passages = PyList_New(0);
-        const char *norm = dedup_analysis_normalized(an[shorter], NULL);
-        for (size_t i = 0; passages && i < np && i < (size_t)maxp; i++) {
-            PyObject *t = Py_BuildValue(
-                "(nN)", (Py_ssize_t)pa[i].tokens,
-                PyUnicode_DecodeUTF8(norm + pa[i].offset, (Py_ssize_t)pa[i].length, "replace"));
-            if (!t || PyList_Append(passages, t))
-                Py_CLEAR(passages);
-            Py_XDECREF(t);
-        }
-        PyObject *sa = passages ? explain_side(an[0], text[0], shared_tokens[0]) : NULL;
-        PyObject *sb = sa ? explain_side(an[1], text[1], shared_tokens[1]) : NULL;
-        if (sb)
-            result = Py_BuildValue("{s:d,s:d,s:O,s:n,s:s,s:N,s:[NN]}", "similarity", sim,
-                                   "threshold", threshold,
-                                   "duplicates", sim >= threshold ? Py_True : Py_False,
-                                   "shared_shingles", (Py_ssize_t)shared, "passages_of",
-                                   shorter ? "b" : "a", "passages", passages, "documents", sa,
-                                   sb);
-        else {
-            Py_XDECREF(passages);
-            Py_XDECREF(sa);
-        }
-    }
-done:
-    for (int k = 0; k < nf; k++)
-        fields_free(&fx[k]);
-    for (int k = 0; k < 2; k++) {
-        free(text[k]);
-        dedup_signature_free(sig[k]);
-        dedup_analysis_free(an[k]);
-    }
-    free(pa);
-    dedup_hasher_free(h);
-    dedup_params_free(p);
-    return result;
 }
 
 static PyObject *py_param_names(PyObject *module, PyObject *unused)
