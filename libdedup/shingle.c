@@ -33,7 +33,9 @@ void dedup__shingler_release(dedup_shingler *sh)
 {
     dedup__free(sh->set);
     dedup__free(sh->table);
+    dedup__free(sh->pos);
     sh->set = sh->table = NULL;
+    sh->pos = NULL;
     sh->set_cap = sh->table_cap = 0;
 }
 
@@ -70,32 +72,51 @@ uint64_t dedup__shingle_hash(const dedup_token *tokens, size_t n)
     return finish(combine(tokens, n), n);
 }
 
-/* Prepare sh for up to count distinct values: the set array and a cleared
- * table of at least twice count entries. Returns the table mask, or 0 when
- * memory ran out. */
+/* Prepare sh for up to count distinct values: the set and slot arrays and
+ * a table of at least four times count entries, all zero (the table is
+ * left that way by every call: see clear). Returns the table mask, or 0
+ * when memory ran out (or past 2^31 values). */
 static size_t prepare(dedup_shingler *sh, size_t count)
 {
+    if (count > ((size_t)1 << 31))
+        return 0;
+    size_t cap = sh->set_cap;
     void *b = sh->set;
-    if (dedup__grow(&b, &sh->set_cap, count, sizeof(uint64_t)) != DEDUP_OK)
+    if (dedup__grow(&b, &cap, count, sizeof(uint64_t)) != DEDUP_OK)
         return 0;
     sh->set = b;
+    if (cap != sh->set_cap || !sh->pos) {
+        uint32_t *pos = dedup__malloc(cap * sizeof *pos);
+        if (!pos)
+            return 0; /* set_cap unchanged: the next call grows pos again */
+        dedup__free(sh->pos);
+        sh->pos = pos;
+        sh->set_cap = cap;
+    }
     /* A quarter full at most: most probes end at the first slot, which
      * keeps the insertion loop's branch predictable. */
     size_t tcap = 16;
     while (tcap < count * 4)
         tcap *= 2;
     if (sh->table_cap < tcap) {
-        uint64_t *t = dedup__malloc(tcap * sizeof(uint64_t));
+        uint64_t *t = dedup__calloc(tcap, sizeof(uint64_t));
         if (!t)
             return 0;
         dedup__free(sh->table);
         sh->table = t;
         sh->table_cap = tcap;
     }
-    /* Use a table about four times the set size even when a larger one is
-     * allocated, so that clearing it costs O(count). */
-    memset(sh->table, 0, tcap * sizeof(uint64_t));
+    /* A table about four times the set size even when a larger one is
+     * allocated: the probes stay within the slots clear() empties. */
     return tcap - 1;
+}
+
+/* Empty the slots the set took, so that the table is all zero for the next
+ * call without clearing four slots per value. */
+static void clear(dedup_shingler *sh)
+{
+    for (size_t i = 0; i < sh->nset; i++)
+        sh->table[sh->pos[i]] = 0;
 }
 
 /* Add h (non-zero) to the set unless present. */
@@ -111,6 +132,7 @@ static inline void insert(dedup_shingler *sh, size_t mask, uint64_t h)
     size_t fresh = table[pos] == 0;
     table[pos] = h;
     sh->set[sh->nset] = h;
+    sh->pos[sh->nset] = (uint32_t)pos;
     sh->nset += fresh;
 }
 
@@ -138,6 +160,7 @@ int dedup__shingle(dedup_shingler *sh, const dedup_token *tokens, size_t ntokens
     for (size_t i = 0; i < nnumbers; i++)
         for (unsigned w = 1; w <= DEDUP__NUMBER_WEIGHT; w++)
             insert(sh, mask, finish(numbers[i] + w * 0x9e3779b97f4a7c15ULL, 0));
+    clear(sh);
     return DEDUP_OK;
 }
 
@@ -165,6 +188,7 @@ int dedup__shingle_distinct(dedup_shingler *sh, const uint64_t *hashes, size_t n
         for (;;) {
             if (table[pos] == 0) {
                 table[pos] = v;
+                sh->pos[sh->nset] = (uint32_t)pos;
                 sh->set[sh->nset++] = v;
                 break;
             }
@@ -173,5 +197,14 @@ int dedup__shingle_distinct(dedup_shingler *sh, const uint64_t *hashes, size_t n
             pos = (pos + 1) & mask;
         }
     }
+    /* The value 0 took no slot (its pos entry means nothing): empty the
+     * slots of the others only. */
+    if (zero) {
+        for (size_t i = 0; i < sh->nset; i++)
+            if (sh->set[i] != 0)
+                sh->table[sh->pos[i]] = 0;
+        return DEDUP_OK;
+    }
+    clear(sh);
     return DEDUP_OK;
 }

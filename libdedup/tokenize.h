@@ -29,8 +29,10 @@ typedef struct dedup_tokenizer {
 typedef struct dedup_shingler {
     uint64_t *set;       /* distinct shingles in order of first appearance */
     size_t nset, set_cap;
-    uint64_t *table;     /* open-addressing table used to drop repeats */
+    uint64_t *table;     /* open-addressing table used to drop repeats;
+                          * all zero between calls */
     size_t table_cap;
+    uint32_t *pos;       /* pos[i]: the table slot of set[i], to clear it */
 } dedup_shingler;
 
 DEDUP_INTERNAL void dedup__tokenizer_init(dedup_tokenizer *tk, uint64_t seed, int casefold,
