@@ -357,22 +357,54 @@ static inline int quote_lead(unsigned char c)
     return c == '"' || c == 0xC2 || c == 0xE2 || c == 0xE3 || c == 0xEF;
 }
 
+/* Whether the eight bytes at p may hold part of a quotation mark or a line
+ * break: '\n', '"', 0xC2 and 0xEF (leads of the two- and three-byte marks
+ * beginning so), or 0x80 (the second byte of every mark beginning 0xE2 or
+ * 0xE3, leads too common in CJK text to stop at). A zero byte of w ^ c
+ * marks a byte c. */
+static inline int quote_word(const unsigned char *p)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    uint64_t w, m = 0;
+    memcpy(&w, p, 8);
+    static const unsigned char probe[] = {'\n', '"', 0xC2, 0xEF, 0x80};
+    for (size_t k = 0; k < sizeof probe; k++) {
+        uint64_t x = w ^ (ones * probe[k]);
+        m |= (x - ones) & ~x;
+    }
+    return (m & high) != 0;
+}
+
 /* The next quotation of t (len bytes) at or after *pos: its bytes
  * [*start, *end), marks included; *pos moves past it. 0 when there is none
- * left. */
+ * left. Words of eight bytes that quote_word clears are skipped whole; the
+ * byte before the next word is looked at again, as it may be the lead of a
+ * mark whose second byte starts that word. */
 static int next_quotation(const unsigned char *t, size_t len, size_t *pos, size_t *start,
                           size_t *end)
 {
     int fam = 0;        /* family of the open quotation, or 0 */
     size_t open_at = 0; /* where it opened */
-    for (size_t i = *pos; i < len; i++) {
+    size_t i = *pos, stop = *pos;
+    while (i < len) {
+        if (i >= stop) {
+            size_t from = i;
+            while (len - i > 8 && !quote_word(t + i))
+                i += 8;
+            if (i > from)
+                i--; /* the last byte skipped, a lead perhaps */
+            stop = i + 9 < len ? i + 9 : len;
+        }
         unsigned char c = t[i];
         if (c == '\n') {
             fam = 0; /* a mark left open at the end of a line opened nothing */
+            i++;
             continue;
         }
-        if (!quote_lead(c))
+        if (!quote_lead(c)) {
+            i++;
             continue;
+        }
         size_t ml;
         int f = 0, what = quote_mark(t + i, len - i, fam, &ml, &f);
         if (what == Q_CLOSES) {
@@ -384,8 +416,7 @@ static int next_quotation(const unsigned char *t, size_t len, size_t *pos, size_
             fam = f;
             open_at = i;
         }
-        if (ml)
-            i += ml - 1;
+        i += ml ? ml : 1;
     }
     *pos = len;
     return 0;
