@@ -144,6 +144,47 @@ void dedup__radix_sort(uint64_t *keys, uint64_t *tmp, size_t n, unsigned lo_bit)
         memcpy(keys, src, n * sizeof *keys);
 }
 
+/* One pass of dedup__radix_sort_records with a constant record size, so
+ * that the copies are plain loads and stores. */
+static DEDUP_ALWAYS_INLINE int radix_pass(const unsigned char *a, unsigned char *b, size_t n,
+                                          size_t size, size_t key_off, unsigned shift)
+{
+    size_t count[257] = {0};
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k;
+        memcpy(&k, a + i * size + key_off, 8);
+        count[(k >> shift & 0xff) + 1]++;
+    }
+    for (int d = 1; d <= 256; d++)
+        if (count[d] == n)
+            return 0; /* one digit: nothing to do */
+    for (int d = 0; d < 256; d++)
+        count[d + 1] += count[d];
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k;
+        memcpy(&k, a + i * size + key_off, 8);
+        memcpy(b + count[k >> shift & 0xff]++ * size, a + i * size, size);
+    }
+    return 1;
+}
+
+void dedup__radix_sort_records(void *v, void *tmp, size_t n, size_t size, size_t key_off)
+{
+    unsigned char *a = v, *b = tmp;
+    for (unsigned shift = 0; shift < 64; shift += 8) {
+        int moved = size == 16   ? radix_pass(a, b, n, 16, key_off, shift)
+                    : size == 24 ? radix_pass(a, b, n, 24, key_off, shift)
+                                 : radix_pass(a, b, n, size, key_off, shift);
+        if (moved) {
+            unsigned char *t = a;
+            a = b;
+            b = t;
+        }
+    }
+    if (a != (unsigned char *)v)
+        memcpy(v, a, n * size);
+}
+
 size_t dedup__band_scan(_Atomic uint64_t *unsure, size_t words_per_doc, unsigned band,
                         uint64_t *multi, const uint64_t *keys, size_t n)
 {

@@ -106,6 +106,13 @@ DEDUP_INTERNAL size_t dedup__band_keys_group(uint64_t *const *keys, const dedup_
 DEDUP_INTERNAL void dedup__radix_sort(uint64_t *keys, uint64_t *tmp, size_t n,
                                       unsigned lo_bit);
 
+/* Stable LSD radix sort of n records of size bytes (8 to 32, a multiple
+ * of 8) by the 64-bit value at key_off in each, 8 bits a pass, skipping
+ * passes in which every key has the same digit. tmp holds n records. The
+ * result is in v. */
+DEDUP_INTERNAL void dedup__radix_sort_records(void *v, void *tmp, size_t n, size_t size,
+                                              size_t key_off);
+
 /*
  * One pass over the n sorted keys of band `band`: for every member of a
  * long run (more than DEDUP__RUN_FULL members) other than its leaders,

@@ -14,6 +14,7 @@
  * A document record is the document's number (uint64_t) followed by its
  * batch record (batch.c), host byte order.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,32 +98,13 @@ typedef struct {
     size_t at;
 } doc_at;
 
-/* Sort n doc_at entries by document, stably: LSD radix sort, 8 bits a
- * pass, skipping the passes in which every entry has the same digit. */
+/* Sort n doc_at entries by document, stably. */
 static int sort_doc_at(doc_at *v, size_t n)
 {
-    doc_at *tmp = dedup__malloc((n ? n : 1) * sizeof *tmp), *a = v, *b = tmp;
+    doc_at *tmp = dedup__malloc((n ? n : 1) * sizeof *tmp);
     if (!tmp)
         return DEDUP_E_NOMEM;
-    for (unsigned shift = 0; shift < 64; shift += 8) {
-        size_t count[257] = {0};
-        for (size_t i = 0; i < n; i++)
-            count[(a[i].doc >> shift & 0xff) + 1]++;
-        int same = 0;
-        for (int d = 1; d <= 256; d++)
-            same |= count[d] == n;
-        if (same)
-            continue;
-        for (int d = 0; d < 256; d++)
-            count[d + 1] += count[d];
-        for (size_t i = 0; i < n; i++)
-            b[count[a[i].doc >> shift & 0xff]++] = a[i];
-        doc_at *t = a;
-        a = b;
-        b = t;
-    }
-    if (a != v)
-        memcpy(v, a, n * sizeof *v);
+    dedup__radix_sort_records(v, tmp, n, sizeof *v, offsetof(doc_at, doc));
     dedup__free(tmp);
     return DEDUP_OK;
 }
@@ -426,36 +408,17 @@ int dedup_batch_stage_pairs(const dedup_batch *b, const dedup_band_record *recs,
     return rc;
 }
 
-/* Band records sorted by band, value and document: LSD radix sort on the
- * document, then on band and value, skipping passes of one digit. */
+/* Band records grouped by band and value, each group's documents in
+ * order: sorted by document, then stably by the bytes of band and value
+ * read as one 64-bit number (whose order does not matter, only that equal
+ * pairs come together). */
 static int sort_band_records(dedup_band_record *v, size_t n)
 {
-    dedup_band_record *tmp = dedup__malloc((n ? n : 1) * sizeof *tmp), *a = v, *b = tmp;
+    dedup_band_record *tmp = dedup__malloc((n ? n : 1) * sizeof *tmp);
     if (!tmp)
         return DEDUP_E_NOMEM;
-    for (int field = 0; field < 2; field++)
-        for (unsigned shift = 0; shift < 64; shift += 8) {
-            size_t count[257] = {0};
-#define DIGIT(r) \
-    ((field ? ((uint64_t)(r).band << 32 | (r).key) : (r).doc) >> shift & 0xff)
-            for (size_t i = 0; i < n; i++)
-                count[DIGIT(a[i]) + 1]++;
-            int same = 0;
-            for (int d = 1; d <= 256; d++)
-                same |= count[d] == n;
-            if (same)
-                continue;
-            for (int d = 0; d < 256; d++)
-                count[d + 1] += count[d];
-            for (size_t i = 0; i < n; i++)
-                b[count[DIGIT(a[i])]++] = a[i];
-#undef DIGIT
-            dedup_band_record *t = a;
-            a = b;
-            b = t;
-        }
-    if (a != v)
-        memcpy(v, a, n * sizeof *v);
+    dedup__radix_sort_records(v, tmp, n, sizeof *v, offsetof(dedup_band_record, doc));
+    dedup__radix_sort_records(v, tmp, n, sizeof *v, offsetof(dedup_band_record, band));
     dedup__free(tmp);
     return DEDUP_OK;
 }
@@ -471,12 +434,13 @@ int dedup_batch_stage_unsure(const dedup_batch *b, const dedup_band_record *recs
     if (!r)
         return DEDUP_E_NOMEM;
     memcpy(r, recs, n * sizeof *r);
-    /* Records grouped by band value with their documents in order (as
-     * an engine that sorted them hands them over) need no sort. */
+    /* Records in the order sort_band_records gives (as an engine that
+     * sorted them so hands them over) need no sort. */
     int sorted = 1;
     for (size_t i = 1; i < n && sorted; i++) {
-        uint64_t a = (uint64_t)r[i - 1].band << 32 | r[i - 1].key;
-        uint64_t c = (uint64_t)r[i].band << 32 | r[i].key;
+        uint64_t a, c;
+        memcpy(&a, &r[i - 1].band, 8);
+        memcpy(&c, &r[i].band, 8);
         sorted = a < c || (a == c && r[i - 1].doc < r[i].doc);
     }
     int rc = sorted ? DEDUP_OK : sort_band_records(r, n);

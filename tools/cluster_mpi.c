@@ -544,15 +544,19 @@ static int comp_owner(uint64_t root)
     return (int)(((x >> 32) * (uint64_t)nranks_) >> 32);
 }
 
-/* Sort v[0..n): LSD radix sort, skipping the passes in which every value
- * has the same digit. */
-static void sort_u64(uint64_t *v, size_t n)
+/* Sort n records of size bytes (8 or 16) stably by the 64-bit value at
+ * their start: LSD radix sort, 8 bits a pass, skipping the passes in
+ * which every value has the same digit. */
+static void sort_records(void *v, size_t n, size_t size)
 {
-    uint64_t *tmp = xmalloc((n ? n : 1) * sizeof *tmp), *a = v, *b = tmp;
+    unsigned char *tmp = xmalloc((n ? n : 1) * size), *a = v, *b = tmp;
     for (unsigned shift = 0; shift < 64; shift += 8) {
         size_t count[257] = {0};
-        for (size_t i = 0; i < n; i++)
-            count[(a[i] >> shift & 0xff) + 1]++;
+        uint64_t k;
+        for (size_t i = 0; i < n; i++) {
+            memcpy(&k, a + i * size, 8);
+            count[(k >> shift & 0xff) + 1]++;
+        }
         int same = 0;
         for (int d = 1; d <= 256; d++)
             same |= count[d] == n;
@@ -560,15 +564,22 @@ static void sort_u64(uint64_t *v, size_t n)
             continue;
         for (int d = 0; d < 256; d++)
             count[d + 1] += count[d];
-        for (size_t i = 0; i < n; i++)
-            b[count[a[i] >> shift & 0xff]++] = a[i];
-        uint64_t *t = a;
+        for (size_t i = 0; i < n; i++) {
+            memcpy(&k, a + i * size, 8);
+            memcpy(b + count[k >> shift & 0xff]++ * size, a + i * size, size);
+        }
+        unsigned char *t = a;
         a = b;
         b = t;
     }
-    if (a != v)
-        memcpy(v, a, n * sizeof *v);
+    if (a != (unsigned char *)v)
+        memcpy(v, a, n * size);
     free(tmp);
+}
+
+static void sort_u64(uint64_t *v, size_t n)
+{
+    sort_records(v, n, sizeof *v);
 }
 
 /* Sort v[0..n) and drop repeats; the new count. */
@@ -582,33 +593,13 @@ static size_t sort_unique(uint64_t *v, size_t n)
     return w;
 }
 
-/* Sort n band records by band and value, stably: they arrive in
- * document order (each rank's in order, ranks in order), so that each
- * band value's documents come out in order too. LSD radix sort, 8 bits a
- * pass, skipping the passes in which every record has the same digit. */
+/* Group n band records by band and value (their bytes read as one 64-bit
+ * number, the order dedup_batch_stage_unsure takes without sorting
+ * again), stably: they arrive in document order (each rank's in order,
+ * ranks in order), so each band value's documents stay in order. */
 static void sort_bands(dedup_band_record *r, size_t n)
 {
-    dedup_band_record *tmp = xmalloc((n ? n : 1) * sizeof *tmp), *a = r, *b = tmp;
-    for (unsigned shift = 0; shift < 64; shift += 8) {
-        size_t count[257] = {0};
-        for (size_t i = 0; i < n; i++)
-            count[(((uint64_t)a[i].band << 32 | a[i].key) >> shift & 0xff) + 1]++;
-        int skip = 0;
-        for (int d = 1; d <= 256; d++)
-            skip |= count[d] == n;
-        if (skip)
-            continue;
-        for (int d = 0; d < 256; d++)
-            count[d + 1] += count[d];
-        for (size_t i = 0; i < n; i++)
-            b[count[((uint64_t)a[i].band << 32 | a[i].key) >> shift & 0xff]++] = a[i];
-        dedup_band_record *t = a;
-        a = b;
-        b = t;
-    }
-    if (a != r)
-        memcpy(r, a, n * sizeof *r);
-    free(tmp);
+    sort_records(r, n, sizeof *r);
 }
 
 /* The band records this rank holds (dedup_band_partition), keeping those
