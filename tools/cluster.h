@@ -85,6 +85,7 @@ typedef struct cluster_run {
     size_t *rep;
     double *sim;
     cli_ids foreign;
+    unsigned char *paired; /* paired[i]: document i is in a pair */
 } cluster_run;
 
 /* The steps of a run, each EXIT_OK or the exit status after a message. */
@@ -95,6 +96,9 @@ int cluster_read(cluster_run *run, const cluster_opts *o);
  * id of run->foreign) and cluster_sim. */
 int cluster_write(cluster_run *run, const cluster_opts *o);
 size_t cluster_rep(const cluster_run *run, size_t i);
+/* The size of the cluster whose first document is rep (over ranks: 1, or
+ * SIZE_MAX when its members may be anywhere). */
+size_t cluster_size(const cluster_run *run, size_t rep);
 /* Append the first line of s (at most max bytes, cut on a UTF-8 character
  * boundary, tabs as spaces) and a NUL to b: a title in the report. */
 int cluster_first_line(cli_buf *b, const char *s, size_t n, size_t max);
@@ -111,6 +115,12 @@ int cli_mpi_rank(void);
 void cli_mpi_finalize(void);
 int cluster_mpi_cluster(cluster_run *run, const cluster_opts *o);
 int cluster_mpi_write(cluster_run *run, const cluster_opts *o, uint64_t replaced);
+/* --explain over ranks: the analysed texts of the clusters' first
+ * documents read by other ranks into open[ids.count + j] (j as in
+ * run->foreign), fetched from the ranks that read them. 0 or -1. */
+struct cli_side;
+int cluster_mpi_far_sides(cluster_run *run, const cluster_opts *o, dedup_hasher *h,
+                          struct cli_side **open);
 #endif
 
 #endif

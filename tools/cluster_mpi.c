@@ -35,7 +35,9 @@
  *   output    Each rank formats its documents' lines; rank 0 writes its
  *             own, then every other rank's in rank order. For the report,
  *             rank 0 gathers the documents in pairs with their ids and
- *             titles, and prints the clusters as one machine does.
+ *             titles, and prints the clusters as one machine does. For
+ *             --explain, each rank fetches the texts of the clusters'
+ *             first documents read elsewhere.
  *
  * A bad document stops the run as on one machine: the ranks meet after
  * each reading pass, and every rank exits with the status of the first
@@ -52,6 +54,7 @@
 
 #define DEDUP_EXPERIMENTAL
 #include "cluster.h"
+#include "explain.h"
 
 static int rank_, nranks_ = 1, active_;
 
@@ -869,7 +872,6 @@ static void assign(cluster_run *run, cli_buf *out, const dedup_edge *e, size_t n
 }
 
 static uint64_t *far_;       /* numbers of the clusters read by other ranks */
-static unsigned char *paired_; /* paired_[i]: document i is in a pair */
 
 /* Each document's cluster from the assignments a[0..na) of this rank's
  * documents: run->rep and run->sim, with the ids of clusters read by other
@@ -894,12 +896,12 @@ static void results(cluster_run *run, cli_buf *out, const dedup_assignment *a, s
     nf = sort_unique(far, nf);
     free(far_);
     far_ = far;
-    free(paired_);
-    paired_ = calloc(n ? n : 1, 1);
-    if (!paired_)
+    free(run->paired);
+    run->paired = calloc(n ? n : 1, 1);
+    if (!run->paired)
         die("out of memory");
     for (size_t i = 0; i < na; i++)
-        paired_[a[i].doc - base] = 1;
+        run->paired[a[i].doc - base] = 1;
     /* Requests in increasing order, so the answers, rank by rank, come
      * back in the order of far. */
     for (size_t i = 0; i < nf; i++)
@@ -1003,6 +1005,98 @@ int cluster_mpi_cluster(cluster_run *run, const cluster_opts *o)
     return EXIT_OK;
 }
 
+/* ------------------------------------------------------------- explain */
+
+/* The texts of this rank's documents wanted[i] set, read again (the
+ * reader is left at the start). NULL entries elsewhere. EXIT_OK or a
+ * status after a message. */
+static int read_texts(cluster_run *run, const cluster_opts *o, const unsigned char *wanted,
+                      char **text, size_t *len)
+{
+    uint64_t skipped = 0;
+    size_t i = 0, n = run->ids.count;
+    cli_doc d;
+    int rc, st = EXIT_OK;
+    if (cli_reader_rewind(run->reader)) {
+        cli_msg("%s", cli_reader_error(run->reader));
+        return EXIT_IO;
+    }
+    while (i < n && (rc = cli_next_doc(run->reader, &d, &o->io, &skipped, &st)) == 1) {
+        if (wanted[i]) {
+            text[i] = xmalloc(d.text_len + 1);
+            memcpy(text[i], d.text, d.text_len);
+            len[i] = d.text_len;
+        }
+        i++;
+    }
+    /* The caller reads the input from its start next. */
+    if (cli_reader_rewind(run->reader)) {
+        cli_msg("%s", cli_reader_error(run->reader));
+        return EXIT_IO;
+    }
+    return st;
+}
+
+int cluster_mpi_far_sides(cluster_run *run, const cluster_opts *o, dedup_hasher *h,
+                          struct cli_side **open)
+{
+    size_t n = run->ids.count, nf = run->foreign.count;
+    uint64_t base = starts_[rank_];
+    cli_buf *out = calloc((size_t)nranks_, sizeof *out), req = {0}, ans = {0};
+    uint64_t *from = xmalloc(((size_t)nranks_ + 1) * sizeof *from);
+    unsigned char *wanted = calloc(n ? n : 1, 1);
+    char **text = calloc(n ? n : 1, sizeof *text);
+    size_t *len = calloc(n ? n : 1, sizeof *len);
+    if (!out || !wanted || !text || !len)
+        die("out of memory");
+    /* far_ is sorted: the answers come back rank by rank in its order. */
+    for (size_t j = 0; j < nf; j++)
+        buf_add(&out[home_of(far_[j])], &far_[j], sizeof *far_);
+    exchange_from(out, &req, from);
+    for (size_t at = 0; at < req.len; at += 8) {
+        uint64_t doc;
+        memcpy(&doc, req.data + at, 8);
+        wanted[doc - base] = 1;
+    }
+    int status = read_texts(run, o, wanted, text, len);
+    for (int d = 0; d < nranks_; d++)
+        for (uint64_t at = from[d]; at < from[d + 1]; at += 8) {
+            uint64_t doc;
+            memcpy(&doc, req.data + at, 8);
+            size_t i = (size_t)(doc - base);
+            uint64_t l = text[i] ? len[i] : 0;
+            buf_add(&out[d], &l, 8);
+            if (l)
+                buf_add(&out[d], text[i], (size_t)l);
+        }
+    exchange(out, &ans);
+    for (size_t at = 0, j = 0; j < nf && status == EXIT_OK; j++) {
+        uint64_t l;
+        memcpy(&l, ans.data + at, 8);
+        cli_side *side = calloc(1, sizeof *side);
+        if (!side || !(side->text = malloc((size_t)l + 1)))
+            die("out of memory");
+        memcpy(side->text, ans.data + at + 8, (size_t)l);
+        side->text_len = (size_t)l;
+        if (cli_side_analyse(h, side))
+            die("out of memory");
+        open[n + j] = side;
+        at += 8 + (size_t)l;
+    }
+    for (size_t i = 0; i < n; i++)
+        free(text[i]);
+    for (int d = 0; d < nranks_; d++)
+        cli_buf_free(&out[d]);
+    free(out);
+    free(text);
+    free(len);
+    free(wanted);
+    free(from);
+    cli_buf_free(&req);
+    cli_buf_free(&ans);
+    return status == EXIT_OK ? 0 : -1;
+}
+
 /* -------------------------------------------------------------- report */
 
 /* One document that the report may show, as rank 0 receives it. */
@@ -1048,7 +1142,7 @@ static int report_entries(cluster_run *run, const cluster_opts *o, cli_buf *out)
         return EXIT_IO;
     }
     while (i < n && (rc = cli_next_doc(run->reader, &d, &o->io, &skipped, &st)) == 1) {
-        if (o->min_size <= 1 || paired_[i]) {
+        if (o->min_size <= 1 || run->paired[i]) {
             size_t r = run->rep[i];
             uint64_t c = r < n ? base + r : far_[r - n], doc = base + i;
             const char *id = cli_ids_get(&run->ids, i, NULL);

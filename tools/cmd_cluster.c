@@ -255,6 +255,15 @@ int cluster_first_line(cli_buf *b, const char *s, size_t n, size_t max)
     return cli_buf_addc(b, 0);
 }
 
+size_t cluster_size(const cluster_run *run, size_t rep)
+{
+    if (!run->rep)
+        return dedup_clusters_size_of(run->clusters, rep);
+    /* Over ranks, members may be elsewhere: a first document that is in a
+     * pair is kept as if its cluster had more to come. */
+    return rep < run->ids.count && run->paired && run->paired[rep] ? SIZE_MAX : 1;
+}
+
 size_t cluster_rep(const cluster_run *run, size_t i)
 {
     return run->rep ? run->rep[i] : dedup_clusters_of(run->clusters, i);
@@ -386,9 +395,9 @@ typedef struct explainer {
 #define EXPLAIN_OPEN ",\"explain\":{\"left_out\":"
 
 static int explain_record(explainer *x, cli_buf *out, const cli_doc *d,
-                          const dedup_clusters *c, size_t i)
+                          const cluster_run *run, size_t i)
 {
-    size_t rep = dedup_clusters_of(c, i), size = dedup_clusters_size_of(c, rep);
+    size_t rep = cluster_rep(run, i), size = cluster_size(run, rep);
     cli_side me;
     memset(&me, 0, sizeof me);
     if (!(me.text = malloc(d->text_len + 1)))
@@ -443,8 +452,9 @@ static int write_jsonl(cluster_run *run, const cluster_opts *o)
         cli_msg("%s", cli_reader_error(run->reader));
         return EXIT_IO;
     }
+    size_t nopen = run->ids.count + run->foreign.count;
     if (o->explain) {
-        size_t n = run->ids.count ? run->ids.count : 1;
+        size_t n = nopen ? nopen : 1;
         x.open = calloc(n, sizeof *x.open);
         x.left = calloc(n, sizeof *x.left);
         if (!x.open || !x.left || dedup_hasher_create(&x.h, run->params) ||
@@ -454,6 +464,13 @@ static int write_jsonl(cluster_run *run, const cluster_opts *o)
             goto done;
         }
     }
+#ifdef HAVE_MPI
+    /* Over ranks: the first documents of clusters read elsewhere. */
+    if (o->explain && run->mpi && cluster_mpi_far_sides(run, o, x.h, x.open)) {
+        status = EXIT_INTERNAL;
+        goto done;
+    }
+#endif
     int rc;
     while ((rc = cli_next_doc(run->reader, &d, &o->io, &skipped, &status)) == 1) {
         if (i >= run->ids.count) {
@@ -462,7 +479,7 @@ static int write_jsonl(cluster_run *run, const cluster_opts *o)
             goto done;
         }
         if (jsonl_record(&out, &d, o->io.format, run, i) ||
-            (o->explain && explain_record(&x, &out, &d, run->clusters, i))) {
+            (o->explain && explain_record(&x, &out, &d, run, i))) {
             cli_msg("out of memory");
             status = EXIT_INTERNAL;
             goto done;
@@ -480,7 +497,7 @@ static int write_jsonl(cluster_run *run, const cluster_opts *o)
     status = out_check();
 done:
     if (x.open)
-        for (size_t k = 0; k < run->ids.count; k++)
+        for (size_t k = 0; k < nopen; k++)
             if (x.open[k]) {
                 cli_side_free(x.open[k]);
                 free(x.open[k]);
@@ -991,6 +1008,7 @@ static void cluster_free(cluster_run *run)
     cli_ids_free(&run->foreign);
     free(run->rep);
     free(run->sim);
+    free(run->paired);
 }
 
 #ifdef HAVE_MPI
@@ -999,11 +1017,6 @@ static void cluster_free(cluster_run *run)
 static int cluster_mpi(cluster_run *run, cluster_opts *o)
 {
     run->mpi = 1;
-    if (o->explain) {
-        if (cli_mpi_rank() == 0)
-            cli_msg("over MPI ranks, --explain is not available");
-        return EXIT_USAGE;
-    }
     if (cli_mpi_rank() > 0)
         o->quiet = 1;
     int status = cluster_open(run, o);

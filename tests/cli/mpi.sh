@@ -4,9 +4,9 @@
 # than cores, TCP on the loopback), on the sample corpus and on a
 # generated corpus of 50,000 articles in four languages given as three
 # files (plain, gzip, zstd without ids), in both cluster modes with
-# boilerplate statistics on and off, and the jsonl and report outputs; a
-# bad record stops every rank with its message and exit status 1; what
-# cannot run over ranks is refused.
+# boilerplate statistics on and off, and the jsonl (with --explain) and
+# report outputs; a bad record stops every rank with its message and exit
+# status 1; what cannot run over ranks is refused.
 # Usage: mpi.sh DEDUP GEN MPIRUN
 GEN=${2:?usage: mpi.sh DEDUP GEN MPIRUN}
 MPIRUN=${3:?usage: mpi.sh DEDUP GEN MPIRUN}
@@ -77,9 +77,11 @@ for ms in 1 2 4; do
     cmp -s one.txt got.txt || same=1
 done
 ok $same "--output report, --min-size 1, 2 and 4, 3 ranks: the same report"
-ranks 2 cluster -q --output jsonl --explain a.jsonl > /dev/null 2> err.txt
-is $? 2 "--explain over ranks: a usage error"
-contains err.txt "not available" "saying so"
+head -n 6000 a.jsonl > e.jsonl
+"$DEDUP" cluster -q --output jsonl --explain e.jsonl > one.jsonl
+ranks 3 cluster -q --output jsonl --explain e.jsonl > got.jsonl
+cmp -s one.jsonl got.jsonl
+ok $? "--output jsonl --explain, 3 ranks: the same explanations"
 ranks 2 cluster -q - < a.jsonl > /dev/null 2> err.txt
 is $? 3 "stdin over ranks: refused"
 contains err.txt "inputs must be files" "saying so"
