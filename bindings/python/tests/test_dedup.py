@@ -302,3 +302,34 @@ def test_index_explain_leaves_out_learned_furniture():
     assert with_stats["threshold"] == idx.params["threshold"]
     with pytest.raises(dedup.ParamError):
         idx.explain(a, b, passages=-1)
+
+
+def test_read_jsonl_large_input():
+    """A few MB of records with blank lines, escapes and non-ASCII text:
+    records, line numbers (ids of records without one) and the first bad
+    line (a later one is bad too) are the json module's and the file's."""
+    lines = []
+    for i in range(6000):
+        rec = {"title": "t%d" % i, "text": ("w%d \u00e9 " % i) * 40 + "\n\"q\""}
+        if i % 3:
+            rec["id"] = "r%d" % i
+        lines.append(json.dumps(rec))
+        if i % 97 == 0:
+            lines.append("")
+    data = ("\n".join(lines) + "\n").encode()
+    assert len(data) > 2 << 20
+    ids, docs = dedup.read_jsonl(data)
+    want_ids, want_docs, n = [], [], 0
+    for line in data.decode().split("\n"):
+        n += 1
+        if line.strip():
+            r = json.loads(line)
+            want_ids.append(r.get("id", n))
+            want_docs.append((r["title"], r["text"]))
+    assert ids == want_ids and docs == want_docs
+    bad = data.split(b"\n")
+    bad[5000] = b'{"text": broken}'
+    bad[5500] = b'{"id": 3}'
+    with pytest.raises(dedup.FormatError) as e:
+        dedup.read_jsonl(b"\n".join(bad))
+    assert str(e.value).startswith("(bytes):5001: ")
