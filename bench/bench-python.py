@@ -70,6 +70,19 @@ def main():
     print("cluster_python_read_jsonl_vs_tool %.2f of the tool's speed" % (t_tool / t_rj))
     print("cluster_read_jsonl_same_clusters %s" % ("yes" if rsame else "NO"))
 
+    # The same with the text fields as UTF-8 bytes (raw=True): no str made
+    # and encoded back.
+    t0 = time.perf_counter()
+    bids, bdocs = dedup.read_jsonl(a.corpus, raw=True)
+    t_bread = time.perf_counter() - t0
+    blabels = dedup.cluster(bdocs, threads=a.threads)
+    t_b = time.perf_counter() - t0
+    bsame = [str(bids[x]) for x in blabels] == tool
+    print("cluster_python_read_jsonl_raw %.2f s (%.0f docs/s), %.2f s of it reading"
+          % (t_b, n / t_b, t_bread))
+    print("cluster_python_read_jsonl_raw_vs_tool %.2f of the tool's speed" % (t_tool / t_b))
+    print("cluster_read_jsonl_raw_same_clusters %s" % ("yes" if bsame else "NO"))
+
     docs = [(r.get("title"), r.get("text")) for r in records[: a.sign_docs]]
     size = sum(len((t or "").encode()) + len((b or "").encode()) for t, b in docs)
     h = dedup.Hasher()

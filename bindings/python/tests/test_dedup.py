@@ -333,3 +333,20 @@ def test_read_jsonl_large_input():
     with pytest.raises(dedup.FormatError) as e:
         dedup.read_jsonl(b"\n".join(bad))
     assert str(e.value).startswith("(bytes):5001: ")
+
+
+@need_tool
+def test_bytes_texts_and_raw_records():
+    """bytes (UTF-8) are texts as str are: read_jsonl(raw=True) gives bytes
+    fields, and clustering them gives the same clusters as str fields."""
+    ids, docs = dedup.read_jsonl(SAMPLE)
+    rids, rdocs = dedup.read_jsonl(SAMPLE, raw=True)
+    assert rids == ids
+    assert all(isinstance(f, bytes) for d in rdocs for f in d if f is not None)
+    assert rdocs == [tuple(None if f is None else f.encode() for f in d) for d in docs]
+    assert dedup.cluster(rdocs) == dedup.cluster(docs)
+    a, b = docs[0][1], docs[1][1]
+    assert dedup.similarity(a.encode(), b.encode()) == dedup.similarity(a, b)
+    assert dedup.signature(a.encode()).values() == dedup.signature(a).values()
+    with pytest.raises(TypeError):
+        dedup.cluster([[1, 2]])

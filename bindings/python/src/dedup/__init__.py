@@ -53,7 +53,7 @@ __all__ = [
 
 __version__ = "0.1.0"
 
-Text = Union[str, Sequence[Optional[str]]]
+Text = Union[str, bytes, Sequence[Union[str, bytes, None]]]
 
 
 class Match(NamedTuple):
@@ -110,14 +110,16 @@ def explain(a: Text, b: Text, passages: int = 10, **params) -> dict:
 
 
 def read_jsonl(source, text_fields: Sequence[str] = ("title", "text"),
-               id_field: str = "id") -> tuple:
+               id_field: str = "id", raw: bool = False) -> tuple:
     """The records of a JSON-lines file (a path, or the bytes themselves) as
     `dedup cluster` reads them: (ids, docs), where docs[i] is the tuple of
     record i's text_fields (None where absent) for dedup.cluster and the
     index, and ids[i] its id_field (a str, an int, or the line number when
-    absent). gzip files are read as they are. A bad line raises FormatError
-    with the file and line. Far faster than the json module: only the
-    wanted fields become Python objects."""
+    absent). With raw=True the text fields are bytes (UTF-8), which the
+    package takes as texts too, without decoding them into str and encoding
+    them back. gzip files are read as they are. A bad line raises
+    FormatError with the file and line. Far faster than the json module:
+    only the wanted fields become Python objects."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         data, name = bytes(source), "(bytes)"
     else:
@@ -128,7 +130,7 @@ def read_jsonl(source, text_fields: Sequence[str] = ("title", "text"),
         data = _gzip.decompress(data)
     elif data[:4] == b"\x28\xb5\x2f\xfd":
         raise FormatError("%s: zstd-compressed; decompress it first" % name)
-    return _dedup.read_jsonl(data, tuple(text_fields), id_field, str(name))
+    return _dedup.read_jsonl(data, tuple(text_fields), id_field, str(name), raw)
 
 
 def _fields_of(doc, text_fields):

@@ -187,8 +187,9 @@ static long boilerplate_from(module_state *st, PyObject *kwargs, long dflt)
 
 /* ============================================================== texts */
 
-/* A document's text as fields: a str, or a sequence of str or None (title,
- * body...). Pointers into the str objects (kept alive by the caller). */
+/* A document's text as fields: a str or bytes (UTF-8), or a sequence of
+ * them or None (title, body...). Pointers into the objects (kept alive by
+ * the caller). */
 typedef struct {
     dedup_field local[4];
     dedup_field *f;
@@ -201,22 +202,36 @@ static void fields_free(fields *x)
         PyMem_Free(x->f);
 }
 
+/* The UTF-8 bytes of a str or bytes object into f. 0, or -1 with an
+ * exception set. */
+static int field_of(PyObject *o, dedup_field *f)
+{
+    Py_ssize_t len;
+    char *b;
+    if (PyBytes_Check(o)) {
+        if (PyBytes_AsStringAndSize(o, &b, &len))
+            return -1;
+        f->text = b;
+    } else if (!(f->text = PyUnicode_AsUTF8AndSize(o, &len))) {
+        return -1;
+    }
+    f->len = (size_t)len;
+    return 0;
+}
+
 static int fields_from(PyObject *text, fields *x)
 {
     x->f = x->local;
     x->n = 0;
-    if (PyUnicode_Check(text)) {
-        Py_ssize_t len;
-        const char *s = PyUnicode_AsUTF8AndSize(text, &len);
-        if (!s)
+    if (PyUnicode_Check(text) || PyBytes_Check(text)) {
+        if (field_of(text, &x->local[0]))
             return -1;
-        x->local[0].text = s;
-        x->local[0].len = (size_t)len;
         x->n = 1;
         return 0;
     }
-    if (PyBytes_Check(text) || !PySequence_Check(text)) {
-        PyErr_SetString(PyExc_TypeError, "a text is a str, or a sequence of str or None fields");
+    if (!PySequence_Check(text)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "a text is a str or bytes (UTF-8), or a sequence of them or None fields");
         return -1;
     }
     Py_ssize_t n = PySequence_Size(text);
@@ -233,19 +248,16 @@ static int fields_from(PyObject *text, fields *x)
         if (item == Py_None) {
             x->f[i].text = NULL;
             x->f[i].len = 0;
-        } else if (PyUnicode_Check(item)) {
-            Py_ssize_t len;
-            /* The UTF-8 form is cached in the str, which the sequence
-             * keeps alive. */
-            x->f[i].text = PyUnicode_AsUTF8AndSize(item, &len);
-            x->f[i].len = (size_t)len;
-            if (!x->f[i].text) {
+        } else if (PyUnicode_Check(item) || PyBytes_Check(item)) {
+            /* The UTF-8 form is cached in a str, which the sequence keeps
+             * alive, as it keeps a bytes. */
+            if (field_of(item, &x->f[i])) {
                 Py_DECREF(item);
                 goto fail;
             }
         } else {
             Py_DECREF(item);
-            PyErr_SetString(PyExc_TypeError, "a field is a str or None");
+            PyErr_SetString(PyExc_TypeError, "a field is a str, bytes (UTF-8) or None");
             goto fail;
         }
         Py_DECREF(item);
@@ -1681,6 +1693,7 @@ typedef struct {
     size_t *len;
     size_t ntext;         /* names[0..ntext) text fields, names[ntext] the id */
     PyObject **value;     /* one per name, NULL: absent */
+    int raw;              /* text fields as bytes rather than str */
     char what[160];
 } jrecord;
 
@@ -1693,7 +1706,9 @@ static int jr_value(jscan *j, jrecord *r, size_t k)
         if (js_string(j, 1))
             return -1;
         Py_XDECREF(r->value[k]);
-        r->value[k] = PyUnicode_DecodeUTF8(j->str, (Py_ssize_t)j->len, "replace");
+        r->value[k] = r->raw && k < r->ntext
+                          ? PyBytes_FromStringAndSize(j->str, (Py_ssize_t)j->len)
+                          : PyUnicode_DecodeUTF8(j->str, (Py_ssize_t)j->len, "replace");
         return r->value[k] ? 0 : -2;
     }
     if (js_skip(j, 0))
@@ -1814,7 +1829,8 @@ static PyObject *py_read_jsonl(PyObject *module, PyObject *args)
     module_state *st = state_of(module);
     PyObject *data, *tf;
     const char *id_field, *name, *fields_text;
-    if (!PyArg_ParseTuple(args, "SO!ss", &data, &PyTuple_Type, &tf, &id_field, &name))
+    int raw = 0;
+    if (!PyArg_ParseTuple(args, "SO!ss|p", &data, &PyTuple_Type, &tf, &id_field, &name, &raw))
         return NULL;
     size_t ntext = (size_t)PyTuple_Size(tf);
     if (ntext == 0 || ntext > 64) {
@@ -1839,7 +1855,7 @@ static PyObject *py_read_jsonl(PyObject *module, PyObject *args)
         Py_XDECREF(joined);
         return NULL;
     }
-    jrecord r = {names, lens, ntext, value, {0}};
+    jrecord r = {names, lens, ntext, value, raw, {0}};
     jscan j = {0};
     PyObject *ids = PyList_New(0), *docs = PyList_New(0), *result = NULL;
     char *p = PyBytes_AsString(data), *end = p + PyBytes_Size(data);
