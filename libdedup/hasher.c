@@ -42,6 +42,7 @@ void dedup_hasher_free(dedup_hasher *h)
     dedup__shingler_release(&h->sh);
     dedup__free(h->mh_scratch);
     dedup__free(h->kept);
+    dedup__free(h->lhash);
     dedup__free(h->unquoted);
     dedup__free(h);
 }
@@ -184,6 +185,31 @@ static int is_link_item(const unsigned char *p, size_t len)
  * short and not the end of a sentence. */
 #define LIST_HEADING_MAX 100
 
+/* The hash of each line of text (0 for a line too long to count) into
+ * h->lhash, the line statistics' counters of each requested from memory
+ * on the way: the lookups that follow then find them in cache, instead
+ * of waiting for one line's miss after another. */
+static int line_hashes(dedup_hasher *h, const char *text, size_t len)
+{
+    size_t n = 0;
+    for (const char *p = text, *end = text + len; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t line_len = (size_t)((nl ? nl : end) - p);
+        if (n == h->lhash_cap) {
+            void *b = h->lhash;
+            if (dedup__grow(&b, &h->lhash_cap, n + 1, sizeof *h->lhash) != DEDUP_OK)
+                return DEDUP_E_NOMEM;
+            h->lhash = b;
+        }
+        uint64_t lh = line_len <= DEDUP_BOILERPLATE_MAX_LINE ? dedup__line_hash(p, line_len) : 0;
+        if (lh)
+            dedup__linestats_prefetch(h->ls, lh);
+        h->lhash[n++] = lh;
+        p = nl ? nl + 1 : end;
+    }
+    return DEDUP_OK;
+}
+
 /*
  * Copy into h->kept the lines of text to shingle, leaving out
  *   - boilerplate: lines of at most DEDUP_BOILERPLATE_MAX_LINE bytes found
@@ -229,6 +255,9 @@ static int filter_lines(dedup_hasher *h, const char *text, size_t len, const cha
     int head_ok = 0;
     size_t head_at = 0, head_kept = 0;
     const char *p = text, *end = text + len;
+    if (h->ls && line_hashes(h, text, len) != DEDUP_OK)
+        return DEDUP_E_NOMEM;
+    size_t li = 0; /* the line's place in h->lhash */
     for (;;) {
         const char *nl = p < end ? memchr(p, '\n', (size_t)(end - p)) : NULL;
         const char *e = nl ? nl + 1 : end;
@@ -236,9 +265,8 @@ static int filter_lines(dedup_hasher *h, const char *text, size_t len, const cha
         const unsigned char *u = (const unsigned char *)p;
         int blank = p >= end || is_blank(u, line_len);
         int item = p < end && h->link_lists && !blank && is_link_item(u, line_len);
-        int boiler = !blank && h->ls && line_len <= DEDUP_BOILERPLATE_MAX_LINE &&
-                     dedup__linestats_lookup(h->ls, dedup__line_hash(p, line_len)) >=
-                         h->ls_min_docs;
+        uint64_t lh = h->ls && p < end ? h->lhash[li++] : 0;
+        int boiler = !blank && lh && dedup__linestats_lookup(h->ls, lh) >= h->ls_min_docs;
         /* Blank and boilerplate lines ("Advertisement") between items do
          * not end a list. */
         if (items && ((!item && !blank && !boiler) || p >= end)) {

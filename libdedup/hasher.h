@@ -26,6 +26,8 @@ struct dedup_hasher {
     int link_lists;    /* leave out lists of links (DEDUP_P_LINK_LISTS) */
     char *kept;        /* text without its boilerplate lines and lists */
     size_t kept_cap;
+    uint64_t *lhash;   /* the line hashes of the text being filtered */
+    size_t lhash_cap;
     size_t lines_dropped; /* by the last call */
     int quotes;           /* leave out quotations (DEDUP_P_QUOTES) */
     int chars;            /* the last text took character shingles */

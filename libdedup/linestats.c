@@ -94,6 +94,12 @@ static inline void counters(const dedup_linestats *ls, uint64_t h, size_t idx[DE
         idx[r] = base + (size_t)((m >> (40 + 5 * r)) & (DEDUP_LS_BLOCK - 1));
 }
 
+void dedup__linestats_prefetch(const dedup_linestats *ls, uint64_t h)
+{
+    uint64_t m = dedup__mix64(h ^ 0x9e3779b97f4a7c15ULL);
+    DEDUP_PREFETCH(&ls->counts[(size_t)(m & (ls->blocks - 1)) * DEDUP_LS_BLOCK]);
+}
+
 uint32_t dedup__linestats_lookup(const dedup_linestats *ls, uint64_t h)
 {
     size_t idx[DEDUP_LS_DEPTH];

@@ -31,6 +31,8 @@ DEDUP_INTERNAL uint64_t dedup__line_hash(const char *line, size_t len);
 
 /* Estimated count for a line hash. */
 DEDUP_INTERNAL uint32_t dedup__linestats_lookup(const dedup_linestats *ls, uint64_t h);
+/* Ask for the counters of line hash h to be brought to the cache. */
+DEDUP_INTERNAL void dedup__linestats_prefetch(const dedup_linestats *ls, uint64_t h);
 
 /* Count one document given as fields joined with line breaks
  * (dedup_hasher_sign_fields). */
