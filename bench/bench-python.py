@@ -58,30 +58,19 @@ def main():
     print("cluster_same_clusters %s" % ("yes" if same else "NO"))
 
     # The same from the file with dedup.read_jsonl, which makes only the
-    # wanted fields Python objects.
-    t0 = time.perf_counter()
-    rids, rdocs = dedup.read_jsonl(a.corpus)
-    t_read = time.perf_counter() - t0
-    rlabels = dedup.cluster(rdocs, threads=a.threads)
-    t_rj = time.perf_counter() - t0
-    rsame = [str(rids[x]) for x in rlabels] == tool
-    print("cluster_python_read_jsonl %.2f s (%.0f docs/s), %.2f s of it reading"
-          % (t_rj, n / t_rj, t_read))
-    print("cluster_python_read_jsonl_vs_tool %.2f of the tool's speed" % (t_tool / t_rj))
-    print("cluster_read_jsonl_same_clusters %s" % ("yes" if rsame else "NO"))
-
-    # The same with the text fields as UTF-8 bytes (raw=True): no str made
-    # and encoded back.
-    t0 = time.perf_counter()
-    bids, bdocs = dedup.read_jsonl(a.corpus, raw=True)
-    t_bread = time.perf_counter() - t0
-    blabels = dedup.cluster(bdocs, threads=a.threads)
-    t_b = time.perf_counter() - t0
-    bsame = [str(bids[x]) for x in blabels] == tool
-    print("cluster_python_read_jsonl_raw %.2f s (%.0f docs/s), %.2f s of it reading"
-          % (t_b, n / t_b, t_bread))
-    print("cluster_python_read_jsonl_raw_vs_tool %.2f of the tool's speed" % (t_tool / t_b))
-    print("cluster_read_jsonl_raw_same_clusters %s" % ("yes" if bsame else "NO"))
+    # wanted fields Python objects: as str, then as UTF-8 bytes (raw=True,
+    # no str made and encoded back).
+    for raw, name in ((False, "read_jsonl"), (True, "read_jsonl_raw")):
+        t0 = time.perf_counter()
+        rids, rdocs = dedup.read_jsonl(a.corpus, raw=raw)
+        t_read = time.perf_counter() - t0
+        rlabels = dedup.cluster(rdocs, threads=a.threads)
+        t_rj = time.perf_counter() - t0
+        rsame = [str(rids[x]) for x in rlabels] == tool
+        print("cluster_python_%s %.2f s (%.0f docs/s), %.2f s of it reading"
+              % (name, t_rj, n / t_rj, t_read))
+        print("cluster_python_%s_vs_tool %.2f of the tool's speed" % (name, t_tool / t_rj))
+        print("cluster_%s_same_clusters %s" % (name, "yes" if rsame else "NO"))
 
     docs = [(r.get("title"), r.get("text")) for r in records[: a.sign_docs]]
     size = sum(len((t or "").encode()) + len((b or "").encode()) for t, b in docs)
