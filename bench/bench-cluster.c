@@ -32,7 +32,7 @@
  *     more than 11 times apart, and the containment estimate would call
  *     such pairs duplicates.)
  *
- * Parameters are the library's defaults (containment 0.45, bands and rows
+ * Parameters are the library's defaults (containment 0.40, bands and rows
  * derived, representative mode) unless --measure, --threshold or --mode
  * say otherwise.
  *

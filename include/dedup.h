@@ -138,8 +138,11 @@ typedef enum dedup_param {
     DEDUP_P_SHINGLE_SIZE = 3,
     /* int: tokens per shingle for text in scripts without spaces (Han,
      * Hiragana, Katakana, Thai...), where each character is a token.
-     * [1, 16], 5. A document takes this size when most of its tokens are
-     * such characters. Unrelated articles share almost nothing at 5. */
+     * [1, 16], 8. A document takes this size when most of its tokens are
+     * such characters (Hangul aside, see DEDUP_P_HANGUL_SHINGLE_SIZE). A
+     * word of Chinese or Japanese takes about two characters, so 8 spans
+     * about the four words of a word shingle; at 5, independent reports of
+     * one event matched on their shared names and set phrases. */
     DEDUP_P_CHAR_SHINGLE_SIZE = 4,
     /* int: normalization flags, DEDUP_NORM_* or'ed together.
      * Default DEDUP_NORM_DEFAULT. */
@@ -148,10 +151,10 @@ typedef enum dedup_param {
      * DEDUP_MEASURE_CONTAINMENT. */
     DEDUP_P_MEASURE = 6,
     /* real: similarity threshold in (0, 1]: pairs at or above it are
-     * duplicates. Default 0.45: 0.5 misses copies whose true containment
-     * lies just above 0.5 (the estimate's standard deviation there is about
-     * 0.06 with k = 128), while 0.4 lets pairs of different stories
-     * through. */
+     * duplicates. Default 0.40: republished wire stories that were updated
+     * or edited keep 40-50% of their shingles, independent reports of one
+     * event far less once quotations are left out; 0.35 lets pairs of
+     * different stories through. */
     DEDUP_P_THRESHOLD = 7,
     /* int: LSH bands. 0 derives bands and rows from the threshold (see
      * dedup_lsh_choose). [0, 1024], 0. bands * rows must not exceed k. */
@@ -211,7 +214,15 @@ typedef enum dedup_param {
      * short items of about the same size still compare by containment.
      * 30 is about one sentence of a news report. Not part of the signature: a decision taken on top of signatures,
      * like the threshold. [0, 1000000], 30; 0 turns the rule off. */
-    DEDUP_P_MIN_SHARED = 15
+    DEDUP_P_MIN_SHARED = 15,
+    /* int: tokens per shingle for text that takes character shingles and
+     * is mostly Hangul (DEDUP_P_HANGUL_CHARS 1). [1, 16], 5. Korean marks
+     * case and tense with a syllable at the end of nearly every word, and
+     * copies of one story change those endings (a broadcast's 했습니다
+     * for a paper's 했다), so its shingles must be shorter than those of
+     * Chinese or Japanese to survive an edit. Files written before this
+     * key existed read it as DEDUP_P_CHAR_SHINGLE_SIZE. */
+    DEDUP_P_HANGUL_SHINGLE_SIZE = 16
 } dedup_param;
 
 /* Normalization flags for DEDUP_P_NORMALIZE. */

@@ -22,6 +22,7 @@ int dedup_hasher_create(dedup_hasher **out, const dedup_params *p)
     h->seed = (uint64_t)iv[DEDUP_P_SEED];
     h->word_n = (unsigned)iv[DEDUP_P_SHINGLE_SIZE];
     h->char_n = (unsigned)iv[DEDUP_P_CHAR_SHINGLE_SIZE];
+    h->hangul_n = (unsigned)iv[DEDUP_P_HANGUL_SHINGLE_SIZE];
     h->k = (uint32_t)iv[DEDUP_P_NUM_HASHES];
     h->link_lists = iv[DEDUP_P_LINK_LISTS] != 0;
     h->quotes = iv[DEDUP_P_QUOTES] != 0;
@@ -535,6 +536,11 @@ static int prepare_tokens(dedup_hasher *h, const char *text, size_t len)
     h->compared = text;
     h->compared_len = len;
     h->chars = h->tk.nchar_tokens * 2 > h->tk.ntokens;
+    /* Text shingled by characters is mostly Hangul or mostly Han and Kana;
+     * Hangul takes its own size (DEDUP_P_HANGUL_SHINGLE_SIZE). */
+    h->n = !h->chars                                    ? h->word_n
+           : h->tk.nhangul_tokens * 2 > h->tk.nchar_tokens ? h->hangul_n
+                                                           : h->char_n;
     return DEDUP_OK;
 }
 
@@ -543,9 +549,8 @@ int dedup__hasher_shingle(dedup_hasher *h, const char *text, size_t len)
     int rc = prepare_tokens(h, text, len);
     if (rc != DEDUP_OK)
         return rc;
-    int chars = h->chars;
-    return dedup__shingle(&h->sh, h->tk.tokens, h->tk.ntokens, chars ? h->char_n : h->word_n,
-                          h->tk.numbers, chars ? 0 : h->tk.nnumbers);
+    return dedup__shingle(&h->sh, h->tk.tokens, h->tk.ntokens, h->n, h->tk.numbers,
+                          h->chars ? 0 : h->tk.nnumbers);
 }
 
 int dedup_hasher_shingles(dedup_hasher *h, const char *text, size_t len, const uint64_t **out,
@@ -574,7 +579,7 @@ int dedup_hasher_compared(const dedup_hasher *h, const char **text, size_t *len,
     *text = h->compared ? h->compared : "";
     *len = h->compared ? h->compared_len : 0;
     if (shingle_size)
-        *shingle_size = h->chars ? h->char_n : h->word_n;
+        *shingle_size = h->n;
     return DEDUP_OK;
 }
 

@@ -14,7 +14,8 @@ struct dedup_hasher {
     dedup_params params;
     uint64_t fingerprint;
     uint64_t seed;
-    unsigned word_n, char_n;
+    unsigned word_n, char_n, hangul_n;
+    unsigned n; /* shingle size of the text last prepared */
     uint32_t k;
     dedup_normalizer nz;
     dedup_tokenizer tk;

@@ -22,7 +22,7 @@ static const param_info params_table[] = {
     {DEDUP_P_NUM_HASHES, DEDUP_PARAM_INT, "num_hashes", 16, 1024, 128},
     {DEDUP_P_SEED, DEDUP_PARAM_INT, "seed", INT64_MIN, INT64_MAX, 0},
     {DEDUP_P_SHINGLE_SIZE, DEDUP_PARAM_INT, "shingle_size", 1, 16, 4},
-    {DEDUP_P_CHAR_SHINGLE_SIZE, DEDUP_PARAM_INT, "char_shingle_size", 1, 16, 5},
+    {DEDUP_P_CHAR_SHINGLE_SIZE, DEDUP_PARAM_INT, "char_shingle_size", 1, 16, 8},
     {DEDUP_P_NORMALIZE, DEDUP_PARAM_INT, "normalize", 0, DEDUP_NORM_ALL, DEDUP_NORM_DEFAULT},
     {DEDUP_P_MEASURE, DEDUP_PARAM_INT, "measure", 0, 1, DEDUP_MEASURE_CONTAINMENT},
     {DEDUP_P_THRESHOLD, DEDUP_PARAM_REAL, "threshold", 0, 0, 0},
@@ -34,9 +34,10 @@ static const param_info params_table[] = {
     {DEDUP_P_LINK_LISTS, DEDUP_PARAM_INT, "link_lists", 0, 1, 1},
     {DEDUP_P_QUOTES, DEDUP_PARAM_INT, "quotes", 0, 1, 1},
     {DEDUP_P_MIN_SHARED, DEDUP_PARAM_INT, "min_shared", 0, 1000000, 30},
+    {DEDUP_P_HANGUL_SHINGLE_SIZE, DEDUP_PARAM_INT, "hangul_shingle_size", 1, 16, 5},
 };
 
-#define THRESHOLD_DEFAULT 0.45
+#define THRESHOLD_DEFAULT 0.40
 #define NPARAMS (sizeof params_table / sizeof params_table[0])
 
 static const param_info *lookup(dedup_param key)
@@ -139,6 +140,15 @@ int dedup_params_get_real(const dedup_params *p, dedup_param key, double *out)
 /* The last key when parameters became records (index format 7). */
 #define RECORDS_BEGAN_WITH DEDUP_P_MIN_SHARED
 
+/* 1 if key, added after records began, holds the value that files without
+ * its record mean: an older reader may then ignore the record. Hangul text
+ * took DEDUP_P_CHAR_SHINGLE_SIZE before it had a size of its own. */
+static int keeps_old_meaning(const dedup_params *p, dedup_param key)
+{
+    return key == DEDUP_P_HANGUL_SHINGLE_SIZE &&
+           p->ival[key] == p->ival[DEDUP_P_CHAR_SHINGLE_SIZE];
+}
+
 uint32_t dedup__params_to_records(const dedup_params *p, unsigned char *out)
 {
     uint32_t n = 0;
@@ -151,7 +161,10 @@ uint32_t dedup__params_to_records(const dedup_params *p, unsigned char *out)
         else
             v = (uint64_t)p->ival[pi->key];
         dedup__store_le32(r, (uint32_t)pi->key);
-        dedup__store_le32(r + 4, pi->type == DEDUP_PARAM_REAL ? RECORD_REAL : 0);
+        uint32_t flags = pi->type == DEDUP_PARAM_REAL ? RECORD_REAL : 0;
+        if (keeps_old_meaning(p, pi->key))
+            flags |= RECORD_IGNORABLE;
+        dedup__store_le32(r + 4, flags);
         dedup__store_le64(r + 8, v);
     }
     return n;
@@ -193,6 +206,8 @@ int dedup__params_from_records(const unsigned char *in, uint32_t n, dedup_params
     for (size_t i = 0; i < NPARAMS; i++)
         if (params_table[i].key <= RECORDS_BEGAN_WITH && !(seen >> params_table[i].key & 1))
             return DEDUP_E_FORMAT;
+    if (!(seen >> DEDUP_P_HANGUL_SHINGLE_SIZE & 1))
+        p->ival[DEDUP_P_HANGUL_SHINGLE_SIZE] = p->ival[DEDUP_P_CHAR_SHINGLE_SIZE];
     return dedup__params_validate(p) == DEDUP_OK ? DEDUP_OK : DEDUP_E_FORMAT;
 }
 
@@ -256,6 +271,11 @@ uint64_t dedup__params_fingerprint(const dedup_params *p)
     uint64_t h = dedup__mix64(0x6465647570763034ULL); /* "dedupv04" */
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         h = dedup__mix64(h ^ dedup__mix64((uint64_t)p->ival[keys[i]] + i));
+    /* A Hangul size equal to the character size signs as before it had
+     * its own key, so such signatures still compare with older ones. */
+    int64_t hn = p->ival[DEDUP_P_HANGUL_SHINGLE_SIZE];
+    if (hn != p->ival[DEDUP_P_CHAR_SHINGLE_SIZE])
+        h = dedup__mix64(h ^ dedup__mix64((uint64_t)hn + 0x68616e67756cULL)); /* "hangul" */
     return h;
 }
 

@@ -7,7 +7,7 @@
 
 #include "common.h"
 
-#define DEDUP__PARAM_MAX 16 /* one past the largest key */
+#define DEDUP__PARAM_MAX 17 /* one past the largest key */
 
 struct dedup_params {
     int64_t ival[DEDUP__PARAM_MAX];

@@ -189,6 +189,7 @@ int dedup__tokenize(dedup_tokenizer *tk, const unsigned char *text, size_t len)
 {
     tk->ntokens = 0;
     tk->nchar_tokens = 0;
+    tk->nhangul_tokens = 0;
     tk->text_len = len;
     tk->nnumbers = 0;
     /* Reserve for the common case, about one token per six bytes, exactly
@@ -240,8 +241,10 @@ int dedup__tokenize(dedup_tokenizer *tk, const unsigned char *text, size_t len)
         int bad;
         int32_t cp = dedup__utf8_decode(text + i, text + len, &used, &bad);
         int cls = token_class(cp);
-        if (cls == DEDUP_TC_HANGUL)
+        if (cls == DEDUP_TC_HANGUL) {
             cls = tk->hangul_chars ? DEDUP_TC_CHAR : DEDUP_TC_WORD;
+            tk->nhangul_tokens += cls == DEDUP_TC_CHAR;
+        }
         switch (cls) {
         case DEDUP_TC_MARK:
             if (start == SIZE_MAX) {

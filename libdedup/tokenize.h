@@ -23,7 +23,9 @@ typedef struct dedup_tokenizer {
     dedup_token *tokens;
     size_t ntokens, tokens_cap;
     size_t nchar_tokens;       /* tokens of one character from a script
-                                  written without spaces */
+                                  written without spaces, or Hangul
+                                  syllables when they are tokens */
+    size_t nhangul_tokens;     /* of those, Hangul syllables */
 } dedup_tokenizer;
 
 typedef struct dedup_shingler {

@@ -44,8 +44,8 @@ static void params(void)
     ok(dedup_params_get(p, DEDUP_P_NUM_HASHES, &v) == DEDUP_OK && v == 128, "default k is 128");
     ok(dedup_params_get(p, DEDUP_P_SHINGLE_SIZE, &v) == DEDUP_OK && v == 4,
        "default word shingle size is 4");
-    ok(dedup_params_get_real(p, DEDUP_P_THRESHOLD, &d) == DEDUP_OK && d == 0.45,
-       "default threshold is 0.45");
+    ok(dedup_params_get_real(p, DEDUP_P_THRESHOLD, &d) == DEDUP_OK && d == 0.40,
+       "default threshold is 0.40");
     ok(dedup_params_set(p, DEDUP_P_NUM_HASHES, 15) == DEDUP_E_RANGE &&
            dedup_params_set(p, DEDUP_P_NUM_HASHES, 1025) == DEDUP_E_RANGE,
        "k outside [16, 1024] is out of range");
@@ -149,8 +149,9 @@ static void lsh_choice(void)
     ok(dedup_lsh_choose(0.0, 128, 0.5, 0.5, &b, &r) == DEDUP_E_INVAL, "threshold 0 is refused");
     dedup_params *p;
     dedup_params_create(&p);
-    ok(dedup_params_lsh(p, &b, &r) == DEDUP_OK && b == 37 && r == 2,
-       "defaults derive 37 bands of 2 rows (%u x %u)", b, r);
+    int lsh_rc = dedup_params_lsh(p, &b, &r);
+    ok(lsh_rc == DEDUP_OK && b == 49 && r == 2, "defaults derive 49 bands of 2 rows (%u x %u)",
+       b, r);
     dedup_params_set(p, DEDUP_P_MEASURE, DEDUP_MEASURE_JACCARD);
     dedup_params_set_real(p, DEDUP_P_THRESHOLD, 0.5);
     dedup_lsh_choose(0.5, 128, 0.5, 0.5, &b2, &r2);
@@ -274,7 +275,13 @@ static void min_shared(void)
            "compared: the text without the quotation and the list, shingle size 4");
         dedup_hasher_sign(h, "北京今天下雨了", strlen("北京今天下雨了"), b);
         dedup_hasher_compared(h, &t, &tl, &n);
-        ok(n == 5 && tl == strlen("北京今天下雨了"), "compared: Chinese, shingle size 5");
+        ok(n == 8 && tl == strlen("北京今天下雨了"), "compared: Chinese, shingle size 8");
+        dedup_hasher_sign(h, "서울에 비가 온다", strlen("서울에 비가 온다"), b);
+        dedup_hasher_compared(h, &t, &tl, &n);
+        ok(n == 5, "compared: Korean, shingle size 5 (%u)", n);
+        dedup_hasher_sign(h, "서울에 비가 온다 北京今天下雨了", strlen("서울에 비가 온다 北京今天下雨了"), b);
+        dedup_hasher_compared(h, &t, &tl, &n);
+        ok(n == 8, "compared: more Han than Hangul, the character size (%u)", n);
         ok(dedup_hasher_compared(h, NULL, &tl, &n) == DEDUP_E_INVAL, "compared: NULL is INVAL");
         dedup_signature_free(a);
         dedup_signature_free(b);

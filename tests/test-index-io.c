@@ -410,7 +410,7 @@ static void test_statuses(const dedup_params *p)
     }
 
     /* Parameter records. */
-    is_int(dedup__load_le32(buf + H_NPARAMS), 15, "a record for each of the 15 keys");
+    is_int(dedup__load_le32(buf + H_NPARAMS), 16, "a record for each of the 16 keys");
     memcpy(copy, buf, len);
     dedup__store_le32(param_record(copy, DEDUP_P_QUOTES) + 4, 4);
     reseal(copy, len);
@@ -582,7 +582,7 @@ static void test_odd_k(void)
     unsigned char *buf = read_file(path, &len);
     uint32_t bits = dedup__load_le32(buf + H_BITS), bands = dedup__load_le32(buf + H_BANDS);
     size_t c = (size_t)1 << bits, stride = dedup__compact_stride(101), hsz = header_size(buf);
-    is_int(hsz, 104 + 16 * 15, "the header: 104 bytes and 15 parameter records");
+    is_int(hsz, 104 + 16 * 16, "the header: 104 bytes and 16 parameter records");
     is_int(len, hsz + c * (8 + 8 + 4 + 8 + 4 * (size_t)bands + stride) +
                     4 * (size_t)bands * (c >> 2) + 8 * c,
            "file size follows the documented layout");
@@ -793,6 +793,39 @@ static void test_appdata(const dedup_params *p)
     dedup_index_free(idx);
 }
 
+/* DEDUP_P_HANGUL_SHINGLE_SIZE came after parameters became records: files
+ * without its record took the character size for Hangul, and a writer
+ * marks the record ignorable when the sizes are equal, as older readers
+ * would read them. */
+static void test_added_key(void)
+{
+    dedup_params *p, *q;
+    dedup_params_create(&p);
+    dedup_params_create(&q);
+    unsigned char rec[DEDUP__PARAM_RECORDS_MAX * DEDUP__PARAM_RECORD];
+    uint32_t n = dedup__params_to_records(p, rec), at = n;
+    for (uint32_t i = 0; i < n; i++)
+        if (dedup__load_le32(rec + 16 * (size_t)i) == DEDUP_P_HANGUL_SHINGLE_SIZE)
+            at = i;
+    ok(at < n && dedup__load_le32(rec + 16 * (size_t)at + 4) == 0,
+       "Hangul size unlike the character size: a record older readers must not ignore");
+    /* Drop it, as a file written before the key. */
+    memmove(rec + 16 * (size_t)at, rec + 16 * (size_t)(at + 1), 16 * (size_t)(n - at - 1));
+    int64_t hn = 0, cn = 0;
+    int rc = dedup__params_from_records(rec, n - 1, q);
+    dedup_params_get(q, DEDUP_P_HANGUL_SHINGLE_SIZE, &hn);
+    dedup_params_get(q, DEDUP_P_CHAR_SHINGLE_SIZE, &cn);
+    ok(rc == DEDUP_OK && hn == cn && cn == 8,
+       "a file without it reads the Hangul size as the character size (%lld)", (long long)hn);
+    dedup_params_set(p, DEDUP_P_CHAR_SHINGLE_SIZE, 6);
+    dedup_params_set(p, DEDUP_P_HANGUL_SHINGLE_SIZE, 6);
+    n = dedup__params_to_records(p, rec);
+    ok(dedup__load_le32(rec + 16 * (size_t)at + 4) == 2,
+       "equal sizes: the record is marked ignorable");
+    dedup_params_free(p);
+    dedup_params_free(q);
+}
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -819,6 +852,7 @@ int main(void)
     test_odd_k();
     test_atomic_save(p, probes, NP);
     test_appdata(p);
+    test_added_key();
     for (int i = 0; i < NP; i++)
         dedup_signature_free(probes[i]);
     dedup_params_free(p);

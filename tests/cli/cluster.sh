@@ -112,11 +112,11 @@ print(json.dumps({"id": 2, "title": "Seoul stocks rise", "body": "Shares rose on
 is "$(tr '\t\n' ' ;' < tb.tsv)" "1 1;2 1;" "--text-field title,body; numeric ids"
 
 # The title is part of the text by default: two dividend notices of one
-# wording are told apart by the companies their headlines name (6 shared
-# 4-word shingles of 15: containment 0.4).
+# wording are told apart by the companies their headlines name (4 shared
+# 4-word shingles of 13: containment 0.31).
 python3 -c '
 import json
-body = "The board declared a regular quarterly dividend on Monday."
+body = "The board declared a regular quarterly dividend."
 print(json.dumps({"id": "a", "title": "Harbour Freight Lines Corp sets quarterly dividend", "text": body}))
 print(json.dumps({"id": "b", "title": "Northern Mills Holding Inc raises payout to holders", "text": body}))
 print(json.dumps({"id": "c", "title": "Harbour Freight Lines Corp sets quarterly dividend", "text": body}))

@@ -29,9 +29,13 @@ is "$(grep '^shingle' l.tsv | cut -f4)" "$(grep '^shingle' out.tsv | cut -f4)" \
 is "$(grep '^doc' l.tsv | cut -f2)" 1 "lines input: id is the line number"
 
 # Chinese text takes character shingles.
-printf '{"id":1,"text":"北京今天下雨"}\n' | "$DEDUP" shingles > zh.tsv
-is "$(grep -c '^token' zh.tsv)" 6 "Chinese: one token per character"
-is "$(grep -c '^shingle' zh.tsv)" 2 "Chinese: 5-character shingles"
+printf '{"id":1,"text":"北京今天下雨了雨很大"}\n' | "$DEDUP" shingles > zh.tsv
+is "$(grep -c '^token' zh.tsv)" 10 "Chinese: one token per character"
+is "$(grep -c '^shingle' zh.tsv)" 3 "Chinese: 8-character shingles"
+# Korean takes shorter ones: its words end in syllables that copies edit.
+printf '{"id":1,"text":"서울에 비가 온다"}\n' | "$DEDUP" shingles > ko.tsv
+is "$(grep -c '^token' ko.tsv)" 7 "Korean: one token per syllable"
+is "$(grep -c '^shingle' ko.tsv)" 3 "Korean: 5-syllable shingles"
 
 # Help, version, usage errors.
 "$DEDUP" --version | grep -qE '^dedup [0-9]+\.[0-9]+\.[0-9]+ \(libdedup'

@@ -47,9 +47,11 @@ def sample():
 def generated(tmp_path_factory):
     if not GEN or not os.path.exists(GEN):
         pytest.skip("needs $DEDUP_GEN (bench/gen)")
+    # pages wrapped in site furniture, so that the boilerplate pass changes
+    # the clusters and the runs below show it reaching every task
     path = tmp_path_factory.mktemp("gen") / "mixed.jsonl"
-    subprocess.run([GEN, "--docs", "3000", "--seed", "11", "--lang", "mixed", "--out",
-                    str(path)], check=True, capture_output=True)
+    subprocess.run([GEN, "--docs", "3000", "--seed", "11", "--lang", "mixed", "--kind",
+                    "boilerplate", "--out", str(path)], check=True, capture_output=True)
     with open(path, encoding="utf-8") as f:
         return [json.loads(line) for line in f]
 
