@@ -881,7 +881,13 @@ static int render_article(gen_world *w, const gen_story *st, const gen_site *sit
                *bend = st->base_text ? st->base_text + st->base_text_len : NULL;
     buf_reset(a);
     minkeep = w->kind == GEN_KIND_BRIEFS ? 1 : 2;
-    if (copy && npara > minkeep && gen_chance(r, 0.5)) {
+    if (copy && w->kind == GEN_KIND_CUTS && gen_chance(r, 0.6)) {
+        /* The top of the story: 1/2 to 1/8 of its paragraphs. */
+        double f = 2.0 + 6.0 * gen_unit(r);
+        keep = (int)(npara / f + 0.5);
+        if (keep < 1)
+            keep = 1;
+    } else if (copy && npara > minkeep && gen_chance(r, 0.5)) {
         int cut = 1 + (int)gen_below(r, (uint32_t)(npara / 3 > 1 ? npara / 3 : 1));
         keep = npara - cut < minkeep ? minkeep : npara - cut;
     }

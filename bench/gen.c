@@ -4,7 +4,7 @@
  * are copies of one story and which stories are about one event.
  *
  *   gen [--docs N] [--seed S] [--lang en|ko|ja|zh|mixed]
- *       [--kind standard|boilerplate|briefs] [--base FILE.jsonl]
+ *       [--kind standard|boilerplate|briefs|cuts] [--base FILE.jsonl]
  *       [--out FILE] [--truth FILE] [--stats]
  *
  * Design:
@@ -804,7 +804,7 @@ static void run_base(gen_run *g, const base_corpus *bc)
 static void usage(FILE *f)
 {
     fputs("usage: gen [--docs N] [--seed S] [--lang en|ko|ja|zh|mixed]\n"
-          "           [--kind standard|boilerplate|briefs] [--base FILE.jsonl]\n"
+          "           [--kind standard|boilerplate|briefs|cuts] [--base FILE.jsonl]\n"
           "           [--out FILE] [--truth FILE] [--stats]\n"
           "Writes a synthetic news corpus (JSONL: id, title, text, date, site)\n"
           "and its ground truth (TSV: id, story, event).\n",
@@ -877,8 +877,10 @@ int main(int argc, char **argv)
                 g->kind = GEN_KIND_BOILERPLATE;
             else if (!strcmp(v, "briefs"))
                 g->kind = GEN_KIND_BRIEFS;
+            else if (!strcmp(v, "cuts"))
+                g->kind = GEN_KIND_CUTS;
             else
-                die("unknown kind %s (standard, boilerplate or briefs)", v);
+                die("unknown kind %s (standard, boilerplate, briefs or cuts)", v);
         } else if (!strcmp(a, "--base")) {
             base_path = v;
         } else if (!strcmp(a, "--out")) {

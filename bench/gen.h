@@ -150,7 +150,10 @@ void gen_render_edited(gen_buf *out, const char *tpl, const gen_slots *sl, gen_r
 
 /* --------------------------------------------------------- story model */
 
-enum { GEN_KIND_STANDARD, GEN_KIND_BOILERPLATE, GEN_KIND_BRIEFS };
+/* CUTS: standard pages, but most copies keep only the story's first
+ * paragraphs, an eighth to a half of it, as sites that run the top of a
+ * wire story do. */
+enum { GEN_KIND_STANDARD, GEN_KIND_BOILERPLATE, GEN_KIND_BRIEFS, GEN_KIND_CUTS };
 
 /* One sentence of a story: a template and the seed of its choices, so a
  * copy can re-render it identically or reword it with another seed. */

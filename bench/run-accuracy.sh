@@ -6,7 +6,8 @@
 #                         [--errors FILE]
 #
 # Generates, with bench/gen: English standard pages, a multilingual mix
-# (en, ko, ja, zh), boilerplate-heavy pages and short briefs; and, when the
+# (en, ko, ja, zh), boilerplate-heavy pages, short briefs and pages whose
+# copies keep only the top of the story (an eighth to a half); and, when the
 # Reuters-21578 corpus is present (../shared/corpora next to the repository
 # or /work/shared/corpora), its articles republished with the same edit
 # model. Runs `dedup cluster` on each, scores the result with bench/score
@@ -83,6 +84,7 @@ corpora=(
     "multilingual|--lang mixed --kind standard"
     "boilerplate|--lang en --kind boilerplate"
     "briefs|--lang en --kind briefs"
+    "cuts|--lang en --kind cuts"
 )
 if [ -n "$base" ]; then
     corpora+=("reuters-base|--base $base")

@@ -156,6 +156,23 @@ longest = max(len(json.loads(l)["text"].split()) for l in open(sys.argv[1]))
 assert longest < 60, longest
 ' "$tmp/br.jsonl"
 
+"$GEN" --docs 500 --seed 11 --kind cuts --out "$tmp/cu.jsonl" --truth "$tmp/cu.tsv" 2>"$tmp/err"
+report $? "gen --kind cuts runs"
+py "cuts: half the copies keep at most half of their story" '
+import json, sys
+docs = {json.loads(l)["id"]: json.loads(l)["text"] for l in open(sys.argv[1])}
+story = dict(l.split("\t")[:2] for l in open(sys.argv[2]))
+sizes = {}
+for d in docs:
+    sizes.setdefault(story[d], []).append(len(docs[d]))
+ratios = []                         # each copy against the longest of its story
+for v in sizes.values():
+    ratios += sorted(x / max(v) for x in v)[:-1]
+short = [r for r in ratios if r <= 0.55]
+assert len(short) >= 0.4 * len(ratios), (len(short), len(ratios))
+assert min(ratios) <= 0.2, min(ratios)
+' "$tmp/cu.jsonl" "$tmp/cu.tsv"
+
 "$GEN" --docs 200 --seed 11 --kind boilerplate --out "$tmp/bp.jsonl" --truth "$tmp/bp.tsv" 2>"$tmp/err"
 report $? "gen --kind boilerplate runs"
 py "boilerplate pages are longer than standard ones" '
