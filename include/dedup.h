@@ -222,7 +222,16 @@ typedef enum dedup_param {
      * for a paper's 했다), so its shingles must be shorter than those of
      * Chinese or Japanese to survive an edit. Files written before this
      * key existed read it as DEDUP_P_CHAR_SHINGLE_SIZE. */
-    DEDUP_P_HANGUL_SHINGLE_SIZE = 16
+    DEDUP_P_HANGUL_SHINGLE_SIZE = 16,
+    /* int: extra LSH bands, of two rows each, over the MinHash of the
+     * first 64 shingles of a document (its lead values, which signatures
+     * made with a non-zero value hold after the k values). A copy cut short
+     * keeps the top of the story, so its lead and the full story's agree
+     * however much longer the story is, where the whole-text bands need
+     * sizes within DEDUP_P_MAX_SIZE_RATIO. Only candidates come from these
+     * bands: every pair is still decided by the k values. [0, 32], 8; 0
+     * adds none. Files written before this key read it as 0. */
+    DEDUP_P_LEAD_BANDS = 17
 } dedup_param;
 
 /* Normalization flags for DEDUP_P_NORMALIZE. */
@@ -477,7 +486,8 @@ DEDUP_API void dedup_signature_free(dedup_signature *sig);
 
 /* k, the number of values. */
 DEDUP_API size_t dedup_signature_length(const dedup_signature *sig);
-/* The k values, borrowed. */
+/* The k values, borrowed; the lead values of DEDUP_P_LEAD_BANDS, which
+ * only propose candidates, follow them. */
 DEDUP_API const uint32_t *dedup_signature_values(const dedup_signature *sig);
 /* The number of distinct shingles the signature was made from; 0 for an
  * empty document. Empty documents are never similar to anything. */
@@ -504,7 +514,8 @@ DEDUP_API int dedup_signature_similarity(const dedup_params *p, const dedup_sign
 /*
  * Serialized form: a fixed little-endian byte layout with magic, format
  * version and an XXH3 checksum, documented in libdedup/signature_io.c
- * (40 + 4k bytes). _serialized_size gives the exact number of bytes;
+ * (40 + 4k bytes, and 4 more per lead value: 2 per DEDUP_P_LEAD_BANDS).
+ * _serialized_size gives the exact number of bytes;
  * _serialize writes them to buf (DEDUP_E_RANGE if cap is too small);
  * _deserialize takes exactly one serialized signature, validates every field
  * and returns DEDUP_E_FORMAT, DEDUP_E_VERSION, DEDUP_E_TRUNCATED or
@@ -972,9 +983,12 @@ DEDUP_API size_t dedup_batch_record_size(const dedup_batch *b);
 /* Write the record of b's document i, numbered doc, to out
  * (dedup_batch_record_size bytes). DEDUP_E_RANGE for i past the count. */
 DEDUP_API int dedup_batch_record(const dedup_batch *b, size_t i, uint64_t doc, void *out);
-/* The band records of a document record into out (room for the batch's
- * number of bands, dedup_params_lsh); returns how many (0 for an empty
- * document or a NULL argument). */
+/* The number of bands of b: those of dedup_params_lsh, then
+ * DEDUP_P_LEAD_BANDS lead bands; 0 for NULL. */
+DEDUP_API unsigned dedup_batch_bands(const dedup_batch *b);
+/* The band records of a document record into out (room for
+ * dedup_batch_bands records); returns how many (0 for an empty document or
+ * a NULL argument). */
 DEDUP_API size_t dedup_batch_band_records(const dedup_batch *b, const void *record,
                                           dedup_band_record *out);
 /* The partition, below nparts (> 0; 0 gives 0), of band record r. */

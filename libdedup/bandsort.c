@@ -70,6 +70,7 @@
 #include <time.h>
 
 #include "bandsort.h"
+#include "lsh.h"
 #include "signature.h"
 #include "uf.h"
 
@@ -590,7 +591,8 @@ static inline int verdict(const dedup__pair_view *b, uint32_t m, const unsigned 
 static inline int band_values_equal(const dedup__pair_view *b, const unsigned char *x,
                                     const unsigned char *y, unsigned band)
 {
-    size_t w = (size_t)b->rows * b->value_bytes, at = b->val_off + band * w;
+    size_t w = dedup__band_rows(band, b->main_bands, b->rows) * b->value_bytes,
+           at = b->val_off + dedup__band_first(band, b->main_bands, b->rows, b->k) * b->value_bytes;
     return bytes_equal(x + at, y + at, w);
 }
 
@@ -763,10 +765,11 @@ static int walk_band(pair_worker *w, unsigned j, const uint64_t *c, size_t n)
 {
     const dedup__pair_view *b = w->sh->b;
     band_walk bw = {.w = w, .b = b, .recs = b->recs, .rec_size = b->rec_size, .j = j};
-    bw.band_len = (size_t)b->rows * b->value_bytes;
-    bw.band_off = b->val_off + j * bw.band_len;
+    bw.band_len = dedup__band_rows(j, b->main_bands, b->rows) * b->value_bytes;
+    bw.band_off = b->val_off + dedup__band_first(j, b->main_bands, b->rows, b->k) * b->value_bytes;
 #ifdef HAVE_VECTORS
-    bw.fused = b->value_bytes == 1 && b->k % 16 == 0 && bw.band_len == 2;
+    /* Lead bands lie past the k values the fused comparison reads. */
+    bw.fused = b->value_bytes == 1 && b->k % 16 == 0 && bw.band_len == 2 && j < b->main_bands;
 #endif
     const unsigned char *rp[DEDUP__RUN_FULL];
     int rc = DEDUP_OK;

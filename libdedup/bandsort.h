@@ -158,7 +158,9 @@ typedef struct dedup__pair_view {
     const unsigned char *recs;
     size_t rec_size, val_off, count;
     uint32_t k;
-    unsigned bands, rows, value_bytes;
+    /* bands in all: main_bands of rows values from the k stored values, the
+     * rest of DEDUP__LEAD_ROWS from the lead values after them (lsh.h). */
+    unsigned bands, main_bands, rows, value_bytes;
     dedup_measure measure;
     double threshold, min_shared;
     const double *jtab;

@@ -9,15 +9,18 @@
  *
  *     uint64_t set_size            0 for an empty document; bit 63 set
  *                                  when the shingles are of characters
- *     uint32_t key[bands]          band keys: top 32 bits of each band hash
- *     value[k]                     value_bits bits per MinHash value
+ *     uint32_t key[bands]          band keys: top 32 bits of each band hash,
+ *                                  lead bands last
+ *     value[k + nlead]             value_bits bits per MinHash value, then
+ *                                  per lead value
  *
  * padded to a multiple of 8 bytes. Band keys are computed once, when the
  * document is stored (by the caller's threads, in dedup_batch_set), so
  * clustering never rehashes; the values themselves are only needed to
  * compare documents, and b = 8 bits of each are enough for that (below).
- * With the default 37 bands and k = 128 a record takes 288 bytes, against
- * 536 for a whole signature.
+ * With the default 49 bands, 8 lead bands (whose 16 lead values follow the
+ * k values, see lsh.h) and k = 128 a record takes 384 bytes, against 608
+ * for a whole signature.
  *
  * b-bit values. A stored value is the top b bits of v * C for a fixed odd
  * 64-bit C (multiply-shift hashing): every bit of the MinHash value v
@@ -84,7 +87,9 @@ int dedup__batch_create_bits(dedup_batch **out, const dedup_params *p, unsigned 
     b->fingerprint = dedup__params_fingerprint(p);
     b->seed = (uint64_t)p->ival[DEDUP_P_SEED];
     b->k = k;
-    b->bands = bands;
+    b->nlead = dedup__params_nlead(p);
+    b->main_bands = bands;
+    b->bands = bands + b->nlead / DEDUP__LEAD_ROWS;
     b->rows = rows;
     b->measure = (dedup_measure)p->ival[DEDUP_P_MEASURE];
     b->mode = (dedup_cluster_mode)p->ival[DEDUP_P_CLUSTER_MODE];
@@ -108,8 +113,8 @@ int dedup__batch_create_bits(dedup_batch **out, const dedup_params *p, unsigned 
         if (j >= b->threshold)
             b->m_min = m;
     }
-    b->val_off = sizeof(uint64_t) + (size_t)bands * sizeof(uint32_t);
-    size_t bytes = b->val_off + (size_t)k * b->value_bytes;
+    b->val_off = sizeof(uint64_t) + (size_t)b->bands * sizeof(uint32_t);
+    size_t bytes = b->val_off + ((size_t)k + b->nlead) * b->value_bytes;
     b->rec_size = (bytes + 7) / 8 * 8;
     *out = b;
     return DEDUP_OK;
@@ -159,26 +164,29 @@ static void rec_fill(const dedup_batch *b, unsigned char *r, const dedup_signatu
     uint32_t *key = rec_keys_w(r);
     for (unsigned j = 0; j < b->bands; j++) {
         /* The hash has 63 bits; keep its top 32. */
-        key[j] = (uint32_t)(dedup__band_hash(sig->values, j, b->rows, b->seed) >> 31);
+        key[j] = (uint32_t)(dedup__band_hash_at(sig->values, j, b->main_bands, b->rows, b->k,
+                                                b->seed) >>
+                            31);
     }
     unsigned char *v = r + b->val_off;
     const uint32_t *x = sig->values;
+    uint32_t nv = b->k + b->nlead;
     switch (b->value_bits) {
     case 8:
-        for (uint32_t i = 0; i < b->k; i++)
+        for (uint32_t i = 0; i < nv; i++)
             v[i] = (unsigned char)((x[i] * FOLD_MUL) >> 56);
         break;
     case 16:
-        for (uint32_t i = 0; i < b->k; i++) {
+        for (uint32_t i = 0; i < nv; i++) {
             uint16_t h = (uint16_t)((x[i] * FOLD_MUL) >> 48);
             memcpy(v + 2 * (size_t)i, &h, 2);
         }
         break;
     default:
-        memcpy(v, x, (size_t)b->k * 4);
+        memcpy(v, x, (size_t)nv * 4);
         break;
     }
-    size_t used = b->val_off + (size_t)b->k * b->value_bytes;
+    size_t used = b->val_off + (size_t)nv * b->value_bytes;
     memset(r + used, 0, b->rec_size - used);
 }
 
@@ -254,6 +262,7 @@ dedup__pair_view dedup__batch_view(const dedup_batch *b)
         .count = b->count,
         .k = b->k,
         .bands = b->bands,
+        .main_bands = b->main_bands,
         .rows = b->rows,
         .value_bytes = b->value_bytes,
         .measure = b->measure,
@@ -297,7 +306,8 @@ double dedup__batch_similarity(const dedup_batch *b, size_t i, size_t j)
 int dedup__batch_band_agree(const dedup_batch *b, size_t i, size_t j, unsigned band)
 {
     const unsigned char *x = rec_at(b, i), *y = rec_at(b, j);
-    size_t w = (size_t)b->rows * b->value_bytes, at = b->val_off + band * w;
+    size_t w = dedup__band_rows(band, b->main_bands, b->rows) * b->value_bytes,
+           at = b->val_off + dedup__band_first(band, b->main_bands, b->rows, b->k) * b->value_bytes;
     return dedup__rec_keys(x)[band] == dedup__rec_keys(y)[band] &&
            memcmp(x + at, y + at, w) == 0;
 }

@@ -23,7 +23,10 @@ struct dedup_batch {
     uint64_t fingerprint;
     uint64_t seed;
     uint32_t k;
-    unsigned bands, rows;
+    /* bands: every band, main_bands of rows values from the k values, then
+     * lead bands over the nlead lead values (lsh.h's layout). */
+    unsigned bands, main_bands, rows;
+    uint32_t nlead;
     dedup_measure measure;
     dedup_cluster_mode mode;
     double threshold;
@@ -35,7 +38,7 @@ struct dedup_batch {
     double *jtab;
     uint32_t m_min;
     /* count records of rec_size bytes each, back to back: the set size,
-     * the band keys, then the k stored values (see batch.c). */
+     * the band keys, then the k + nlead stored values (see batch.c). */
     unsigned char *recs;
     size_t rec_size, val_off;
     size_t count, cap;

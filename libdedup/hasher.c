@@ -594,6 +594,9 @@ static int sign_set(dedup_hasher *h, const uint64_t *set, size_t n, int chars,
     }
     int rc = dedup__minhash(set, n, h->k, h->seed, sig->values, &h->mh_scratch,
                             &h->mh_scratch_cap);
+    if (rc == DEDUP_OK)
+        rc = dedup__signature_fill_lead(sig, set, n, h->seed, &h->mh_scratch,
+                                        &h->mh_scratch_cap);
     if (rc != DEDUP_OK) {
         dedup__signature_clear(sig);
         return rc;

@@ -83,8 +83,11 @@
  * Memory. Per slot 8 (id) + 8 (stamp) + 4 (size) + 8 (order) + 4 per band
  * (links) + k / 2 (signature) + 1/8 (dead bit) bytes; per band, 4 bytes
  * per four slots of chain heads; an id table of 4 bytes per two slots.
- * With k = 128 at 1M documents (slab of 2^20 slots): 299 bytes per
- * document with the default 37 bands. Chains of about 4 rather than 8
+ * With k = 128 at 1M documents (slab of 2^20 slots): 404 bytes per
+ * document with the default 49 bands and 8 lead bands (bench-index; 299
+ * with the 37 bands and no lead bands of earlier defaults). Lead bands are
+ * bands like the others here: the index keeps no band values, only hash
+ * bits. Chains of about 4 rather than 8
  * cost 19 bytes per document and, walking a chain being a cache miss per
  * entry, nearly doubled bench-index: 98.6k add_unique/s and 79k queries/s
  * at 1M documents, against 57.5k and 38.8k with chains of 8. The bands dominate: 37 links take 148 bytes per slot, the
@@ -415,7 +418,7 @@ static void free_dead_and_new(dedup_index *idx, size_t from)
 
 static inline uint64_t band_hash(const dedup_index *idx, const uint32_t *values, uint32_t b)
 {
-    return dedup__band_hash(values, b, idx->rows, idx->band_seed);
+    return dedup__band_hash_at(values, b, idx->main_bands, idx->rows, idx->k, idx->band_seed);
 }
 
 /*
@@ -689,7 +692,8 @@ int dedup__index_new(dedup_index **out, const dedup_params *p, unsigned bands,
     idx->min_shared = (double)p->ival[DEDUP_P_MIN_SHARED];
     idx->measure = (dedup_measure)p->ival[DEDUP_P_MEASURE];
     idx->k = (uint32_t)p->ival[DEDUP_P_NUM_HASHES];
-    idx->bands = bands;
+    idx->main_bands = bands;
+    idx->bands = bands + dedup__params_nlead(p) / DEDUP__LEAD_ROWS;
     idx->rows = rows;
     idx->first = idx->last = idx->free_head = DEDUP__NIL;
     idx->monotone = 1;

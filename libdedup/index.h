@@ -47,7 +47,9 @@ struct dedup_index {
     double threshold;
     double min_shared;     /* DEDUP_P_MIN_SHARED */
     dedup_measure measure;
-    uint32_t k, bands, rows;
+    /* bands: every band; main_bands of rows values from the k values,
+     * then DEDUP_P_LEAD_BANDS lead bands (lsh.h's layout) */
+    uint32_t k, bands, main_bands, rows;
 
     unsigned slot_bits;    /* capacity = 1 << slot_bits slot numbers */
     uint32_t count;        /* live documents */

@@ -19,7 +19,9 @@
  *       16    4  P, the number of parameter records
  *       20    4  k, values per signature
  *       24    4  bands          (the LSH shape the tables were built
- *       28    4  rows            with; see index_from_header)
+ *       28    4  rows            with; see index_from_header), not
+ *                                counting the DEDUP_P_LEAD_BANDS lead
+ *                                bands, whose tables follow the others
  *       32    4  slot_bits: the arrays have C = 1 << slot_bits slots
  *       36    4  live documents
  *       40    4  dead slots (removed, still in band chains)
@@ -43,13 +45,13 @@
  *                                       characters; 0 = empty document
  *                  order   C x 2 uint32 prev (or 0xFFFFFFFE free,
  *                                       0xFFFFFFFD dead), next
- *                  links   C x bands uint32
+ *                  links   C x B uint32, B = bands + lead bands
  *                  sigs    C x S bytes  compact signatures, S = (k + 1) / 2:
  *                                       4 bits per value, value 2i in the
  *                                       low nibble of byte i, 2i + 1 in the
  *                                       high one; for odd k the last high
  *                                       nibble is 0
- *                  heads   bands x (C >> 2) uint32
+ *                  heads   B x (C >> 2) uint32
  *                  idtab   2C x uint32
  *
  * See index.c for what the arrays mean. Then sections, each
@@ -221,7 +223,7 @@ static uint32_t make_header(const dedup_index *idx, uint64_t body_bytes, uint64_
     dedup__store_le32(h + 12, size);
     dedup__store_le32(h + 16, np);
     dedup__store_le32(h + 20, idx->k);
-    dedup__store_le32(h + 24, idx->bands);
+    dedup__store_le32(h + 24, idx->main_bands);
     dedup__store_le32(h + 28, idx->rows);
     dedup__store_le32(h + 32, idx->slot_bits);
     dedup__store_le32(h + 36, idx->count);
@@ -752,7 +754,9 @@ static int index_from_header(const unsigned char *h, uint32_t hsize, uint64_t si
     if (bits < DEDUP__INDEX_MIN_BITS || bits > DEDUP__INDEX_MAX_BITS)
         return DEDUP_E_FORMAT;
     uint32_t k = dedup__load_le32(h + 20);
-    if (dedup__load_le64(h + 72) != body_size(bits, bands, k))
+    /* The header gives the main bands; the lead bands follow them. */
+    unsigned all = bands + dedup__params_nlead(&p) / DEDUP__LEAD_ROWS;
+    if (dedup__load_le64(h + 72) != body_size(bits, all, k))
         return DEDUP_E_FORMAT;
     uint64_t c = (uint64_t)1 << bits;
     uint64_t count = dedup__load_le32(h + 36), dead = dedup__load_le32(h + 40),
@@ -766,7 +770,7 @@ static int index_from_header(const unsigned char *h, uint32_t hsize, uint64_t si
     if (size != want)
         return size < want ? DEDUP_E_TRUNCATED : DEDUP_E_FORMAT;
 
-    dedup__slab_layout L = dedup__index_layout(bits, bands, k);
+    dedup__slab_layout L = dedup__index_layout(bits, all, k);
     if (!L.total)
         return DEDUP_E_TOOBIG;
     dedup_index *idx;
@@ -784,7 +788,7 @@ static int index_from_header(const unsigned char *h, uint32_t hsize, uint64_t si
     idx->tag = dedup__load_le64(h + 64);
     idx->slab = dedup__malloc(L.total);
     idx->slab_bytes = L.total;
-    size_t nheads = dedup__index_nheads(bits, bands), ntab = dedup__index_ntab(bits);
+    size_t nheads = dedup__index_nheads(bits, all), ntab = dedup__index_ntab(bits);
     idx->heads = dedup__malloc(nheads * sizeof(uint32_t));
     idx->idtab = dedup__malloc(ntab * sizeof(uint32_t));
     if (!idx->slab || !idx->heads || !idx->idtab) {

@@ -35,6 +35,7 @@ static const param_info params_table[] = {
     {DEDUP_P_QUOTES, DEDUP_PARAM_INT, "quotes", 0, 1, 1},
     {DEDUP_P_MIN_SHARED, DEDUP_PARAM_INT, "min_shared", 0, 1000000, 30},
     {DEDUP_P_HANGUL_SHINGLE_SIZE, DEDUP_PARAM_INT, "hangul_shingle_size", 1, 16, 5},
+    {DEDUP_P_LEAD_BANDS, DEDUP_PARAM_INT, "lead_bands", 0, 32, 8},
 };
 
 #define THRESHOLD_DEFAULT 0.40
@@ -145,6 +146,8 @@ int dedup_params_get_real(const dedup_params *p, dedup_param key, double *out)
  * took DEDUP_P_CHAR_SHINGLE_SIZE before it had a size of its own. */
 static int keeps_old_meaning(const dedup_params *p, dedup_param key)
 {
+    if (key == DEDUP_P_LEAD_BANDS)
+        return p->ival[key] == 0;
     return key == DEDUP_P_HANGUL_SHINGLE_SIZE &&
            p->ival[key] == p->ival[DEDUP_P_CHAR_SHINGLE_SIZE];
 }
@@ -208,6 +211,8 @@ int dedup__params_from_records(const unsigned char *in, uint32_t n, dedup_params
             return DEDUP_E_FORMAT;
     if (!(seen >> DEDUP_P_HANGUL_SHINGLE_SIZE & 1))
         p->ival[DEDUP_P_HANGUL_SHINGLE_SIZE] = p->ival[DEDUP_P_CHAR_SHINGLE_SIZE];
+    if (!(seen >> DEDUP_P_LEAD_BANDS & 1))
+        p->ival[DEDUP_P_LEAD_BANDS] = 0;
     return dedup__params_validate(p) == DEDUP_OK ? DEDUP_OK : DEDUP_E_FORMAT;
 }
 
@@ -276,6 +281,10 @@ uint64_t dedup__params_fingerprint(const dedup_params *p)
     int64_t hn = p->ival[DEDUP_P_HANGUL_SHINGLE_SIZE];
     if (hn != p->ival[DEDUP_P_CHAR_SHINGLE_SIZE])
         h = dedup__mix64(h ^ dedup__mix64((uint64_t)hn + 0x68616e67756cULL)); /* "hangul" */
+    /* Lead values, when there are any, are part of what a signature holds. */
+    int64_t lb = p->ival[DEDUP_P_LEAD_BANDS];
+    if (lb)
+        h = dedup__mix64(h ^ dedup__mix64((uint64_t)lb + 0x6c656164ULL)); /* "lead" */
     return h;
 }
 

@@ -7,12 +7,21 @@
 
 #include "common.h"
 
-#define DEDUP__PARAM_MAX 17 /* one past the largest key */
+#define DEDUP__PARAM_MAX 18 /* one past the largest key */
 
 struct dedup_params {
     int64_t ival[DEDUP__PARAM_MAX];
     double threshold;
 };
+
+/* Rows of a lead band (DEDUP_P_LEAD_BANDS), whatever the main bands' rows. */
+#define DEDUP__LEAD_ROWS 2
+
+/* Number of lead values a signature made with p holds. */
+static inline uint32_t dedup__params_nlead(const dedup_params *p)
+{
+    return (uint32_t)p->ival[DEDUP_P_LEAD_BANDS] * DEDUP__LEAD_ROWS;
+}
 
 /* Fill p with every default. */
 DEDUP_INTERNAL void dedup__params_defaults(dedup_params *p);

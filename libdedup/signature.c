@@ -16,13 +16,15 @@
 /* Value stored in every slot of an empty signature. */
 #define EMPTY_VALUE UINT32_MAX
 
-dedup_signature *dedup__signature_alloc(uint32_t k, uint64_t fingerprint)
+dedup_signature *dedup__signature_alloc(uint32_t k, uint32_t nlead, uint64_t fingerprint)
 {
-    dedup_signature *s = dedup__malloc(sizeof *s + (size_t)k * sizeof(uint32_t));
+    dedup_signature *s = dedup__malloc(sizeof *s + ((size_t)k + nlead) * sizeof(uint32_t));
     if (!s)
         return NULL;
     s->fingerprint = fingerprint;
     s->k = k;
+    s->nlead = nlead;
+    s->pad_ = 0;
     dedup__signature_clear(s);
     return s;
 }
@@ -31,7 +33,7 @@ void dedup__signature_clear(dedup_signature *sig)
 {
     sig->set_size = 0;
     sig->chars = 0;
-    for (uint32_t i = 0; i < sig->k; i++)
+    for (uint32_t i = 0; i < sig->k + sig->nlead; i++)
         sig->values[i] = EMPTY_VALUE;
 }
 
@@ -43,7 +45,20 @@ int dedup__signature_fill(dedup_signature *sig, const uint64_t *set, size_t n,
         return DEDUP_OK;
     }
     sig->set_size = n;
-    return dedup__minhash(set, n, sig->k, seed, sig->values, NULL, NULL);
+    int rc = dedup__minhash(set, n, sig->k, seed, sig->values, NULL, NULL);
+    if (rc == DEDUP_OK)
+        rc = dedup__signature_fill_lead(sig, set, n, seed, NULL, NULL);
+    return rc;
+}
+
+int dedup__signature_fill_lead(dedup_signature *sig, const uint64_t *set, size_t n,
+                               uint64_t seed, void **scratch, size_t *scratch_cap)
+{
+    if (!sig->nlead)
+        return DEDUP_OK;
+    size_t w = n < DEDUP__LEAD_WINDOW ? n : DEDUP__LEAD_WINDOW;
+    return dedup__minhash(set, w, sig->nlead, dedup__mix64(seed ^ 0x6c65616476616c73ULL),
+                          sig->values + sig->k, scratch, scratch_cap);
 }
 
 int dedup_signature_create(dedup_signature **out, const dedup_params *p)
@@ -57,6 +72,7 @@ int dedup_signature_create(dedup_signature **out, const dedup_params *p)
         p = &defaults;
     }
     dedup_signature *s = dedup__signature_alloc((uint32_t)p->ival[DEDUP_P_NUM_HASHES],
+                                                dedup__params_nlead(p),
                                                 dedup__params_fingerprint(p));
     if (!s)
         return DEDUP_E_NOMEM;
@@ -71,7 +87,7 @@ int dedup_signature_copy(dedup_signature **out, const dedup_signature *sig)
     *out = NULL;
     if (!sig)
         return DEDUP_E_INVAL;
-    size_t bytes = sizeof *sig + (size_t)sig->k * sizeof(uint32_t);
+    size_t bytes = sizeof *sig + ((size_t)sig->k + sig->nlead) * sizeof(uint32_t);
     dedup_signature *s = dedup__malloc(bytes);
     if (!s)
         return DEDUP_E_NOMEM;

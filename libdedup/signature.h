@@ -13,12 +13,15 @@ struct dedup_signature {
     uint64_t set_size;    /* distinct shingles; 0 = empty document */
     uint32_t k;           /* number of values */
     uint32_t chars;       /* 1: shingles of characters, not words */
-    uint32_t values[];    /* k MinHash values */
+    uint32_t nlead;       /* lead values after them (DEDUP_P_LEAD_BANDS) */
+    uint32_t pad_;
+    uint32_t values[];    /* k MinHash values, then nlead lead values */
 };
 
-/* Allocate a signature for k values with the given fingerprint, marked
- * empty. NULL on allocation failure. */
-DEDUP_INTERNAL dedup_signature *dedup__signature_alloc(uint32_t k, uint64_t fingerprint);
+/* Allocate a signature for k values and nlead lead values with the given
+ * fingerprint, marked empty. NULL on allocation failure. */
+DEDUP_INTERNAL dedup_signature *dedup__signature_alloc(uint32_t k, uint32_t nlead,
+                                                       uint64_t fingerprint);
 
 /* Reset sig to the signature of the empty document. */
 DEDUP_INTERNAL void dedup__signature_clear(dedup_signature *sig);
@@ -51,6 +54,14 @@ DEDUP_INTERNAL int dedup__minhash_isa_supported(int isa);
 /* dedup__minhash on a chosen instruction set (which must be supported). */
 DEDUP_INTERNAL int dedup__minhash_isa(const uint64_t *shingles, size_t n, uint32_t k,
                                       uint64_t seed, uint32_t *out, int isa);
+
+/* The lead values of sig (sig->nlead of them; none: nothing to do): the
+ * MinHash of the first DEDUP__LEAD_WINDOW shingles of set, in the order of
+ * their first appearance in the text, under a seed of their own. */
+#define DEDUP__LEAD_WINDOW 64
+DEDUP_INTERNAL int dedup__signature_fill_lead(dedup_signature *sig, const uint64_t *set,
+                                              size_t n, uint64_t seed, void **scratch,
+                                              size_t *scratch_cap);
 
 /* Make sig the signature of the set of n distinct shingle hashes (the
  * caller removes duplicates: set_size counts them) under seed; n = 0 gives

@@ -49,6 +49,11 @@ static uint64_t record_doc(const unsigned char *r)
     return d;
 }
 
+unsigned dedup_batch_bands(const dedup_batch *b)
+{
+    return b ? b->bands : 0;
+}
+
 size_t dedup_batch_band_records(const dedup_batch *b, const void *record,
                                 dedup_band_record *out)
 {

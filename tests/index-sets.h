@@ -50,13 +50,15 @@ static inline void rng_fill(rng64 *r, uint64_t *set, size_t n)
 static inline dedup_signature *sig_of(const dedup_params *p, const uint64_t *set, size_t n)
 {
     uint32_t k = (uint32_t)p->ival[DEDUP_P_NUM_HASHES];
-    dedup_signature *s = dedup__signature_alloc(k, dedup__params_fingerprint(p));
+    dedup_signature *s =
+        dedup__signature_alloc(k, dedup__params_nlead(p), dedup__params_fingerprint(p));
     if (!s || n == 0)
         return s;
     void *scratch = NULL;
     size_t cap = 0;
-    if (dedup__minhash(set, n, k, (uint64_t)p->ival[DEDUP_P_SEED], s->values, &scratch,
-                       &cap) != DEDUP_OK) {
+    uint64_t seed = (uint64_t)p->ival[DEDUP_P_SEED];
+    if (dedup__minhash(set, n, k, seed, s->values, &scratch, &cap) != DEDUP_OK ||
+        dedup__signature_fill_lead(s, set, n, seed, &scratch, &cap) != DEDUP_OK) {
         dedup__free(scratch);
         dedup__free(s);
         return NULL;

@@ -410,7 +410,7 @@ static void test_statuses(const dedup_params *p)
     }
 
     /* Parameter records. */
-    is_int(dedup__load_le32(buf + H_NPARAMS), 16, "a record for each of the 16 keys");
+    is_int(dedup__load_le32(buf + H_NPARAMS), 17, "a record for each of the 17 keys");
     memcpy(copy, buf, len);
     dedup__store_le32(param_record(copy, DEDUP_P_QUOTES) + 4, 4);
     reseal(copy, len);
@@ -480,7 +480,10 @@ static void test_statuses(const dedup_params *p)
     reseal(copy, len);
     is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "parameter out of bounds: FORMAT");
 
-    uint32_t bits = dedup__load_le32(buf + H_BITS), bands = dedup__load_le32(buf + H_BANDS);
+    /* The header gives the main bands; the lead bands' links follow. */
+    uint32_t bits = dedup__load_le32(buf + H_BITS),
+             bands = dedup__load_le32(buf + H_BANDS) +
+                     (uint32_t)dedup__load_le64(param_record(buf, DEDUP_P_LEAD_BANDS) + 8);
     size_t c = (size_t)1 << bits;
     size_t order_at = header_size(buf) + c * (8 + 8 + 4), links_at = order_at + c * 8;
     /* Slot 0's band-0 link pointing up to slot 5: could loop. */
@@ -580,9 +583,12 @@ static void test_odd_k(void)
 
     size_t len;
     unsigned char *buf = read_file(path, &len);
-    uint32_t bits = dedup__load_le32(buf + H_BITS), bands = dedup__load_le32(buf + H_BANDS);
+    /* The header gives the main bands; the lead bands' links follow. */
+    uint32_t bits = dedup__load_le32(buf + H_BITS),
+             bands = dedup__load_le32(buf + H_BANDS) +
+                     (uint32_t)dedup__load_le64(param_record(buf, DEDUP_P_LEAD_BANDS) + 8);
     size_t c = (size_t)1 << bits, stride = dedup__compact_stride(101), hsz = header_size(buf);
-    is_int(hsz, 104 + 16 * 16, "the header: 104 bytes and 16 parameter records");
+    is_int(hsz, 104 + 16 * 17, "the header: 104 bytes and 17 parameter records");
     is_int(len, hsz + c * (8 + 8 + 4 + 8 + 4 * (size_t)bands + stride) +
                     4 * (size_t)bands * (c >> 2) + 8 * c,
            "file size follows the documented layout");

@@ -32,6 +32,8 @@ static dedup_params *params_with(int64_t k, int64_t bands, int64_t rows, int mea
     dedup_params_set(p, DEDUP_P_ROWS, rows);
     dedup_params_set(p, DEDUP_P_MEASURE, measure);
     dedup_params_set_real(p, DEDUP_P_THRESHOLD, threshold);
+    /* The main bands alone: test_lead checks the lead bands. */
+    dedup_params_set(p, DEDUP_P_LEAD_BANDS, 0);
     return p;
 }
 
@@ -398,6 +400,73 @@ static void test_s_curve(void)
 }
 
 /*
+ * Lead bands: a copy cut short to its first `keep` shingles of a page eight
+ * times as long, with `edits` of its first DEDUP__LEAD_WINDOW shingles
+ * replaced. The two leads then have Jaccard similarity
+ * (W - e) / (W + e); the lead bands make the pair a candidate at the rate
+ * 1 - (1 - J^2)^L their L bands of two rows give (whole-text bands add
+ * nearly nothing at this ratio: their Jaccard is about 1/8, and the test
+ * counts only what the lead bands propose, with the main bands' share of
+ * the rate measured alone and bounded). With default parameters.
+ */
+static void test_lead(void)
+{
+    const unsigned trials = 400, keep = 120, page = 960;
+    const size_t W = DEDUP__LEAD_WINDOW;
+    const unsigned edits[] = {10, 24, 40};
+    rng64 r = {6};
+    dedup_params *p, *p0;
+    dedup_params_create(&p);
+    dedup_params_create(&p0);
+    dedup_params_set(p0, DEDUP_P_LEAD_BANDS, 0);
+    int64_t lead = 0;
+    dedup_params_get(p, DEDUP_P_LEAD_BANDS, &lead);
+    uint64_t *sa = malloc(page * sizeof *sa), *sb = malloc(keep * sizeof *sb);
+    for (size_t ei = 0; ei < sizeof edits / sizeof edits[0]; ei++) {
+        dedup_index *idx, *idx0;
+        dedup_index_create(&idx, p);
+        dedup_index_create(&idx0, p0);
+        dedup_signature **q = malloc(trials * sizeof *q), **q0 = malloc(trials * sizeof *q0);
+        for (unsigned t = 0; t < trials; t++) {
+            rng_fill(&r, sa, page);
+            memcpy(sb, sa, keep * sizeof *sb);
+            for (unsigned e = 0; e < edits[ei]; e++) /* spread over the lead */
+                sb[e * W / edits[ei]] = rng_next(&r);
+            dedup_signature *a = sig_of(p, sa, page), *a0 = sig_of(p0, sa, page);
+            dedup_index_add(idx, t, t, a);
+            dedup_index_add(idx0, t, t, a0);
+            dedup_signature_free(a);
+            dedup_signature_free(a0);
+            q[t] = sig_of(p, sb, keep);
+            q0[t] = sig_of(p0, sb, keep);
+        }
+        unsigned hits = 0, hits0 = 0;
+        for (unsigned t = 0; t < trials; t++) {
+            hits += is_candidate(idx, q[t], t) == 1;
+            hits0 += is_candidate(idx0, q0[t], t) == 1;
+            dedup_signature_free(q[t]);
+            dedup_signature_free(q0[t]);
+        }
+        free(q);
+        free(q0);
+        double e = edits[ei], jl = (W - e) / (W + e);
+        double want = dedup__lsh_probability(jl, (unsigned)lead, DEDUP__LEAD_ROWS);
+        double rate = (double)hits / trials, rate0 = (double)hits0 / trials;
+        /* Either kind of band proposes: 1 - (1 - lead)(1 - main). */
+        double both = 1.0 - (1.0 - want) * (1.0 - rate0);
+        ok(fabs(rate - both) <= tolerance(both, trials) + tolerance(rate0, trials),
+           "lead bands, %u of %zu lead shingles edited (lead J = %.3f): candidate rate %.3f, "
+           "expected %.3f (main bands alone %.3f)", edits[ei], W, jl, rate, both, rate0);
+        dedup_index_free(idx);
+        dedup_index_free(idx0);
+    }
+    free(sa);
+    free(sb);
+    dedup_params_free(p);
+    dedup_params_free(p0);
+}
+
+/*
  * Exact probability that a pair whose MinHash positions agree independently
  * with probability j is a candidate (some band agrees in all its rows) and
  * passes verification at threshold t: the compact values agree where the
@@ -445,7 +514,9 @@ static double found_probability(double j, unsigned bands, unsigned rows, unsigne
  * give for the pair's Jaccard c / (ratio + 1 - c), and the query (candidate,
  * then verified at the threshold) must find it at the exactly computed
  * rate. With the default parameters, at the default size ratio; and with
- * DEDUP_P_MAX_SIZE_RATIO 4, a copy at 1:3 at containment 0.5.
+ * DEDUP_P_MAX_SIZE_RATIO 4, a copy at 1:3 at containment 0.5. The main
+ * bands alone (the sets here are in no order, so lead bands would see
+ * unrelated leads anyway).
  */
 static void test_containment(void)
 {
@@ -459,6 +530,7 @@ static void test_containment(void)
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         dedup_params *p;
         dedup_params_create(&p);
+        dedup_params_set(p, DEDUP_P_LEAD_BANDS, 0);
         if (cases[ci].ratio_param)
             dedup_params_set(p, DEDUP_P_MAX_SIZE_RATIO, cases[ci].ratio_param);
         unsigned bands, rows, sizes = cases[ci].sizes;
@@ -578,7 +650,7 @@ static void test_band_nibbles(void)
         dedup_index_add(idx, 100 + (uint64_t)i, 0, u);
         dedup_signature_free(u);
     }
-    dedup_signature *q = dedup__signature_alloc(101, a->fingerprint);
+    dedup_signature *q = dedup__signature_alloc(101, a->nlead, a->fingerprint);
     q->set_size = a->set_size;
     int missed = 0;
     for (uint32_t t = 0; t < 20; t++) {
@@ -1095,6 +1167,7 @@ int main(void)
     test_verification();
     test_s_curve();
     test_containment();
+    test_lead();
     test_compact_count();
     test_band_nibbles();
     test_compact_accuracy();

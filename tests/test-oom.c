@@ -414,7 +414,7 @@ static void stage_inputs(const struct batch_ctx *c)
         dedup_batch_add(stage_in.b, c->sig[i], NULL);
     size_t rs = dedup_batch_record_size(stage_in.b);
     stage_in.recs = malloc(NDOCS * rs);
-    stage_in.br = malloc(NDOCS * 64 * sizeof *stage_in.br);
+    stage_in.br = malloc(NDOCS * dedup_batch_bands(stage_in.b) * sizeof *stage_in.br);
     stage_in.nb = 0;
     for (size_t i = 0; i < NDOCS; i++) {
         dedup_batch_record(stage_in.b, i, i, stage_in.recs + i * rs);

@@ -39,9 +39,9 @@ static dedup_signature *make(const dedup_params *p, size_t n)
 
 static int same_signature(const dedup_signature *a, const dedup_signature *b)
 {
-    return a && b && a->k == b->k && a->fingerprint == b->fingerprint &&
-           a->set_size == b->set_size &&
-           memcmp(a->values, b->values, a->k * sizeof(uint32_t)) == 0;
+    return a && b && a->k == b->k && a->nlead == b->nlead &&
+           a->fingerprint == b->fingerprint && a->set_size == b->set_size &&
+           memcmp(a->values, b->values, (a->k + a->nlead) * sizeof(uint32_t)) == 0;
 }
 
 /* Deserialize len bytes copied into a block of exactly that size. */
@@ -139,6 +139,7 @@ static void round_trip(void)
 {
     static const int64_t ks[] = {16, 100, 128, 1024};
     static const size_t ns[] = {0, 1, 3, 500};
+    static const int64_t leads[] = {0, 8, 32};
     int all = 1;
     for (size_t ki = 0; ki < 4; ki++)
         for (size_t ni = 0; ni < 4; ni++) {
@@ -146,10 +147,11 @@ static void round_trip(void)
             dedup__params_defaults(&p);
             p.ival[DEDUP_P_NUM_HASHES] = ks[ki];
             p.ival[DEDUP_P_SEED] = (int64_t)ni - 2;
+            p.ival[DEDUP_P_LEAD_BANDS] = leads[(ki + ni) % 3];
             dedup_signature *s = make(&p, ns[ni]), *r = NULL;
             size_t size = dedup_signature_serialized_size(s), written = 0;
             unsigned char *buf = malloc(size);
-            all &= size == 40 + 4 * (size_t)ks[ki];
+            all &= size == 40 + 4 * (size_t)ks[ki] + 8 * (size_t)leads[(ki + ni) % 3];
             all &= dedup_signature_serialize(s, buf, size, &written) == DEDUP_OK;
             all &= written == size;
             all &= deserialize_exact(&r, buf, size) == DEDUP_OK;
@@ -158,14 +160,16 @@ static void round_trip(void)
             dedup_signature_free(s);
             dedup_signature_free(r);
         }
-    ok(all, "round trip for k in {16, 100, 128, 1024} and 0 to 500 shingles");
+    ok(all, "round trip for k in {16, 100, 128, 1024}, 0 to 500 shingles, 0 to 32 lead bands");
 }
 
-/* The documented layout, byte by byte. */
+/* The documented layout, byte by byte: version 2 without lead values, as
+ * signatures were before them, and version 3 with them. */
 static void layout(void)
 {
     dedup_params p;
     dedup__params_defaults(&p);
+    p.ival[DEDUP_P_LEAD_BANDS] = 0;
     dedup_signature *s = make(&p, 10);
     unsigned char buf[552];
     size_t w = 0;
@@ -186,6 +190,20 @@ static void layout(void)
     is_int(dedup_signature_serialize(NULL, buf, 552, &w), DEDUP_E_INVAL, "serialize NULL");
     is_int(dedup_signature_serialized_size(NULL), 0, "size of NULL");
     dedup_signature_free(s);
+
+    dedup__params_defaults(&p); /* 8 lead bands: 16 lead values */
+    s = make(&p, 10);
+    unsigned char b3[616];
+    dedup_signature_serialize(s, b3, sizeof b3, &w);
+    is_int(w, 616, "with lead values: 40 + 4 (128 + 16) bytes");
+    ok(b3[4] == 3 && b3[5] == 0 && b3[6] == 16 && b3[7] == 0,
+       "version 3, the number of lead values at 6");
+    ok(dedup__load_le32(b3 + 32 + 4 * 127) == s->values[127] &&
+           dedup__load_le32(b3 + 32 + 4 * 128) == s->values[128] &&
+           dedup__load_le32(b3 + 32 + 4 * 143) == s->values[143] && s->values[128] != s->values[0],
+       "lead values after the k values");
+    ok(dedup__load_le64(b3 + 608) == XXH3_64bits(b3, 608), "XXH3 of the rest at 608");
+    dedup_signature_free(s);
 }
 
 /* Rewrite the checksum after editing buf, to reach the checks behind it. */
@@ -199,6 +217,7 @@ static void damage(void)
     dedup_params p;
     dedup__params_defaults(&p);
     p.ival[DEDUP_P_NUM_HASHES] = 16;
+    p.ival[DEDUP_P_LEAD_BANDS] = 0;
     dedup_signature *s = make(&p, 50), *r = NULL;
     enum { LEN = 40 + 4 * 16 };
     unsigned char buf[LEN], bad[LEN + 1];
@@ -245,9 +264,13 @@ static void damage(void)
     is_int(deserialize_exact(&r, bad, LEN), DEDUP_E_FORMAT, "bad magic");
     is_int(deserialize_exact(&r, bad, 3), DEDUP_E_FORMAT, "bad magic, short buffer");
     memcpy(bad, buf, LEN);
+    bad[4] = 4;
+    reseal(bad, LEN);
+    is_int(deserialize_exact(&r, bad, LEN), DEDUP_E_VERSION, "version 4");
+    memcpy(bad, buf, LEN);
     bad[4] = 3;
     reseal(bad, LEN);
-    is_int(deserialize_exact(&r, bad, LEN), DEDUP_E_VERSION, "version 3");
+    is_int(deserialize_exact(&r, bad, LEN), DEDUP_E_FORMAT, "version 3 without lead values");
     memcpy(bad, buf, LEN);
     bad[4] = 1;
     reseal(bad, LEN);
@@ -267,7 +290,30 @@ static void damage(void)
     memcpy(bad, buf, LEN);
     bad[6] = 1;
     reseal(bad, LEN);
-    is_int(deserialize_exact(&r, bad, LEN), DEDUP_E_FORMAT, "reserved bits set");
+    is_int(deserialize_exact(&r, bad, LEN), DEDUP_E_FORMAT, "version 2 with lead values");
+    {
+        /* Version 3: the number of lead values is even and at most 64. */
+        dedup_params q3;
+        dedup__params_defaults(&q3);
+        q3.ival[DEDUP_P_NUM_HASHES] = 16;
+        dedup_signature *s3 = make(&q3, 50);
+        size_t l3 = dedup_signature_serialized_size(s3);
+        unsigned char *b3 = malloc(l3);
+        dedup_signature_serialize(s3, b3, l3, NULL);
+        is_int(deserialize_exact(&r, b3, l3), DEDUP_OK, "version 3 reads back");
+        ok(same_signature(s3, r), "... the same signature, lead values included");
+        dedup_signature_free(r);
+        r = NULL;
+        is_int(deserialize_exact(&r, b3, l3 - 4), DEDUP_E_TRUNCATED, "version 3 cut short");
+        b3[6] = 15;
+        reseal(b3, l3);
+        is_int(deserialize_exact(&r, b3, l3), DEDUP_E_FORMAT, "an odd number of lead values");
+        b3[6] = 66;
+        reseal(b3, l3);
+        is_int(deserialize_exact(&r, b3, l3), DEDUP_E_FORMAT, "more than 64 lead values");
+        free(b3);
+        dedup_signature_free(s3);
+    }
     memcpy(bad, buf, LEN);
     dedup__store_le32(bad + 8, 15);
     is_int(deserialize_exact(&r, bad, LEN), DEDUP_E_FORMAT, "k below 16");
@@ -312,7 +358,7 @@ static void allocation_failures(void)
     dedup_params p;
     dedup__params_defaults(&p);
     dedup_signature *s = make(&p, 20);
-    unsigned char buf[552];
+    unsigned char buf[616];
     dedup_signature_serialize(s, buf, sizeof buf, NULL);
 
     for (int which = 0; which < 3; which++) {
@@ -358,11 +404,49 @@ static const struct {
     uint64_t digest;
 } pinned[] = {
     {2, 7, 0x6a2b957fafeabc73ULL},
+    {3, 7, 0x08dc093a1361a5c1ULL}, /* lead values (DEDUP_P_LEAD_BANDS 8) */
 };
+
+/* The digest of the signatures of texts (values, lead values included, and
+ * set sizes) under p, and the signature version they serialize to. */
+static uint64_t values_digest(const dedup_params *p, const char *const *texts, size_t n,
+                              unsigned *version)
+{
+    dedup_hasher *h;
+    dedup_signature *sig;
+    dedup_hasher_create(&h, p);
+    dedup_signature_create(&sig, p);
+    XXH64_state_t *st = XXH64_createState();
+    XXH64_reset(st, 0);
+    for (size_t i = 0; i < n; i++) {
+        dedup_hasher_sign(h, texts[i], strlen(texts[i]), sig);
+        unsigned char le[4];
+        const uint32_t *v = dedup_signature_values(sig);
+        for (size_t j = 0; j < dedup_signature_length(sig) + sig->nlead; j++) {
+            for (int b = 0; b < 4; b++)
+                le[b] = (unsigned char)(v[j] >> (8 * b));
+            XXH64_update(st, le, 4);
+        }
+        uint64_t sz = dedup_signature_set_size(sig);
+        unsigned char nle[8];
+        for (int b = 0; b < 8; b++)
+            nle[b] = (unsigned char)(sz >> (8 * b));
+        XXH64_update(st, nle, 8);
+    }
+    uint64_t digest = XXH64_digest(st);
+    XXH64_freeState(st);
+    unsigned char buf[1024];
+    size_t w = 0;
+    dedup_signature_serialize(sig, buf, sizeof buf, &w);
+    *version = (unsigned)(buf[4] | buf[5] << 8);
+    dedup_signature_free(sig);
+    dedup_hasher_free(h);
+    return digest;
+}
 
 static void versions_follow_values(void)
 {
-    static const char *texts[] = {
+    static const char *const texts[] = {
         "Harbour authority approves terminal\nThe harbour authority approved a new "
         "container terminal on Tuesday, after two years of hearings. \"We waited long "
         "enough,\" the mayor said.\n- Most read: storm closes rail line\n- Markets today",
@@ -372,57 +456,34 @@ static void versions_follow_values(void)
         "Figures: 3,772 tonnes in 2024, up 12.5% from 3,353.",
         "",
     };
-    dedup_hasher *h;
-    dedup_signature *sig;
-    dedup_params *p;
-    dedup_params_create(&p);
-    dedup_params_set(p, DEDUP_P_CHAR_SHINGLE_SIZE, 5);
-    dedup_params_set(p, DEDUP_P_HANGUL_SHINGLE_SIZE, 5);
-    dedup_hasher_create(&h, p);
-    dedup_signature_create(&sig, p);
-    dedup_params_free(p);
-    XXH64_state_t *st = XXH64_createState();
-    XXH64_reset(st, 0);
-    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
-        dedup_hasher_sign(h, texts[i], strlen(texts[i]), sig);
-        unsigned char le[4];
-        const uint32_t *v = dedup_signature_values(sig);
-        for (size_t j = 0; j < dedup_signature_length(sig); j++) {
-            for (int b = 0; b < 4; b++)
-                le[b] = (unsigned char)(v[j] >> (8 * b));
-            XXH64_update(st, le, 4);
-        }
-        uint64_t n = dedup_signature_set_size(sig);
-        unsigned char nle[8];
-        for (int b = 0; b < 8; b++)
-            nle[b] = (unsigned char)(n >> (8 * b));
-        XXH64_update(st, nle, 8);
-    }
-    uint64_t digest = XXH64_digest(st);
-    XXH64_freeState(st);
-    unsigned char buf[1024];
-    size_t w = 0;
-    dedup_signature_serialize(sig, buf, sizeof buf, &w);
-    unsigned sv = (unsigned)(buf[4] | buf[5] << 8);
     dedup_index *idx;
     dedup_index_create(&idx, NULL);
-    size_t isz = dedup_index_serialized_size(idx);
+    size_t isz = dedup_index_serialized_size(idx), w = 0;
     unsigned char *ib = malloc(isz);
     dedup_index_serialize(idx, ib, isz, &w);
     unsigned iv = (unsigned)(ib[8] | ib[9] << 8 | ib[10] << 16 | (unsigned)ib[11] << 24);
     free(ib);
     dedup_index_free(idx);
-    int found = 0, same = 0;
-    for (size_t i = 0; i < sizeof pinned / sizeof *pinned; i++)
-        if (pinned[i].signature_version == sv && pinned[i].index_version == iv) {
-            found = 1;
-            same = pinned[i].digest == digest;
-        }
-    ok(found, "signature version %u and index format %u have pinned values", sv, iv);
-    ok(same, "the values are those of these versions (digest 0x%016llx)",
-       (unsigned long long)digest);
-    dedup_signature_free(sig);
-    dedup_hasher_free(h);
+    /* Without lead values (version 2), and with 8 lead bands (version 3). */
+    for (int64_t lead = 0; lead <= 8; lead += 8) {
+        dedup_params *p;
+        dedup_params_create(&p);
+        dedup_params_set(p, DEDUP_P_CHAR_SHINGLE_SIZE, 5);
+        dedup_params_set(p, DEDUP_P_HANGUL_SHINGLE_SIZE, 5);
+        dedup_params_set(p, DEDUP_P_LEAD_BANDS, lead);
+        unsigned sv;
+        uint64_t digest = values_digest(p, texts, sizeof texts / sizeof *texts, &sv);
+        dedup_params_free(p);
+        int found = 0, same = 0;
+        for (size_t i = 0; i < sizeof pinned / sizeof *pinned; i++)
+            if (pinned[i].signature_version == sv && pinned[i].index_version == iv) {
+                found = 1;
+                same = pinned[i].digest == digest;
+            }
+        ok(found, "signature version %u and index format %u have pinned values", sv, iv);
+        ok(same, "the values are those of these versions (digest 0x%016llx)",
+           (unsigned long long)digest);
+    }
 }
 
 /* Containment needs evidence: a short text "inside" one 14 times its size

@@ -612,10 +612,8 @@ static void bands_and_records(cluster_run *run, cli_buf *out, cli_buf *keep, cli
 {
     dedup_batch *b = run->batch;
     size_t n = run->ids.count, rsize = dedup_batch_record_size(b);
-    unsigned bands, rows;
-    dedup_params_lsh(run->params, &bands, &rows);
     unsigned char *rec = xmalloc(rsize);
-    dedup_band_record *br = xmalloc(bands * sizeof *br);
+    dedup_band_record *br = xmalloc(dedup_batch_bands(b) * sizeof *br);
     for (size_t i = 0; i < n; i++) {
         dedup_batch_record(b, i, starts_[rank_] + i, rec);
         size_t k = dedup_batch_band_records(b, rec, br);

@@ -9,9 +9,9 @@
 . "$(dirname "$0")/lib.sh"
 
 fresh() { rm -rf old-store && tar -xzf "$DATA/old-store.tar.gz" && cd old-store; }
-# The old tool printed no hangul_shingle_size: its files read it as the
-# character shingle size, which their stats show.
-mask() { grep -v -E '^(file size|memory|hangul_shingle_size) '; }
+# The old tool printed neither hangul_shingle_size nor lead_bands: its files
+# read them as the character shingle size and 0 (checked below).
+mask() { grep -v -E '^(file size|memory|hangul_shingle_size|lead_bands) '; }
 
 fresh
 "$DEDUP" index query news.idx queries.jsonl later.jsonl > query.tsv
@@ -21,6 +21,11 @@ ok $? "its queries answer as the tool that saved it did (ids of both kinds, jour
 "$DEDUP" index stats news.idx | mask > stats.txt
 cmp -s stats.txt expected/stats.txt
 ok $? "its stats too (documents, next number, parameters)"
+"$DEDUP" index stats news.idx > all-stats.txt
+is "$(awk '$1 == "lead_bands" {print $2}' all-stats.txt)" 0 "its lead bands: none"
+is "$(awk '$1 == "hangul_shingle_size" {print $2}' all-stats.txt)" \
+    "$(awk '$1 == "char_shingle_size" {print $2}' all-stats.txt)" \
+    "its Hangul shingle size: the character size"
 ok "$([ -e news.idx.ids ] && [ -e news.idx.lines ] && [ -e news.idx.journal ] && echo 0 || echo 1)" \
     "a reader leaves the files as they are"
 

@@ -2097,11 +2097,11 @@ static PyObject *py_stage_info(PyObject *module, PyObject *args, PyObject *kwarg
     if (!p)
         return NULL;
     dedup_batch *batch = NULL;
-    unsigned bands = 0, rows = 0;
+    unsigned bands = 0;
     int64_t mode = DEDUP_CLUSTER_REPRESENTATIVE;
     int rc = dedup_batch_create(&batch, p);
     if (!rc)
-        rc = dedup_params_lsh(p, &bands, &rows);
+        bands = dedup_batch_bands(batch);
     dedup_params_get(p, DEDUP_P_CLUSTER_MODE, &mode);
     PyObject *result =
         rc ? status_error(st, rc, NULL)
@@ -2219,12 +2219,13 @@ static PyObject *py_linestats_add(PyObject *module, PyObject *args, PyObject *kw
 }
 
 /* The document records of b's documents, numbered from base, into *rec,
- * and their band records into *br (*nb of them; bands per document at
- * most). */
-static int export_records(const dedup_batch *b, uint64_t base, unsigned bands,
-                          unsigned char **rec, dedup_band_record **br, size_t *nb)
+ * and their band records into *br (*nb of them; dedup_batch_bands per
+ * document at most). */
+static int export_records(const dedup_batch *b, uint64_t base, unsigned char **rec,
+                          dedup_band_record **br, size_t *nb)
 {
     size_t n = dedup_batch_count(b), rsize = dedup_batch_record_size(b);
+    unsigned bands = dedup_batch_bands(b);
     *rec = malloc(n ? n * rsize : 1);
     *br = malloc((n && bands ? n * bands : 1) * sizeof **br);
     *nb = 0;
@@ -2247,15 +2248,12 @@ static PyObject *corpus_records(module_state *st, corpus *k, const dedup_params 
                                 uint64_t base)
 {
     size_t n = (size_t)k->n, nb = 0;
-    unsigned bands = 0, rows = 0;
     unsigned char *rec = NULL;
     dedup_band_record *br = NULL;
     const char *what = NULL;
     int rc;
     Py_BEGIN_ALLOW_THREADS
-    rc = dedup_params_lsh(p, &bands, &rows);
-    if (!rc)
-        rc = dedup_batch_create(&k->batch, p);
+    rc = dedup_batch_create(&k->batch, p);
     if (!rc)
         rc = dedup_batch_resize(k->batch, n);
     if (!rc && b && (rc = dedup_linestats_deserialize(&k->lines, stats, slen)))
@@ -2268,7 +2266,7 @@ static PyObject *corpus_records(module_state *st, corpus *k, const dedup_params 
         rc = job.err;
     }
     if (!rc)
-        rc = export_records(k->batch, base, bands, &rec, &br, &nb);
+        rc = export_records(k->batch, base, &rec, &br, &nb);
     Py_END_ALLOW_THREADS
     size_t rsize = dedup_batch_record_size(k->batch);
     PyObject *result = rc ? status_error(st, rc, what)
