@@ -33,16 +33,16 @@
 #include "utf8.h"
 
 struct param_set {
-    int64_t k, seed, word_n, char_n, measure;
+    int64_t k, seed, word_n, char_n, hangul_n, lead, measure;
 };
 
 /* Smallest and largest shingle sizes, a few values of k (16 is the
- * minimum), and seeds with high bits set. */
+ * minimum), seeds with high bits set, no lead bands and the most. */
 static const struct param_set sets[] = {
-    {128, 0, 5, 4, DEDUP_MEASURE_CONTAINMENT},
-    {16, 1, 1, 1, DEDUP_MEASURE_JACCARD},
-    {256, -1, 16, 16, DEDUP_MEASURE_CONTAINMENT},
-    {64, 0x123456789abcdefLL, 3, 2, DEDUP_MEASURE_JACCARD},
+    {128, 0, 5, 4, 3, 8, DEDUP_MEASURE_CONTAINMENT},
+    {16, 1, 1, 1, 1, 0, DEDUP_MEASURE_JACCARD},
+    {256, -1, 16, 16, 16, 32, DEDUP_MEASURE_CONTAINMENT},
+    {64, 0x123456789abcdefLL, 3, 2, 6, 1, DEDUP_MEASURE_JACCARD},
 };
 #define NSETS (sizeof sets / sizeof sets[0])
 
@@ -55,6 +55,8 @@ static dedup_params *make_params(const struct param_set *s, int flags, int hangu
     FUZZ_OK(dedup_params_set(p, DEDUP_P_SEED, s->seed));
     FUZZ_OK(dedup_params_set(p, DEDUP_P_SHINGLE_SIZE, s->word_n));
     FUZZ_OK(dedup_params_set(p, DEDUP_P_CHAR_SHINGLE_SIZE, s->char_n));
+    FUZZ_OK(dedup_params_set(p, DEDUP_P_HANGUL_SHINGLE_SIZE, s->hangul_n));
+    FUZZ_OK(dedup_params_set(p, DEDUP_P_LEAD_BANDS, s->lead));
     FUZZ_OK(dedup_params_set(p, DEDUP_P_MEASURE, s->measure));
     FUZZ_OK(dedup_params_set(p, DEDUP_P_NORMALIZE, flags));
     FUZZ_OK(dedup_params_set(p, DEDUP_P_HANGUL_CHARS, hangul));
@@ -277,7 +279,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             d++;
         nnum += d == h->tk.tokens[i].length;
     }
-    check_shingles(sh, nsh, h->tk.ntokens, nnum, chars ? h->char_n : h->word_n);
+    /* Text shingled by characters takes the Hangul size when most of its
+     * character tokens are Hangul syllables. */
+    unsigned width = !chars                                         ? h->word_n
+                     : h->tk.nhangul_tokens * 2 > h->tk.nchar_tokens ? h->hangul_n
+                                                                     : h->char_n;
+    FUZZ_CHECK(h->tk.nhangul_tokens <= h->tk.nchar_tokens && width == h->n);
+    check_shingles(sh, nsh, h->tk.ntokens, nnum, width);
     if (h->lines_dropped == 0)
         FUZZ_CHECK(h->tk.ntokens == ntok);
 
