@@ -142,8 +142,10 @@ int dedup_params_get_real(const dedup_params *p, dedup_param key, double *out)
 #define RECORDS_BEGAN_WITH DEDUP_P_MIN_SHARED
 
 /* 1 if key, added after records began, holds the value that files without
- * its record mean: an older reader may then ignore the record. Hangul text
- * took DEDUP_P_CHAR_SHINGLE_SIZE before it had a size of its own. */
+ * its record mean (dedup__params_from_records sets that value when the
+ * record is missing): an older reader may then ignore the record. Hangul
+ * text took DEDUP_P_CHAR_SHINGLE_SIZE before it had a size of its own, and
+ * there were no lead bands. */
 static int keeps_old_meaning(const dedup_params *p, dedup_param key)
 {
     if (key == DEDUP_P_LEAD_BANDS)
