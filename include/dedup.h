@@ -547,7 +547,8 @@ DEDUP_API int dedup_lsh_choose(double t, unsigned k, double fp_weight, double fn
  * argument, or DEDUP_E_RANGE when the explicit bands and rows (or bands
  * with the rows derived from them) take more than DEDUP_P_NUM_HASHES
  * values, which indexes and batches refuse too; *bands and *rows are set
- * either way. Since 0.1. */
+ * either way. The DEDUP_P_LEAD_BANDS lead bands come on top of these
+ * (dedup_batch_bands counts both). Since 0.1. */
 DEDUP_API int dedup_params_lsh(const dedup_params *p, unsigned *bands, unsigned *rows);
 
 /* ======================================================================
