@@ -1021,6 +1021,10 @@ DEDUP_API int dedup_batch_stage_pairs(const dedup_batch *b, const dedup_band_rec
  * depends only on the set of links, never on their order or grouping. */
 DEDUP_API int dedup_components(const dedup_link *links, size_t n, dedup_link **out,
                                size_t *nout);
+/* The position of the first of n links sorted by doc (as
+ * dedup_components returns them) whose doc is at least doc; n when there
+ * is none. A document without a link there is its own component. */
+DEDUP_API size_t dedup_links_find(const dedup_link *links, size_t n, uint64_t doc);
 /* The clusters of the documents of nedges edges that hold whole
  * components, under b's cluster mode: one assignment per document they
  * name, sorted by doc. Representative mode compares documents, so

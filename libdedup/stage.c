@@ -499,6 +499,21 @@ static int docs_of_pairs(const uint64_t *x, size_t n, doc_table *t)
     return DEDUP_OK;
 }
 
+size_t dedup_links_find(const dedup_link *links, size_t n, uint64_t doc)
+{
+    if (!links)
+        return n;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (links[mid].doc < doc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 int dedup_components(const dedup_link *links, size_t n, dedup_link **out, size_t *nout)
 {
     if (!out || !nout || (n && !links))

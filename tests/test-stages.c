@@ -523,6 +523,15 @@ static void bad_records(const corpus *c)
     ok(nl == 4 && lo[0].doc == 2 && lo[0].root == 2 && lo[1].doc == 5 && lo[1].root == 2 &&
            lo[2].doc == 7 && lo[2].root == 7 && lo[3].doc == 9 && lo[3].root == 2,
        "each document once, with the smallest of its component, sorted");
+    int found = 1;
+    for (uint64_t d = 0; d <= 11; d++) {
+        size_t at = dedup_links_find(lo, nl, d);
+        /* the first link at or after d: 2, 5, 7 and 9 at 0 to 3, then none */
+        size_t want = d <= 2 ? 0 : d <= 5 ? 1 : d <= 7 ? 2 : d <= 9 ? 3 : 4;
+        found &= at == want && root_of(lo, nl, d) == (at < nl && lo[at].doc == d ? lo[at].root : d);
+    }
+    ok(found && dedup_links_find(NULL, 0, 3) == 0 && dedup_links_find(lo, 0, 3) == 0,
+       "links_find: the first link at or after a document, and none past the last");
     dedup_free(lo);
     is_int(dedup_components(NULL, 1, &lo, &nl), DEDUP_E_INVAL, "NULL links");
     dedup_free(NULL);

@@ -767,23 +767,9 @@ static dedup_link *components(const dedup_edge *e, size_t ne, cli_buf *out, size
     return (dedup_link *)(void *)mine.data;
 }
 
-/* The position of the first link of l[0..n) whose doc is at least d. */
-static size_t link_at(const dedup_link *l, size_t n, uint64_t d)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t m = lo + (hi - lo) / 2;
-        if (l[m].doc < d)
-            lo = m + 1;
-        else
-            hi = m;
-    }
-    return lo;
-}
-
 static uint64_t root_of(const dedup_link *l, size_t n, uint64_t d)
 {
-    size_t at = link_at(l, n, d);
+    size_t at = dedup_links_find(l, n, d);
     return at < n && l[at].doc == d ? l[at].root : d;
 }
 
@@ -835,7 +821,7 @@ static void assign(cluster_run *run, cli_buf *out, const dedup_edge *e, size_t n
     if (mode == DEDUP_CLUSTER_REPRESENTATIVE) {
         unsigned char *rec = xmalloc(rsize);
         uint64_t base = starts_[rank_];
-        for (size_t k = link_at(l, nl, base); k < nl && l[k].doc < base + n; k++) {
+        for (size_t k = dedup_links_find(l, nl, base); k < nl && l[k].doc < base + n; k++) {
             dedup_batch_record(b, l[k].doc - base, l[k].doc, rec);
             buf_add(&out[comp_owner(l[k].root)], rec, rsize);
         }

@@ -2604,15 +2604,8 @@ static PyObject *py_stage_components(PyObject *module, PyObject *args, PyObject 
  * SIZE_MAX when no link names it. */
 static size_t link_find(const dedup_link *l, size_t n, uint64_t d)
 {
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (l[mid].doc < d)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < n && l[lo].doc == d ? lo : SIZE_MAX;
+    size_t at = dedup_links_find(l, n, d);
+    return at < n && l[at].doc == d ? at : SIZE_MAX;
 }
 
 /* The part, below nparts, that assigns the component whose smallest
