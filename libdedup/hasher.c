@@ -187,9 +187,9 @@ static int is_link_item(const unsigned char *p, size_t len)
 #define LIST_HEADING_MAX 100
 
 /* The hash of each line of text (0 for a line too long to count) into
- * h->lhash, the line statistics' counters of each requested from memory
- * on the way: the lookups that follow then find them in cache, instead
- * of waiting for one line's miss after another. */
+ * h->lhash, what the line statistics will read of each requested from
+ * memory on the way: the lookups that follow then find it in cache,
+ * instead of waiting for one line's miss after another. */
 static int line_hashes(dedup_hasher *h, const char *text, size_t len)
 {
     size_t n = 0;
@@ -204,7 +204,7 @@ static int line_hashes(dedup_hasher *h, const char *text, size_t len)
         }
         uint64_t lh = line_len <= DEDUP_BOILERPLATE_MAX_LINE ? dedup__line_hash(p, line_len) : 0;
         if (lh)
-            dedup__linestats_prefetch(h->ls, lh);
+            dedup__linestats_prefetch_top(h->ls, lh);
         h->lhash[n++] = lh;
         p = nl ? nl + 1 : end;
     }
@@ -267,7 +267,7 @@ static int filter_lines(dedup_hasher *h, const char *text, size_t len, const cha
         int blank = p >= end || is_blank(u, line_len);
         int item = p < end && h->link_lists && !blank && is_link_item(u, line_len);
         uint64_t lh = h->ls && p < end ? h->lhash[li++] : 0;
-        int boiler = !blank && lh && dedup__linestats_lookup(h->ls, lh) >= h->ls_min_docs;
+        int boiler = !blank && lh && dedup__linestats_at_least(h->ls, lh, h->ls_min_docs);
         /* Blank and boilerplate lines ("Advertisement") between items do
          * not end a list. */
         if (items && ((!item && !blank && !boiler) || p >= end)) {

@@ -11,7 +11,12 @@
  * width), a counter is shared by about two lines, and a line seen once
  * reads as a boilerplate count only if all its counters share lines that
  * are boilerplate themselves. Counts saturate at 65535: the decision only
- * compares them with small thresholds. Each document adds each of its
+ * compares them with small thresholds. Each block also keeps its highest
+ * counter (capped at 255) in a byte array 32 times smaller than the
+ * counters: a line whose block tops below a threshold is below it, which
+ * settles most questions "is this line boilerplate?" from an array that
+ * stays in cache, where the counters of a large sketch cost a miss each.
+ * Each document adds each of its
  * distinct lines once, so counts are document frequencies. Sketches of the
  * same size add up counter by counter, so statistics gathered by threads
  * or machines merge (the merged sketch is still an upper bound).
@@ -47,7 +52,10 @@ int dedup_linestats_create(dedup_linestats **out, size_t width)
         return DEDUP_E_NOMEM;
     ls->blocks = blocks;
     ls->counts = dedup__calloc(blocks * DEDUP_LS_BLOCK, sizeof(uint16_t));
-    if (!ls->counts) {
+    ls->top = dedup__calloc(blocks, 1);
+    if (!ls->counts || !ls->top) {
+        dedup__free(ls->counts);
+        dedup__free(ls->top);
         dedup__free(ls);
         return DEDUP_E_NOMEM;
     }
@@ -60,6 +68,7 @@ void dedup_linestats_free(dedup_linestats *ls)
     if (!ls)
         return;
     dedup__free(ls->counts);
+    dedup__free(ls->top);
     dedup__free(ls->scratch);
     dedup__free(ls);
 }
@@ -98,6 +107,37 @@ void dedup__linestats_prefetch(const dedup_linestats *ls, uint64_t h)
 {
     uint64_t m = dedup__mix64(h ^ 0x9e3779b97f4a7c15ULL);
     DEDUP_PREFETCH(&ls->counts[(size_t)(m & (ls->blocks - 1)) * DEDUP_LS_BLOCK]);
+}
+
+static inline size_t block_of(const dedup_linestats *ls, uint64_t h)
+{
+    return (size_t)(dedup__mix64(h ^ 0x9e3779b97f4a7c15ULL) & (ls->blocks - 1));
+}
+
+void dedup__linestats_prefetch_top(const dedup_linestats *ls, uint64_t h)
+{
+    DEDUP_PREFETCH(&ls->top[block_of(ls, h)]);
+}
+
+int dedup__linestats_at_least(const dedup_linestats *ls, uint64_t h, uint32_t min)
+{
+    uint32_t t = ls->top[block_of(ls, h)];
+    if (t < min && t < UINT8_MAX)
+        return 0;
+    return dedup__linestats_lookup(ls, h) >= min;
+}
+
+/* Set the top byte of every block from its counters. */
+static void set_tops(dedup_linestats *ls)
+{
+    for (size_t b = 0; b < ls->blocks; b++) {
+        const uint16_t *c = ls->counts + b * DEDUP_LS_BLOCK;
+        uint16_t t = 0;
+        for (int i = 0; i < DEDUP_LS_BLOCK; i++)
+            if (c[i] > t)
+                t = c[i];
+        ls->top[b] = (uint8_t)(t < UINT8_MAX ? t : UINT8_MAX);
+    }
 }
 
 uint32_t dedup__linestats_lookup(const dedup_linestats *ls, uint64_t h)
@@ -142,11 +182,22 @@ static int line_hashes(const char *text, size_t len, uint64_t **buf, size_t *cap
     return DEDUP_OK;
 }
 
-/* Sort h[0..n) and drop repeats; returns the distinct count. */
+/* Sort h[0..n) and drop repeats; returns the distinct count. A document
+ * has a few dozen lines at most, mostly: insertion sort, without qsort's
+ * calls through a pointer, up to 64. */
 static size_t sort_unique(uint64_t *h, size_t n)
 {
-    if (n > 1)
+    if (n > 64) {
         qsort(h, n, sizeof *h, cmp_u64);
+    } else {
+        for (size_t i = 1; i < n; i++) {
+            uint64_t v = h[i];
+            size_t j = i;
+            for (; j > 0 && h[j - 1] > v; j--)
+                h[j] = h[j - 1];
+            h[j] = v;
+        }
+    }
     size_t w = 0;
     for (size_t i = 0; i < n; i++)
         if (!w || h[i] != h[w - 1])
@@ -158,6 +209,10 @@ static size_t sort_unique(uint64_t *h, size_t n)
  * h[0..n). */
 static void count_lines(dedup_linestats *ls, const uint64_t *h, size_t n)
 {
+    /* Ask for every line's counters first, so that the cache misses of a
+     * document's lines overlap instead of following one another. */
+    for (size_t i = 0; i < n; i++)
+        dedup__linestats_prefetch(ls, h[i]);
     for (size_t i = 0; i < n; i++) {
         size_t idx[DEDUP_LS_DEPTH];
         counters(ls, h[i], idx);
@@ -171,6 +226,10 @@ static void count_lines(dedup_linestats *ls, const uint64_t *h, size_t n)
         for (int r = 0; r < DEDUP_LS_DEPTH; r++)
             if (ls->counts[idx[r]] == m)
                 ls->counts[idx[r]] = (uint16_t)(m + 1);
+        uint8_t *t = &ls->top[idx[0] / DEDUP_LS_BLOCK];
+        unsigned nt = m + 1u < UINT8_MAX ? m + 1u : UINT8_MAX;
+        if (*t < nt)
+            *t = (uint8_t)nt;
     }
     ls->docs++;
 }
@@ -288,6 +347,7 @@ int dedup_linestats_merge(dedup_linestats *dst, const dedup_linestats *src)
         dst->counts[i] = s > UINT16_MAX ? UINT16_MAX : (uint16_t)s;
     }
     dst->docs += src->docs;
+    set_tops(dst);
     return DEDUP_OK;
 }
 
@@ -399,6 +459,7 @@ int dedup_linestats_deserialize(dedup_linestats **out, const void *buf, size_t l
     const unsigned char *c = b + LS_HEADER;
     for (size_t i = 0; i < n; i++)
         ls->counts[i] = (uint16_t)(c[2 * i] | c[2 * i + 1] << 8);
+    set_tops(ls);
     ls->docs = dedup__load_le64(b + 24);
     *out = ls;
     return DEDUP_OK;

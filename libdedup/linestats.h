@@ -21,6 +21,7 @@ struct dedup_linestats {
     size_t blocks;     /* 64-byte blocks, a power of two */
     uint64_t docs;     /* documents added */
     uint16_t *counts;  /* blocks * DEDUP_LS_BLOCK saturating counters */
+    uint8_t *top;      /* each block's highest counter, at most 255 */
     uint64_t *scratch; /* line hashes of the document being added */
     size_t scratch_cap;
 };
@@ -33,6 +34,11 @@ DEDUP_INTERNAL uint64_t dedup__line_hash(const char *line, size_t len);
 DEDUP_INTERNAL uint32_t dedup__linestats_lookup(const dedup_linestats *ls, uint64_t h);
 /* Ask for the counters of line hash h to be brought to the cache. */
 DEDUP_INTERNAL void dedup__linestats_prefetch(const dedup_linestats *ls, uint64_t h);
+/* Whether the estimated count of line hash h is at least min, reading
+ * the counters only when their block's highest one is that high. */
+DEDUP_INTERNAL int dedup__linestats_at_least(const dedup_linestats *ls, uint64_t h, uint32_t min);
+/* The same, for a batch of lines: ask for what it will read. */
+DEDUP_INTERNAL void dedup__linestats_prefetch_top(const dedup_linestats *ls, uint64_t h);
 
 /* Count one document given as fields joined with line breaks
  * (dedup_hasher_sign_fields). */

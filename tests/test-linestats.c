@@ -290,10 +290,79 @@ static void hashes(void)
     dedup_linestats_free(b);
 }
 
+/* Whether every line's "count >= t" read through its block's top agrees
+ * with its counters, for thresholds around the top's cap of 255. */
+static int tops_agree(const dedup_linestats *ls, const uint64_t *h, size_t n)
+{
+    static const uint32_t t[] = {1, 2, 3, 5, 20, 100, 254, 255, 256, 300, 65535};
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < sizeof t / sizeof t[0]; j++)
+            if (dedup__linestats_at_least(ls, h[i], t[j]) !=
+                (dedup__linestats_lookup(ls, h[i]) >= t[j]))
+                return 0;
+    return 1;
+}
+
+/* Each block's top (the shortcut of boilerplate lookups) stays what its
+ * counters say: counted, merged and read back; and a document of many
+ * lines, in any order and with repeats, gives its distinct lines sorted. */
+static void tops(void)
+{
+    enum { LINES = 600 };
+    static uint64_t h[LINES];
+    dedup_linestats *a = NULL, *b = NULL, *c = NULL;
+    /* 32 blocks for 600 lines: blocks are shared, counts collide. */
+    dedup_linestats_create(&a, 1 << 10);
+    dedup_linestats_create(&b, 1 << 10);
+    for (size_t i = 0; i < LINES; i++)
+        h[i] = 0x9e3779b97f4a7c15ULL * (i + 1) | 1;
+    uint64_t x = 42;
+    for (int d = 0; d < 400; d++) {
+        uint64_t doc[64];
+        size_t n = 0;
+        /* Line i is in a document with probability about 1 / (i + 1):
+         * counts from 400 down to 1, across the top's cap. */
+        for (size_t i = 0; i < LINES && n < 64; i++) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            if ((x >> 33) % (i + 1) == 0)
+                doc[n++] = h[i];
+        }
+        dedup_linestats_add_hashes(a, doc, n);
+        if (d % 2)
+            dedup_linestats_add_hashes(b, doc, n);
+    }
+    ok(dedup__linestats_lookup(a, h[0]) >= 300, "the most frequent line passes the cap of 255");
+    ok(tops_agree(a, h, LINES) && tops_agree(b, h, LINES), "tops agree with counts as counted");
+    dedup_linestats_merge(a, b);
+    ok(tops_agree(a, h, LINES), "... after a merge");
+    size_t size = dedup_linestats_serialized_size(a);
+    char *buf = malloc(size);
+    dedup_linestats_serialize(a, buf, size, NULL);
+    ok(dedup_linestats_deserialize(&c, buf, size) == DEDUP_OK && tops_agree(c, h, LINES),
+       "... after a round trip");
+    free(buf);
+
+    /* 100 lines, each twice, in a scrambled order. */
+    char text[100 * 2 * 16];
+    size_t len = 0;
+    for (int k = 0; k < 200; k++)
+        len += (size_t)sprintf(text + len, "line %03d\n", (k * 37) % 100);
+    uint64_t out[128];
+    size_t n = 0;
+    int sorted = dedup_linestats_hashes(text, len, out, 128, &n) == DEDUP_OK;
+    for (size_t i = 1; i < n; i++)
+        sorted &= out[i - 1] < out[i];
+    ok(sorted && n == 100, "100 distinct lines, given twice each: 100 hashes, ascending");
+    dedup_linestats_free(a);
+    dedup_linestats_free(b);
+    dedup_linestats_free(c);
+}
+
 int main(void)
 {
     counts();
     hashes();
+    tops();
     accuracy();
     filtering();
     serialization();
