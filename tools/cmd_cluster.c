@@ -970,6 +970,13 @@ int cluster_write(cluster_run *run, const cluster_opts *o)
  * summary. EXIT_OK, or the exit status after a message. */
 static int cluster_output(cluster_run *run, const cluster_opts *o)
 {
+    /* Every document is signed: the line counts are only needed again to
+     * explain (the workers, idle, never read them again), and clustering
+     * is when memory peaks. */
+    if (!o->explain) {
+        dedup_linestats_free(run->lines);
+        run->lines = NULL;
+    }
     int status, rc = dedup_batch_cluster(&run->clusters, run->batch, o->nthreads);
     if (rc) {
         cli_msg("clustering failed: %s", dedup_strerror(rc));
