@@ -337,42 +337,49 @@ int main(int argc, char **argv)
     dedup_index_free(loaded);
     unlink(file);
 
-    /* Compact (4-bit) against full-signature Jaccard estimates. The
-     * theoretical mean square error of a pair whose full signatures agree
-     * on a fraction F is (1 - F) c / (k (1 - c)), c = 1/16 (index.c). A
-     * flip is a pair on which the two give different verdicts at the
-     * threshold, under the index's measure (the sets have equal sizes). */
-    double sq = 0, maxabs = 0, theory = 0;
-    const int pairs = 20000;
-    const double c = 1.0 / 16.0;
+    /* Compact against full-signature Jaccard estimates, for the 8-bit
+     * values of new indexes and the 4-bit ones of indexes loaded from
+     * format version 7. The theoretical mean square error of a pair whose
+     * full signatures agree on a fraction F is (1 - F) c / (k (1 - c)),
+     * c = 2^-bits (index.c). A flip is a pair on which the two give
+     * different verdicts at the threshold, under the index's measure (the
+     * sets have equal sizes). The same pairs for both widths. */
     uint32_t k = (uint32_t)p->ival[DEDUP_P_NUM_HASHES];
     int containment = p->ival[DEDUP_P_MEASURE] == DEDUP_MEASURE_CONTAINMENT;
-    size_t flips = 0, near = 0;
-    uint8_t ca[DEDUP__COMPACT_MAX_BYTES], cb[DEDUP__COMPACT_MAX_BYTES];
-    for (int i = 0; i < pairs; i++) {
-        uint64_t a[300], b[300];
-        rng_pair(&r, a, 300, b, 300, (size_t)rng_below(&r, 301));
-        dedup_signature *sa = sig_of(p, a, 300), *sb = sig_of(p, b, 300);
-        double full;
-        dedup_signature_jaccard(sa, sb, &full);
-        dedup__compact_signature(sa->values, k, ca);
-        dedup__compact_signature(sb->values, k, cb);
-        double cj = dedup__compact_jaccard(ca, cb, k), d = cj - full;
-        double sf = containment ? dedup__containment_from_jaccard(full, 300, 300) : full;
-        double sc = containment ? dedup__containment_from_jaccard(cj, 300, 300) : cj;
-        flips += (sf >= p->threshold) != (sc >= p->threshold);
-        near += fabs(sf - p->threshold) < 0.1;
-        theory += (1.0 - full) * c / (k * (1.0 - c));
-        sq += d * d;
-        maxabs = d < 0 ? (-d > maxabs ? -d : maxabs) : (d > maxabs ? d : maxabs);
-        dedup_signature_free(sa);
-        dedup_signature_free(sb);
+    const int pairs = 20000;
+    rng64 pair_seed = r;
+    for (uint32_t cbits = 8; cbits >= 4; cbits -= 4) {
+        double sq = 0, maxabs = 0, theory = 0;
+        const double c = 1.0 / (double)(1u << cbits);
+        size_t flips = 0, near = 0;
+        uint8_t ca[DEDUP__COMPACT_MAX_BYTES], cb[DEDUP__COMPACT_MAX_BYTES];
+        r = pair_seed;
+        for (int i = 0; i < pairs; i++) {
+            uint64_t a[300], b[300];
+            rng_pair(&r, a, 300, b, 300, (size_t)rng_below(&r, 301));
+            dedup_signature *sa = sig_of(p, a, 300), *sb = sig_of(p, b, 300);
+            double full;
+            dedup_signature_jaccard(sa, sb, &full);
+            dedup__compact_signature(sa->values, k, cbits, ca);
+            dedup__compact_signature(sb->values, k, cbits, cb);
+            double cj = dedup__compact_jaccard(ca, cb, k, cbits), d = cj - full;
+            double sf = containment ? dedup__containment_from_jaccard(full, 300, 300) : full;
+            double sc = containment ? dedup__containment_from_jaccard(cj, 300, 300) : cj;
+            flips += (sf >= p->threshold) != (sc >= p->threshold);
+            near += fabs(sf - p->threshold) < 0.1;
+            theory += (1.0 - full) * c / (k * (1.0 - c));
+            sq += d * d;
+            maxabs = d < 0 ? (-d > maxabs ? -d : maxabs) : (d > maxabs ? d : maxabs);
+            dedup_signature_free(sa);
+            dedup_signature_free(sb);
+        }
+        printf("compact%u_error_rms %.5f jaccard (J spread over [0,1], k=%u)\n", cbits,
+               sqrt(sq / pairs), k);
+        printf("compact%u_error_theory %.5f jaccard rms\n", cbits, sqrt(theory / pairs));
+        printf("compact%u_error_max %.4f jaccard\n", cbits, maxabs);
+        printf("compact%u_verdict_flips %zu of %d pairs (%zu within 0.1 of the threshold)\n",
+               cbits, flips, pairs, near);
     }
-    printf("compact_error_rms %.5f jaccard (J spread over [0,1], k=%u)\n", sqrt(sq / pairs), k);
-    printf("compact_error_theory %.5f jaccard rms\n", sqrt(theory / pairs));
-    printf("compact_error_max %.4f jaccard\n", maxabs);
-    printf("compact_verdict_flips %zu of %d pairs (%zu within 0.1 of the threshold)\n", flips,
-           pairs, near);
 
     dedup_signature_free(sig);
     free(seeds);

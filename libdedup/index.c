@@ -59,41 +59,40 @@
  * distinct candidates, with it 175 and 69; pairwise recall 0.9447 before,
  * 0.9448 after, precision 0.9995 and 0.9997.
  *
- * Verification. Only 4 bits of each MinHash value are kept, two per byte
- * (b-bit MinHash with b = 4: the top bits of a full-avalanche mix of the
+ * Verification. Only 8 bits of each MinHash value are kept, one per byte
+ * (b-bit MinHash with b = 8: the top bits of a full-avalanche mix of the
  * 32-bit value). Two different values share their compact form with
- * probability c = 1/16, so the fraction P of equal compact values
+ * probability c = 1/256, so the fraction P of equal compact values
  * overestimates the Jaccard similarity; the estimate is corrected as
- * J = (P - 1/16) / (1 - 1/16). Accuracy cost: if the full signatures agree
- * in a fraction F of their k places, the other k (1 - F) places collide
+ * J = (P - c) / (1 - c). Accuracy cost: if the full signatures agree in a
+ * fraction F of their k places, the other k (1 - F) places collide
  * Binomial(k (1 - F), c) times, so the corrected estimate has mean F and
- * standard deviation sqrt((1 - F) c / (k (1 - c))) = sqrt((1 - F) / (15 k))
- * around it: with k = 128, 0.0228 at F = 0, 0.0169 at 0.45 and 0.0161 at
- * 0.5 (8 bits gave 0.0055 and 0.0039). MinHash's own error is
- * sqrt(J (1 - J) / k), 0.0442 at J = 0.5; the two are uncorrelated and
- * combine to 0.0471, 6.5% more than MinHash alone. Clamping at 0 lifts the
- * estimate slightly for F near 0, far below any useful threshold. Measured
- * against full signatures (bench-index: 20000 pairs of 300-shingle sets,
- * J spread over [0, 1], k = 128): rms 0.0175 for a theoretical 0.0179, and
- * a verdict at the default threshold that differs from the full
- * signature's on 1.9% of the pairs (0.3% with 8 bits), all near the
- * threshold. Queries report this verified figure, so no match is ever
- * below the threshold.
+ * standard deviation sqrt((1 - F) c / (k (1 - c))) = sqrt((1 - F) / (255 k))
+ * around it: with k = 128, 0.0055 at F = 0 and 0.0039 at 0.5, against
+ * MinHash's own error sqrt(J (1 - J) / k), 0.0442 at J = 0.5 (they combine
+ * to 0.0444). Measured against full signatures (bench-index: 20000 pairs
+ * of 300-shingle sets, J spread over [0, 1], k = 128): rms 0.00435 for a
+ * theoretical 0.00434; a verdict at the default threshold differs from the
+ * full signature's on 168 pairs (0.8%), all near the threshold. Queries
+ * report this verified figure, so no match is ever below the threshold.
+ * Indexes of format version 7 hold 4 bits a value, two per byte (c = 1/16,
+ * standard deviation sqrt((1 - F) / (15 k)), 0.0161 at F = 0.5; rms 0.0175
+ * and 404 flips on the same pairs); they are loaded and kept as they are.
+ * The 4-bit values were given up because their noise decided real pairs:
+ * copies that batch clustering (8-bit values) joined at 0.43-0.54 fell
+ * under the threshold of 0.40 in the index, so dedup filter missed them.
  *
  * Memory. Per slot 8 (id) + 8 (stamp) + 4 (size) + 8 (order) + 4 per band
- * (links) + k / 2 (signature) + 1/8 (dead bit) bytes; per band, 4 bytes
- * per four slots of chain heads; an id table of 4 bytes per two slots.
- * With k = 128 at 1M documents (slab of 2^20 slots): 404 bytes per
- * document with the default 49 bands and 8 lead bands (bench-index; 299
- * with the 37 bands and no lead bands of earlier defaults). Lead bands are
- * bands like the others here: the index keeps no band values, only hash
- * bits. Chains of about 4 rather than 8
- * cost 19 bytes per document and, walking a chain being a cache miss per
- * entry, nearly doubled bench-index: 98.6k add_unique/s and 79k queries/s
- * at 1M documents, against 57.5k and 38.8k with chains of 8. The bands dominate: 37 links take 148 bytes per slot, the
- * signature 64. Halving the signature was the cheapest cut: a band link
- * cannot lose bits without losing the chain tags that spare queries most
- * signature reads, and fewer bands would lose recall.
+ * (links) + k (signature; k / 2 at 4 bits) + 1/8 (dead bit) bytes; per
+ * band, 4 bytes per four slots of chain heads; an id table of 4 bytes per
+ * two slots. With k = 128 at 1M documents (slab of 2^20 slots): 471 bytes
+ * per document with the default 49 bands and 8 lead bands (bench-index;
+ * 404 with 4-bit values). Lead bands are bands like the others here: the
+ * index keeps no band values, only hash bits. Chains of about 4 rather
+ * than 8 cost 19 bytes per document and, walking a chain being a cache
+ * miss per entry, nearly doubled bench-index: 98.6k add_unique/s and 79k
+ * queries/s at 1M documents, against 57.5k and 38.8k with chains of 8.
+ * The bands dominate: 57 links take 228 bytes per slot, the signature 128.
  *
  * Threads. Queries read the index and use only the stack or memory they
  * allocate and free themselves, so any number may run at once on an index
@@ -103,9 +102,6 @@
 
 #include "index.h"
 #include "lsh.h"
-
-/* Value of 2^-b for the b-bit correction, b = 4. */
-#define COMPACT_COLLISION (1.0 / 16.0)
 
 /* Stack room for per-query buffers before falling back to the heap. */
 #define LOCAL_SLOTS 256
@@ -178,7 +174,8 @@ static int layout_add(size_t *off, size_t *at, size_t n, size_t per, size_t elem
     return 1;
 }
 
-dedup__slab_layout dedup__index_layout(unsigned bits, uint32_t bands, uint32_t k)
+dedup__slab_layout dedup__index_layout(unsigned bits, uint32_t bands, uint32_t k,
+                                       uint32_t cbits)
 {
     dedup__slab_layout L;
     memset(&L, 0, sizeof L);
@@ -188,7 +185,7 @@ dedup__slab_layout dedup__index_layout(unsigned bits, uint32_t bands, uint32_t k
         !layout_add(&off, &L.deadmap, n / 64, 1, 8) ||
         !layout_add(&off, &L.sizes, n, 1, 4) || !layout_add(&off, &L.order, n, 2, 4) ||
         !layout_add(&off, &L.links, n, bands, 4) ||
-        !layout_add(&off, &L.sigs, n, dedup__compact_stride(k), 1))
+        !layout_add(&off, &L.sigs, n, dedup__compact_stride(k, cbits), 1))
         return L; /* total 0 */
     L.total = off;
     return L;
@@ -196,7 +193,7 @@ dedup__slab_layout dedup__index_layout(unsigned bits, uint32_t bands, uint32_t k
 
 void dedup__index_bind(dedup_index *idx)
 {
-    dedup__slab_layout L = dedup__index_layout(idx->slot_bits, idx->bands, idx->k);
+    dedup__slab_layout L = dedup__index_layout(idx->slot_bits, idx->bands, idx->k, idx->cbits);
     unsigned char *s = idx->slab;
     idx->ids = (uint64_t *)(void *)(s + L.ids);
     idx->stamps = (int64_t *)(void *)(s + L.stamps);
@@ -207,72 +204,124 @@ void dedup__index_bind(dedup_index *idx)
     idx->sigs = (uint8_t *)(s + L.sigs);
 }
 
-void dedup__compact_signature(const uint32_t *values, uint32_t k, uint8_t *out)
+/* The chance, 2^-cbits, that two different values share their compact
+ * form: the b-bit correction. */
+static inline double compact_collision(uint32_t cbits)
 {
-    /* The top 4 bits of a full-avalanche mix: any two different 32-bit
-     * values agree on them with probability 1/16, whatever their bit
+    return cbits == 4 ? 1.0 / 16.0 : 1.0 / 256.0;
+}
+
+void dedup__compact_signature(const uint32_t *values, uint32_t k, uint32_t cbits,
+                              uint8_t *out)
+{
+    /* The top bits of a full-avalanche mix: any two different 32-bit
+     * values agree on them with probability 2^-cbits, whatever their bit
      * patterns, which is what the b-bit correction assumes. */
     uint32_t i = 0;
-    for (; i + 1 < k; i += 2)
-        out[i / 2] = (uint8_t)((dedup__mix64(values[i]) >> 60) |
-                               (dedup__mix64(values[i + 1]) >> 60) << 4);
-    if (i < k)
-        out[i / 2] = (uint8_t)(dedup__mix64(values[i]) >> 60); /* padding 0 */
+    if (cbits == 4) {
+        for (; i + 1 < k; i += 2)
+            out[i / 2] = (uint8_t)((dedup__mix64(values[i]) >> 60) |
+                                   (dedup__mix64(values[i + 1]) >> 60) << 4);
+        if (i < k)
+            out[i / 2] = (uint8_t)(dedup__mix64(values[i]) >> 60); /* padding 0 */
+        return;
+    }
+    for (; i < k; i++)
+        out[i] = (uint8_t)(dedup__mix64(values[i]) >> 56);
 }
 
-/* The nibble counters of acc (each at most 15) summed. */
-static inline uint32_t nibble_sum(uint64_t acc)
+/* One bit per byte of x, at the byte's lowest bit, set if the byte is not
+ * zero. */
+static inline uint64_t byte_nonzero(uint64_t x)
 {
-    const uint64_t m = 0x0F0F0F0F0F0F0F0FULL;
-    uint64_t bytes = (acc & m) + (acc >> 4 & m); /* each byte at most 30 */
-    return (uint32_t)((bytes * 0x0101010101010101ULL) >> 56);
-}
-
-/* One bit per nibble of x, at the nibble's lowest bit, set if the nibble
- * is not zero. */
-static inline uint64_t nibble_nonzero(uint64_t x)
-{
-    x |= x >> 1;
+    x |= x >> 4;
     x |= x >> 2;
-    return x & 0x1111111111111111ULL;
+    x |= x >> 1;
+    return x & 0x0101010101010101ULL;
 }
 
-uint32_t dedup__compact_mismatches(const uint8_t *a, const uint8_t *b, uint32_t k)
+/* The counters in the bytes of acc (each at most 255, together at most
+ * 65535) summed: bytes into 16-bit lanes, then the lanes in the top one. */
+static inline uint32_t byte_sum(uint64_t acc)
 {
-    /* SWAR: XOR 8 bytes (16 values) at a time, fold each nibble to one
-     * bit and add the bits up in the nibbles of an accumulator. A nibble
-     * counter holds 15, so the accumulator is summed every 15 words. No
-     * popcount instruction is needed, so the same code is fast on every
-     * target; byte order within a word does not change a count. */
+    const uint64_t m = 0x00FF00FF00FF00FFULL;
+    uint64_t lanes = (acc & m) + (acc >> 8 & m);
+    return (uint32_t)((lanes * 0x0001000100010001ULL) >> 48);
+}
+
+/* The 4-bit form: each byte holds two values. */
+static uint32_t mismatches4(const uint8_t *a, const uint8_t *b, uint32_t k)
+{
+    /* SWAR: a nibble that differs becomes a bit at the nibble's lowest
+     * place; the two bits of a byte are added into the byte's counter
+     * (at most 2 a word, so 127 words fit before the counters are
+     * summed). Byte order within a word does not change a count. */
     size_t full = k / 2, i = 0;
     uint32_t total = 0;
+    const uint64_t ones = 0x0101010101010101ULL;
     while (i + 8 <= full) {
         uint64_t acc = 0;
-        for (unsigned w = 0; w < 15 && i + 8 <= full; w++, i += 8) {
+        for (unsigned w = 0; w < 127 && i + 8 <= full; w++, i += 8) {
             uint64_t x, y;
             memcpy(&x, a + i, 8);
             memcpy(&y, b + i, 8);
-            acc += nibble_nonzero(x ^ y);
+            x ^= y;
+            x |= x >> 1;
+            x |= x >> 2;
+            acc += (x & ones) + (x >> 4 & ones);
         }
-        total += nibble_sum(acc);
+        total += byte_sum(acc);
     }
-    if (i < full) {
-        uint64_t x = 0, y = 0;
-        memcpy(&x, a + i, full - i);
-        memcpy(&y, b + i, full - i);
-        total += nibble_sum(nibble_nonzero(x ^ y));
-    }
+    for (; i < full; i++)
+        total += (((a[i] ^ b[i]) & 0x0F) != 0) + (((a[i] ^ b[i]) >> 4) != 0);
     if (k & 1) /* the low nibble only: the high one is padding */
         total += ((a[full] ^ b[full]) & 0x0F) != 0;
     return total;
 }
 
-double dedup__compact_jaccard(const uint8_t *a, const uint8_t *b, uint32_t k)
+/* The 8-bit form: a value a byte. */
+static uint32_t mismatches8(const uint8_t *a, const uint8_t *b, uint32_t k)
 {
-    uint32_t m = k - dedup__compact_mismatches(a, b, k);
-    double p = (double)m / (double)k;
-    double j = (p - COMPACT_COLLISION) / (1.0 - COMPACT_COLLISION);
+    /* SWAR: XOR 8 bytes (8 values) at a time, fold each byte to one bit
+     * and add the bits up in the bytes of an accumulator (k <= 1024: 128
+     * words, so a byte counts at most 128). No popcount instruction is
+     * needed, so the same code is fast on every target. */
+    size_t i = 0;
+    uint64_t acc = 0;
+    for (; i + 8 <= k; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        acc += byte_nonzero(x ^ y);
+    }
+    uint32_t total = byte_sum(acc);
+    for (; i < k; i++)
+        total += a[i] != b[i];
+    return total;
+}
+
+uint32_t dedup__compact_mismatches(const uint8_t *a, const uint8_t *b, uint32_t k,
+                                   uint32_t cbits)
+{
+    return cbits == 4 ? mismatches4(a, b, k) : mismatches8(a, b, k);
+}
+
+double dedup__compact_jaccard(const uint8_t *a, const uint8_t *b, uint32_t k, uint32_t cbits)
+{
+    uint32_t m = k - dedup__compact_mismatches(a, b, k, cbits);
+    double c = compact_collision(cbits), p = (double)m / (double)k;
+    double j = (p - c) / (1.0 - c);
     return j < 0.0 ? 0.0 : (j > 1.0 ? 1.0 : j);
+}
+
+/* Every cache line of a compact signature of stride bytes (k bytes: two
+ * or three lines at the default k = 128, as the slab is not line-aligned):
+ * points at most a line apart, and the last byte. */
+static inline void prefetch_sig(const uint8_t *p, size_t stride)
+{
+    for (size_t o = 0; o < stride; o += 64)
+        DEDUP_PREFETCH(p + o);
+    DEDUP_PREFETCH(p + stride - 1);
 }
 
 /* Similarity between a query (compact values q, set size qsize) and slot e,
@@ -284,10 +333,11 @@ static double slot_similarity(const dedup_index *idx, const uint8_t *q, uint32_t
     if (qword == 0 || eword == 0)
         return 0.0;
     double j =
-        dedup__compact_jaccard(q, idx->sigs + (size_t)e * dedup__compact_stride(idx->k), idx->k);
+        dedup__compact_jaccard(q, idx->sigs + (size_t)e * dedup__compact_stride(idx->k, idx->cbits),
+                               idx->k, idx->cbits);
     return dedup__measure_similarity_k(idx->measure, j, qword & SIZE_MASK, eword & SIZE_MASK,
                                        (int)(qword >> 31), (int)(eword >> 31), idx->min_shared,
-                                       idx->k, COMPACT_COLLISION);
+                                       idx->k, compact_collision(idx->cbits));
 }
 
 static int check_sig(const dedup_index *idx, const dedup_signature *sig)
@@ -568,7 +618,7 @@ static uint32_t *alloc_nil(size_t n)
 static int alloc_initial(dedup_index *idx)
 {
     unsigned bits = DEDUP__INDEX_MIN_BITS;
-    dedup__slab_layout L = dedup__index_layout(bits, idx->bands, idx->k);
+    dedup__slab_layout L = dedup__index_layout(bits, idx->bands, idx->k, idx->cbits);
     unsigned char *slab = L.total ? dedup__calloc(1, L.total) : NULL;
     uint32_t *heads = alloc_nil(dedup__index_nheads(bits, idx->bands));
     uint32_t *tab = alloc_nil(dedup__index_ntab(bits));
@@ -598,8 +648,8 @@ static int grow(dedup_index *idx)
     unsigned ob = idx->slot_bits, bits = ob + 1;
     if (bits > DEDUP__INDEX_MAX_BITS)
         return DEDUP_E_TOOBIG;
-    dedup__slab_layout OL = dedup__index_layout(ob, idx->bands, idx->k);
-    dedup__slab_layout NL = dedup__index_layout(bits, idx->bands, idx->k);
+    dedup__slab_layout OL = dedup__index_layout(ob, idx->bands, idx->k, idx->cbits);
+    dedup__slab_layout NL = dedup__index_layout(bits, idx->bands, idx->k, idx->cbits);
     if (!NL.total)
         return DEDUP_E_NOMEM;
     size_t ocap = capacity_of(ob);
@@ -615,7 +665,7 @@ static int grow(dedup_index *idx)
     }
     /* Each array's new offset is at or after its old one, so moving them
      * last to first never overwrites data still to be moved. */
-    size_t stride = dedup__compact_stride(idx->k);
+    size_t stride = dedup__compact_stride(idx->k, idx->cbits);
     memmove(slab + NL.sigs, slab + OL.sigs, ocap * stride);
     memmove(slab + NL.links, slab + OL.links, ocap * idx->bands * sizeof(uint32_t));
     memmove(slab + NL.order, slab + OL.order, ocap * 2 * sizeof(uint32_t));
@@ -692,6 +742,7 @@ int dedup__index_new(dedup_index **out, const dedup_params *p, unsigned bands,
     idx->min_shared = (double)p->ival[DEDUP_P_MIN_SHARED];
     idx->measure = (dedup_measure)p->ival[DEDUP_P_MEASURE];
     idx->k = (uint32_t)p->ival[DEDUP_P_NUM_HASHES];
+    idx->cbits = 8;
     idx->main_bands = bands;
     idx->bands = bands + dedup__params_nlead(p) / DEDUP__LEAD_ROWS;
     idx->rows = rows;
@@ -752,8 +803,8 @@ static void insert(dedup_index *idx, uint64_t id, int64_t stamp, const dedup_sig
     idx->ids[e] = id;
     idx->stamps[e] = stamp;
     idx->sizes[e] = size_word(sig);
-    dedup__compact_signature(sig->values, idx->k,
-                             idx->sigs + (size_t)e * dedup__compact_stride(idx->k));
+    dedup__compact_signature(sig->values, idx->k, idx->cbits,
+                             idx->sigs + (size_t)e * dedup__compact_stride(idx->k, idx->cbits));
     if (idx->count > 0 && stamp < idx->stamps[idx->last])
         idx->monotone = 0;
     order_append(idx, e);
@@ -969,7 +1020,7 @@ static int query(const dedup_index *idx, const dedup_signature *sig, dedup_match
         return DEDUP_OK;
 
     uint8_t q[DEDUP__COMPACT_MAX_BYTES];
-    dedup__compact_signature(sig->values, idx->k, q);
+    dedup__compact_signature(sig->values, idx->k, idx->cbits, q);
     uint32_t qsize = size_word(sig);
 
     uint32_t local_c[LOCAL_SLOTS];
@@ -988,15 +1039,15 @@ static int query(const dedup_index *idx, const dedup_signature *sig, dedup_match
     /* Verification reads each candidate's signature, a miss apiece: they
      * are prefetched a few candidates ahead. */
     const uint32_t *c = cands.v;
-    size_t stride = dedup__compact_stride(idx->k);
+    size_t stride = dedup__compact_stride(idx->k, idx->cbits);
     for (size_t i = 0; i < cands.n && i < VERIFY_AHEAD; i++) {
-        DEDUP_PREFETCH(idx->sigs + (size_t)c[i] * stride);
+        prefetch_sig(idx->sigs + (size_t)c[i] * stride, stride);
         DEDUP_PREFETCH(&idx->sizes[c[i]]);
     }
     for (size_t i = 0; rc == DEDUP_OK && i < cands.n; i++) {
         uint32_t e = c[i];
         if (i + VERIFY_AHEAD < cands.n) {
-            DEDUP_PREFETCH(idx->sigs + (size_t)c[i + VERIFY_AHEAD] * stride);
+            prefetch_sig(idx->sigs + (size_t)c[i + VERIFY_AHEAD] * stride, stride);
             DEDUP_PREFETCH(&idx->sizes[c[i + VERIFY_AHEAD]]);
         }
         double s = slot_similarity(idx, q, qsize, e);
@@ -1071,7 +1122,7 @@ int dedup__index_similarity(const dedup_index *idx, const dedup_signature *sig, 
     if (e == DEDUP__NIL)
         return DEDUP_E_NOTFOUND;
     uint8_t q[DEDUP__COMPACT_MAX_BYTES];
-    dedup__compact_signature(sig->values, idx->k, q);
+    dedup__compact_signature(sig->values, idx->k, idx->cbits, q);
     *out = slot_similarity(idx, q, size_word(sig), e);
     return DEDUP_OK;
 }

@@ -78,7 +78,9 @@ struct dedup_index {
     uint32_t *sizes;       /* set size, saturated to 32 bits; 0 = empty */
     uint32_t *order;       /* 2 per slot: prev (or a marker), next */
     uint32_t *links;       /* bands per slot: band hash bits | next slot */
-    uint8_t *sigs;         /* (k + 1) / 2 per slot: compact signature */
+    uint8_t *sigs;         /* stride per slot: compact signature */
+    uint32_t cbits;        /* bits per compact value: 8, or 4 in an index
+                            * loaded from format version 7 */
 
     uint32_t *heads;       /* bands << (slot_bits - CHAIN_SHIFT) chain heads */
     uint32_t *idtab;       /* 2 << slot_bits entries: open addressing by id */
@@ -91,7 +93,7 @@ typedef struct {
 } dedup__slab_layout;
 
 DEDUP_INTERNAL dedup__slab_layout dedup__index_layout(unsigned bits, uint32_t bands,
-                                                      uint32_t k);
+                                                      uint32_t k, uint32_t cbits);
 
 /* Point the per-slot array pointers of idx into its slab. */
 DEDUP_INTERNAL void dedup__index_bind(dedup_index *idx);
@@ -130,31 +132,34 @@ DEDUP_INTERNAL int dedup__index_similarity(const dedup_index *idx,
                                            const dedup_signature *sig, uint64_t id,
                                            double *out);
 
-/* Bytes of a compact signature of k values: 4 bits per value, two values
- * per byte (value 2i in the low nibble of byte i, 2i + 1 in the high one);
- * for odd k the last byte's high nibble is padding, always 0. */
-static inline size_t dedup__compact_stride(uint32_t k)
+/* Bytes of a compact signature of k values of cbits bits. 8 bits: value i
+ * in byte i. 4 bits (indexes of format version 7): two values per byte,
+ * value 2i in the low nibble of byte i, 2i + 1 in the high one; for odd k
+ * the last byte's high nibble is padding, always 0. */
+static inline size_t dedup__compact_stride(uint32_t k, uint32_t cbits)
 {
-    return ((size_t)k + 1) / 2;
+    return cbits == 4 ? ((size_t)k + 1) / 2 : (size_t)k;
 }
 
 /* Largest compact signature: k is at most 1024 (params bounds, checked on
  * load). */
-#define DEDUP__COMPACT_MAX_BYTES 512
+#define DEDUP__COMPACT_MAX_BYTES 1024
 
-/* Estimated Jaccard similarity of two compact signatures of k values,
- * corrected for the 1/16 chance that two different values share their
- * compact form; clamped to [0, 1]. Padding nibbles are ignored. */
-DEDUP_INTERNAL double dedup__compact_jaccard(const uint8_t *a, const uint8_t *b, uint32_t k);
+/* Estimated Jaccard similarity of two compact signatures of k values of
+ * cbits bits (8 or 4), corrected for the 2^-cbits chance that two
+ * different values share their compact form; clamped to [0, 1]. */
+DEDUP_INTERNAL double dedup__compact_jaccard(const uint8_t *a, const uint8_t *b, uint32_t k,
+                                             uint32_t cbits);
 
-/* Number of the k values on which two compact signatures differ. */
+/* Number of the k values on which two compact signatures differ (padding
+ * ignored). */
 DEDUP_INTERNAL uint32_t dedup__compact_mismatches(const uint8_t *a, const uint8_t *b,
-                                                  uint32_t k);
+                                                  uint32_t k, uint32_t cbits);
 
 /* The compact form of a signature's k values, written to out
- * (dedup__compact_stride(k) bytes, padding included). */
+ * (dedup__compact_stride(k, cbits) bytes, padding included). */
 DEDUP_INTERNAL void dedup__compact_signature(const uint32_t *values, uint32_t k,
-                                             uint8_t *out);
+                                             uint32_t cbits, uint8_t *out);
 
 /* Fault injection for index_io.c, per thread: the n-th write from now (0:
  * the next one) fails with EIO; n < 0 turns it off. */

@@ -5,16 +5,19 @@
  * reads straight into freshly allocated arrays plus linear checks; nothing
  * is rebuilt record by record. All integers are little-endian.
  *
- * Format version 7 (version 1 held 8-bit compact signatures, version 2 a
- * quarter as many chain heads, version 3 signatures of words hashed by
- * their spelling rather than their letter sets, version 4 signatures with
- * lists of links left in, version 5 with quotations left in, version 6 a
- * fixed block of parameters; their files are refused with
- * DEDUP_E_VERSION):
+ * Format version 8, and version 7, which differs only in holding 4-bit
+ * compact values (the sigs array below): an index loaded from version 7
+ * keeps them, answers as it did and saves as version 7 again; a new index
+ * holds 8-bit values. (Version 1 held 8-bit values of another mix,
+ * version 2 a quarter as many chain heads, version 3 signatures of words
+ * hashed by their spelling rather than their letter sets, version 4
+ * signatures with lists of links left in, version 5 with quotations left
+ * in, version 6 a fixed block of parameters; their files are refused with
+ * DEDUP_E_VERSION.)
  *
  *   offset size  field
  *        0    8  magic "DEDUPIDX"
- *        8    4  format version (7)
+ *        8    4  format version (8; 7 for 4-bit values)
  *       12    4  header size H in bytes: 104 + 16 P
  *       16    4  P, the number of parameter records
  *       20    4  k, values per signature
@@ -46,11 +49,13 @@
  *                  order   C x 2 uint32 prev (or 0xFFFFFFFE free,
  *                                       0xFFFFFFFD dead), next
  *                  links   C x B uint32, B = bands + lead bands
- *                  sigs    C x S bytes  compact signatures, S = (k + 1) / 2:
- *                                       4 bits per value, value 2i in the
- *                                       low nibble of byte i, 2i + 1 in the
- *                                       high one; for odd k the last high
- *                                       nibble is 0
+ *                  sigs    C x S bytes  compact signatures. Version 8:
+ *                                       S = k, 8 bits per value, value i
+ *                                       in byte i. Version 7: S = (k + 1)
+ *                                       / 2, 4 bits per value, value 2i
+ *                                       in the low nibble of byte i, 2i + 1
+ *                                       in the high one; for odd k the
+ *                                       last high nibble is 0
  *                  heads   B x (C >> 2) uint32
  *                  idtab   2C x uint32
  *
@@ -99,7 +104,8 @@
 #include "index.h"
 
 #define MAGIC "DEDUPIDX"
-#define FORMAT_VERSION 7u
+#define FORMAT_VERSION 8u
+#define FORMAT_VERSION_4BIT 7u /* still read and written: 4-bit values */
 #define HEADER_FIXED 96u /* up to the parameter records */
 #define HEADER_MIN (HEADER_FIXED + 8u)
 #define HEADER_MAX (HEADER_MIN + DEDUP__PARAM_RECORDS_MAX * DEDUP__PARAM_RECORD)
@@ -203,10 +209,10 @@ static int emit(writer *w, const void *data, size_t n, size_t elem)
 }
 
 /* Size of the body for the given shape; 0 on overflow. */
-static uint64_t body_size(unsigned bits, uint32_t bands, uint32_t k)
+static uint64_t body_size(unsigned bits, uint32_t bands, uint32_t k, uint32_t cbits)
 {
     uint64_t c = (uint64_t)1 << bits;
-    uint64_t per_slot = 8 + 8 + 4 + 8 + (uint64_t)bands * 4 + dedup__compact_stride(k);
+    uint64_t per_slot = 8 + 8 + 4 + 8 + (uint64_t)bands * 4 + dedup__compact_stride(k, cbits);
     uint64_t heads = (uint64_t)bands * (c >> DEDUP__INDEX_CHAIN_SHIFT) * 4;
     return c * per_slot + heads + 2 * c * 4;
 }
@@ -219,7 +225,7 @@ static uint32_t make_header(const dedup_index *idx, uint64_t body_bytes, uint64_
     uint32_t np = dedup__params_to_records(&idx->params, h + HEADER_FIXED);
     uint32_t size = HEADER_MIN + np * DEDUP__PARAM_RECORD;
     memcpy(h, MAGIC, 8);
-    dedup__store_le32(h + 8, FORMAT_VERSION);
+    dedup__store_le32(h + 8, idx->cbits == 4 ? FORMAT_VERSION_4BIT : FORMAT_VERSION);
     dedup__store_le32(h + 12, size);
     dedup__store_le32(h + 16, np);
     dedup__store_le32(h + 20, idx->k);
@@ -413,11 +419,11 @@ static int write_index(const dedup_index *idx, writer *w)
     if (sink(w, header, hsize) || emit(w, idx->ids, c, 8) || emit(w, idx->stamps, c, 8) ||
         emit(w, idx->sizes, c, 4) || emit(w, idx->order, 2 * c, 4) ||
         emit(w, idx->links, c * idx->bands, 4) ||
-        emit(w, idx->sigs, c * dedup__compact_stride(idx->k), 1) ||
+        emit(w, idx->sigs, c * dedup__compact_stride(idx->k, idx->cbits), 1) ||
         emit(w, idx->heads, dedup__index_nheads(idx->slot_bits, idx->bands), 4) ||
         emit(w, idx->idtab, dedup__index_ntab(idx->slot_bits), 4) || write_sections(idx, w))
         return -1;
-    make_header(idx, body_size(idx->slot_bits, idx->bands, idx->k),
+    make_header(idx, body_size(idx->slot_bits, idx->bands, idx->k, idx->cbits),
                 XXH3_64bits_digest(&w->hash), sbytes, header);
     if (w->mem) {
         memcpy(w->mem, header, hsize);
@@ -434,7 +440,7 @@ size_t dedup_index_serialized_size(const dedup_index *idx)
         return 0;
     unsigned char header[HEADER_MAX];
     uint64_t n = make_header(idx, 0, 0, 0, header) +
-                 body_size(idx->slot_bits, idx->bands, idx->k) + sections_size(idx);
+                 body_size(idx->slot_bits, idx->bands, idx->k, idx->cbits) + sections_size(idx);
     return n > SIZE_MAX ? 0 : (size_t)n;
 }
 
@@ -641,7 +647,8 @@ static int check_structure(dedup_index *idx)
     size_t c = (size_t)1 << idx->slot_bits;
     uint32_t usable = (uint32_t)(c - 1), smask = usable, nb = idx->bands;
     uint32_t live = 0, dead = 0, nfree = 0;
-    size_t stride = dedup__compact_stride(idx->k);
+    size_t stride = dedup__compact_stride(idx->k, idx->cbits);
+    int padded = idx->cbits == 4 && (idx->k & 1);
     memset(idx->deadmap, 0, c / 8);
     for (uint32_t e = 0; e < usable; e++) {
         uint32_t p = idx->order[2 * (size_t)e], n = idx->order[2 * (size_t)e + 1];
@@ -659,9 +666,9 @@ static int check_structure(dedup_index *idx)
             if (!slot_ref_ok(p, usable) || !slot_ref_ok(n, usable))
                 return DEDUP_E_FORMAT;
         }
-        /* The padding nibble of an odd k is 0, as saving writes it: a
-         * loaded index then saves to the same bytes. */
-        if ((idx->k & 1) && idx->sigs[(size_t)e * stride + stride - 1] >> 4)
+        /* The padding nibble of 4-bit values and an odd k is 0, as saving
+         * writes it: a loaded index then saves to the same bytes. */
+        if (padded && idx->sigs[(size_t)e * stride + stride - 1] >> 4)
             return DEDUP_E_FORMAT;
         /* A link may only point to a smaller slot: chains cannot loop.
          * And chains hold only linked slots: a free slot in a chain would
@@ -756,7 +763,8 @@ static int index_from_header(const unsigned char *h, uint32_t hsize, uint64_t si
     uint32_t k = dedup__load_le32(h + 20);
     /* The header gives the main bands; the lead bands follow them. */
     unsigned all = bands + dedup__params_nlead(&p) / DEDUP__LEAD_ROWS;
-    if (dedup__load_le64(h + 72) != body_size(bits, all, k))
+    uint32_t cbits = dedup__load_le32(h + 8) == FORMAT_VERSION_4BIT ? 4 : 8;
+    if (dedup__load_le64(h + 72) != body_size(bits, all, k, cbits))
         return DEDUP_E_FORMAT;
     uint64_t c = (uint64_t)1 << bits;
     uint64_t count = dedup__load_le32(h + 36), dead = dedup__load_le32(h + 40),
@@ -770,7 +778,7 @@ static int index_from_header(const unsigned char *h, uint32_t hsize, uint64_t si
     if (size != want)
         return size < want ? DEDUP_E_TRUNCATED : DEDUP_E_FORMAT;
 
-    dedup__slab_layout L = dedup__index_layout(bits, all, k);
+    dedup__slab_layout L = dedup__index_layout(bits, all, k, cbits);
     if (!L.total)
         return DEDUP_E_TOOBIG;
     dedup_index *idx;
@@ -778,6 +786,7 @@ static int index_from_header(const unsigned char *h, uint32_t hsize, uint64_t si
     if (rc)
         return rc;
     idx->slot_bits = bits;
+    idx->cbits = cbits;
     idx->count = (uint32_t)count;
     idx->dead = (uint32_t)dead;
     idx->nfree = (uint32_t)nfree;
@@ -814,7 +823,8 @@ static int read_header(reader *r, uint64_t size, unsigned char *h, uint32_t *hsi
         return DEDUP_E_FORMAT;
     if (have < 12)
         return DEDUP_E_TRUNCATED;
-    if (dedup__load_le32(h + 8) != FORMAT_VERSION)
+    uint32_t version = dedup__load_le32(h + 8);
+    if (version != FORMAT_VERSION && version != FORMAT_VERSION_4BIT)
         return DEDUP_E_VERSION;
     if (have < 20)
         return DEDUP_E_TRUNCATED;
@@ -897,7 +907,7 @@ static int load_from(reader *r, uint64_t size, dedup_index **out)
         (rc = take(r, &hash, idx->sizes, c, 4)) ||
         (rc = take(r, &hash, idx->order, 2 * c, 4)) ||
         (rc = take(r, &hash, idx->links, c * idx->bands, 4)) ||
-        (rc = take(r, &hash, idx->sigs, c * dedup__compact_stride(idx->k), 1)) ||
+        (rc = take(r, &hash, idx->sigs, c * dedup__compact_stride(idx->k, idx->cbits), 1)) ||
         (rc = take(r, &hash, idx->heads, dedup__index_nheads(idx->slot_bits, idx->bands), 4)) ||
         (rc = take(r, &hash, idx->idtab, dedup__index_ntab(idx->slot_bits), 4)))
         goto done;

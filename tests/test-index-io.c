@@ -152,10 +152,11 @@ static int files_in_dir(void)
 }
 
 /* Recompute both checksums of a file image after a deliberate edit. */
-/* Header fields of format 7 (index_io.c). */
+/* Header fields of formats 7 and 8 (index_io.c). */
 enum {
     H_SIZE = 12, H_NPARAMS = 16, H_K = 20, H_BANDS = 24, H_BITS = 32, H_LIVE = 36,
-    H_FREE = 44, H_FIRST = 48, H_TAG = 64, H_BODY_HASH = 80, H_RECORDS = 96
+    H_FREE = 44, H_FIRST = 48, H_TAG = 64, H_BODY_SIZE = 72, H_BODY_HASH = 80,
+    H_SECTIONS = 88, H_RECORDS = 96
 };
 
 static size_t header_size(const unsigned char *buf)
@@ -391,10 +392,17 @@ static void test_statuses(const dedup_params *p)
         copy[i] = (unsigned char)rng_next(&g);
     is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "random bytes: FORMAT");
 
-    is_int(dedup__load_le32(buf + 8), 7, "files are written in format version 7");
+    is_int(dedup__load_le32(buf + 8), 8, "files are written in format version 8");
     memcpy(copy, buf, len);
-    dedup__store_le32(copy + 8, 8);
-    is_int(load_status(bad, copy, len), DEDUP_E_VERSION, "format version 8: VERSION");
+    dedup__store_le32(copy + 8, 9);
+    is_int(load_status(bad, copy, len), DEDUP_E_VERSION, "format version 9: VERSION");
+    /* Version 7 is read, but its body holds half a byte per value: a
+     * version 8 body under a version 7 header has the wrong size. */
+    memcpy(copy, buf, len);
+    dedup__store_le32(copy + 8, 7);
+    reseal(copy, len);
+    is_int(load_status(bad, copy, len), DEDUP_E_FORMAT,
+           "format version 7 with an 8-bit body: FORMAT");
     /* Earlier versions, resealed so that only the version is wrong. Their
      * bodies are well formed or nearly, but hold what new code cannot use:
      * 6 a fixed block of parameters, 5 signatures with quotations left in,
@@ -500,7 +508,7 @@ static void test_statuses(const dedup_params *p)
     is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "add-order loop: FORMAT");
     /* A slot number beyond the capacity in a chain head. */
     memcpy(copy, buf, len);
-    size_t heads_at = links_at + c * bands * 4 + c * dedup__compact_stride(128);
+    size_t heads_at = links_at + c * bands * 4 + c * dedup__compact_stride(128, 8);
     dedup__store_le32(copy + heads_at, (uint32_t)c + 3);
     reseal(copy, len);
     is_int(load_status(bad, copy, len), DEDUP_E_FORMAT, "head out of range: FORMAT");
@@ -519,9 +527,43 @@ static void test_statuses(const dedup_params *p)
 }
 
 /*
- * An odd k: each slot's compact signature ends in a padding nibble. The
- * round trip keeps the index, the file holds (k + 1) / 2 signature bytes
- * per slot, and a non-zero padding nibble is refused.
+ * The image of a version 8 file (no sections after the body) as version 7
+ * would hold the same index: each compact value's top 4 bits, two a byte,
+ * value 2i in the low nibble. (A 4-bit value is the top nibble of the
+ * 8-bit one: both are the top bits of one mix.) *len receives its size.
+ */
+static unsigned char *as_version7(const unsigned char *buf, size_t *len)
+{
+    size_t h = header_size(buf), n = *len;
+    uint32_t k = dedup__load_le32(buf + H_K), bits = dedup__load_le32(buf + H_BITS),
+             bands = dedup__load_le32(buf + H_BANDS) +
+                     (uint32_t)dedup__load_le64(param_record((unsigned char *)buf,
+                                                             DEDUP_P_LEAD_BANDS) + 8);
+    size_t c = (size_t)1 << bits, s8 = k, s4 = ((size_t)k + 1) / 2;
+    size_t sigs_at = h + c * (8 + 8 + 4 + 8 + 4 * (size_t)bands);
+    size_t out_len = n - c * (s8 - s4);
+    unsigned char *out = calloc(1, out_len);
+    if (!out || dedup__load_le64(buf + H_SECTIONS) != 0)
+        abort();
+    memcpy(out, buf, sigs_at);
+    for (size_t e = 0; e < c; e++)
+        for (uint32_t i = 0; i < k; i++)
+            out[sigs_at + e * s4 + i / 2] |=
+                (unsigned char)((buf[sigs_at + e * s8 + i] >> 4) << (4 * (i & 1)));
+    memcpy(out + sigs_at + c * s4, buf + sigs_at + c * s8, n - sigs_at - c * s8);
+    dedup__store_le32(out + 8, 7);
+    dedup__store_le64(out + H_BODY_SIZE, out_len - h);
+    reseal(out, out_len);
+    *len = out_len;
+    return out;
+}
+
+/*
+ * An odd k. The round trip keeps the index and the file holds k signature
+ * bytes per slot. The same index as format version 7 holds (k + 1) / 2
+ * bytes, the last one's high nibble padding: it loads as 4-bit values,
+ * answers from them, saves to the same bytes and stays version 7 after an
+ * add; a non-zero padding nibble is refused.
  */
 static void test_odd_k(void)
 {
@@ -587,20 +629,85 @@ static void test_odd_k(void)
     uint32_t bits = dedup__load_le32(buf + H_BITS),
              bands = dedup__load_le32(buf + H_BANDS) +
                      (uint32_t)dedup__load_le64(param_record(buf, DEDUP_P_LEAD_BANDS) + 8);
-    size_t c = (size_t)1 << bits, stride = dedup__compact_stride(101), hsz = header_size(buf);
+    size_t c = (size_t)1 << bits, stride = dedup__compact_stride(101, 8), hsz = header_size(buf);
     is_int(hsz, 104 + 16 * 17, "the header: 104 bytes and 17 parameter records");
     is_int(len, hsz + c * (8 + 8 + 4 + 8 + 4 * (size_t)bands + stride) +
                     4 * (size_t)bands * (c >> 2) + 8 * c,
            "file size follows the documented layout");
     size_t sigs_at = hsz + c * (8 + 8 + 4 + 8 + 4 * (size_t)bands);
     uint32_t first = dedup__load_le32(buf + H_FIRST);
+
+    /* The same index in format version 7. */
+    size_t len7 = len;
+    unsigned char *v7 = as_version7(buf, &len7);
+    size_t s4 = dedup__compact_stride(101, 4);
+    is_int(s4, 51, "4-bit values of k = 101: 51 bytes a slot");
+    is_int(len7, len - c * (stride - s4), "version 7 holds half a byte a value");
+    dedup_index *o = NULL;
+    write_file(bad, v7, len7);
+    is_int(dedup_index_load(&o, bad), DEDUP_OK, "format version 7: loads");
+    ok(o && o->cbits == 4, "with 4-bit values");
+    nm = 0;
+    if (o)
+        dedup_index_query(o, probes[2], m, 4, &nm);
+    ok(nm >= 1 && m[0].id == 1014 && m[0].similarity == 1.0,
+       "version 7: a stored document finds itself with similarity 1");
+    /* Its similarities are those of the 4-bit values: probes 1 and 2 are
+     * documents 1013 and 1014; the estimate of their stored values equals
+     * that of the probes' own compact values. */
+    {
+        uint8_t c1[51], c2[51];
+        dedup__compact_signature(probes[1]->values, 101, 4, c1);
+        dedup__compact_signature(probes[2]->values, 101, 4, c2);
+        double j4 = dedup__compact_jaccard(c1, c2, 101, 4), s8v = -1, s4v = -1;
+        if (o)
+            dedup__index_similarity(o, probes[1], 1014, &s4v);
+        dedup__index_similarity(a, probes[1], 1014, &s8v);
+        double want = dedup__measure_similarity_k(
+            o ? o->measure : DEDUP_MEASURE_JACCARD, j4, probes[1]->set_size,
+            probes[2]->set_size, probes[1]->chars, probes[2]->chars, o ? o->min_shared : 0,
+            101, 1.0 / 16.0);
+        ok(s4v == want, "version 7: similarity %.4f from the 4-bit values (%.4f); 8-bit %.4f",
+           s4v, want, s8v);
+    }
+    char again_path[300];
+    path_in_dir(again_path, sizeof again_path, "again.idx");
+    is_int(o ? dedup_index_save(o, again_path) : -1, DEDUP_OK, "version 7: save");
+    {
+        size_t l2 = 0;
+        unsigned char *b2 = read_file(again_path, &l2);
+        ok(b2 && l2 == len7 && memcmp(b2, v7, len7) == 0,
+           "version 7: saves to the same bytes");
+        free(b2);
+    }
+    if (o) {
+        uint64_t set[150];
+        rng64 g = {77};
+        rng_fill(&g, set, 150);
+        dedup_signature *extra = sig_of(p, set, 150);
+        is_int(dedup_index_add(o, 5000, 0, extra), DEDUP_OK, "version 7: add");
+        nm = 0;
+        dedup_index_query(o, extra, m, 4, &nm);
+        ok(nm >= 1 && m[0].id == 5000 && m[0].similarity == 1.0,
+           "version 7: an added document finds itself");
+        dedup_index_save(o, again_path);
+        size_t l2 = 0;
+        unsigned char *b2 = read_file(again_path, &l2);
+        ok(b2 && l2 >= 12 && dedup__load_le32(b2 + 8) == 7, "and saves as version 7 still");
+        free(b2);
+        dedup_signature_free(extra);
+    }
+    dedup_index_free(o);
+    remove(again_path);
     int pad_zero = 1;
     for (size_t e = 0; e + 1 < c; e++)
-        pad_zero &= buf[sigs_at + e * stride + stride - 1] >> 4 == 0;
-    ok(pad_zero, "padding nibbles are written as 0");
-    buf[sigs_at + first * stride + stride - 1] |= 0x50;
-    reseal(buf, len);
-    is_int(load_status(bad, buf, len), DEDUP_E_FORMAT, "a non-zero padding nibble: FORMAT");
+        pad_zero &= v7[sigs_at + e * s4 + s4 - 1] >> 4 == 0;
+    ok(pad_zero, "version 7: padding nibbles are 0");
+    v7[sigs_at + first * s4 + s4 - 1] |= 0x50;
+    reseal(v7, len7);
+    is_int(load_status(bad, v7, len7), DEDUP_E_FORMAT,
+           "version 7: a non-zero padding nibble: FORMAT");
+    free(v7);
 
     free(buf);
     for (int i = 0; i < 4; i++)

@@ -470,13 +470,13 @@ static void test_lead(void)
  * Exact probability that a pair whose MinHash positions agree independently
  * with probability j is a candidate (some band agrees in all its rows) and
  * passes verification at threshold t: the compact values agree where the
- * full ones do, and elsewhere with probability 1/16. The sets have sizes
- * na and nb (for the containment estimate).
+ * full ones do, and elsewhere with probability 1/256 (8-bit compact
+ * values). The sets have sizes na and nb (for the containment estimate).
  */
 static double found_probability(double j, unsigned bands, unsigned rows, unsigned k,
                                 uint64_t na, uint64_t nb, double t)
 {
-    const double c = 1.0 / 16.0;
+    const double c = 1.0 / 256.0;
     unsigned br = bands * rows;
     double dist[2][129], next[2][129], band[65], coll[129], rest[129], tot[260];
     memset(dist, 0, sizeof dist);
@@ -574,61 +574,87 @@ static void test_containment(void)
     }
 }
 
+/* Compact value i of c, a signature of cbits-bit values. */
+static unsigned compact_value(const uint8_t *c, uint32_t i, uint32_t cbits)
+{
+    return cbits == 4 ? (unsigned)(c[i / 2] >> (4 * (i & 1)) & 15) : c[i];
+}
+
 /*
  * The compact signature's packing and its SWAR comparison against a plain
- * count, for even and odd k up to the largest (where the nibble
- * accumulator must be summed before it overflows), at several rates of
- * differing values; the padding nibble of an odd k never counts.
+ * count, for both widths (8 bits; 4 bits, as indexes of format version 7
+ * hold), even and odd k up to the largest (where the accumulators hold
+ * most), at several rates of differing values; the padding nibble of an
+ * odd k in the 4-bit form never counts.
  */
 static void test_compact_count(void)
 {
     rng64 r = {11};
-    const uint32_t ks[] = {16, 17, 31, 32, 33, 101, 128, 239, 240, 241, 255, 1023, 1024};
+    const uint32_t ks[] = {1, 7, 8, 9, 16, 17, 31, 32, 33, 101, 128, 239, 240, 241, 255, 1023, 1024};
     const double rates[] = {0.0, 0.1, 0.5, 1.0};
     uint32_t va[1024], vb[1024];
     uint8_t ca[DEDUP__COMPACT_MAX_BYTES + 1], cb[DEDUP__COMPACT_MAX_BYTES + 1];
-    int layout_bad = 0, count_bad = 0, pad_bad = 0, jac_bad = 0;
-    for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ki++) {
-        uint32_t k = ks[ki];
-        size_t stride = dedup__compact_stride(k);
-        for (size_t ri = 0; ri < sizeof rates / sizeof rates[0]; ri++) {
-            for (uint32_t i = 0; i < k; i++) {
-                va[i] = (uint32_t)rng_next(&r);
-                vb[i] = rng_unit(&r) < rates[ri] ? (uint32_t)rng_next(&r) : va[i];
+    for (uint32_t cbits = 4; cbits <= 8; cbits += 4) {
+        int layout_bad = 0, count_bad = 0, pad_bad = 0, jac_bad = 0;
+        const double coll = 1.0 / (double)(1u << cbits);
+        for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ki++) {
+            uint32_t k = ks[ki];
+            size_t stride = dedup__compact_stride(k, cbits);
+            layout_bad += stride != (cbits == 4 ? (k + 1) / 2 : k);
+            for (size_t ri = 0; ri < sizeof rates / sizeof rates[0]; ri++) {
+                for (uint32_t i = 0; i < k; i++) {
+                    va[i] = (uint32_t)rng_next(&r);
+                    vb[i] = rng_unit(&r) < rates[ri] ? (uint32_t)rng_next(&r) : va[i];
+                }
+                memset(ca, 0xAA, sizeof ca);
+                memset(cb, 0xAA, sizeof cb);
+                dedup__compact_signature(va, k, cbits, ca);
+                dedup__compact_signature(vb, k, cbits, cb);
+                uint32_t want = 0;
+                for (uint32_t i = 0; i < k; i++) {
+                    unsigned na = compact_value(ca, i, cbits), nb = compact_value(cb, i, cbits);
+                    layout_bad += na != (unsigned)(dedup__mix64(va[i]) >> (64 - cbits));
+                    want += na != nb;
+                }
+                layout_bad += cbits == 4 && (k & 1) && (ca[stride - 1] >> 4) != 0;
+                layout_bad += ca[stride] != 0xAA; /* nothing written past the end */
+                count_bad += dedup__compact_mismatches(ca, cb, k, cbits) != want;
+                double j = ((double)(k - want) / k - coll) / (1.0 - coll);
+                jac_bad += dedup__compact_jaccard(ca, cb, k, cbits) != (j < 0 ? 0.0 : j);
+                if (cbits == 4 && (k & 1)) {
+                    ca[stride - 1] |= 0xF0;
+                    pad_bad += dedup__compact_mismatches(ca, cb, k, cbits) != want;
+                }
             }
-            memset(ca, 0xAA, sizeof ca);
-            memset(cb, 0xAA, sizeof cb);
-            dedup__compact_signature(va, k, ca);
-            dedup__compact_signature(vb, k, cb);
-            uint32_t want = 0;
-            for (uint32_t i = 0; i < k; i++) {
-                unsigned na = ca[i / 2] >> (4 * (i & 1)) & 15;
-                unsigned nb = cb[i / 2] >> (4 * (i & 1)) & 15;
-                layout_bad += na != (unsigned)(dedup__mix64(va[i]) >> 60);
-                want += na != nb;
-            }
-            layout_bad += (k & 1) && (ca[stride - 1] >> 4) != 0;
-            layout_bad += ca[stride] != 0xAA; /* nothing written past the end */
-            count_bad += dedup__compact_mismatches(ca, cb, k) != want;
-            double j = ((double)(k - want) / k - 1.0 / 16) / (1.0 - 1.0 / 16);
-            jac_bad += dedup__compact_jaccard(ca, cb, k) != (j < 0 ? 0.0 : j);
-            if (k & 1) {
-                ca[stride - 1] |= 0xF0;
-                pad_bad += dedup__compact_mismatches(ca, cb, k) != want;
+            /* Every value differs: the largest counts the accumulators see. */
+            memset(ca, 0x00, stride);
+            memset(cb, 0xFF, stride);
+            if (cbits == 4 && (k & 1))
+                cb[stride - 1] = 0x0F;
+            count_bad += dedup__compact_mismatches(ca, cb, k, cbits) != k;
+            count_bad += dedup__compact_jaccard(ca, cb, k, cbits) != 0.0;
+            /* Values differing in one bit each, the lowest or the highest:
+             * each counts once. */
+            for (unsigned bit = 0; bit < 8; bit += 7) {
+                memset(cb, 1 << bit, stride);
+                if (cbits == 4 && (k & 1))
+                    cb[stride - 1] &= 0x0F;
+                uint32_t w = 0;
+                for (uint32_t i = 0; i < k; i++)
+                    w += compact_value(ca, i, cbits) != compact_value(cb, i, cbits);
+                count_bad += dedup__compact_mismatches(ca, cb, k, cbits) != w;
             }
         }
-        /* Every nibble differs: the largest count the accumulator sees. */
-        memset(ca, 0x00, stride);
-        memset(cb, 0xFF, stride);
-        if (k & 1)
-            cb[stride - 1] = 0x0F;
-        count_bad += dedup__compact_mismatches(ca, cb, k) != k;
-        count_bad += dedup__compact_jaccard(ca, cb, k) != 0.0;
+        if (cbits == 4)
+            is_int(layout_bad, 0, "4 bits: value 2i in the low nibble, 2i + 1 in the high one, "
+                                  "padding 0");
+        else
+            is_int(layout_bad, 0, "8 bits: value i in byte i, the top 8 bits of its mix");
+        is_int(count_bad, 0, "%u bits: SWAR mismatch count equals a plain count", cbits);
+        is_int(jac_bad, 0, "%u bits: estimate is the corrected fraction of equal values", cbits);
+        if (cbits == 4)
+            is_int(pad_bad, 0, "4 bits: padding nibble ignored");
     }
-    is_int(layout_bad, 0, "value 2i in the low nibble, 2i + 1 in the high one, padding 0");
-    is_int(count_bad, 0, "SWAR mismatch count equals a plain nibble count");
-    is_int(jac_bad, 0, "estimate is the corrected fraction of equal nibbles");
-    is_int(pad_bad, 0, "padding nibble ignored");
 }
 
 /*
@@ -669,35 +695,36 @@ static void test_band_nibbles(void)
 }
 
 /*
- * The compact (4-bit) signature against the full one. For a pair whose
- * full signatures agree in M of k places, the compact ones agree in M + X,
- * X ~ Binomial(k - M, 1/16), and the estimate is the corrected fraction,
+ * The compact signature against the full one, for both widths. For a pair
+ * whose full signatures agree in M of k places, the compact ones agree in
+ * M + X, X ~ Binomial(k - M, c), c = 2^-cbits, and the estimate is the
+ * corrected fraction,
  * clamped at 0. From that distribution each pair's error d has exact
  * moments E d, E d^2 and E d^4: the measured sum of d and sum of d^2 over
  * the pairs must lie within four standard deviations of their expected
- * values. Without clamping E d = 0 and E d^2 = (k - M) c / (k^2 (1 - c)),
- * c = 1/16; clamping adds a small positive bias when M is near 0.
+ * values. Without clamping E d = 0 and E d^2 = (k - M) c / (k^2 (1 - c));
+ * clamping adds a small positive bias when M is near 0.
  */
-static void test_compact_accuracy(void)
+static void test_compact_accuracy(uint32_t cbits)
 {
     rng64 r = {6};
     dedup_params *p;
     dedup_params_create(&p);
     const unsigned pairs = 2000, k = 128;
-    const double c = 1.0 / 16.0;
+    const double c = 1.0 / (double)(1u << cbits);
     double sum = 0, sq = 0, maxabs = 0;
     double e1 = 0, var1 = 0, e2 = 0, var2 = 0;
     double pmf[129];
-    uint8_t ca[64], cb[64];
+    uint8_t ca[128], cb[128];
     for (unsigned i = 0; i < pairs; i++) {
         dedup_signature *a, *b;
         size_t common = rng_below(&r, 201);
         random_pair(p, &r, 200, 200, common, &a, &b);
         double full;
         dedup_signature_jaccard(a, b, &full);
-        dedup__compact_signature(a->values, k, ca);
-        dedup__compact_signature(b->values, k, cb);
-        double d = dedup__compact_jaccard(ca, cb, k) - full;
+        dedup__compact_signature(a->values, k, cbits, ca);
+        dedup__compact_signature(b->values, k, cbits, cb);
+        double d = dedup__compact_jaccard(ca, cb, k, cbits) - full;
         sum += d;
         sq += d * d;
         maxabs = fmax(maxabs, fabs(d));
@@ -719,16 +746,17 @@ static void test_compact_accuracy(void)
         dedup_signature_free(b);
     }
     double rms = sqrt(sq / pairs), rms_theory = sqrt(e2 / pairs);
-    tap_diag("compact vs full Jaccard over %u pairs: mean %.5f (theory %.5f), rms %.5f "
+    tap_diag("%u-bit compact vs full Jaccard over %u pairs: mean %.5f (theory %.5f), rms %.5f "
              "(theory %.5f), max %.4f",
-             pairs, sum / pairs, e1 / pairs, rms, rms_theory, maxabs);
-    ok(fabs(sum - e1) <= 4.0 * sqrt(var1), "mean error matches theory: %.5f +- %.5f",
-       e1 / pairs, 4.0 * sqrt(var1) / pairs);
-    ok(fabs(sq - e2) <= 4.0 * sqrt(var2), "mean squared error matches theory: %.3g +- %.3g",
-       e2 / pairs, 4.0 * sqrt(var2) / pairs);
+             cbits, pairs, sum / pairs, e1 / pairs, rms, rms_theory, maxabs);
+    ok(fabs(sum - e1) <= 4.0 * sqrt(var1), "%u bits: mean error matches theory: %.5f +- %.5f",
+       cbits, e1 / pairs, 4.0 * sqrt(var1) / pairs);
+    ok(fabs(sq - e2) <= 4.0 * sqrt(var2), "%u bits: mean squared error matches theory: %.3g +- %.3g",
+       cbits, e2 / pairs, 4.0 * sqrt(var2) / pairs);
     /* The standard deviation is largest at J = 0: sqrt(c / (k (1 - c))). */
     double worst = sqrt(c / (k * (1.0 - c)));
-    ok(rms < worst, "rms error %.4f below its value at J = 0, %.4f, at k = 128", rms, worst);
+    ok(rms < worst, "%u bits: rms error %.4f below its value at J = 0, %.4f, at k = 128", cbits,
+       rms, worst);
     dedup_params_free(p);
 }
 
@@ -844,7 +872,7 @@ static void test_sliding_window(void)
     while (((size_t)1 << bits) <= W + 1 || ((size_t)1 << bits) - 1 - W < ((size_t)1 << bits) / 8)
         bits++;
     size_t settled = sizeof(dedup_index) +
-                     dedup__index_layout(bits, idx->bands, idx->k).total +
+                     dedup__index_layout(bits, idx->bands, idx->k, idx->cbits).total +
                      4 * dedup__index_nheads(bits, idx->bands) + 4 * dedup__index_ntab(bits);
     ok(mem_max_after <= settled, "memory is that of %zu slots for a window of %d",
        (size_t)1 << bits, W);
@@ -1170,7 +1198,8 @@ int main(void)
     test_lead();
     test_compact_count();
     test_band_nibbles();
-    test_compact_accuracy();
+    test_compact_accuracy(8);
+    test_compact_accuracy(4);
     test_found_stays_found();
     test_sliding_window();
     test_model();

@@ -405,6 +405,9 @@ static const struct {
 } pinned[] = {
     {2, 7, 0x6a2b957fafeabc73ULL},
     {3, 7, 0x08dc093a1361a5c1ULL}, /* lead values (DEDUP_P_LEAD_BANDS 8) */
+    /* Index format 8: the same values, their compact form 8 bits wide. */
+    {2, 8, 0x6a2b957fafeabc73ULL},
+    {3, 8, 0x08dc093a1361a5c1ULL},
 };
 
 /* The digest of the signatures of texts (values, lead values included, and
