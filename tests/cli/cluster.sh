@@ -209,6 +209,36 @@ is $? 2 "--boilerplate 1: exit 2"
 cat sites.jsonl | "$DEDUP" cluster -q > pipe.tsv && cmp -s pipe.tsv bp.tsv
 ok $? "boilerplate pass over stdin gives the same clusters"
 
+# More pages than one chunk of the counting pass (4096 documents): with two
+# threads the chunks are read and counted at once, in input order, so the
+# counts and the clusters are those of one thread. Each of 450 sites has
+# exactly 20 pages, spread over all the chunks: its lines are boilerplate
+# only if every page is counted.
+python3 - > sites-big.jsonl <<'PY'
+import json, random
+rnd = random.Random(9)
+words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"]
+def story(n):
+    return " ".join(rnd.choice(words) + str(rnd.randrange(100000)) for _ in range(n))
+def page(site, text):
+    nav = "Site %d | Home | World | Business | Sport | Weather | Opinion" % site
+    more = "ALSO READ on site %d: the week in pictures and the best of our coverage" % site
+    return "\n".join([nav, text, more])
+shared = story(25)
+print(json.dumps({"id": "copy-a", "text": page(1, shared)}))
+for i in range(9000):
+    print(json.dumps({"id": "p%d" % i, "text": page(i % 450, story(20))}))
+print(json.dumps({"id": "copy-b", "text": page(2, shared)}))
+PY
+"$DEDUP" cluster -q -j1 sites-big.jsonl > big1.tsv
+"$DEDUP" cluster -q -j2 sites-big.jsonl > big2.tsv
+ok "$([ -s big1.tsv ] && cmp -s big1.tsv big2.tsv && echo 0 || echo 1)" \
+    "counting pass over 9,002 pages: -j1 and -j2 give identical output"
+is "$(awk -F'\t' '$1 == "copy-b" {print $2}' big2.tsv)" "copy-a" \
+    "and the site lines counted across the chunks are left out"
+is "$(awk -F'\t' '$1 ~ /^p/ && $1 != $2' big2.tsv | wc -l)" 0 \
+    "different stories of one site stay apart"
+
 # Output that neither breaks nor attacks: control characters and
 # backslashes in ids and titles are escaped in TSV and the report, JSON
 # output is valid UTF-8, and numbers keep their form.
