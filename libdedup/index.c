@@ -100,6 +100,7 @@
  */
 #include <stdlib.h>
 
+#include "bandsort.h"
 #include "index.h"
 #include "lsh.h"
 
@@ -230,16 +231,6 @@ void dedup__compact_signature(const uint32_t *values, uint32_t k, uint32_t cbits
         out[i] = (uint8_t)(dedup__mix64(values[i]) >> 56);
 }
 
-/* One bit per byte of x, at the byte's lowest bit, set if the byte is not
- * zero. */
-static inline uint64_t byte_nonzero(uint64_t x)
-{
-    x |= x >> 4;
-    x |= x >> 2;
-    x |= x >> 1;
-    return x & 0x0101010101010101ULL;
-}
-
 /* The counters in the bytes of acc (each at most 255, together at most
  * 65535) summed: bytes into 16-bit lanes, then the lanes in the top one. */
 static inline uint32_t byte_sum(uint64_t acc)
@@ -279,25 +270,12 @@ static uint32_t mismatches4(const uint8_t *a, const uint8_t *b, uint32_t k)
     return total;
 }
 
-/* The 8-bit form: a value a byte. */
+/* The 8-bit form: a value a byte, compared as batch clustering compares
+ * its 8-bit values (bandsort.c: 16 at a time where the target has vectors,
+ * the same count everywhere). */
 static uint32_t mismatches8(const uint8_t *a, const uint8_t *b, uint32_t k)
 {
-    /* SWAR: XOR 8 bytes (8 values) at a time, fold each byte to one bit
-     * and add the bits up in the bytes of an accumulator (k <= 1024: 128
-     * words, so a byte counts at most 128). No popcount instruction is
-     * needed, so the same code is fast on every target. */
-    size_t i = 0;
-    uint64_t acc = 0;
-    for (; i + 8 <= k; i += 8) {
-        uint64_t x, y;
-        memcpy(&x, a + i, 8);
-        memcpy(&y, b + i, 8);
-        acc += byte_nonzero(x ^ y);
-    }
-    uint32_t total = byte_sum(acc);
-    for (; i < k; i++)
-        total += a[i] != b[i];
-    return total;
+    return k - dedup__equal_lanes(a, b, k, 1, 0);
 }
 
 uint32_t dedup__compact_mismatches(const uint8_t *a, const uint8_t *b, uint32_t k,
