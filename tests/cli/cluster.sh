@@ -238,6 +238,43 @@ is "$(awk -F'\t' '$1 == "copy-b" {print $2}' big2.tsv)" "copy-a" \
     "and the site lines counted across the chunks are left out"
 is "$(awk -F'\t' '$1 ~ /^p/ && $1 != $2' big2.tsv | wc -l)" 0 \
     "different stories of one site stay apart"
+# Bad lines past the first chunk, while the counting thread works on the
+# chunk before: the first bad line of the input is reported, as with one
+# thread, whatever kind of error comes later; skipped lines and invalid
+# UTF-8 are handled as with one thread too.
+python3 - <<'PY'
+lines = open("sites-big.jsonl", encoding="utf-8").read().splitlines()
+def write(name, changes):
+    out = list(lines)
+    for i, t in changes.items():
+        out[i - 1] = t
+    with open(name, "w", encoding="utf-8") as f:
+        f.write("\n".join(out) + "\n")
+long = '{"id": "long", "text": "%s"}' % ("word " * 400)
+write("bad-late.jsonl", {5000: '{"id": "broken", "text": "unterminated', 8000: long})
+write("long-first.jsonl", {3000: long, 6000: '{"id": "broken", "text": "unterminated'})
+PY
+printf '{"id":"u","text":"caf\xe9 au lait"}\n' > utf-line.txt
+{ head -n 6999 sites-big.jsonl; cat utf-line.txt; tail -n +7001 sites-big.jsonl; } > utf-big.jsonl
+"$DEDUP" cluster -q -j2 --max-doc-bytes 1000 bad-late.jsonl > /dev/null 2> late2.err
+is $? 1 "bad line in the second chunk: exit 1"
+contains late2.err "bad-late.jsonl:5000: malformed JSON" "the first bad line is named"
+is "$(grep -c 'bad-late.jsonl:8000' late2.err)" 0 "and not the later long line"
+"$DEDUP" cluster -q -j1 --max-doc-bytes 1000 bad-late.jsonl > /dev/null 2> late1.err
+cmp -s late1.err late2.err
+ok $? "the same message as with one thread"
+"$DEDUP" cluster -q -j2 --max-doc-bytes 1000 long-first.jsonl > /dev/null 2> long2.err
+is $? 1 "a long line before a malformed one: exit 1"
+contains long2.err "long-first.jsonl:3000: line longer than --max-doc-bytes" \
+    "the long line, read first, is named"
+is "$(grep -c 'long-first.jsonl:6000' long2.err)" 0 "and not the later malformed line"
+"$DEDUP" cluster -q -j1 --on-error=skip --max-doc-bytes 1000 bad-late.jsonl > skip1.tsv 2>/dev/null
+"$DEDUP" cluster -q -j2 --on-error=skip --max-doc-bytes 1000 bad-late.jsonl > skip2.tsv 2>/dev/null
+ok "$([ "$(wc -l < skip2.tsv)" -eq 9000 ] && cmp -s skip1.tsv skip2.tsv && echo 0 || echo 1)" \
+    "--on-error=skip past the first chunk: 9,000 documents, as with one thread"
+"$DEDUP" cluster -q -j2 utf-big.jsonl > /dev/null 2> utf2.err
+is "$(grep -c 'warning: utf-big.jsonl:7000: invalid UTF-8' utf2.err)" 1 \
+    "invalid UTF-8 past the first chunk: one warning, naming its line"
 
 # Output that neither breaks nor attacks: control characters and
 # backslashes in ids and titles are escaped in TSV and the report, JSON
