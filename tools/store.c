@@ -394,7 +394,49 @@ static int write_app(cli_store *s, uint64_t old)
     return dedup_index_set_appdata(s->idx, p, sizeof p) ? CLI_ENOMEM : CLI_OK;
 }
 
-int cli_store_save(cli_store *s, const char *path, char *err, size_t errcap)
+/*
+ * A save replaces the index file, then starts the journal again: a reader
+ * that loads the new index and a journal two saves older cannot tell what
+ * the journal adds. So a save holds a write lock, and a reader's load a
+ * read lock, on one byte of the lock file (a POSIX record lock, apart from
+ * the writers' flock of the whole file): a reader never sees a save half
+ * done, however often the writer saves and however slowly the reader
+ * loads. The lock is taken on a file descriptor of its own and released by
+ * closing it. Without a lock file (no writer ever ran), or where locking
+ * fails, the reader's checks and retries remain.
+ */
+#define SAVE_LOCK_BYTE ((off_t)1 << 30)
+
+static int save_lock(const char *path, int write)
+{
+    char *lp = cli_side_path(path, ".lock");
+    int fd = lp ? open(lp, (write ? O_RDWR : O_RDONLY) | O_CLOEXEC) : -1;
+    free(lp);
+    if (fd < 0)
+        return -1;
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = write ? F_WRLCK : F_RDLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = SAVE_LOCK_BYTE;
+    fl.l_len = 1;
+    int rc;
+    while ((rc = fcntl(fd, F_SETLKW, &fl)) != 0 && errno == EINTR)
+        ;
+    if (rc != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void save_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd); /* closing releases the record lock */
+}
+
+static int save_locked(cli_store *s, const char *path, char *err, size_t errcap)
 {
     uint64_t old = dedup_index_tag(s->idx), tag = fresh_tag(old);
     *err = 0;
@@ -429,6 +471,14 @@ int cli_store_save(cli_store *s, const char *path, char *err, size_t errcap)
     return rc;
 }
 
+int cli_store_save(cli_store *s, const char *path, char *err, size_t errcap)
+{
+    int lk = save_lock(path, 1);
+    int rc = save_locked(s, path, err, errcap);
+    save_unlock(lk);
+    return rc;
+}
+
 
 /* Whether a writer holds the lock of the index at path now. */
 static int writer_running(const char *path)
@@ -454,7 +504,9 @@ int cli_store_load_reader(cli_store *s, const char *path, char *err, size_t errc
         }
         struct stat before, after;
         int known = stat(path, &before) == 0;
+        int lk = save_lock(path, 0); /* no save runs while this holds */
         rc = cli_store_load(s, path, err, errcap);
+        save_unlock(lk);
         /* An index and a journal that do not fit together while a writer
          * runs, or after the index file was replaced meanwhile: caught in
          * the middle of a save; read them again once it is through. */
