@@ -841,6 +841,13 @@ DEDUP_API int dedup_linestats_add_hashes(dedup_linestats *ls, const uint64_t *ha
 DEDUP_API void dedup_index_set_tag(dedup_index *idx, uint64_t tag);
 DEDUP_API uint64_t dedup_index_tag(const dedup_index *idx);
 
+/* Bits of each MinHash value the index keeps to verify candidates: 8, or 4
+ * in an index loaded from a file of an earlier format (version 7), which
+ * keeps them and estimates similarities about four times less precisely
+ * (building such an index again gives 8). Thread-safe on a const index.
+ * NULL idx: 0. Since 0.2. */
+DEDUP_API unsigned dedup_index_value_bits(const dedup_index *idx);
+
 /* The application's bytes: any data an application wants saved and loaded
  * with the index (its own settings and counters, so that it needs no file
  * beside the index), written by dedup_index_save and

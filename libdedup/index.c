@@ -1261,6 +1261,11 @@ uint64_t dedup_index_tag(const dedup_index *idx)
     return idx ? idx->tag : 0;
 }
 
+unsigned dedup_index_value_bits(const dedup_index *idx)
+{
+    return idx ? (unsigned)idx->cbits : 0;
+}
+
 int dedup_index_set_appdata(dedup_index *idx, const void *data, size_t len)
 {
     if (!idx || (!data && len))

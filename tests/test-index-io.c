@@ -646,7 +646,9 @@ static void test_odd_k(void)
     dedup_index *o = NULL;
     write_file(bad, v7, len7);
     is_int(dedup_index_load(&o, bad), DEDUP_OK, "format version 7: loads");
-    ok(o && o->cbits == 4, "with 4-bit values");
+    is_int(dedup_index_value_bits(o), 4, "with 4-bit values");
+    is_int(dedup_index_value_bits(a), 8, "a new index keeps 8 bits");
+    is_int(dedup_index_value_bits(NULL), 0, "NULL: 0");
     nm = 0;
     if (o)
         dedup_index_query(o, probes[2], m, 4, &nm);

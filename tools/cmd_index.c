@@ -29,7 +29,7 @@ static const char help_text[] =
     "query   print, for each document of the CORPUS files, the indexed\n"
     "        documents similar to it: query_id<TAB>match_id<TAB>similarity,\n"
     "        best first\n"
-    "stats   print the number of documents, the file's format version, the\n"
+    "stats   print the number of documents, the bits kept of each value, the\n"
     "        parameters and the memory\n"
     "\n"
     "  -o, --output FILE     build: the index file to write\n"
@@ -235,18 +235,11 @@ static int print_stats(const char *path, const cli_store *st)
     printf("file             %s\n", path);
     if (stat(path, &sb) == 0)
         printf("file size        %lld\n", (long long)sb.st_size);
-    /* The format version, from the file's header (magic, then version):
-     * files of version 7 keep 4 bits of each value, and only building the
-     * index again gives the finer estimate of version 8. */
-    FILE *f = fopen(path, "rb");
-    unsigned char h[12];
-    if (f && fread(h, 1, sizeof h, f) == sizeof h && !memcmp(h, "DEDUPIDX", 8)) {
-        unsigned v = h[8] | h[9] << 8 | h[10] << 16 | (unsigned)h[11] << 24;
-        printf("format           version %u (%s)\n", v,
-               v == 7 ? "4-bit values; build the index again for 8-bit ones" : "8-bit values");
-    }
-    if (f)
-        fclose(f);
+    /* An index of format version 7 keeps 4 bits of each value: only
+     * building it again gives the finer estimate. */
+    unsigned bits = dedup_index_value_bits(st->idx);
+    printf("value bits       %u%s\n", bits,
+           bits < 8 ? " (format version 7: build the index again for 8)" : "");
     printf("documents        %zu\n", dedup_index_count(st->idx));
     printf("memory           %zu\n", dedup_index_memory(st->idx));
     printf("next number      %llu\n", (unsigned long long)cli_store_next_number(st));

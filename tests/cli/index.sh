@@ -16,7 +16,7 @@ ok $? "index stats exits 0"
 contains stats.txt "documents        4" "stats: document count"
 contains stats.txt "num_hashes" "stats: parameters"
 contains stats.txt "memory" "stats: memory"
-contains stats.txt "format           version 8 (8-bit values)" "stats: format version"
+contains stats.txt "value bits       8" "stats: 8 bits of each value"
 
 "$DEDUP" index query news.idx queries.jsonl > q.tsv
 ok $? "index query exits 0"

@@ -11,7 +11,7 @@
 fresh() { rm -rf old-store && tar -xzf "$DATA/old-store.tar.gz" && cd old-store; }
 # The old tool printed neither hangul_shingle_size nor lead_bands: its files
 # read them as the character shingle size and 0 (checked below).
-mask() { grep -v -E '^(file size|format|memory|hangul_shingle_size|lead_bands) '; }
+mask() { grep -v -E '^(file size|value bits|memory|hangul_shingle_size|lead_bands) '; }
 
 fresh
 "$DEDUP" index query news.idx queries.jsonl later.jsonl > query.tsv
@@ -23,8 +23,8 @@ cmp -s stats.txt expected/stats.txt
 ok $? "its stats too (documents, next number, parameters)"
 "$DEDUP" index stats news.idx > all-stats.txt
 is "$(awk '$1 == "lead_bands" {print $2}' all-stats.txt)" 0 "its lead bands: none"
-contains all-stats.txt "format           version 7 (4-bit values; build the index again" \
-    "its format: version 7, 4-bit values"
+contains all-stats.txt "value bits       4 (format version 7: build the index again for 8)" \
+    "its values: 4 bits, as format version 7 keeps them"
 is "$(awk '$1 == "hangul_shingle_size" {print $2}' all-stats.txt)" \
     "$(awk '$1 == "char_shingle_size" {print $2}' all-stats.txt)" \
     "its Hangul shingle size: the character size"
