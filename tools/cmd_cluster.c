@@ -378,7 +378,7 @@ static int count_join(pthread_t *th, int *running, const count_job *job)
  * thread counts the chunk before. The chunks are counted one after the
  * other in input order, so the counts are those of one thread (the
  * sketch's conservative update depends on the order of the documents).
- * On the 1M generated articles counting took about as long as reading.
+ * Reading and parsing the JSON, on the main thread, bound the pass.
  */
 static int count_lines(cluster_run *run, const cluster_opts *o)
 {
@@ -412,10 +412,12 @@ static int count_lines(cluster_run *run, const cluster_opts *o)
                 return status == EXIT_OK ? EXIT_INTERNAL : status;
             if (rc == DEDUP_OK && c->n) {
                 job.c = c;
-                if (pthread_create(&th, NULL, count_chunk, &job) == 0)
+                if (pthread_create(&th, NULL, count_chunk, &job) == 0) {
                     running = 1;
-                else
-                    count_chunk(&job), rc = job.rc;
+                } else { /* no thread: count here */
+                    count_chunk(&job);
+                    rc = job.rc;
+                }
                 cur ^= 1;
             }
             if (rc) {
