@@ -231,40 +231,49 @@ void dedup__compact_signature(const uint32_t *values, uint32_t k, uint32_t cbits
         out[i] = (uint8_t)(dedup__mix64(values[i]) >> 56);
 }
 
-/* The counters in the bytes of acc (each at most 255, together at most
- * 65535) summed: bytes into 16-bit lanes, then the lanes in the top one. */
-static inline uint32_t byte_sum(uint64_t acc)
+/* The nibble counters of acc (each at most 15) summed. */
+static inline uint32_t nibble_sum(uint64_t acc)
 {
-    const uint64_t m = 0x00FF00FF00FF00FFULL;
-    uint64_t lanes = (acc & m) + (acc >> 8 & m);
-    return (uint32_t)((lanes * 0x0001000100010001ULL) >> 48);
+    const uint64_t m = 0x0F0F0F0F0F0F0F0FULL;
+    uint64_t bytes = (acc & m) + (acc >> 4 & m); /* each byte at most 30 */
+    return (uint32_t)((bytes * 0x0101010101010101ULL) >> 56);
 }
 
-/* The 4-bit form: each byte holds two values. */
+/* One bit per nibble of x, at the nibble's lowest bit, set if the nibble
+ * is not zero. */
+static inline uint64_t nibble_nonzero(uint64_t x)
+{
+    x |= x >> 1;
+    x |= x >> 2;
+    return x & 0x1111111111111111ULL;
+}
+
+/* The 4-bit form of format version 7: two values a byte. */
 static uint32_t mismatches4(const uint8_t *a, const uint8_t *b, uint32_t k)
 {
-    /* SWAR: a nibble that differs becomes a bit at the nibble's lowest
-     * place; the two bits of a byte are added into the byte's counter
-     * (at most 2 a word, so 127 words fit before the counters are
-     * summed). Byte order within a word does not change a count. */
+    /* SWAR: XOR 8 bytes (16 values) at a time, fold each nibble to one
+     * bit and add the bits up in the nibbles of an accumulator. A nibble
+     * counter holds 15, so the accumulator is summed every 15 words. No
+     * popcount instruction is needed, so the same code is fast on every
+     * target; byte order within a word does not change a count. */
     size_t full = k / 2, i = 0;
     uint32_t total = 0;
-    const uint64_t ones = 0x0101010101010101ULL;
     while (i + 8 <= full) {
         uint64_t acc = 0;
-        for (unsigned w = 0; w < 127 && i + 8 <= full; w++, i += 8) {
+        for (unsigned w = 0; w < 15 && i + 8 <= full; w++, i += 8) {
             uint64_t x, y;
             memcpy(&x, a + i, 8);
             memcpy(&y, b + i, 8);
-            x ^= y;
-            x |= x >> 1;
-            x |= x >> 2;
-            acc += (x & ones) + (x >> 4 & ones);
+            acc += nibble_nonzero(x ^ y);
         }
-        total += byte_sum(acc);
+        total += nibble_sum(acc);
     }
-    for (; i < full; i++)
-        total += (((a[i] ^ b[i]) & 0x0F) != 0) + (((a[i] ^ b[i]) >> 4) != 0);
+    if (i < full) {
+        uint64_t x = 0, y = 0;
+        memcpy(&x, a + i, full - i);
+        memcpy(&y, b + i, full - i);
+        total += nibble_sum(nibble_nonzero(x ^ y));
+    }
     if (k & 1) /* the low nibble only: the high one is padding */
         total += ((a[full] ^ b[full]) & 0x0F) != 0;
     return total;
