@@ -39,6 +39,13 @@ enum { SRC_PLAIN, SRC_GZIP, SRC_ZSTD };
 
 #define RAW_CAP (256 * 1024)
 
+/* Most bytes one read(2) into the line buffer asks for. The kernel's copy
+ * from the page cache into a destination that fits the core's cache runs
+ * about three times as fast as into one megabyte (dd on this project's
+ * machine: 7.0 GB/s at 256 KiB against 2.3 GB/s at 1 MiB), and the lines
+ * are parsed while they are still in cache. */
+#define READ_STEP (256 * 1024)
+
 struct cli_source {
     int fd, own_fd, spool_fd;
     int kind;
@@ -781,7 +788,10 @@ static long fill(cli_reader *r, size_t want)
         snprintf(r->err, sizeof r->err, "out of memory");
         return CLI_ENOMEM;
     }
-    long n = cli_source_read(r->src, r->buf + r->end, r->cap - r->end - CLI_JSON_PADDING - 1);
+    size_t room = r->cap - r->end - CLI_JSON_PADDING - 1;
+    if (room > READ_STEP)
+        room = READ_STEP;
+    long n = cli_source_read(r->src, r->buf + r->end, room);
     if (n < 0) {
         if (n == CLI_EIO || n == CLI_ECORRUPT)
             snprintf(r->err, sizeof r->err, "%s", cli_source_error(r->src));
