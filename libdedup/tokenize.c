@@ -56,6 +56,7 @@ void dedup__tokenizer_init(dedup_tokenizer *tk, uint64_t seed, int casefold, int
                       : c >= 'A' && c <= 'Z' ? (uint64_t)1 << (c - 'A' + 32)
                       : c >= '0' && c <= '9' ? DEDUP__KEY_DIGIT
                                              : DEDUP__KEY_OTHER;
+    tk->lbit[0] = 0; /* never inside a token; clears the bytes past one */
     tk->lkey = dedup__mix64(seed ^ 0x6c65747465727365ULL); /* "letterse" */
     (void)casefold; /* upper case letters only appear without folding */
 }
@@ -123,7 +124,7 @@ static inline int token_class(int32_t cp)
  * which only appear when case folding is off); for anything else,
  * token_hash of the bytes. See the file comment. tk->lbit maps each byte
  * to its letter bit, or to KEY_OTHER. */
-static inline uint64_t token_key(const dedup_tokenizer *tk, const unsigned char *p, size_t len,
+static DEDUP_ALWAYS_INLINE uint64_t token_key(const dedup_tokenizer *tk, const unsigned char *p, size_t len,
                                  size_t avail, uint64_t *bits)
 {
     uint64_t set = 0;
@@ -133,10 +134,17 @@ static inline uint64_t token_key(const dedup_tokenizer *tk, const unsigned char 
     if (len <= 8 && avail >= 8) {
         /* Most tokens: eight lookups without a branch on the length (a
          * loop's exit, mispredicted for every other token, cost more than
-         * the lookups); bytes past the token select no bits. */
+         * the lookups). The bytes past the token are cleared to 0, which
+         * selects no bits (a token never holds a 0 byte). */
         const uint64_t *lb = tk->lbit;
-        for (size_t i = 0; i < 8; i++)
-            set |= lb[p[i]] & (0 - (uint64_t)(i < len));
+        uint64_t w;
+        memcpy(&w, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        w = __builtin_bswap64(w);
+#endif
+        w &= ~(uint64_t)0 >> (8 * (8 - len)); /* len >= 1 */
+        for (unsigned i = 0; i < 64; i += 8)
+            set |= lb[(w >> i) & 0xFF];
     } else {
         for (size_t i = 0; i < len; i++)
             set |= tk->lbit[p[i]];
