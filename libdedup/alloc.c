@@ -6,7 +6,11 @@
  * The countdown is thread-local so that tests running in parallel threads do
  * not disturb each other; it is off (negative) unless a test sets it.
  */
+#include <stdint.h>
 #include <stdlib.h>
+#if defined(__linux__)
+#  include <sys/mman.h>
+#endif
 
 #include "common.h"
 
@@ -78,4 +82,31 @@ int dedup__grow(void **buf, size_t *cap, size_t need, size_t elem)
     *buf = nb;
     *cap = ncap;
     return DEDUP_OK;
+}
+
+/*
+ * Huge pages. An index's chains and signatures are read one cache line
+ * here and one there, so with 4 KiB pages nearly every such read also
+ * misses the TLB. Arrays of HUGE_MIN bytes or more are marked for
+ * transparent huge pages where the system has them (Linux, setting
+ * "always" or "madvise"); elsewhere, or when the system declines, nothing
+ * changes. Only long-lived arrays are marked: blocks allocated and freed
+ * again and again would pay for clearing 2 MiB pages each time.
+ */
+#define HUGE_PAGE ((uintptr_t)2 << 20)
+#define HUGE_MIN ((size_t)16 << 20)
+
+void dedup__advise_random(void *p, size_t n)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (p && n >= HUGE_MIN) {
+        uintptr_t a = ((uintptr_t)p + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+        uintptr_t e = ((uintptr_t)p + n) & ~(HUGE_PAGE - 1);
+        if (e > a)
+            (void)madvise((void *)a, (size_t)(e - a), MADV_HUGEPAGE);
+    }
+#else
+    (void)p;
+    (void)n;
+#endif
 }

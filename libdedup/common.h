@@ -50,6 +50,11 @@ DEDUP_INTERNAL void *dedup__calloc(size_t count, size_t size);
 DEDUP_INTERNAL void *dedup__realloc(void *p, size_t n);
 DEDUP_INTERNAL void dedup__free(void *p);
 
+/* Mark p[0..n), a long-lived array read at random places, for transparent
+ * huge pages where the system offers them; a hint that changes nothing
+ * else. See alloc.c. */
+DEDUP_INTERNAL void dedup__advise_random(void *p, size_t n);
+
 /* Fault injection for tests, per thread: after n more successful
  * allocations, every allocation fails (n < 0 turns failures off). Returns
  * the number of allocations made since the last call. */

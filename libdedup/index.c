@@ -596,8 +596,10 @@ static uint32_t *alloc_nil(size_t n)
     if (n > SIZE_MAX / sizeof(uint32_t))
         return NULL;
     uint32_t *a = dedup__malloc(n * sizeof *a);
-    if (a)
+    if (a) {
+        dedup__advise_random(a, n * sizeof *a);
         memset(a, 0xFF, n * sizeof *a);
+    }
     return a;
 }
 
@@ -650,6 +652,7 @@ static int grow(dedup_index *idx)
         dedup__free(scratch);
         return DEDUP_E_NOMEM;
     }
+    dedup__advise_random(slab, NL.total);
     /* Each array's new offset is at or after its old one, so moving them
      * last to first never overwrites data still to be moved. */
     size_t stride = dedup__compact_stride(idx->k, idx->cbits);

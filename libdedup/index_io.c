@@ -923,6 +923,12 @@ done:
         dedup_index_free(idx);
         return rc;
     }
+    /* Marked only now, after reading: huge pages faulted in while reading
+     * made loading twice as slow; pages already present are merged into
+     * huge ones by the system in the background. */
+    dedup__advise_random(idx->slab, idx->slab_bytes);
+    dedup__advise_random(idx->heads, dedup__index_nheads(idx->slot_bits, idx->bands) * 4);
+    dedup__advise_random(idx->idtab, dedup__index_ntab(idx->slot_bits) * 4);
     *out = idx;
     return DEDUP_OK;
 }
