@@ -346,7 +346,7 @@ static int quote_mark(const unsigned char *p, size_t left, int open, size_t *mle
         case 0x9D: closes = 1 << QF_CURLY; break;                   /* ” */
         case 0x9E: case 0x9F: opens = QF_CURLY; break;              /* „ ‟ */
         case 0xB3: opens = QF_STRAIGHT; closes = 1 << QF_STRAIGHT; break; /* ″ */
-        default: return Q_NONE;
+        default: *mlen = 0; return Q_NONE;
         }
     } else if (left >= 3 && p[0] == 0xE3 && p[1] == 0x80) {
         *mlen = 3;
@@ -357,7 +357,7 @@ static int quote_mark(const unsigned char *p, size_t left, int open, size_t *mle
         case 0x8F: closes = 1 << QF_WHITE_CORNER; break;   /* 』 */
         case 0x9D: opens = QF_CURLY; break;                /* 〝 */
         case 0x9E: case 0x9F: closes = 1 << QF_CURLY; break; /* 〞 〟 */
-        default: return Q_NONE;
+        default: *mlen = 0; return Q_NONE;
         }
     } else if (left >= 3 && p[0] == 0xEF && p[1] == 0xBC && p[2] == 0x82) {
         *mlen = 3; /* ＂ */
@@ -391,6 +391,7 @@ static inline int quote_lead(unsigned char c)
  * beginning so), or 0x80 (the second byte of every mark beginning 0xE2 or
  * 0xE3, leads too common in CJK text to stop at). A zero byte of w ^ c
  * marks a byte c. */
+#if !defined(__GNUC__)
 static inline int quote_word(const unsigned char *p)
 {
     const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
@@ -403,12 +404,42 @@ static inline int quote_word(const unsigned char *p)
     }
     return (m & high) != 0;
 }
+#endif
+
+#if defined(__GNUC__)
+typedef unsigned char q16 __attribute__((vector_size(16)));
+
+/* Whether a line break or a quotation mark starts in the 16 bytes at p
+ * (18 readable): '\n', '"', 0xC2 (the lead of « and »), or the three
+ * bytes of the other marks, E2/E3 80 then 8C-8F, 9C-9F or B3, and EF
+ * BC/BD then 82 or A2-A3 (a few more triples than there are marks). Lead
+ * bytes alone will not do: 0xE3 begins every kana, E3 80 begins 、 and 。,
+ * EF BC a full-width letter, all too common in CJK text to stop at. The
+ * vectors are 16 bytes of the compiler's: SSE2 or NEON, or plain code. */
+static inline int quote_block(const unsigned char *p)
+{
+    q16 a, b, c;
+    memcpy(&a, p, 16);
+    memcpy(&b, p + 1, 16);
+    memcpy(&c, p + 2, 16);
+    q16 m = (q16)(a == '\n') | (q16)(a == '"') | (q16)(a == 0xC2);
+    m |= (q16)((a & 0xFE) == 0xE2) & (q16)(b == 0x80) &
+         ((q16)((c & 0xEC) == 0x8C) | (q16)(c == 0xB3));
+    m |= (q16)(a == 0xEF) & (q16)((b & 0xFE) == 0xBC) &
+         ((q16)(c == 0x82) | (q16)((c & 0xFE) == 0xA2));
+    uint64_t h[2];
+    memcpy(h, &m, 16);
+    return (h[0] | h[1]) != 0;
+}
+#endif
 
 /* The next quotation of t (len bytes) at or after *pos: its bytes
  * [*start, *end), marks included; *pos moves past it. 0 when there is none
- * left. Words of eight bytes that quote_word clears are skipped whole; the
- * byte before the next word is looked at again, as it may be the lead of a
- * mark whose second byte starts that word. */
+ * left. Every byte where a line break or a mark may start is looked at;
+ * the rest are skipped by blocks (quote_block) or words (quote_word) known
+ * to hold none. A word's test cannot see a mark's later bytes, so the byte
+ * before the next word is looked at again, as it may be the lead of a mark
+ * whose second byte starts that word. */
 static int next_quotation(const unsigned char *t, size_t len, size_t *pos, size_t *start,
                           size_t *end)
 {
@@ -417,12 +448,18 @@ static int next_quotation(const unsigned char *t, size_t len, size_t *pos, size_
     size_t i = *pos, stop = *pos;
     while (i < len) {
         if (i >= stop) {
+#if defined(__GNUC__)
+            while (len - i >= 18 && !quote_block(t + i))
+                i += 16;
+            stop = i + 16 < len ? i + 16 : len;
+#else
             size_t from = i;
             while (len - i > 8 && !quote_word(t + i))
                 i += 8;
             if (i > from)
                 i--; /* the last byte skipped, a lead perhaps */
             stop = i + 9 < len ? i + 9 : len;
+#endif
         }
         unsigned char c = t[i];
         if (c == '\n') {

@@ -405,6 +405,45 @@ int main(void)
            "dedup_find_quotations: NULL n is INVAL");
     }
     {
+        /* Every kind of mark at every place relative to the blocks the
+         * search skips, after fillers whose bytes resemble marks' (kana
+         * and 、 begin E3 and E3 80, full-width letters EF BC). */
+        static const char *const marks[][2] = {
+            {"\"", "\""}, {"\u201c", "\u201d"}, {"\u201e", "\u201c"}, {"\u00ab", "\u00bb"},
+            {"\u00bb", "\u00ab"}, {"\u300c", "\u300d"}, {"\u300e", "\u300f"},
+            {"\u301d", "\u301e"}, {"\u2033", "\u2033"}, {"\uff02", "\uff02"},
+            {"\uff62", "\uff63"}};
+        static const char *const fill[] = {"x", "\u3042", "\u3001", "\uff21"};
+        int bad = 0;
+        for (size_t m = 0; m < sizeof marks / sizeof marks[0]; m++)
+            for (size_t f = 0; f < sizeof fill / sizeof fill[0]; f++)
+                for (size_t k = 0; k <= 24; k++) {
+                    char t[256];
+                    size_t n = 0, at, qlen;
+                    for (size_t i = 0; i < k; i++)
+                        n += (size_t)sprintf(t + n, "%s", fill[f]);
+                    at = n;
+                    n += (size_t)sprintf(t + n, "%s\u8a9e%s%s", marks[m][0], fill[f], marks[m][1]);
+                    qlen = n - at;
+                    for (size_t i = 0; i < 8; i++)
+                        n += (size_t)sprintf(t + n, "%s", fill[f]);
+                    dedup_span one[2];
+                    size_t got = 0;
+                    if (dedup_find_quotations(t, n, one, 2, &got) != DEDUP_OK || got != 1 ||
+                        one[0].offset != at || one[0].length != qlen)
+                        bad++;
+                }
+        ok(bad == 0, "dedup_find_quotations: each mark found at every offset (%d wrong)", bad);
+        /* A cut sequence before a mark does not hide it. */
+        static const char cut[] = "ab\xe2\x80\"said\" and \xe3\x80\"this\".";
+        dedup_span two[3];
+        size_t got = 0;
+        ok(dedup_find_quotations(cut, strlen(cut), two, 3, &got) == DEDUP_OK && got == 2 &&
+               two[0].offset == 4 && two[0].length == 6 && two[1].offset == 17 &&
+               two[1].length == 6,
+           "dedup_find_quotations: marks right after cut UTF-8 sequences");
+    }
+    {
         unsigned b = 0, r = 0;
         ok(dedup_lsh_choose(0.5, 4000000000u, 0.5, 0.5, &b, &r) == DEDUP_E_RANGE,
            "dedup_lsh_choose: k over 1024 is refused at once");
