@@ -353,6 +353,65 @@ static inline int emit_class(dedup_normalizer *nz, const unsigned char *p, int32
     return DEDUP_OK;
 }
 
+/* The code point of the well-formed three-byte sequence at p (p + 3 <=
+ * end), or -1: kana, Han and Hangul, the bulk of CJK text. */
+static inline int32_t three_byte(const unsigned char *p, const unsigned char *end)
+{
+    if (end - p < 3 || (p[0] & 0xF0) != 0xE0 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
+        return -1;
+    int32_t cp = (int32_t)((p[0] & 0x0Fu) << 12 | (p[1] & 0x3Fu) << 6 | (p[2] & 0x3Fu));
+    return cp < 0x800 || (cp >= 0xD800 && cp < 0xE000) ? -1 : cp;
+}
+
+/*
+ * From p, a stable three-byte character: emit it and the stable
+ * three-byte characters after it, each once the character after it is
+ * known not to be slow (fast ASCII or another of them), as emit_class
+ * would. Returns where it stopped: the end, ASCII, or a character left to
+ * the general path. DEDUP_OK or DEDUP_E_NOMEM in *rc.
+ */
+static const unsigned char *stable_run(dedup_normalizer *nz, const unsigned char *p,
+                                       const unsigned char *end, int *prev_space, int *rc)
+{
+    *rc = ensure_out(nz, (size_t)(end - p));
+    if (*rc != DEDUP_OK)
+        return p;
+    const int fold = (nz->flags & DEDUP_NORM_HANT_TO_HANS) != 0;
+    unsigned char *o = nz->out + nz->out_len;
+    const unsigned char *from = p;
+    int32_t cp = three_byte(p, end);
+    for (;;) {
+        const unsigned char *q = p + 3;
+        int32_t ncp = -1;
+        if (q < end && *q < 0x80) {
+            if (!nz->amap[*q])
+                break; /* a control character: the general path's */
+        } else if (q < end) {
+            ncp = three_byte(q, end);
+            if (ncp < 0 || nt_class(nz, ncp) != NT_STABLE)
+                break;
+        }
+        int32_t f = fold && cp >= 0x3400 ? hant_fold(cp) : cp;
+        if (f == cp) {
+            memcpy(o, p, 3);
+            o += 3;
+        } else if (f >= 0x800 && f < 0x10000) { /* three bytes again: room */
+            o += dedup__utf8_encode(o, f);
+        } else {
+            break;
+        }
+        p = q;
+        if (ncp < 0)
+            break;
+        cp = ncp;
+    }
+    if (p != from) {
+        nz->out_len = (size_t)(o - nz->out);
+        *prev_space = 0;
+    }
+    return p;
+}
+
 /*
  * The general path from *pp: each code point is classified once, and the
  * class of the next one is carried over. It hands back to the ASCII path
@@ -368,6 +427,22 @@ static int general_run(dedup_normalizer *nz, const unsigned char **pp,
     unsigned cls = classify(nz, p, end, &cp, &used);
     int span = cls == NT_SLOW;
     while (!span) {
+        if (cls == NT_STABLE && used == 3) {
+            int rc;
+            const unsigned char *r = stable_run(nz, p, end, prev_space, &rc);
+            if (rc != DEDUP_OK)
+                return rc;
+            if (r != p) {
+                p = r;
+                if (p >= end || *p < 0x80) {
+                    *pp = p;
+                    return DEDUP_OK; /* done, or back to the ASCII path */
+                }
+                cls = classify(nz, p, end, &cp, &used);
+                span = cls == NT_SLOW;
+                continue;
+            }
+        }
         const unsigned char *q = p + used;
         int32_t ncp = 0;
         size_t nused = 0;
