@@ -87,11 +87,13 @@ int dedup__grow(void **buf, size_t *cap, size_t need, size_t elem)
 /*
  * Huge pages. An index's chains and signatures, and the counters of line
  * statistics, are read one cache line here and one there, so with 4 KiB
- * pages nearly every such read also misses the TLB. Arrays of HUGE_MIN bytes or more are marked for
- * transparent huge pages where the system has them (Linux, setting
- * "always" or "madvise"); elsewhere, or when the system declines, nothing
- * changes. Only long-lived arrays are marked: blocks allocated and freed
- * again and again would pay for clearing 2 MiB pages each time.
+ * pages nearly every such read also misses the TLB. Arrays of HUGE_MIN
+ * bytes or more are marked for transparent huge pages where the system
+ * has them (Linux, setting "always" or "madvise"); elsewhere, or when the
+ * system declines, nothing changes. Only long-lived arrays are marked:
+ * blocks allocated, resized and freed again and again pay for splitting
+ * and clearing 2 MiB pages each time (a batch's records, grown chunk by
+ * chunk, made `dedup cluster` three times slower).
  */
 #define HUGE_PAGE ((uintptr_t)2 << 20)
 #define HUGE_MIN ((size_t)16 << 20)

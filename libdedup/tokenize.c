@@ -124,8 +124,8 @@ static inline int token_class(int32_t cp)
  * which only appear when case folding is off); for anything else,
  * token_hash of the bytes. See the file comment. tk->lbit maps each byte
  * to its letter bit, or to KEY_OTHER. */
-static DEDUP_ALWAYS_INLINE uint64_t token_key(const dedup_tokenizer *tk, const unsigned char *p, size_t len,
-                                 size_t avail, uint64_t *bits)
+static DEDUP_ALWAYS_INLINE uint64_t token_key(const dedup_tokenizer *tk, const unsigned char *p,
+                                              size_t len, size_t avail, uint64_t *bits)
 {
     uint64_t set = 0;
     *bits = DEDUP__KEY_OTHER;
