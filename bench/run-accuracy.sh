@@ -85,6 +85,12 @@ corpora=(
     "boilerplate|--lang en --kind boilerplate"
     "briefs|--lang en --kind briefs"
     "cuts|--lang en --kind cuts"
+    "ja-briefs|--lang ja --kind briefs"
+    "ja-cuts|--lang ja --kind cuts"
+    "ko-briefs|--lang ko --kind briefs"
+    "ko-cuts|--lang ko --kind cuts"
+    "zh-briefs|--lang zh --kind briefs"
+    "zh-cuts|--lang zh --kind cuts"
 )
 if [ -n "$base" ]; then
     corpora+=("reuters-base|--base $base")
