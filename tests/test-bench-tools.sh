@@ -373,7 +373,8 @@ EOF
     py "accuracy table: a row per corpus with P = 1, R = 0" '
 import sys
 rows = {l.split()[0]: l.split() for l in open(sys.argv[1]) if not l.startswith("#")}
-for name in ("en-standard", "multilingual", "boilerplate", "briefs"):
+for name in ("en-standard", "multilingual", "boilerplate", "briefs", "cuts", "ja-briefs",
+             "ja-cuts", "ko-briefs", "ko-cuts", "zh-briefs", "zh-cuts"):
     r = rows[name]
     assert r[1] == "120" and r[2] == "1.0000" and r[3] == "0.0000", r
 base = rows["reuters-base"]
