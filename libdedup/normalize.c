@@ -353,16 +353,6 @@ static inline int emit_class(dedup_normalizer *nz, const unsigned char *p, int32
     return DEDUP_OK;
 }
 
-/* The code point of the well-formed three-byte sequence at p (p + 3 <=
- * end), or -1: kana, Han and Hangul, the bulk of CJK text. */
-static inline int32_t three_byte(const unsigned char *p, const unsigned char *end)
-{
-    if (end - p < 3 || (p[0] & 0xF0) != 0xE0 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
-        return -1;
-    int32_t cp = (int32_t)((p[0] & 0x0Fu) << 12 | (p[1] & 0x3Fu) << 6 | (p[2] & 0x3Fu));
-    return cp < 0x800 || (cp >= 0xD800 && cp < 0xE000) ? -1 : cp;
-}
-
 /*
  * From p, a stable three-byte character: emit it and the stable
  * three-byte characters after it, each once the character after it is
@@ -379,7 +369,7 @@ static const unsigned char *stable_run(dedup_normalizer *nz, const unsigned char
     const int fold = (nz->flags & DEDUP_NORM_HANT_TO_HANS) != 0;
     unsigned char *o = nz->out + nz->out_len;
     const unsigned char *from = p;
-    int32_t cp = three_byte(p, end);
+    int32_t cp = dedup__utf8_decode3(p, end);
     for (;;) {
         const unsigned char *q = p + 3;
         int32_t ncp = -1;
@@ -387,7 +377,7 @@ static const unsigned char *stable_run(dedup_normalizer *nz, const unsigned char
             if (!nz->amap[*q])
                 break; /* a control character: the general path's */
         } else if (q < end) {
-            ncp = three_byte(q, end);
+            ncp = dedup__utf8_decode3(q, end);
             if (ncp < 0 || nt_class(nz, ncp) != NT_STABLE)
                 break;
         }

@@ -119,18 +119,6 @@ static inline int token_class(int32_t cp)
     return dedup__token_class(cp);
 }
 
-/* The code point of the well-formed three-byte sequence at text[j], or
- * -1 when there is none there (what dedup__utf8_decode would decode with
- * used == 3). */
-static inline int32_t three_byte_at(const unsigned char *text, size_t j, size_t len)
-{
-    if (j > len || len - j < 3 || (text[j] & 0xF0) != 0xE0 || (text[j + 1] & 0xC0) != 0x80 ||
-        (text[j + 2] & 0xC0) != 0x80)
-        return -1;
-    int32_t cp = (int32_t)((text[j] & 0x0Fu) << 12 | (text[j + 1] & 0x3Fu) << 6 |
-                           (text[j + 2] & 0x3Fu));
-    return cp < 0x800 || (cp >= 0xD800 && cp < 0xE000) ? -1 : cp;
-}
 
 /* The hash of the token p[0..len): for ASCII letters only, a hash of the
  * set of letters (a 64-bit mask: bits 0-25 lower case, 32-57 upper case,
@@ -296,17 +284,16 @@ int dedup__tokenize(dedup_tokenizer *tk, const unsigned char *text, size_t len)
             if (used == 3) {
                 for (;;) {
                     size_t j = i + 3;
-                    int32_t c2 = three_byte_at(text, j, len);
+                    int32_t c2 = dedup__utf8_decode3(text + j, text + len);
                     if (c2 < 0)
                         break;
                     int k = token_class(c2);
-                    if (k == DEDUP_TC_HANGUL && tk->hangul_chars)
-                        k = DEDUP_TC_CHAR + 16; /* counted as Hangul below */
-                    if (k != DEDUP_TC_CHAR && k != DEDUP_TC_CHAR + 16)
+                    int hangul = k == DEDUP_TC_HANGUL && tk->hangul_chars;
+                    if (k != DEDUP_TC_CHAR && !hangul)
                         break;
                     if (push(tk, text, i, j) != DEDUP_OK)
                         return DEDUP_E_NOMEM;
-                    tk->nhangul_tokens += k != DEDUP_TC_CHAR;
+                    tk->nhangul_tokens += hangul;
                     tk->nchar_tokens++;
                     i = j;
                 }

@@ -19,6 +19,19 @@
 
 #define DEDUP_REPLACEMENT 0xFFFD
 
+/* The code point of the well-formed three-byte sequence at p (U+0800 to
+ * U+FFFF, surrogates excepted), or -1 when p < end does not start one: the
+ * bulk of Chinese, Japanese and Korean text, decoded in the loops that run
+ * over it; anything else takes dedup__utf8_decode. Reads nothing at or
+ * past end. */
+static inline int32_t dedup__utf8_decode3(const unsigned char *p, const unsigned char *end)
+{
+    if (end - p < 3 || (p[0] & 0xF0) != 0xE0 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
+        return -1;
+    int32_t cp = (int32_t)((p[0] & 0x0Fu) << 12 | (p[1] & 0x3Fu) << 6 | (p[2] & 0x3Fu));
+    return cp < 0x800 || (cp >= 0xD800 && cp < 0xE000) ? -1 : cp;
+}
+
 /* Decode one code point from p (p < end). Stores the number of bytes
  * consumed (>= 1) in *used and returns the code point, DEDUP_REPLACEMENT
  * for an ill-formed subsequence (and sets *bad to 1). */
