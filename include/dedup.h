@@ -188,18 +188,26 @@ typedef enum dedup_param {
      * repeats. A text that is nothing but lists keeps them all. 0 keeps
      * every line. [0, 1], 1. */
     DEDUP_P_LINK_LISTS = 13,
-    /* int: 1 leaves quotations out of the shingles: text between an
+    /* int: which quotations are left out of the shingles: text between an
      * opening quotation mark and its closing mark on the same line, marks
      * included, becomes a space. Pairs: " ", “ ” (or “ “, " closing), „ “,
      * ‟ ”, ″ ″, ＂ ＂, 〝 〞 (or 〟), « », » « and » », 「 」 (and halfwidth
-     * ｢ ｣), 『 』.
-     * Single quotes are not taken (an apostrophe looks the same), nor is a
-     * mark left open at the end of its line. Independent reports of one
-     * briefing quote the same statement word for word; what a copy
-     * shares beyond the quotations is the reporter's own text. A text
-     * whose quotations make up more than three quarters of its bytes
-     * keeps them: it is a statement, and its copies share it whole.
-     * [0, 1], 1. */
+     * ｢ ｣), 『 』. A mark left open at the end of its line opens nothing.
+     * Independent reports of one briefing quote the same statement word
+     * for word; what a copy shares beyond the quotations is the reporter's
+     * own text. A text whose quotations make up more than three quarters
+     * of its bytes keeps them: it is a statement, and its copies share it
+     * whole.
+     * 2 (the default): statements only, a quotation of at least four words
+     * (a character of Chinese, Japanese or Korean counting half); a
+     * shorter one is a name, a title or a word set apart, which copies
+     * quote or not as they like, and stays. Single marks ‘ ’ and ' ' count
+     * too, where they can be told from an apostrophe: a single mark opens
+     * after anything but a letter or digit and before a non-space, and
+     * closes before anything but an ASCII letter or digit.
+     * 1: every quotation between the double marks above, however short
+     * (indexes saved before 2 existed hold 1 and keep that rule).
+     * 0: quotations stay. [0, 2], 2. */
     DEDUP_P_QUOTES = 14,
     /* int: under the containment measure, the least text a short document
      * must share with one at least twice its size for its containment to
@@ -793,7 +801,7 @@ typedef struct dedup_span {
 } dedup_span;
 
 /* The quotations of text (len bytes) that DEDUP_P_QUOTES leaves out of the
- * shingles, in order: spans[i] receives the i-th, marks included, for i
+ * shingles by default (rule 2: statements), in order: spans[i] receives the i-th, marks included, for i
  * below cap; *n receives how many there are (call again with a larger
  * array if *n > cap). The rule that keeps the quotations of a text that is
  * mostly quotation is the caller's to apply. Returns DEDUP_OK, or

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 
 #include "common.h"
+#include "hasher.h"
 
 struct dedup_analysis {
     char *text; /* a copy of the text */
@@ -25,6 +26,7 @@ struct dedup_analysis {
     dedup_token *tok;
     size_t ntok;
     unsigned n; /* shingle size */
+    int quotes; /* the hasher's DEDUP_P_QUOTES */
     uint64_t *sh; /* the shingle set, sorted */
     size_t nsh;
 };
@@ -76,6 +78,7 @@ int dedup_analyse(dedup_analysis **out, dedup_hasher *h, const char *text, size_
     if (!(a->text = dup_bytes(text ? text : "", len)))
         rc = DEDUP_E_NOMEM;
     a->text_len = len;
+    a->quotes = h->quotes;
     if (!rc)
         rc = dedup_hasher_tokenize(h, a->text, len, &norm, &norm_len, &tok, &ntok);
     if (!rc) {
@@ -252,12 +255,12 @@ static void add_left(left_list *l, int kind, size_t offset, size_t length)
 /* Whether kept line k (kl bytes) is line t (tl bytes, at offset at of the
  * text) with its quotations made single spaces, as the hasher strips them;
  * if so, and l is not NULL, list each quotation. */
-static int quotes_of(const char *t, size_t tl, size_t at, const char *k, size_t kl,
+static int quotes_of(int rule, const char *t, size_t tl, size_t at, const char *k, size_t kl,
                      left_list *l)
 {
     dedup_span sp[64];
     size_t nq = 0;
-    if (dedup_find_quotations(t, tl, sp, 64, &nq) || nq == 0 || nq > 64)
+    if (dedup__find_quotations(t, tl, rule, sp, 64, &nq) || nq == 0 || nq > 64)
         return 0;
     /* Compare k with t, quotations skipped. */
     size_t i = 0, j = 0;
@@ -302,8 +305,8 @@ int dedup_analysis_left_out(const dedup_analysis *a, dedup_left *out, size_t cap
         size_t tl = (size_t)(te - t), kl = (size_t)(ke - k);
         if (k < kend && tl == kl && memcmp(t, k, tl) == 0) {
             k = knl ? knl + 1 : kend; /* kept whole */
-        } else if (k < kend && quotes_of(t, tl, (size_t)(t - t0), k, kl, NULL)) {
-            quotes_of(t, tl, (size_t)(t - t0), k, kl, &l);
+        } else if (k < kend && quotes_of(a->quotes, t, tl, (size_t)(t - t0), k, kl, NULL)) {
+            quotes_of(a->quotes, t, tl, (size_t)(t - t0), k, kl, &l);
             k = knl ? knl + 1 : kend;
         } else if (tl > 0) {
             add_left(&l, DEDUP_LEFT_LINE, (size_t)(t - t0), tl);

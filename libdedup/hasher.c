@@ -25,7 +25,7 @@ int dedup_hasher_create(dedup_hasher **out, const dedup_params *p)
     h->hangul_n = (unsigned)iv[DEDUP_P_HANGUL_SHINGLE_SIZE];
     h->k = (uint32_t)iv[DEDUP_P_NUM_HASHES];
     h->link_lists = iv[DEDUP_P_LINK_LISTS] != 0;
-    h->quotes = iv[DEDUP_P_QUOTES] != 0;
+    h->quotes = (int)iv[DEDUP_P_QUOTES];
     int flags = (int)iv[DEDUP_P_NORMALIZE];
     dedup__normalizer_init(&h->nz, flags);
     dedup__tokenizer_init(&h->tk, h->seed, (flags & DEDUP_NORM_CASEFOLD) != 0,
@@ -316,7 +316,15 @@ static int filter_lines(dedup_hasher *h, const char *text, size_t len, const cha
  * within “ ”) do not end it. Guillemets go both ways: « » in French,
  * » « in German, » » in Swedish; a quotation opened by « closes with »,
  * one opened by » with « or ». */
-enum { QF_STRAIGHT = 1, QF_CURLY, QF_GUILLEMET, QF_GUILLEMET_REV, QF_CORNER, QF_WHITE_CORNER };
+enum {
+    QF_STRAIGHT = 1,
+    QF_CURLY,
+    QF_GUILLEMET,
+    QF_GUILLEMET_REV,
+    QF_CORNER,
+    QF_WHITE_CORNER,
+    QF_SINGLE /* ‘ ’, and ' ' (rule 2) */
+};
 enum { Q_NONE = 0, Q_CLOSES = 1, Q_OPENS = 2 };
 
 /* What the quotation mark at p (left bytes) does while family open (0:
@@ -383,7 +391,7 @@ static int quote_mark(const unsigned char *p, size_t left, int open, size_t *mle
 /* Whether byte c can start a quotation mark. */
 static inline int quote_lead(unsigned char c)
 {
-    return c == '"' || c == 0xC2 || c == 0xE2 || c == 0xE3 || c == 0xEF;
+    return c == '"' || c == '\'' || c == 0xC2 || c == 0xE2 || c == 0xE3 || c == 0xEF;
 }
 
 /* Whether the eight bytes at p may hold part of a quotation mark or a line
@@ -397,7 +405,7 @@ static inline int quote_word(const unsigned char *p)
     const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
     uint64_t w, m = 0;
     memcpy(&w, p, 8);
-    static const unsigned char probe[] = {'\n', '"', 0xC2, 0xEF, 0x80};
+    static const unsigned char probe[] = {'\n', '"', '\'', 0xC2, 0xEF, 0x80};
     for (size_t k = 0; k < sizeof probe; k++) {
         uint64_t x = w ^ (ones * probe[k]);
         m |= (x - ones) & ~x;
@@ -422,9 +430,9 @@ static inline int quote_block(const unsigned char *p)
     memcpy(&a, p, 16);
     memcpy(&b, p + 1, 16);
     memcpy(&c, p + 2, 16);
-    q16 m = (q16)(a == '\n') | (q16)(a == '"') | (q16)(a == 0xC2);
+    q16 m = (q16)(a == '\n') | (q16)(a == '"') | (q16)(a == '\'') | (q16)(a == 0xC2);
     m |= (q16)((a & 0xFE) == 0xE2) & (q16)(b == 0x80) &
-         ((q16)((c & 0xEC) == 0x8C) | (q16)(c == 0xB3));
+         ((q16)((c & 0xEC) == 0x8C) | (q16)((c & 0xFE) == 0x98) | (q16)(c == 0xB3));
     m |= (q16)(a == 0xEF) & (q16)((b & 0xFE) == 0xBC) &
          ((q16)(c == 0x82) | (q16)((c & 0xFE) == 0xA2));
     uint64_t h[2];
@@ -433,18 +441,87 @@ static inline int quote_block(const unsigned char *p)
 }
 #endif
 
-/* The next quotation of t (len bytes) at or after *pos: its bytes
- * [*start, *end), marks included; *pos moves past it. 0 when there is none
- * left. Every byte where a line break or a mark may start is looked at;
- * the rest are skipped by blocks (quote_block) or words (quote_word) known
- * to hold none. A word's test cannot see a mark's later bytes, so the byte
- * before the next word is looked at again, as it may be the lead of a mark
- * whose second byte starts that word. */
-static int next_quotation(const unsigned char *t, size_t len, size_t *pos, size_t *start,
-                          size_t *end)
+/* Whether c is an ASCII letter or digit. */
+static inline int ascii_alnum(unsigned char c)
 {
-    int fam = 0;        /* family of the open quotation, or 0 */
-    size_t open_at = 0; /* where it opened */
+    return (unsigned char)((c | 0x20) - 'a') < 26 || (unsigned char)(c - '0') < 10;
+}
+
+/* A single quotation mark at t[i] under rule 2: ‘ (E2 80 98), ’ (E2 80
+ * 99) or '. An apostrophe looks the same, so a mark opens only where a
+ * quotation can begin, after anything but a letter or digit (‘ anywhere)
+ * and before a character that is not a space; it closes where a
+ * quotation can end, before anything but an ASCII letter or digit (a
+ * closing mark may run into a Korean particle: ‘다누리’가). Q_OPENS,
+ * Q_CLOSES (when the single family is open) or Q_NONE; *mlen the mark's
+ * length. */
+static int single_mark(const unsigned char *t, size_t len, size_t i, int open, size_t *mlen)
+{
+    int curly_open = 0;
+    if (t[i] == '\'') {
+        *mlen = 1;
+    } else if (len - i >= 3 && t[i] == 0xE2 && t[i + 1] == 0x80 &&
+               (t[i + 2] == 0x98 || t[i + 2] == 0x99)) {
+        *mlen = 3;
+        curly_open = t[i + 2] == 0x98;
+    } else {
+        *mlen = 0;
+        return Q_NONE;
+    }
+    size_t after = i + *mlen;
+    unsigned char next = after < len ? t[after] : ' ';
+    if (open == QF_SINGLE)
+        return !curly_open && !ascii_alnum(next) ? Q_CLOSES : Q_NONE;
+    if (open)
+        return Q_NONE;
+    if (next == ' ' || next == '\n' || next == '\t' || next == '\r')
+        return Q_NONE;
+    if (!curly_open && i > 0 && (ascii_alnum(t[i - 1]) || t[i - 1] >= 0x80))
+        return Q_NONE;
+    return Q_OPENS;
+}
+
+/* Whether the words between quotation marks, t[0..n), make a statement
+ * (rule 2): at least four words, a character of Chinese, Japanese or
+ * Korean counting half a word. A shorter quotation holds no shingle of
+ * its own: it is a name, a title or a word set apart, which copies quote
+ * or leave unquoted as they like, not a statement that independent
+ * reports share. */
+static int holds_statement(const unsigned char *t, size_t n)
+{
+    unsigned halves = 0;
+    int in_word = 0;
+    for (size_t i = 0; i < n && halves < 8; i++) {
+        unsigned char c = t[i];
+        if (c >= 0xE0) { /* three- and four-byte characters: CJK, Hangul */
+            halves++;
+            in_word = 0;
+        } else if (ascii_alnum(c) || (c >= 0xC0 && c < 0xE0)) {
+            halves += in_word ? 0 : 2;
+            in_word = 1;
+        } else if (c < 0x80) {
+            in_word = 0;
+        }
+    }
+    return halves >= 8;
+}
+
+/* The next quotation of t (len bytes) at or after *pos under rule (the
+ * value of DEDUP_P_QUOTES, 1 or 2): its bytes [*start, *end), marks
+ * included; *pos moves past it. 0 when there is none left. Rule 1 takes
+ * every quotation between double marks; rule 2 takes single marks too
+ * (single_mark) and only quotations that hold a statement
+ * (holds_statement). Every byte where a line break or a mark may start is
+ * looked at; the rest are skipped by blocks (quote_block) or words
+ * (quote_word) known to hold none. A word's test cannot see a mark's later
+ * bytes, so the byte before the next word is looked at again, as it may be
+ * the lead of a mark whose second byte starts that word. */
+static int next_quotation(const unsigned char *t, size_t len, int rule, size_t *pos,
+                          size_t *start, size_t *end)
+{
+    int fam = 0;         /* family of the open quotation, or 0 */
+    size_t open_at = 0;  /* where it opened */
+    size_t open_end = 0; /* past its opening mark */
     size_t i = *pos, stop = *pos;
     while (i < len) {
         if (i >= stop) {
@@ -471,16 +548,23 @@ static int next_quotation(const unsigned char *t, size_t len, size_t *pos, size_
             i++;
             continue;
         }
-        size_t ml;
-        int f = 0, what = quote_mark(t + i, len - i, fam, &ml, &f);
+        size_t ml = 0;
+        int f = QF_SINGLE, what = Q_NONE;
+        if (rule >= 2)
+            what = single_mark(t, len, i, fam, &ml);
+        if (!ml && c != '\'')
+            what = quote_mark(t + i, len - i, fam, &ml, &f);
         if (what == Q_CLOSES) {
-            *start = open_at;
-            *end = *pos = i + ml;
-            return 1;
-        }
-        if (what == Q_OPENS) {
+            if (rule < 2 || holds_statement(t + open_end, i - open_end)) {
+                *start = open_at;
+                *end = *pos = i + ml;
+                return 1;
+            }
+            fam = 0; /* a name or a term in quotation marks: text */
+        } else if (what == Q_OPENS) {
             fam = f;
             open_at = i;
+            open_end = i + ml;
         }
         i += ml ? ml : 1;
     }
@@ -488,13 +572,11 @@ static int next_quotation(const unsigned char *t, size_t len, size_t *pos, size_
     return 0;
 }
 
-int dedup_find_quotations(const char *text, size_t len, dedup_span *spans, size_t cap,
-                          size_t *n)
+int dedup__find_quotations(const char *text, size_t len, int rule, dedup_span *spans,
+                           size_t cap, size_t *n)
 {
-    if (!n || (!text && len) || (!spans && cap))
-        return DEDUP_E_INVAL;
     size_t pos = 0, qs, qe, k = 0;
-    while (text && next_quotation((const unsigned char *)text, len, &pos, &qs, &qe)) {
+    while (text && rule && next_quotation((const unsigned char *)text, len, rule, &pos, &qs, &qe)) {
         if (k < cap) {
             spans[k].offset = qs;
             spans[k].length = qe - qs;
@@ -503,6 +585,14 @@ int dedup_find_quotations(const char *text, size_t len, dedup_span *spans, size_
     }
     *n = k;
     return DEDUP_OK;
+}
+
+int dedup_find_quotations(const char *text, size_t len, dedup_span *spans, size_t cap,
+                          size_t *n)
+{
+    if (!n || (!text && len) || (!spans && cap))
+        return DEDUP_E_INVAL;
+    return dedup__find_quotations(text, len, DEDUP__QUOTES_DEFAULT, spans, cap, n);
 }
 
 /*
@@ -532,7 +622,7 @@ static int strip_quotes(dedup_hasher *h, const char *text, size_t len, const cha
     unsigned char *o = (unsigned char *)h->unquoted;
     size_t n = 0, from = 0; /* bytes of text before from are decided */
     size_t pos = i, qs, qe;
-    while (next_quotation(t, len, &pos, &qs, &qe)) {
+    while (next_quotation(t, len, h->quotes, &pos, &qs, &qe)) {
         memcpy(o + n, t + from, qs - from);
         n += qs - from;
         o[n++] = ' ';

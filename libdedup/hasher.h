@@ -30,7 +30,7 @@ struct dedup_hasher {
     uint64_t *lhash;   /* the line hashes of the text being filtered */
     size_t lhash_cap;
     size_t lines_dropped; /* by the last call */
-    int quotes;           /* leave out quotations (DEDUP_P_QUOTES) */
+    int quotes;           /* which quotations to leave out (DEDUP_P_QUOTES) */
     int chars;            /* the last text took character shingles */
     const char *compared; /* the text the last call shingled (see */
     size_t compared_len;  /* dedup_hasher_compared), borrowed */
@@ -38,6 +38,10 @@ struct dedup_hasher {
     char *unquoted;       /* the text without its quotations */
     size_t unquoted_cap;
 };
+
+/* dedup_find_quotations under rule, a value of DEDUP_P_QUOTES (0: none). */
+DEDUP_INTERNAL int dedup__find_quotations(const char *text, size_t len, int rule,
+                                          dedup_span *spans, size_t cap, size_t *n);
 
 /* Shingle text into h->sh (runs the three stages). */
 DEDUP_INTERNAL int dedup__hasher_shingle(dedup_hasher *h, const char *text, size_t len);

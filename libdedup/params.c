@@ -32,7 +32,7 @@ static const param_info params_table[] = {
     {DEDUP_P_MAX_SIZE_RATIO, DEDUP_PARAM_INT, "max_size_ratio", 1, 64, 2},
     {DEDUP_P_HANGUL_CHARS, DEDUP_PARAM_INT, "hangul_chars", 0, 1, 1},
     {DEDUP_P_LINK_LISTS, DEDUP_PARAM_INT, "link_lists", 0, 1, 1},
-    {DEDUP_P_QUOTES, DEDUP_PARAM_INT, "quotes", 0, 1, 1},
+    {DEDUP_P_QUOTES, DEDUP_PARAM_INT, "quotes", 0, 2, DEDUP__QUOTES_DEFAULT},
     {DEDUP_P_MIN_SHARED, DEDUP_PARAM_INT, "min_shared", 0, 1000000, 30},
     {DEDUP_P_HANGUL_SHINGLE_SIZE, DEDUP_PARAM_INT, "hangul_shingle_size", 1, 16, 5},
     {DEDUP_P_LEAD_BANDS, DEDUP_PARAM_INT, "lead_bands", 0, 32, 8},

@@ -14,6 +14,10 @@ struct dedup_params {
     double threshold;
 };
 
+/* DEDUP_P_QUOTES by default: statements between double or single marks
+ * (hasher.c, next_quotation). Files written before rule 2 hold 1. */
+#define DEDUP__QUOTES_DEFAULT 2
+
 /* Rows of a lead band (DEDUP_P_LEAD_BANDS), whatever the main bands' rows. */
 #define DEDUP__LEAD_ROWS 2
 

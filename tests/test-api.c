@@ -267,7 +267,8 @@ static void min_shared(void)
         const char *t;
         size_t tl;
         unsigned n;
-        static const char quoted[] = "He said \"no more taxes\" on Monday.\nMost read\n"
+        static const char quoted[] = "He said \"no more taxes this year\" on Monday.\n"
+                                     "Most read\n"
                                      "- Storm closes the coast road\n- Rail fares to rise";
         dedup_hasher_sign(h, quoted, strlen(quoted), b);
         ok(dedup_hasher_compared(h, &t, &tl, &n) == DEDUP_OK && tl == 21 &&
@@ -392,13 +393,15 @@ int main(void)
     lsh_choice();
     min_shared();
     {
-        static const char q[] = "He said \"Stop. Now\". Then «go», he said, »wait«.";
+        static const char q[] = "He said \"Stop. Now. All of you\". Then «go on, go on now», "
+                                "he said, »wait«, ‘we must wait for them’.";
         dedup_span sp[4];
         size_t n = 0;
         ok(dedup_find_quotations(q, strlen(q), sp, 4, &n) == DEDUP_OK && n == 3 &&
-               sp[0].offset == 8 && sp[0].length == 11 && !memcmp(q + sp[1].offset, "«go»", 6) &&
-               !memcmp(q + sp[2].offset, "»wait«", 8),
-           "dedup_find_quotations: the three quotations, marks included");
+               sp[0].offset == 8 && sp[0].length == 23 &&
+               !memcmp(q + sp[1].offset, "«go on, go on now»", 20) &&
+               !memcmp(q + sp[2].offset, "‘we must wait for them’", 27),
+           "dedup_find_quotations: the three statements, marks included, not the word");
         ok(dedup_find_quotations(q, strlen(q), sp, 1, &n) == DEDUP_OK && n == 3,
            "dedup_find_quotations: the count even past cap");
         ok(dedup_find_quotations(q, strlen(q), sp, 4, NULL) == DEDUP_E_INVAL,
@@ -412,7 +415,7 @@ int main(void)
             {"\"", "\""}, {"\u201c", "\u201d"}, {"\u201e", "\u201c"}, {"\u00ab", "\u00bb"},
             {"\u00bb", "\u00ab"}, {"\u300c", "\u300d"}, {"\u300e", "\u300f"},
             {"\u301d", "\u301e"}, {"\u2033", "\u2033"}, {"\uff02", "\uff02"},
-            {"\uff62", "\uff63"}};
+            {"\uff62", "\uff63"}, {"\u2018", "\u2019"}};
         static const char *const fill[] = {"x", "\u3042", "\u3001", "\uff21"};
         int bad = 0;
         for (size_t m = 0; m < sizeof marks / sizeof marks[0]; m++)
@@ -423,8 +426,11 @@ int main(void)
                     for (size_t i = 0; i < k; i++)
                         n += (size_t)sprintf(t + n, "%s", fill[f]);
                     at = n;
-                    n += (size_t)sprintf(t + n, "%s\u8a9e%s%s", marks[m][0], fill[f], marks[m][1]);
+                    /* Eight characters: a statement. */
+                    n += (size_t)sprintf(t + n, "%s\u8a9e\u8a9e\u8a9e\u8a9e\u8a9e\u8a9e\u8a9e%s%s",
+                                         marks[m][0], fill[f], marks[m][1]);
                     qlen = n - at;
+                    t[n++] = ' '; /* a closing single mark is not followed by a letter */
                     for (size_t i = 0; i < 8; i++)
                         n += (size_t)sprintf(t + n, "%s", fill[f]);
                     dedup_span one[2];
@@ -435,12 +441,12 @@ int main(void)
                 }
         ok(bad == 0, "dedup_find_quotations: each mark found at every offset (%d wrong)", bad);
         /* A cut sequence before a mark does not hide it. */
-        static const char cut[] = "ab\xe2\x80\"said\" and \xe3\x80\"this\".";
+        static const char cut[] = "ab\xe2\x80\"we said it all\" and \xe3\x80\"this is the end\".";
         dedup_span two[3];
         size_t got = 0;
         ok(dedup_find_quotations(cut, strlen(cut), two, 3, &got) == DEDUP_OK && got == 2 &&
-               two[0].offset == 4 && two[0].length == 6 && two[1].offset == 17 &&
-               two[1].length == 6,
+               two[0].offset == 4 && two[0].length == 16 && two[1].offset == 27 &&
+               two[1].length == 17,
            "dedup_find_quotations: marks right after cut UTF-8 sequences");
     }
     {

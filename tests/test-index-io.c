@@ -592,7 +592,8 @@ static void test_odd_k(void)
             dedup_params_get(dedup_index_params(b), DEDUP_P_LINK_LISTS, &lists);
             dedup_params_get(dedup_index_params(b), DEDUP_P_QUOTES, &quotes);
         }
-        ok(lists == 0 && quotes == 1, "link_lists 0 and quotes 1 come back from the file");
+        ok(lists == 0 && quotes == DEDUP__QUOTES_DEFAULT,
+           "link_lists 0 and quotes %d come back from the file", DEDUP__QUOTES_DEFAULT);
         dedup_index *c = NULL, *d = NULL;
         dedup_params *q;
         dedup_params_copy(&q, p);

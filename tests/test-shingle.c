@@ -61,8 +61,8 @@ static void token_rules(void)
     dedup_hasher *h = make_hasher();
     check_tokens(h, "The U.S. economy grew 2.5% in Q3, officials said.",
                  "the|u|s|economy|grew|2|5|in|q3|officials|said", "English, numbers kept");
-    check_tokens(h, "Café “Olé” — naïve résumé", "café|naïve|résumé",
-                 "accented Latin words stay whole, quotes separate");
+    check_tokens(h, "Café “Olé” — naïve résumé", "café|olé|naïve|résumé",
+                 "accented Latin words stay whole, quotation marks separate");
     check_tokens(h, "東京都は7日、新型の発表をした。", "东|京|都|は|7|日|新|型|の|発|表|を|し|た",
                  "Japanese: one token per character (traditional forms folded)");
     check_tokens(h, "国务院总理在北京会见外宾。", "国|务|院|总|理|在|北|京|会|见|外|宾",
@@ -588,11 +588,20 @@ static void quotations(void)
          "»Nobody will pay more than they did before the crisis«", "reversed guillemets"},
         {"»We will cut taxes for every family this year»",
          "»Nobody will pay more than they did before the crisis»", "guillemets » »"},
-        {"»We will cut taxes«, he said, »for every family«",
-         "»Nobody will pay more«, he said, »than before«",
+        {"»We will cut taxes«, he said, »for every family in the land«",
+         "»Nobody will pay more«, he said, »than they did before the crisis«",
          "two reversed quotations around the reporter's words"},
-        {"「税金を下げる」", "「誰も払わない」", "corner brackets"},
-        {"『税金を下げる』", "『誰も払わない』", "white corner brackets"},
+        {"「来年から全ての家庭で税金を下げる」", "「危機の前より多く払う人はいない」",
+         "corner brackets"},
+        {"『来年から全ての家庭で税金を下げる』", "『危機の前より多く払う人はいない』",
+         "white corner brackets"},
+        {"‘We will cut taxes for every family this year,’",
+         "‘Nobody will pay more than they did before the crisis,’", "single curly quotes"},
+        {"'We will cut taxes for every family this year,'",
+         "'Nobody will pay more than they did before the crisis,'", "single straight quotes"},
+        {"‘We won’t raise taxes for any family this year,’",
+         "‘Nobody will pay more than they did before the crisis,’",
+         "an apostrophe inside single quotes"},
         {"〝We will cut taxes for every family this year〟",
          "〝Nobody will pay more than they did before the crisis〞", "double prime quotes"},
         {"“We will cut \"all\" taxes for every family this year,”",
@@ -616,7 +625,7 @@ static void quotations(void)
     AROUND(b, "it's the firm's turn, ‘we’ said");
     ok(!same_shingles(h, a, b), "apostrophes and single quotes stay");
     ok(same_shingles(h, "He said: “We will cut taxes.” Then he left the room.",
-                     "He said: “Nobody pays more.” Then he left the room."),
+                     "He said: “Nobody will pay more.” Then he left the room."),
        "the text around a quotation stays and joins");
     ok(!same_shingles(h, "“We will cut taxes for every family this year and the next,” he said.",
                       "“Nobody will pay more than before the crisis began last spring,” he said."),
@@ -625,9 +634,31 @@ static void quotations(void)
         const char *norm;
         size_t nlen, nt;
         const dedup_token *t;
-        dedup_hasher_tokenize(h, "He said “no more taxes” today", 31, &norm, &nlen, &t, &nt);
+        static const char said[] = "He said “no more taxes this year” today";
+        dedup_hasher_tokenize(h, said, strlen(said), &norm, &nlen, &t, &nt);
         ok(nt == 3, "tokenize leaves the quotation out too (%zu tokens)", nt);
     }
+    /* A quotation of fewer than four words (a character of Chinese,
+     * Japanese or Korean counting half) is a name, a title or a word set
+     * apart: it stays, so that a copy may quote it or not. */
+    ok(same_shingles(h, "The court said the “comfort women” case against Japan may go on today.",
+                     "The court said the comfort women case against Japan may go on today."),
+       "a quoted term stays as text");
+    ok(same_shingles(h, "The court said the 'comfort women' case against Japan may go on today.",
+                     "The court said the ‘comfort women’ case against Japan may go on today."),
+       "a term in single quotes stays as text");
+    ok(same_shingles(h, "한국의 첫 달 궤도선 ‘다누리’가 발사됐다고 과학기술정보통신부가 밝혔다",
+                     "한국의 첫 달 궤도선 다누리가 발사됐다고 과학기술정보통신부가 밝혔다"),
+       "a Korean name in single quotes, a particle after the mark, stays");
+    ok(same_shingles(h, "위원회는 ‘핵무기 없는 세상을 만들기 위한 노력’을 평가했다고 밝혔다",
+                     "위원회는 ‘핵무기가 다시는 사용돼서는 안 된다는 증언’을 평가했다고 밝혔다"),
+       "a Korean statement in single quotes goes, a particle after the mark");
+    AROUND(a, "'the players' union' was not consulted, they say");
+    AROUND(b, "the players' union was not consulted, they say");
+    ok(same_shingles(h, a, b), "a possessive apostrophe closes no statement");
+    AROUND(a, "it's the firm's own view that taxes will rise again");
+    AROUND(b, "its the firms own view that taxes will rise again");
+    ok(!same_shingles(h, a, b), "apostrophes inside words open nothing");
 
     dedup_params *p;
     dedup_params_create(&p);
@@ -638,6 +669,23 @@ static void quotations(void)
     AROUND(a, pairs[0].a);
     AROUND(b, pairs[0].b);
     ok(!same_shingles(keep, a, b), "with quotes 0 quotations stay");
+    dedup_hasher_free(keep);
+
+    /* quotes 1, the rule of files written before 2: every quotation
+     * between double marks, however short; single marks are not taken. */
+    dedup_params_create(&p);
+    dedup_params_set(p, DEDUP_P_QUOTES, 1);
+    dedup_hasher_create(&keep, p);
+    dedup_params_free(p);
+    ok(!same_shingles(keep, "The court said the “comfort women” case against Japan may go on.",
+                      "The court said the comfort women case against Japan may go on."),
+       "with quotes 1 a quoted term goes");
+    AROUND(a, pairs[0].a);
+    AROUND(b, pairs[0].b);
+    ok(same_shingles(keep, a, b), "with quotes 1 a statement goes");
+    AROUND(a, "‘We will cut taxes for every family this year,’");
+    AROUND(b, "‘Nobody will pay more than they did before the crisis,’");
+    ok(!same_shingles(keep, a, b), "with quotes 1 single quotes stay");
     dedup_hasher_free(keep);
     dedup_hasher_free(h);
 #undef AROUND

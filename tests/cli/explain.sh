@@ -46,10 +46,10 @@ contains ac.txt "not near-duplicates" "different stories: not near-duplicates"
 
 # A quotation holding a full stop, and one at the start of a line, are
 # shown whole.
-printf '%s\n' '{"id":"q","text":"He said \"Stop. Now\". The council approved the harbour budget on Monday after a long debate.\n\"A lot of text and more text\" and more text here"}' \
+printf '%s\n' '{"id":"q","text":"He said \"Stop. Now. All of you\". The council approved the harbour budget on Monday after a long debate.\n\"A lot of text and more text\" and more text here"}' \
     '{"id":"r","text":"The council approved the harbour budget on Monday after a long debate."}' > q.jsonl
 "$DEDUP" explain q r q.jsonl > qr.txt
-contains qr.txt 'left out of A, quotation: "Stop. Now"' "a quotation with a full stop"
+contains qr.txt 'left out of A, quotation: "Stop. Now. All of you"' "a quotation with a full stop"
 contains qr.txt 'left out of A, quotation: "A lot of text and more text"' "a quotation opening its line"
 
 # The verdict is the one dedup cluster reaches.
