@@ -11,7 +11,7 @@ build=${1:-build}
 packages="build-essential g++ pkg-config meson ninja-build python3 libxxhash-dev
 libutf8proc-dev unicode-data zlib1g-dev libzstd-dev zstd gzip libsimdjson-dev
 libjansson-dev libcjson-dev python3-dev python3-pytest python3-mesonpy python3-pip
-python3-venv libopenmpi-dev openmpi-bin python3-distributed python3-pandas"
+python3-venv patchelf libopenmpi-dev openmpi-bin python3-distributed python3-pandas"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
