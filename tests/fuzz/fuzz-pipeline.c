@@ -5,9 +5,10 @@
  *
  * Input layout: byte 0 picks a parameter set (below), byte 1 holds option
  * bits (normalization flags in bits 0-2, Hangul syllables as tokens in bit
- * 3, line statistics in bit 4, lists of links kept in bit 5); the rest is
- * the text. Shorter inputs are
- * text under the defaults.
+ * 3, line statistics in bit 4, lists of links kept in bit 5, the
+ * quotation rule DEDUP_P_QUOTES plus one in bits 6-7, 0 meaning the
+ * default); the rest is the text. Shorter inputs are text under the
+ * defaults.
  *
  * Besides "no crash, no out-of-bounds access, no leak", every call checks
  * properties that hold for any text:
@@ -18,6 +19,8 @@
  *   - tokens are non-empty, in order, inside the normalized text, contain
  *     no space, and carry the hash of their set of letters when they are
  *     ASCII letters only, else the XXH3 hash of their bytes;
+ *   - the quotations found under the rule lie in order inside the text,
+ *     and under rule 2 every one holds at least one letter or digit;
  *   - the shingle set has no repeats and no more members than windows;
  *   - a signature equals the signature of the shingle set, is complete
  *     when the set is not empty, matches itself, and does not depend on
@@ -47,7 +50,7 @@ static const struct param_set sets[] = {
 #define NSETS (sizeof sets / sizeof sets[0])
 
 static dedup_params *make_params(const struct param_set *s, int flags, int hangul,
-                                 int lists)
+                                 int lists, int quotes)
 {
     dedup_params *p = NULL;
     FUZZ_OK(dedup_params_create(&p));
@@ -61,6 +64,7 @@ static dedup_params *make_params(const struct param_set *s, int flags, int hangu
     FUZZ_OK(dedup_params_set(p, DEDUP_P_NORMALIZE, flags));
     FUZZ_OK(dedup_params_set(p, DEDUP_P_HANGUL_CHARS, hangul));
     FUZZ_OK(dedup_params_set(p, DEDUP_P_LINK_LISTS, lists));
+    FUZZ_OK(dedup_params_set(p, DEDUP_P_QUOTES, quotes));
     return p;
 }
 
@@ -126,6 +130,33 @@ static void check_tokens(const dedup_hasher *h, const char *norm, size_t norm_le
         FUZZ_CHECK(memchr(norm + tok[i].offset, ' ', tok[i].length) == NULL);
         FUZZ_CHECK(tok[i].hash == ref_token_hash(norm + tok[i].offset, tok[i].length, h->seed));
         prev_end = tok[i].offset + tok[i].length;
+    }
+}
+
+/* The quotations of text under rule: in order, not overlapping, inside
+ * the text, at least two bytes (two marks); a statement (rule 2) holds a
+ * letter or digit. */
+static void check_quotations(const char *text, size_t len, int rule)
+{
+    dedup_span sp[32];
+    size_t n = 0;
+    FUZZ_OK(dedup__find_quotations(text, len, rule, sp, 32, &n));
+    FUZZ_CHECK(rule != 0 || n == 0);
+    size_t prev_end = 0;
+    for (size_t i = 0; i < n && i < 32; i++) {
+        FUZZ_CHECK(sp[i].offset >= prev_end && sp[i].length >= 2);
+        FUZZ_CHECK(sp[i].offset <= len && sp[i].length <= len - sp[i].offset);
+        FUZZ_CHECK(memchr(text + sp[i].offset, '\n', sp[i].length) == NULL);
+        if (rule == 2) {
+            int alnum = 0;
+            for (size_t j = 0; j < sp[i].length; j++) {
+                unsigned char c = (unsigned char)text[sp[i].offset + j];
+                alnum |= (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ||
+                         c >= 0xC0;
+            }
+            FUZZ_CHECK(alnum);
+        }
+        prev_end = sp[i].offset + sp[i].length;
     }
 }
 
@@ -209,20 +240,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const struct param_set *set = &sets[0];
     int flags = DEDUP_NORM_DEFAULT, hangul = 1, use_stats = 0, lists = 1;
+    int quotes = DEDUP__QUOTES_DEFAULT;
     if (size >= 2) {
         set = &sets[data[0] % NSETS];
         flags = data[1] & DEDUP_NORM_ALL;
         hangul = (data[1] >> 3) & 1;
         use_stats = (data[1] >> 4) & 1;
         lists = !((data[1] >> 5) & 1);
+        quotes = data[1] >> 6 ? (data[1] >> 6) - 1 : DEDUP__QUOTES_DEFAULT;
         data += 2;
         size -= 2;
     }
     const char *text = (const char *)data;
 
     check_reference(flags, data, size);
+    check_quotations(text, size, quotes);
 
-    dedup_params *p = make_params(set, flags, hangul, lists);
+    dedup_params *p = make_params(set, flags, hangul, lists, quotes);
     dedup_hasher *h = NULL, *fresh_h = NULL;
     FUZZ_OK(dedup_hasher_create(&h, p));
     FUZZ_OK(dedup_hasher_create(&fresh_h, p));
