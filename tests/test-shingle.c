@@ -656,9 +656,11 @@ static void quotations(void)
     AROUND(a, "'the players' union' was not consulted, they say");
     AROUND(b, "the players' union was not consulted, they say");
     ok(same_shingles(h, a, b), "a possessive apostrophe closes no statement");
-    AROUND(a, "it's the firm's own view that taxes will rise again");
-    AROUND(b, "its the firms own view that taxes will rise again");
-    ok(!same_shingles(h, a, b), "apostrophes inside words open nothing");
+    /* Taken for marks, the two apostrophes would enclose a statement
+     * holding the one word that differs. */
+    AROUND(a, "the union's members rise to say the plan's costs are too high");
+    AROUND(b, "the union’s members fall to say the plan’s costs are too high");
+    ok(!same_shingles(h, a, b), "apostrophes inside words open and close nothing");
 
     dedup_params *p;
     dedup_params_create(&p);
