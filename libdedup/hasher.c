@@ -447,14 +447,37 @@ static inline int ascii_alnum(unsigned char c)
     return (unsigned char)((c | 0x20) - 'a') < 26 || (unsigned char)(c - '0') < 10;
 }
 
+/* Whether the character ending just before t[i] is a letter or digit:
+ * ASCII, or a letter of an alphabet written with two-byte sequences
+ * (Latin, Greek, Cyrillic and the like), or of Chinese, Japanese or
+ * Korean. Punctuation before a mark (a dash, a full-width colon) is not. */
+static int letter_before(const unsigned char *t, size_t i)
+{
+    if (i == 0)
+        return 0;
+    unsigned char c = t[i - 1];
+    if (c < 0x80)
+        return ascii_alnum(c);
+    size_t j = i - 1;
+    while (j > 0 && i - j < 4 && (t[j] & 0xC0) == 0x80)
+        j--;
+    unsigned char lead = t[j];
+    if (lead >= 0xC3 && lead < 0xE0)
+        return 1;
+    if (lead == 0xE2 || lead == 0xEF || lead < 0xC0)
+        return 0; /* punctuation, symbols, full-width forms; stray bytes */
+    return !(lead == 0xE3 && i - j >= 2 && t[j + 1] == 0x80); /* 、。「 */
+}
+
 /* A single quotation mark at t[i] under rule 2: ‘ (E2 80 98), ’ (E2 80
  * 99) or '. An apostrophe looks the same, so a mark opens only where a
- * quotation can begin, after anything but a letter or digit (‘ anywhere)
- * and before a character that is not a space; it closes where a
- * quotation can end, before anything but an ASCII letter or digit (a
- * closing mark may run into a Korean particle: ‘다누리’가). Q_OPENS,
- * Q_CLOSES (when the single family is open) or Q_NONE; *mlen the mark's
- * length. */
+ * quotation can begin: after anything but a letter or digit (‘ anywhere),
+ * and before a character that is neither a space nor a digit (’90s and
+ * '90s are years). It closes where a quotation can end: before anything
+ * but a letter or digit of an alphabet; a Korean particle or a Chinese
+ * character may follow (‘다누리’가), an elided French or Italian word may
+ * not (‘C’était). Q_OPENS, Q_CLOSES (when the single family is open) or
+ * Q_NONE; *mlen the mark's length. */
 static int single_mark(const unsigned char *t, size_t len, size_t i, int open, size_t *mlen)
 {
     int curly_open = 0;
@@ -471,37 +494,58 @@ static int single_mark(const unsigned char *t, size_t len, size_t i, int open, s
     size_t after = i + *mlen;
     unsigned char next = after < len ? t[after] : ' ';
     if (open == QF_SINGLE)
-        return !curly_open && !ascii_alnum(next) ? Q_CLOSES : Q_NONE;
+        return !curly_open && !ascii_alnum(next) && !(next >= 0xC3 && next < 0xE0) ? Q_CLOSES
+                                                                                : Q_NONE;
     if (open)
         return Q_NONE;
-    if (next == ' ' || next == '\n' || next == '\t' || next == '\r')
+    if (next == ' ' || next == '\n' || next == '\t' || next == '\r' ||
+        (unsigned char)(next - '0') < 10)
         return Q_NONE;
-    if (!curly_open && i > 0 && (ascii_alnum(t[i - 1]) || t[i - 1] >= 0x80))
+    if (!curly_open && letter_before(t, i))
         return Q_NONE;
     return Q_OPENS;
 }
 
 /* Whether the words between quotation marks, t[0..n), make a statement
  * (rule 2): at least four words, a character of Chinese, Japanese or
- * Korean counting half a word. A shorter quotation holds no shingle of
- * its own: it is a name, a title or a word set apart, which copies quote
- * or leave unquoted as they like, not a statement that independent
- * reports share. */
+ * Korean counting half a word. A word is a run between spaces holding a
+ * letter or digit, so that "don't", "state-of-the-art" and "1,000,000"
+ * are one each, and punctuation (… — 、 。) is none. A shorter quotation
+ * holds no shingle of its own: it is a name, a title or a word set apart,
+ * which copies quote or leave unquoted as they like, not a statement that
+ * independent reports share. */
 static int holds_statement(const unsigned char *t, size_t n)
 {
     unsigned halves = 0;
     int in_word = 0;
-    for (size_t i = 0; i < n && halves < 8; i++) {
+    size_t i = 0;
+    while (i < n && halves < 8) {
         unsigned char c = t[i];
-        if (c >= 0xE0) { /* three- and four-byte characters: CJK, Hangul */
+        size_t used = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+        if (used > n - i)
+            break;
+        int space = c == ' ' || c == '\t' || (c == 0xC2 && t[i + 1] == 0xA0) ||
+                    (c == 0xE2 && t[i + 1] == 0x80 && (t[i + 2] == 0xAF || t[i + 2] < 0x8C)) ||
+                    (c == 0xE3 && t[i + 1] == 0x80 && t[i + 2] == 0x80);
+        /* Han, kana (not the CJK punctuation of E3 80) and Hangul
+         * syllables: U+3040-U+9FFF and U+AC00-U+D7A3. */
+        int wide = used == 3 && ((c == 0xE3 && t[i + 1] >= 0x81) || (c >= 0xE4 && c <= 0xE9) ||
+                                 (c == 0xEA && t[i + 1] >= 0xB0) || c == 0xEB || c == 0xEC ||
+                                 (c == 0xED && t[i + 1] < 0x9F));
+        int letter = c < 0x80 ? ascii_alnum(c)
+                              : (used == 2 && c >= 0xC3) || (used == 3 && c != 0xE2 && c != 0xE3 &&
+                                                              c != 0xEF) ||
+                                    used == 4;
+        if (space) {
+            in_word = 0;
+        } else if (wide) {
             halves++;
             in_word = 0;
-        } else if (ascii_alnum(c) || (c >= 0xC0 && c < 0xE0)) {
-            halves += in_word ? 0 : 2;
+        } else if (letter && !in_word) {
+            halves += 2;
             in_word = 1;
-        } else if (c < 0x80) {
-            in_word = 0;
         }
+        i += used;
     }
     return halves >= 8;
 }
@@ -552,8 +596,11 @@ static int next_quotation(const unsigned char *t, size_t len, int rule, size_t *
         int f = QF_SINGLE, what = Q_NONE;
         if (rule >= 2)
             what = single_mark(t, len, i, fam, &ml);
-        if (!ml && c != '\'')
-            what = quote_mark(t + i, len - i, fam, &ml, &f);
+        if (!ml && c != '\'') {
+            /* Double marks come first: a single mark taken for an opening
+             * one (an apostrophe after all) hides no quotation. */
+            what = quote_mark(t + i, len - i, fam == QF_SINGLE ? 0 : fam, &ml, &f);
+        }
         if (what == Q_CLOSES) {
             if (rule < 2 || holds_statement(t + open_end, i - open_end)) {
                 *start = open_at;

@@ -404,6 +404,39 @@ int main(void)
            "dedup_find_quotations: the three statements, marks included, not the word");
         ok(dedup_find_quotations(q, strlen(q), sp, 1, &n) == DEDUP_OK && n == 3,
            "dedup_find_quotations: the count even past cap");
+        /* Statements, not terms; single marks, not apostrophes. */
+        static const struct {
+            const char *text;
+            size_t n;
+            const char *what;
+        } rule2[] = {
+            {"Fans of '90s rock heard him say \"we will build a new stadium here\" today.", 1,
+             "a year's apostrophe opens nothing and hides no quotation"},
+            {"Fans of \u201990s rock heard him say \u201cwe will build a stadium here\u201d.", 1,
+             "nor does a curly one"},
+            {"Il a dit \u2018C\u2019\u00e9tait une belle journ\u00e9e pour nous tous\u2019 hier.",
+             1, "an elided French word does not close a single quotation"},
+            {"He said\u2014'we will build a new stadium here' on Monday.", 1,
+             "a single mark opens after a dash"},
+            {"\u4ed6\u8bf4\uff1a'\u6211\u4eec\u660e\u5929\u5c06\u4f1a\u7ee7\u7eed\u52aa\u529b'\u3002",
+             1, "and after a full-width colon"},
+            {"He said \"Yes\u2026 no\u2026 maybe\u2026\" and left.", 0,
+             "punctuation is no word"},
+            {"\u300c\u306f\u3044\u3001\u305d\u3046\u3067\u3059\u3002\u300d\u3068\u8a00\u3063\u305f", 0,
+             "six kana are three words"},
+            {"He said \u201cI don\u2019t know\u201d and left.", 0, "don't is one word"},
+            {"It was \"state-of-the-art\" for \"1,000,000 dollars\" then.", 0,
+             "hyphens and commas inside a word"},
+            {"The \u201c\u091a\u0902\u0926\u094d\u0930\u092f\u093e\u0928\u201d mission.", 0,
+             "a Hindi name is one word"},
+            {"Il a dit \u00ab\u202fNon, merci bien\u202f\u00bb hier.", 0,
+             "narrow no-break spaces separate words"},
+        };
+        for (size_t i = 0; i < sizeof rule2 / sizeof rule2[0]; i++) {
+            size_t got = 99;
+            dedup_find_quotations(rule2[i].text, strlen(rule2[i].text), sp, 4, &got);
+            ok(got == rule2[i].n, "dedup_find_quotations: %s (%zu found)", rule2[i].what, got);
+        }
         ok(dedup_find_quotations(q, strlen(q), sp, 4, NULL) == DEDUP_E_INVAL,
            "dedup_find_quotations: NULL n is INVAL");
     }
@@ -427,7 +460,8 @@ int main(void)
                         n += (size_t)sprintf(t + n, "%s", fill[f]);
                     at = n;
                     /* Eight characters: a statement. */
-                    n += (size_t)sprintf(t + n, "%s\u8a9e\u8a9e\u8a9e\u8a9e\u8a9e\u8a9e\u8a9e%s%s",
+                    n += (size_t)sprintf(t + n,
+                                         "%s\u8a9e\u8a9e\u8a9e\u8a9e\u8a9e\u8a9e\u8a9e\u8a9e%s%s",
                                          marks[m][0], fill[f], marks[m][1]);
                     qlen = n - at;
                     t[n++] = ' '; /* a closing single mark is not followed by a letter */
