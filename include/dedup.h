@@ -201,10 +201,13 @@ typedef enum dedup_param {
      * 2 (the default): statements only, a quotation of at least four words
      * (a character of Chinese, Japanese or Korean counting half); a
      * shorter one is a name, a title or a word set apart, which copies
-     * quote or not as they like, and stays. Single marks ‘ ’ and ' ' count
-     * too, where they can be told from an apostrophe: a single mark opens
-     * after anything but a letter or digit and before a non-space, and
-     * closes before anything but an ASCII letter or digit.
+     * quote or not as they like, and stays. A word is a run between spaces
+     * holding a letter or digit. Single marks ‘ ’ and ' ' count too, where
+     * they can be told from an apostrophe: a single mark opens after
+     * anything but a letter or digit and before anything but a space or a
+     * digit ('90s), and closes before anything but a letter or digit of an
+     * alphabet (a Korean particle may follow, an elided word may not:
+     * C’était); double marks take precedence over an open single one.
      * 1: every quotation between the double marks above, however short
      * (indexes saved before 2 existed hold 1 and keep that rule).
      * 0: quotations stay. [0, 2], 2. */
