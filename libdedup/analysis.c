@@ -258,30 +258,41 @@ static void add_left(left_list *l, int kind, size_t offset, size_t length)
 static int quotes_of(int rule, const char *t, size_t tl, size_t at, const char *k, size_t kl,
                      left_list *l)
 {
-    dedup_span sp[64];
+    dedup_span few[64], *sp = few;
     size_t nq = 0;
-    if (dedup__find_quotations(t, tl, rule, sp, 64, &nq) || nq == 0 || nq > 64)
+    if (dedup__find_quotations(t, tl, rule, few, 64, &nq) || nq == 0)
         return 0;
+    if (nq > 64) { /* a line of many quotations: all of them */
+        if (!(sp = dedup__malloc(nq * sizeof *sp)))
+            return 0;
+        dedup__find_quotations(t, tl, rule, sp, nq, &nq);
+    }
     /* Compare k with t, quotations skipped. */
     size_t i = 0, j = 0;
-    for (size_t q = 0; q <= nq; q++) {
+    int same = 1;
+    for (size_t q = 0; q <= nq && same; q++) {
         size_t stop = q < nq ? sp[q].offset : tl;
         size_t run = stop - i;
-        if (kl - j < run || memcmp(t + i, k + j, run))
-            return 0;
+        if (kl - j < run || memcmp(t + i, k + j, run)) {
+            same = 0;
+            break;
+        }
         j += run;
         if (q == nq)
             break;
-        if (j >= kl || k[j] != ' ')
-            return 0;
+        if (j >= kl || k[j] != ' ') {
+            same = 0;
+            break;
+        }
         j++;
         i = sp[q].offset + sp[q].length;
     }
-    if (j != kl)
-        return 0;
-    for (size_t q = 0; l && q < nq; q++)
+    same = same && j == kl;
+    for (size_t q = 0; same && l && q < nq; q++)
         add_left(l, DEDUP_LEFT_QUOTATION, at + sp[q].offset, sp[q].length);
-    return 1;
+    if (sp != few)
+        dedup__free(sp);
+    return same;
 }
 
 int dedup_analysis_left_out(const dedup_analysis *a, dedup_left *out, size_t cap, size_t *n)

@@ -353,6 +353,27 @@ static void analysis(void)
            l[3].kind == DEDUP_LEFT_QUOTATION && a[l[3].offset] == '"',
        "left out: the list (three lines) and the quotation (%zu)", nl);
     ok(dedup_analysis_left_out(y, l, 8, &nl) == DEDUP_OK && nl == 0, "nothing left out of b");
+    {
+        /* A line of 70 quotations, then a line of text: each quotation is
+         * listed, not the line. */
+        char many[70 * 64 + 200];
+        size_t m = 0;
+        for (int q = 0; q < 70; q++)
+            m += (size_t)sprintf(many + m, "\"we will not give up number %d\" and then he said ",
+                                 q);
+        m += (size_t)sprintf(many + m, "so on.\nThe council approved the harbour budget on Monday "
+                                       "after a long debate about its costs.");
+        dedup_analysis *z = NULL;
+        dedup_left lz[80];
+        size_t nz = 0, quoted = 0;
+        ok(dedup_analyse(&z, h, many, m) == DEDUP_OK &&
+               dedup_analysis_left_out(z, lz, 80, &nz) == DEDUP_OK,
+           "analyse a line of 70 quotations");
+        for (size_t i = 0; i < nz && i < 80; i++)
+            quoted += lz[i].kind == DEDUP_LEFT_QUOTATION && many[lz[i].offset] == '"';
+        ok(nz == 70 && quoted == 70, "left out: its 70 quotations (%zu of %zu)", quoted, nz);
+        dedup_analysis_free(z);
+    }
     ok(dedup_analysis_passages(x, y, NULL, 1, &np, NULL) == DEDUP_E_INVAL &&
            dedup_analyse(NULL, h, a, 1) == DEDUP_E_INVAL,
        "NULL arguments: INVAL");
