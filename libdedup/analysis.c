@@ -254,7 +254,7 @@ static void add_left(left_list *l, int kind, size_t offset, size_t length)
 
 /* Whether kept line k (kl bytes) is line t (tl bytes, at offset at of the
  * text) with its quotations made single spaces, as the hasher strips them;
- * if so, and l is not NULL, list each quotation. */
+ * if so, list each quotation in l (nothing is listed otherwise). */
 static int quotes_of(int rule, const char *t, size_t tl, size_t at, const char *k, size_t kl,
                      left_list *l)
 {
@@ -288,7 +288,7 @@ static int quotes_of(int rule, const char *t, size_t tl, size_t at, const char *
         i = sp[q].offset + sp[q].length;
     }
     same = same && j == kl;
-    for (size_t q = 0; same && l && q < nq; q++)
+    for (size_t q = 0; same && q < nq; q++)
         add_left(l, DEDUP_LEFT_QUOTATION, at + sp[q].offset, sp[q].length);
     if (sp != few)
         dedup__free(sp);
@@ -316,8 +316,7 @@ int dedup_analysis_left_out(const dedup_analysis *a, dedup_left *out, size_t cap
         size_t tl = (size_t)(te - t), kl = (size_t)(ke - k);
         if (k < kend && tl == kl && memcmp(t, k, tl) == 0) {
             k = knl ? knl + 1 : kend; /* kept whole */
-        } else if (k < kend && quotes_of(a->quotes, t, tl, (size_t)(t - t0), k, kl, NULL)) {
-            quotes_of(a->quotes, t, tl, (size_t)(t - t0), k, kl, &l);
+        } else if (k < kend && quotes_of(a->quotes, t, tl, (size_t)(t - t0), k, kl, &l)) {
             k = knl ? knl + 1 : kend;
         } else if (tl > 0) {
             add_left(&l, DEDUP_LEFT_LINE, (size_t)(t - t0), tl);
