@@ -119,7 +119,6 @@ static inline int token_class(int32_t cp)
     return dedup__token_class(cp);
 }
 
-
 /* The hash of the token p[0..len): for ASCII letters only, a hash of the
  * set of letters (a 64-bit mask: bits 0-25 lower case, 32-57 upper case,
  * which only appear when case folding is off); for anything else,

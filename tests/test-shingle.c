@@ -641,18 +641,24 @@ static void quotations(void)
     /* A quotation of fewer than four words (a character of Chinese,
      * Japanese or Korean counting half) is a name, a title or a word set
      * apart: it stays, so that a copy may quote it or not. */
-    ok(same_shingles(h, "The court said the “comfort women” case against Japan may go on today.",
-                     "The court said the comfort women case against Japan may go on today."),
-       "a quoted term stays as text");
-    ok(same_shingles(h, "The court said the 'comfort women' case against Japan may go on today.",
-                     "The court said the ‘comfort women’ case against Japan may go on today."),
-       "a term in single quotes stays as text");
-    ok(same_shingles(h, "한국의 첫 달 궤도선 ‘다누리’가 발사됐다고 과학기술정보통신부가 밝혔다",
-                     "한국의 첫 달 궤도선 다누리가 발사됐다고 과학기술정보통신부가 밝혔다"),
-       "a Korean name in single quotes, a particle after the mark, stays");
-    ok(same_shingles(h, "위원회는 ‘핵무기 없는 세상을 만들기 위한 노력’을 평가했다고 밝혔다",
-                     "위원회는 ‘핵무기가 다시는 사용돼서는 안 된다는 증언’을 평가했다고 밝혔다"),
-       "a Korean statement in single quotes goes, a particle after the mark");
+    static const struct {
+        const char *a, *b, *what;
+    } same[] = {
+        {"The court said the “comfort women” case against Japan may go on today.",
+         "The court said the comfort women case against Japan may go on today.",
+         "a quoted term stays as text"},
+        {"The court said the 'comfort women' case against Japan may go on today.",
+         "The court said the ‘comfort women’ case against Japan may go on today.",
+         "a term in single quotes stays as text"},
+        {"한국의 첫 달 궤도선 ‘다누리’가 발사됐다고 과학기술정보통신부가 밝혔다",
+         "한국의 첫 달 궤도선 다누리가 발사됐다고 과학기술정보통신부가 밝혔다",
+         "a Korean name in single quotes, a particle after the mark, stays"},
+        {"위원회는 ‘핵무기 없는 세상을 만들기 위한 노력’을 평가했다고 밝혔다",
+         "위원회는 ‘핵무기가 다시는 사용돼서는 안 된다는 증언’을 평가했다고 밝혔다",
+         "a Korean statement in single quotes goes, a particle after the mark"},
+    };
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++)
+        ok(same_shingles(h, same[i].a, same[i].b), "%s", same[i].what);
     AROUND(a, "'the players' union' was not consulted, they say");
     AROUND(b, "the players' union was not consulted, they say");
     ok(same_shingles(h, a, b), "a possessive apostrophe closes no statement");
