@@ -464,6 +464,30 @@ DEDUP_API uint32_t dedup_linestats_count(const dedup_linestats *ls, const char *
                                          size_t len);
 /* Number of documents added. */
 DEDUP_API uint64_t dedup_linestats_documents(const dedup_linestats *ls);
+
+/*
+ * Site furniture. Line statistics need many pages of a site to see its
+ * navigation and notices; a small corpus, or an index when a site first
+ * appears, holds two or three. When pages name their site (a host name,
+ * or any string the application uses for one), their lines are also
+ * counted per site, and a hasher told the site of the page it signs
+ * (dedup_hasher_set_site) also leaves out the lines counted on 3 pages of
+ * that site, or on 2 when the line does not end like a sentence (with . ,
+ * ; : or their full-width forms, 。 or 、, before closing quotes or
+ * brackets): a menu, a headline, a byline. A story a site runs twice keeps
+ * its sentences. The per-site counts live in the same sketch as the
+ * others (give it about twice the width), and so are saved, loaded and
+ * merged with it.
+ */
+/* dedup_linestats_add, and each distinct line counted again under site
+ * (site_len 0: as dedup_linestats_add). Not thread-safe. Since 0.2. */
+DEDUP_API int dedup_linestats_add_site(dedup_linestats *ls, const char *site,
+                                       size_t site_len, const char *text, size_t len);
+/* Estimated number of pages of site containing line (0 for an empty site
+ * or a line over 300 bytes); never less than the true count. Since 0.2. */
+DEDUP_API uint32_t dedup_linestats_count_site(const dedup_linestats *ls, const char *site,
+                                              size_t site_len, const char *line,
+                                              size_t len);
 /* Add the counts of src to dst (statistics gathered by several threads or
  * machines); both must have been created with the same width
  * (DEDUP_E_MISMATCH otherwise). Since 0.1. */
@@ -488,6 +512,12 @@ DEDUP_API int dedup_linestats_deserialize(dedup_linestats **out, const void *buf
  * Since 0.1. */
 DEDUP_API int dedup_hasher_set_linestats(dedup_hasher *h, const dedup_linestats *ls,
                                          uint32_t min_docs);
+/* The site of the texts h signs from now on (copied as a hash; NULL or
+ * len 0: none): with line statistics set, its furniture is left out too
+ * (see "Site furniture"). Set it before each page when pages of several
+ * sites go through one hasher. DEDUP_E_INVAL for NULL h, or NULL site
+ * with len > 0. Since 0.2. */
+DEDUP_API int dedup_hasher_set_site(dedup_hasher *h, const char *site, size_t len);
 
 /* Create an empty signature (the signature of an empty document) for the
  * parameters p (NULL: defaults). Since 0.1. */
@@ -701,6 +731,17 @@ DEDUP_API int dedup_index_add_text(dedup_index *idx, const char *key, size_t len
                                    int64_t stamp, const dedup_field *fields, size_t n,
                                    int *is_dup, dedup_match *best, uint64_t *id);
 
+/* dedup_index_add_text for a page of site (a host name, or any string the
+ * application names a site by; site_len 0: none): its lines are also
+ * counted under the site, and the site's furniture is left out when it is
+ * signed (see "Site furniture"), once boilerplate is on. The counts are
+ * saved and loaded with the index. DEDUP_E_INVAL for NULL site with
+ * site_len > 0, else as dedup_index_add_text. Since 0.2. */
+DEDUP_API int dedup_index_add_text_site(dedup_index *idx, const char *site, size_t site_len,
+                                        const char *key, size_t len, int64_t stamp,
+                                        const dedup_field *fields, size_t n, int *is_dup,
+                                        dedup_match *best, uint64_t *id);
+
 /* Save atomically: the file is written to a temporary file in the same
  * folder, flushed to disk and renamed over path, so a crash or a full disk
  * leaves the previous file intact. DEDUP_E_IO on failure. Since 0.1. */
@@ -841,6 +882,14 @@ DEDUP_API int dedup_linestats_hashes(const char *text, size_t len, uint64_t *out
  * repeats count once, 0 is ignored). Not thread-safe. Since 0.2. */
 DEDUP_API int dedup_linestats_add_hashes(dedup_linestats *ls, const uint64_t *hashes,
                                          size_t n);
+/* The keys under which the lines hashes[0..n) (dedup_linestats_hashes) of
+ * a page of site are counted (see dedup_linestats_add_site), into
+ * out[0..n) (out may be hashes; 0 stays 0; an empty site gives all 0).
+ * Counting a page's hashes and their keys together, in one call of
+ * dedup_linestats_add_hashes, counts what dedup_linestats_add_site does.
+ * Thread-safe. Since 0.2. */
+DEDUP_API int dedup_linestats_site_keys(const char *site, size_t site_len,
+                                        const uint64_t *hashes, size_t n, uint64_t *out);
 
 /* The application's tag: a 64-bit value saved and loaded with the index, 0
  * in a new one. An application keeping files beside the index (names,

@@ -93,6 +93,14 @@ int dedup_hasher_set_linestats(dedup_hasher *h, const dedup_linestats *ls, uint3
     return DEDUP_OK;
 }
 
+int dedup_hasher_set_site(dedup_hasher *h, const char *site, size_t len)
+{
+    if (!h || (!site && len))
+        return DEDUP_E_INVAL;
+    h->site = dedup__site_hash(site, len);
+    return DEDUP_OK;
+}
+
 /* Length of the list bullet that starts line (after a byte order mark and
  * indentation), or 0. ASCII '-', '*' and '+' count when a space or a tab
  * follows; so do the dashes U+2013 and U+2014. The bullet U+2022 and U+2023, the middle dots U+00B7
@@ -203,18 +211,36 @@ static int line_hashes(dedup_hasher *h, const char *text, size_t len)
             h->lhash = b;
         }
         uint64_t lh = line_len <= DEDUP_BOILERPLATE_MAX_LINE ? dedup__line_hash(p, line_len) : 0;
-        if (lh)
+        if (lh) {
             dedup__linestats_prefetch_top(h->ls, lh);
+            if (h->site)
+                dedup__linestats_prefetch_top(h->ls, dedup__site_key(lh, h->site));
+        }
         h->lhash[n++] = lh;
         p = nl ? nl + 1 : end;
     }
     return DEDUP_OK;
 }
 
+/* Whether the line u[0..len) (hash lh, not 0) is furniture of the site
+ * set: counted under it on DEDUP_SITE_FURNITURE_DOCS pages, or on
+ * DEDUP_SITE_FURNITURE_SHORT when it does not end like a sentence. A
+ * story run twice by one site (a correction, a second section) shares its
+ * sentences on two pages, and keeps them; menus, headlines and bylines
+ * are not sentences. */
+static int site_furniture(const dedup_hasher *h, const unsigned char *u, size_t len, uint64_t lh)
+{
+    uint64_t k = dedup__site_key(lh, h->site);
+    if (!dedup__linestats_at_least(h->ls, k, DEDUP_SITE_FURNITURE_SHORT))
+        return 0;
+    return !ends_clause(u, len) || dedup__linestats_at_least(h->ls, k, DEDUP_SITE_FURNITURE_DOCS);
+}
+
 /*
  * Copy into h->kept the lines of text to shingle, leaving out
  *   - boilerplate: lines of at most DEDUP_BOILERPLATE_MAX_LINE bytes found
- *     in at least ls_min_docs documents, when line statistics are set;
+ *     in at least ls_min_docs documents, when line statistics are set, and
+ *     the furniture of the site set (site_furniture);
  *   - lists of links, when DEDUP_P_LINK_LISTS is on: runs of two or more
  *     link items (blank and boilerplate lines between them allowed), with
  *     the line heading the run when it is short and does not end like a
@@ -267,7 +293,9 @@ static int filter_lines(dedup_hasher *h, const char *text, size_t len, const cha
         int blank = p >= end || is_blank(u, line_len);
         int item = p < end && h->link_lists && !blank && is_link_item(u, line_len);
         uint64_t lh = h->ls && p < end ? h->lhash[li++] : 0;
-        int boiler = !blank && lh && dedup__linestats_at_least(h->ls, lh, h->ls_min_docs);
+        int boiler = !blank && lh &&
+                     (dedup__linestats_at_least(h->ls, lh, h->ls_min_docs) ||
+                      (h->site && site_furniture(h, u, line_len, lh)));
         /* Blank and boilerplate lines ("Advertisement") between items do
          * not end a list. */
         if (items && ((!item && !blank && !boiler) || p >= end)) {

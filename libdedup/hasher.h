@@ -24,6 +24,7 @@ struct dedup_hasher {
     size_t mh_scratch_cap;
     const dedup_linestats *ls; /* boilerplate statistics, borrowed */
     uint32_t ls_min_docs;
+    uint64_t site;     /* site of the texts signed next (dedup__site_hash) */
     int link_lists;    /* leave out lists of links (DEDUP_P_LINK_LISTS) */
     char *kept;        /* text without its boilerplate lines and lists */
     size_t kept_cap;

@@ -247,9 +247,10 @@ int dedup_index_hasher(const dedup_index *idx, dedup_hasher **out)
     return DEDUP_OK;
 }
 
-int dedup_index_add_text(dedup_index *idx, const char *key, size_t len, int64_t stamp,
-                         const dedup_field *fields, size_t n, int *is_dup, dedup_match *best,
-                         uint64_t *id)
+/* dedup_index_add_text_site; site_len 0: no site. */
+static int add_text(dedup_index *idx, const char *site, size_t site_len, const char *key,
+                    size_t len, int64_t stamp, const dedup_field *fields, size_t n,
+                    int *is_dup, dedup_match *best, uint64_t *id)
 {
     if (id)
         *id = 0;
@@ -259,7 +260,7 @@ int dedup_index_add_text(dedup_index *idx, const char *key, size_t len, int64_t 
     int rc = check_key(idx, key, len);
     if (rc)
         return rc;
-    if (!fields && n)
+    if ((!fields && n) || (!site && site_len))
         return DEDUP_E_INVAL;
     if (dedup__names_find(idx->names, key ? key : "", len))
         return DEDUP_E_EXISTS;
@@ -270,14 +271,32 @@ int dedup_index_add_text(dedup_index *idx, const char *key, size_t len, int64_t 
         return rc;
     /* The lines are counted first, as dedup filter does: a document's own
      * lines count towards what is boilerplate when it is signed. */
+    uint64_t sh = dedup__site_hash(site, site_len);
     if (idx->min_docs)
-        rc = dedup__linestats_add_fields(idx->lines, fields, n);
+        rc = dedup__linestats_add_fields(idx->lines, sh, fields, n);
+    if (!rc)
+        rc = dedup_hasher_set_site(idx->hasher, site, site_len);
     if (!rc)
         rc = dedup_hasher_sign_fields(idx->hasher, fields, n, sig);
     if (!rc)
         rc = dedup_index_add_unique_named(idx, key, len, stamp, sig, is_dup, best, id);
     dedup_signature_free(sig);
     return rc;
+}
+
+int dedup_index_add_text(dedup_index *idx, const char *key, size_t len, int64_t stamp,
+                         const dedup_field *fields, size_t n, int *is_dup, dedup_match *best,
+                         uint64_t *id)
+{
+    return add_text(idx, NULL, 0, key, len, stamp, fields, n, is_dup, best, id);
+}
+
+int dedup_index_add_text_site(dedup_index *idx, const char *site, size_t site_len,
+                              const char *key, size_t len, int64_t stamp,
+                              const dedup_field *fields, size_t n, int *is_dup,
+                              dedup_match *best, uint64_t *id)
+{
+    return add_text(idx, site, site_len, key, len, stamp, fields, n, is_dup, best, id);
 }
 
 /* ================================================================ loading */

@@ -249,7 +249,24 @@ int dedup_linestats_add(dedup_linestats *ls, const char *text, size_t len)
     return DEDUP_OK;
 }
 
-int dedup__linestats_add_fields(dedup_linestats *ls, const dedup_field *fields, size_t n)
+/* Append to the n distinct line hashes at ls->scratch their keys under
+ * site hash sh; the new count into *n. */
+static int add_site_keys(dedup_linestats *ls, uint64_t sh, size_t *n)
+{
+    if (!sh || !*n)
+        return DEDUP_OK;
+    void *b = ls->scratch;
+    if (dedup__grow(&b, &ls->scratch_cap, 2 * *n, sizeof(uint64_t)) != DEDUP_OK)
+        return DEDUP_E_NOMEM;
+    ls->scratch = b;
+    for (size_t i = 0; i < *n; i++)
+        ls->scratch[*n + i] = dedup__site_key(ls->scratch[i], sh);
+    *n *= 2;
+    return DEDUP_OK;
+}
+
+int dedup__linestats_add_fields(dedup_linestats *ls, uint64_t site_hash,
+                                const dedup_field *fields, size_t n)
 {
     /* Fields are joined with line breaks, so the lines of the joined text
      * are those of the fields. */
@@ -273,6 +290,9 @@ int dedup__linestats_add_fields(dedup_linestats *ls, const dedup_field *fields, 
         total += m;
     }
     dedup__free(part);
+    total = sort_unique(ls->scratch, total);
+    if (add_site_keys(ls, site_hash, &total))
+        return DEDUP_E_NOMEM;
     count_lines(ls, ls->scratch, sort_unique(ls->scratch, total));
     return DEDUP_OK;
 }
@@ -324,6 +344,58 @@ int dedup_linestats_add_hashes(dedup_linestats *ls, const uint64_t *hashes, size
             ls->scratch[m++] = hashes[i];
     count_lines(ls, ls->scratch, sort_unique(ls->scratch, m));
     return DEDUP_OK;
+}
+
+uint64_t dedup__site_hash(const char *site, size_t len)
+{
+    if (!site || len == 0)
+        return 0;
+    uint64_t h = XXH3_64bits_withSeed(site, len, 0x73697465u); /* "site" */
+    return h ? h : 1;
+}
+
+uint64_t dedup__site_key(uint64_t line_hash, uint64_t site_hash)
+{
+    if (!line_hash || !site_hash)
+        return 0;
+    uint64_t k = dedup__mix64(line_hash ^ dedup__mix64(site_hash));
+    return k ? k : 1;
+}
+
+int dedup_linestats_site_keys(const char *site, size_t site_len, const uint64_t *hashes,
+                              size_t n, uint64_t *out)
+{
+    if ((!site && site_len) || ((!hashes || !out) && n))
+        return DEDUP_E_INVAL;
+    uint64_t sh = dedup__site_hash(site, site_len);
+    for (size_t i = 0; i < n; i++)
+        out[i] = dedup__site_key(hashes[i], sh);
+    return DEDUP_OK;
+}
+
+int dedup_linestats_add_site(dedup_linestats *ls, const char *site, size_t site_len,
+                             const char *text, size_t len)
+{
+    if (!ls || (!text && len) || (!site && site_len))
+        return DEDUP_E_INVAL;
+    size_t n = 0;
+    if (len && line_hashes(text, len, &ls->scratch, &ls->scratch_cap, &n))
+        return DEDUP_E_NOMEM;
+    n = sort_unique(ls->scratch, n);
+    if (add_site_keys(ls, dedup__site_hash(site, site_len), &n))
+        return DEDUP_E_NOMEM;
+    count_lines(ls, ls->scratch, sort_unique(ls->scratch, n));
+    return DEDUP_OK;
+}
+
+uint32_t dedup_linestats_count_site(const dedup_linestats *ls, const char *site,
+                                    size_t site_len, const char *line, size_t len)
+{
+    if (!ls || (!line && len) || (!site && site_len))
+        return 0;
+    uint64_t h = len <= DEDUP_BOILERPLATE_MAX_LINE ? dedup__line_hash(line, len) : 0;
+    uint64_t k = dedup__site_key(h, dedup__site_hash(site, site_len));
+    return k ? dedup__linestats_lookup(ls, k) : 0;
 }
 
 uint32_t dedup_linestats_count(const dedup_linestats *ls, const char *line, size_t len)

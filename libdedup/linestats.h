@@ -17,6 +17,12 @@
  * and dropped from every copy. */
 #define DEDUP_BOILERPLATE_MAX_LINE 300
 
+/* Site furniture: a line counted under one site is furniture of that site
+ * on DEDUP_SITE_FURNITURE_DOCS of its pages, or on
+ * DEDUP_SITE_FURNITURE_SHORT when it does not end like a sentence. */
+#define DEDUP_SITE_FURNITURE_DOCS 3
+#define DEDUP_SITE_FURNITURE_SHORT 2
+
 struct dedup_linestats {
     size_t blocks;     /* 64-byte blocks, a power of two */
     uint64_t docs;     /* documents added */
@@ -42,7 +48,15 @@ DEDUP_INTERNAL void dedup__linestats_prefetch_top(const dedup_linestats *ls, uin
 
 /* Count one document given as fields joined with line breaks
  * (dedup_hasher_sign_fields). */
-DEDUP_INTERNAL int dedup__linestats_add_fields(dedup_linestats *ls, const dedup_field *fields,
-                                               size_t n);
+/* Count the lines of fields joined by line breaks, and, when site_hash is
+ * not 0 (dedup__site_hash), each also under the site. */
+DEDUP_INTERNAL int dedup__linestats_add_fields(dedup_linestats *ls, uint64_t site_hash,
+                                               const dedup_field *fields, size_t n);
+
+/* Site furniture: a site's name hashed (0 for none), and the key under
+ * which a line (its dedup__line_hash) is counted for that site (0 when
+ * either is 0). */
+DEDUP_INTERNAL uint64_t dedup__site_hash(const char *site, size_t len);
+DEDUP_INTERNAL uint64_t dedup__site_key(uint64_t line_hash, uint64_t site_hash);
 
 #endif

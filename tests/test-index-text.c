@@ -308,11 +308,67 @@ static void named_later(void)
     dedup_index_free(idx);
 }
 
+/* Pages that name their site: two different stories on one site, under
+ * a menu longer than either, are no copies from the second page on (the
+ * menu is that site's furniture once it is on two pages, the page's own
+ * included); the same pages
+ * without a site are, until the menu is on 20 pages. The per-site counts
+ * are saved with the index, and a page of another site keeps the menu. */
+static void sites(void)
+{
+    dedup_index *with, *without;
+    dedup_index_create(&with, NULL);
+    dedup_index_create(&without, NULL);
+    dedup_index_set_boilerplate(with, DEDUP_BOILERPLATE_DEFAULT);
+    dedup_index_set_boilerplate(without, DEDUP_BOILERPLATE_DEFAULT);
+    const char *site = "news.example.com";
+    int dups_with = 0, dups_without = 0, dup = 0;
+    for (unsigned i = 0; i < 4; i++) {
+        char *p = page(1000 + i), key[16];
+        snprintf(key, sizeof key, "s%u", i);
+        dedup_field f = {p, strlen(p)};
+        is_int(dedup_index_add_text_site(with, site, strlen(site), key, strlen(key), i, &f, 1,
+                                         &dup, NULL, NULL),
+               DEDUP_OK, "page %u added with its site", i);
+        dups_with += dup;
+        dedup_index_add_text(without, key, strlen(key), i, &f, 1, &dup, NULL, NULL);
+        dups_without += dup;
+        free(p);
+    }
+    is_int(dups_without, 3, "without the site the menu makes copies of every page after the first");
+    is_int(dups_with, 0,
+           "with it none: a page's own lines count, so the second page already leaves the menu out");
+    is_int(dedup_index_add_text_site(with, NULL, 3, "x", 1, 0, NULL, 0, &dup, NULL, NULL),
+           DEDUP_E_INVAL, "NULL site with a length: INVAL");
+
+    size_t need = dedup_index_serialized_size(with), w = 0;
+    unsigned char *buf = malloc(need);
+    dedup_index *back = NULL;
+    ok(!dedup_index_serialize(with, buf, need, &w) && !dedup_index_deserialize(&back, buf, w),
+       "saved and loaded");
+    const char *menu = "Site menu 3 | Weather | Markets";
+    is_int(dedup_linestats_count_site(dedup_index_linestats(back), site, strlen(site), menu,
+                                      strlen(menu)),
+           4, "the site's counts come back with the index");
+    char *p = page(2000);
+    dedup_field f = {p, strlen(p)};
+    dedup_index_add_text_site(back, site, strlen(site), "s9", 2, 9, &f, 1, &dup, NULL, NULL);
+    is_int(dup, 0, "a new story of the site after loading is no copy");
+    dedup_index_add_text_site(back, "other.org", 9, "o1", 2, 10, &f, 1, &dup, NULL, NULL);
+    is_int(dup, 1, "the same page on another site, menu kept, is a copy");
+    free(p);
+    free(buf);
+    dedup_index_free(back);
+    dedup_index_free(with);
+    dedup_index_free(without);
+}
+
 int main(void)
 {
     names();
     named_later();
     fields();
     text_and_saving();
+    sites();
     return tap_done();
 }

@@ -358,6 +358,105 @@ static void tops(void)
     dedup_linestats_free(c);
 }
 
+/* Lines counted per site: a menu on two pages of one site, a notice on
+ * three, are that site's furniture for a hasher told the site; a story the
+ * site runs twice keeps its sentences; other sites and pages without a
+ * site are not affected. Counting through dedup_linestats_site_keys and
+ * dedup_linestats_add_hashes gives the same sketch as
+ * dedup_linestats_add_site. */
+static void sites(void)
+{
+    const char *menu = "Home | World | Business | Sport";
+    const char *notice = "This report may not be republished without the agency's permission.";
+    char page[4][512];
+    for (int i = 0; i < 4; i++)
+        snprintf(page[i], sizeof page[i],
+                 "%s\nstory %d opens with its own first sentence, number %d.\n"
+                 "and goes on with a second sentence of its own, %d.\n%s\n",
+                 menu, i, i * 7, i * 13, notice);
+    const char *twice = "A story the site runs twice, word for word, in two sections.\n"
+                        "Its second sentence is the same on both pages too.\n";
+    dedup_linestats *ls = NULL, *via = NULL;
+    dedup_linestats_create(&ls, 1 << 14);
+    dedup_linestats_create(&via, 1 << 14);
+    is_int(dedup_linestats_add_site(NULL, "a", 1, "x", 1), DEDUP_E_INVAL, "add_site: NULL stats");
+    is_int(dedup_linestats_add_site(ls, NULL, 3, "x", 1), DEDUP_E_INVAL,
+           "add_site: NULL site with a length");
+    const char *site = "news.example.com";
+    size_t sl = strlen(site);
+    for (int i = 0; i < 2; i++)
+        is_int(dedup_linestats_add_site(ls, site, sl, page[i], strlen(page[i])), DEDUP_OK,
+               "page %d of the site counted", i);
+    dedup_linestats_add_site(ls, "other.org", 9, page[3], strlen(page[3]));
+    dedup_linestats_add_site(ls, site, sl, twice, strlen(twice));
+    dedup_linestats_add_site(ls, site, sl, twice, strlen(twice));
+    is_int(dedup_linestats_count_site(ls, site, sl, menu, strlen(menu)), 2,
+           "the menu counted on two pages of the site");
+    is_int(dedup_linestats_count_site(ls, "other.org", 9, menu, strlen(menu)), 1,
+           "and on one of the other site");
+    is_int(dedup_linestats_count(ls, menu, strlen(menu)), 3, "and on three pages in all");
+    is_int(dedup_linestats_count_site(ls, "", 0, menu, strlen(menu)), 0, "no site: 0");
+    is_int(dedup_linestats_documents(ls), 5, "five documents");
+
+    /* The same pages through the line hashes and their site keys. */
+    const char *docs[5] = {page[0], page[1], page[3], twice, twice};
+    const char *dsite[5] = {site, site, "other.org", site, site};
+    for (int d = 0; d < 5; d++) {
+        uint64_t h[32];
+        size_t n = 0;
+        dedup_linestats_hashes(docs[d], strlen(docs[d]), h, 16, &n);
+        is_int(dedup_linestats_site_keys(dsite[d], strlen(dsite[d]), h, n, h + n), DEDUP_OK,
+               "site keys of page %d", d);
+        dedup_linestats_add_hashes(via, h, 2 * n);
+    }
+    size_t sz = dedup_linestats_serialized_size(ls), w1 = 0, w2 = 0;
+    unsigned char *b1 = malloc(sz), *b2 = malloc(sz);
+    dedup_linestats_serialize(ls, b1, sz, &w1);
+    dedup_linestats_serialize(via, b2, sz, &w2);
+    ok(w1 == sz && w2 == sz && !memcmp(b1, b2, sz),
+       "hashes and site keys counted together give the same sketch as add_site");
+    free(b1);
+    free(b2);
+    uint64_t one = 42, key = 7;
+    dedup_linestats_site_keys("", 0, &one, 1, &key);
+    is_int((long)key, 0, "an empty site gives no keys");
+
+    /* What a hasher told the site leaves out. */
+    dedup_hasher *h = NULL;
+    dedup_hasher_create(&h, NULL);
+    dedup_hasher_set_linestats(h, ls, 20);
+    const char *t;
+    size_t tl;
+    dedup_hasher_shingles(h, page[0], strlen(page[0]), &(const uint64_t *){0}, &(size_t){0});
+    dedup_hasher_compared(h, &t, &tl, NULL);
+    ok(strstr(t, menu) && strstr(t, notice), "no site set: everything kept");
+    is_int(dedup_hasher_set_site(h, NULL, 2), DEDUP_E_INVAL, "set_site: NULL with a length");
+    dedup_hasher_set_site(h, site, sl);
+    dedup_hasher_shingles(h, page[0], strlen(page[0]), &(const uint64_t *){0}, &(size_t){0});
+    dedup_hasher_compared(h, &t, &tl, NULL);
+    ok(!strstr(t, menu) && strstr(t, notice) && strstr(t, "story 0 opens"),
+       "two pages: the menu is furniture, the sentence is not");
+    dedup_hasher_shingles(h, twice, strlen(twice), &(const uint64_t *){0}, &(size_t){0});
+    dedup_hasher_compared(h, &t, &tl, NULL);
+    ok(tl == strlen(twice), "a story run twice keeps its sentences");
+    dedup_linestats_add_site(ls, site, sl, page[2], strlen(page[2]));
+    dedup_hasher_shingles(h, page[0], strlen(page[0]), &(const uint64_t *){0}, &(size_t){0});
+    dedup_hasher_compared(h, &t, &tl, NULL);
+    ok(!strstr(t, menu) && !strstr(t, notice) && strstr(t, "story 0 opens"),
+       "three pages: the notice is furniture too");
+    dedup_hasher_set_site(h, "other.org", 9);
+    dedup_hasher_shingles(h, page[3], strlen(page[3]), &(const uint64_t *){0}, &(size_t){0});
+    dedup_hasher_compared(h, &t, &tl, NULL);
+    ok(strstr(t, menu) && strstr(t, notice), "another site's page keeps them");
+    dedup_hasher_set_site(h, NULL, 0);
+    dedup_hasher_shingles(h, page[0], strlen(page[0]), &(const uint64_t *){0}, &(size_t){0});
+    dedup_hasher_compared(h, &t, &tl, NULL);
+    ok(strstr(t, menu) && strstr(t, notice), "the site unset: kept again");
+    dedup_hasher_free(h);
+    dedup_linestats_free(ls);
+    dedup_linestats_free(via);
+}
+
 int main(void)
 {
     counts();
@@ -366,6 +465,7 @@ int main(void)
     accuracy();
     filtering();
     serialization();
+    sites();
     out_of_memory();
     return tap_done();
 }
