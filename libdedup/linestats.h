@@ -19,9 +19,11 @@
 
 /* Site furniture: a line counted under one site is furniture of that site
  * on DEDUP_SITE_FURNITURE_DOCS of its pages, or on
- * DEDUP_SITE_FURNITURE_SHORT when it does not end like a sentence. */
+ * DEDUP_SITE_FURNITURE_SHORT when it is a short line, of at most
+ * DEDUP_SITE_SHORT_LINE bytes, that does not end like a sentence. */
 #define DEDUP_SITE_FURNITURE_DOCS 3
 #define DEDUP_SITE_FURNITURE_SHORT 2
+#define DEDUP_SITE_SHORT_LINE 160
 
 struct dedup_linestats {
     size_t blocks;     /* 64-byte blocks, a power of two */
