@@ -121,6 +121,10 @@ int cli_parse_duration(const char *s, int64_t *seconds);
 /* Parse an ISO 8601 date-time ("2024-05-01", "2024-05-01T12:30:00Z",
  * "+09:00" offsets, fractions ignored) into Unix seconds; 0 or -1. */
 int cli_parse_iso8601(const char *s, size_t n, int64_t *out);
+/* The site of a page from its site field s[0..n): for a URL
+ * ("scheme://host/path"), the host without user, port and a leading
+ * "www."; anything else as it is. *site points into s. */
+void cli_site_of(const char *s, size_t n, const char **site, size_t *len);
 /* Parse a document's time into Unix seconds: with format, by strptime(3)
  * (the time taken as UTC); else ISO 8601 (the date must exist, offsets
  * within 14 hours), RFC 2822 as RSS feeds give it ("Mon, 01 Jan 2024
@@ -137,6 +141,8 @@ typedef struct cli_input_opts {
     const char *time_field; /* JSONL, for filter --window-time; NULL if unused */
     const char *time_format; /* --time-format (strptime), or NULL */
     const char *title_field; /* JSONL, optional, for the report */
+    const char *site_field;  /* JSONL: the page's site, or a URL whose host
+                                is; NULL: none */
     size_t max_doc_bytes;
 } cli_input_opts;
 
@@ -190,14 +196,16 @@ enum {
     OPT_BOILERPLATE,
     OPT_PARAM,
     OPT_SAVE_EVERY,
-    OPT_SYNC
+    OPT_SYNC,
+    OPT_SITE_FIELD
 };
 
 /* getopt_long table entries for the input and parameter options. */
 #define CLI_INPUT_OPTIONS                                                      \
     {"id-field", 1, 0, OPT_ID_FIELD}, {"text-field", 1, 0, OPT_TEXT_FIELD},      \
         {"input-format", 1, 0, OPT_INPUT_FORMAT},                              \
-        {"max-doc-bytes", 1, 0, OPT_MAX_DOC_BYTES}, {"on-error", 1, 0, OPT_ON_ERROR}
+        {"max-doc-bytes", 1, 0, OPT_MAX_DOC_BYTES}, {"on-error", 1, 0, OPT_ON_ERROR}, \
+        {"site-field", 1, 0, OPT_SITE_FIELD}
 #define CLI_PARAM_OPTIONS                                                      \
     {"threshold", 1, 0, OPT_THRESHOLD}, {"shingle-size", 1, 0, OPT_SHINGLE_SIZE}, \
         {"char-shingle-size", 1, 0, OPT_CHAR_SHINGLE_SIZE},                    \

@@ -23,6 +23,8 @@ enum { OUT_TSV, OUT_JSONL, OUT_REPORT };
 typedef struct chunk {
     cli_buf text;
     size_t *off;       /* n + 1 offsets into text */
+    cli_buf site;      /* the documents' sites (cli_doc.site), */
+    size_t *soff;      /* n + 1 offsets into site */
     const char **file; /* for the UTF-8 warning */
     uint64_t *line;
     size_t n;

@@ -430,6 +430,14 @@ static int read_line_hashes(cluster_run *run, const cluster_opts *o, uint64_t **
         }
         if (lr)
             die("cannot count lines");
+        if (d.site_len && got) { /* the lines' keys under the page's site follow */
+            if (dst == tmp && 2 * got > room)
+                dst = memcpy(xmalloc(2 * got * sizeof *dst), tmp, got * sizeof *dst);
+            else if (dst != tmp)
+                dst = xrealloc(dst, 2 * got * sizeof *dst);
+            dedup_linestats_site_keys(d.site, d.site_len, dst, got, dst + got);
+            got *= 2;
+        }
         if (n + got + 1 > cap) {
             while (n + got + 1 > cap)
                 cap *= 2;

@@ -45,6 +45,9 @@ static const char help_text[] =
     "  --text-field LIST     JSONL text fields, comma-separated, joined with a\n"
     "                        newline (default title,text: the headline is\n"
     "                        compared too; missing fields are left out)\n"
+    "  --site-field NAME     JSONL field naming the page's site, or a URL whose\n"
+    "                        host does (default url; '' for none): lines on 2-3\n"
+    "                        pages of one site are its furniture\n"
     "  --max-doc-bytes N     longest document accepted (default 64M)\n"
     "  --on-error ACTION     fail (default): stop at a bad document, exit 1;\n"
     "                        skip: skip it and count it in --stats\n"
@@ -115,8 +118,11 @@ static void *worker(void *arg)
                 break;
             size_t end = i + 16 < c->n ? i + 16 : c->n;
             for (; i < end && !err; i++) {
-                err = dedup_hasher_sign(h, c->text.data + c->off[i], c->off[i + 1] - c->off[i],
-                                        sig);
+                err = dedup_hasher_set_site(h, c->site.data + c->soff[i],
+                                            c->soff[i + 1] - c->soff[i]);
+                if (!err)
+                    err = dedup_hasher_sign(h, c->text.data + c->off[i],
+                                            c->off[i + 1] - c->off[i], sig);
                 if (!err)
                     err = dedup_batch_set(p->batch, c->base + i, sig);
                 size_t r = h ? dedup_hasher_replaced(h) : 0;
@@ -207,18 +213,43 @@ static int chunk_init(chunk *c)
 {
     memset(c, 0, sizeof *c);
     c->off = malloc((CHUNK_DOCS + 1) * sizeof *c->off);
+    c->soff = malloc((CHUNK_DOCS + 1) * sizeof *c->soff);
     c->file = malloc(CHUNK_DOCS * sizeof *c->file);
     c->line = malloc(CHUNK_DOCS * sizeof *c->line);
-    return c->off && c->file && c->line ? CLI_OK : CLI_ENOMEM;
+    return c->off && c->soff && c->file && c->line ? CLI_OK : CLI_ENOMEM;
 }
 
 static void chunk_free(chunk *c)
 {
     cli_buf_free(&c->text);
+    cli_buf_free(&c->site);
     free(c->off);
+    free(c->soff);
     free(c->file);
     free(c->line);
     memset(c, 0, sizeof *c); /* may be freed again */
+}
+
+/* Start filling c. */
+static void chunk_clear(chunk *c)
+{
+    c->n = 0;
+    c->text.len = 0;
+    c->site.len = 0;
+    c->off[0] = 0;
+    c->soff[0] = 0;
+}
+
+/* Append d's text and site to c; CLI_OK or CLI_ENOMEM. */
+static int chunk_push(chunk *c, const cli_doc *d)
+{
+    if (cli_buf_add(&c->text, d->text, d->text_len) ||
+        (d->site_len && cli_buf_add(&c->site, d->site, d->site_len)))
+        return CLI_ENOMEM;
+    c->n++;
+    c->off[c->n] = c->text.len;
+    c->soff[c->n] = c->site.len;
+    return CLI_OK;
 }
 
 /* After a job: report the first invalid UTF-8 and library errors. */
@@ -327,7 +358,9 @@ static void *count_chunk(void *arg)
     const chunk *c = j->c;
     j->rc = DEDUP_OK;
     for (size_t i = 0; i < c->n && j->rc == DEDUP_OK; i++)
-        j->rc = dedup_linestats_add(j->lines, c->text.data + c->off[i], c->off[i + 1] - c->off[i]);
+        j->rc = dedup_linestats_add_site(j->lines, c->site.data + c->soff[i],
+                                         c->soff[i + 1] - c->soff[i], c->text.data + c->off[i],
+                                         c->off[i + 1] - c->off[i]);
     return NULL;
 }
 
@@ -339,17 +372,14 @@ static int count_fill(cluster_run *run, const cluster_opts *o, chunk *c, cli_pro
 {
     cli_doc d;
     int rc = 0;
-    c->n = 0;
-    c->text.len = 0;
-    c->off[0] = 0;
+    chunk_clear(c);
     while (c->n < CHUNK_DOCS && c->text.len < CHUNK_BYTES &&
            (rc = cli_next_doc(run->reader, &d, &o->io, &run->skipped, status)) == 1) {
-        if (cli_buf_add(&c->text, d.text, d.text_len)) {
+        if (chunk_push(c, &d)) {
             cli_msg("out of memory");
             *status = EXIT_INTERNAL;
             return -1;
         }
-        c->off[++c->n] = c->text.len;
         cli_progress_update(prog, ++*n, cli_reader_raw_bytes(run->reader));
     }
     if (rc < 0)
@@ -431,7 +461,8 @@ static int count_lines(cluster_run *run, const cluster_opts *o)
         }
     } else {
         while ((rc = cli_next_doc(run->reader, &d, &o->io, &run->skipped, &status)) == 1) {
-            if ((rc = dedup_linestats_add(run->lines, d.text, d.text_len))) {
+            if ((rc = dedup_linestats_add_site(run->lines, d.site, d.site_len, d.text,
+                                               d.text_len))) {
                 cli_msg("cannot count lines: %s", dedup_strerror(rc));
                 return EXIT_INTERNAL;
             }
@@ -496,6 +527,11 @@ static int explain_record(explainer *x, cli_buf *out, const cli_doc *d,
         return CLI_ENOMEM;
     memcpy(me.text, d->text, d->text_len);
     me.text_len = d->text_len;
+    if (d->site_len && !(me.site = cli_strndup(d->site, d->site_len))) {
+        cli_side_free(&me);
+        return CLI_ENOMEM;
+    }
+    me.site_len = d->site_len;
     int rc = cli_side_analyse(x->h, &me) ? CLI_ENOMEM : CLI_OK;
     out->len -= 2; /* the closing brace and the newline */
     if (!rc)
@@ -986,22 +1022,18 @@ static int chunk_fill(cluster_run *run, const cluster_opts *o, chunk *c, cli_pro
 {
     cli_doc d;
     int rc = 0;
-    c->n = 0;
-    c->text.len = 0;
-    c->off[0] = 0;
+    chunk_clear(c);
     c->base = run->ids.count;
     while (c->n < CHUNK_DOCS && c->text.len < CHUNK_BYTES &&
            (rc = cli_next_doc(run->reader, &d, &o->io, &run->skipped, status)) == 1) {
-        if (cli_buf_add(&c->text, d.text, d.text_len) ||
-            cli_ids_push(&run->ids, d.id, d.id_len, d.id_kind)) {
+        c->file[c->n] = d.file;
+        c->line[c->n] = d.line;
+        if (chunk_push(c, &d) || cli_ids_push(&run->ids, d.id, d.id_len, d.id_kind)) {
             cli_msg("out of memory");
             *status = EXIT_INTERNAL;
             return -1;
         }
         run->json_replaced += d.replaced;
-        c->file[c->n] = d.file;
-        c->line[c->n] = d.line;
-        c->off[++c->n] = c->text.len;
         cli_progress_update(prog, run->ids.count, cli_reader_raw_bytes(run->reader));
     }
     if (rc < 0) {

@@ -185,9 +185,11 @@ static int explain_keep(cli_side *s, const cli_doc *d)
     s->found = 1;
     s->text = cli_strndup(d->text, d->text_len);
     s->text_len = d->text_len;
+    s->site = d->site_len ? cli_strndup(d->site, d->site_len) : NULL;
+    s->site_len = d->site_len;
     s->file = cli_strndup(d->file, strlen(d->file));
     s->line = d->line;
-    return s->text && s->file ? 0 : -1;
+    return s->text && s->file && (s->site || !d->site_len) ? 0 : -1;
 }
 
 /* Read the whole input: count its lines, keep the two documents. EXIT_OK
@@ -198,7 +200,8 @@ static int explain_read(explain_run *x, const explain_opts *o)
     uint64_t skipped = 0;
     int rc, status = EXIT_OK;
     while ((rc = cli_next_doc(x->r, &d, &o->io, &skipped, &status)) == 1) {
-        if (x->ls && (rc = dedup_linestats_add(x->ls, d.text, d.text_len))) {
+        if (x->ls &&
+            (rc = dedup_linestats_add_site(x->ls, d.site, d.site_len, d.text, d.text_len))) {
             cli_msg("cannot count lines: %s", dedup_strerror(rc));
             return EXIT_INTERNAL;
         }
@@ -226,10 +229,11 @@ static int explain_similarity(explain_run *x)
     int rc = dedup_signature_create(&a, x->p);
     if (!rc)
         rc = dedup_signature_create(&b, x->p);
-    if (!rc)
-        rc = dedup_hasher_sign(x->h, x->s[0].text, x->s[0].text_len, a);
-    if (!rc)
-        rc = dedup_hasher_sign(x->h, x->s[1].text, x->s[1].text_len, b);
+    for (int k = 0; k < 2 && !rc; k++) {
+        rc = dedup_hasher_set_site(x->h, x->s[k].site, x->s[k].site_len);
+        if (!rc)
+            rc = dedup_hasher_sign(x->h, x->s[k].text, x->s[k].text_len, k ? b : a);
+    }
     if (!rc)
         rc = dedup_signature_similarity(x->p, a, b, &x->sim);
     dedup_signature_free(a);

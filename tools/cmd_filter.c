@@ -97,8 +97,9 @@ static const char help_text[] =
     "  -h, --help            show this help\n"
     "\n"
     "Input and similarity options as for 'dedup cluster' (--input-format,\n"
-    "--id-field, --text-field, --max-doc-bytes, --on-error, --threshold,\n"
-    "--measure, --shingle-size, --char-shingle-size, --num-hashes, --seed).\n"
+    "--id-field, --text-field, --site-field, --max-doc-bytes, --on-error,\n"
+    "--threshold, --measure, --shingle-size, --char-shingle-size,\n"
+    "--num-hashes, --seed).\n"
     "When --index loads a saved state, its similarity parameters are used.\n";
 
 /* ------------------------------------------------------------- feeder */
@@ -152,7 +153,7 @@ static int produce_one(feed *f, fentry *e)
     e->nlh = 0;
     if (f->lines && !f->keep_hashes) {
         pthread_mutex_lock(&f->lines_mu);
-        rc = dedup_linestats_add(f->lines, d.text, d.text_len);
+        rc = dedup_linestats_add_site(f->lines, d.site, d.site_len, d.text, d.text_len);
         pthread_mutex_unlock(&f->lines_mu);
         if (rc) {
             cli_msg("%s", dedup_strerror(rc));
@@ -171,6 +172,18 @@ static int produce_one(feed *f, fentry *e)
             }
             e->lh = v;
         }
+        /* The lines' keys under the page's site follow them. */
+        if (!rc && d.site_len && e->nlh) {
+            void *v = e->lh;
+            if (cli_grow(&v, &e->lh_cap, 2 * e->nlh, sizeof *e->lh))
+                rc = DEDUP_E_NOMEM;
+            else
+                e->lh = v;
+            if (!rc)
+                rc = dedup_linestats_site_keys(d.site, d.site_len, e->lh, e->nlh, e->lh + e->nlh);
+            if (!rc)
+                e->nlh *= 2;
+        }
         if (!rc) {
             pthread_mutex_lock(&f->lines_mu);
             rc = dedup_linestats_add_hashes(f->lines, e->lh, e->nlh);
@@ -188,7 +201,8 @@ static int produce_one(feed *f, fentry *e)
         f->status = EXIT_INTERNAL;
         return 0;
     }
-    if ((rc = dedup_hasher_sign(f->h, d.text, d.text_len, e->sig))) {
+    if ((rc = dedup_hasher_set_site(f->h, d.site, d.site_len)) ||
+        (rc = dedup_hasher_sign(f->h, d.text, d.text_len, e->sig))) {
         cli_msg("%s:%llu: %s", d.file, (unsigned long long)d.line, dedup_strerror(rc));
         f->status = EXIT_INTERNAL;
         return 0;

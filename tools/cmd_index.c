@@ -48,8 +48,8 @@ static const char help_text[] =
     "index fails at once with the first one's process id.\n"
     "\n"
     "Input options as for 'dedup cluster' (--input-format, --id-field,\n"
-    "--text-field, --max-doc-bytes, --on-error); build also takes the\n"
-    "similarity options (--threshold, --measure, --shingle-size,\n"
+    "--text-field, --site-field, --max-doc-bytes, --on-error); build also\n"
+    "takes the similarity options (--threshold, --measure, --shingle-size,\n"
     "--char-shingle-size, --num-hashes, --seed).\n";
 
 enum { ACT_BUILD, ACT_ADD, ACT_QUERY, ACT_STATS };
@@ -191,12 +191,14 @@ static int run_docs(int act, cli_store *st, const cli_input_opts *io, char **pat
     cli_doc d;
     while ((rc = cli_next_doc(r, &d, io, &skipped, &status)) == 1) {
         ndocs++;
-        if (counts && (rc = dedup_linestats_add(counts, d.text, d.text_len))) {
+        if (counts &&
+            (rc = dedup_linestats_add_site(counts, d.site, d.site_len, d.text, d.text_len))) {
             cli_msg("cannot count lines: %s", dedup_strerror(rc));
             status = EXIT_INTERNAL;
             break;
         }
-        if ((rc = dedup_hasher_sign(h, d.text, d.text_len, sig))) {
+        if ((rc = dedup_hasher_set_site(h, d.site, d.site_len)) ||
+            (rc = dedup_hasher_sign(h, d.text, d.text_len, sig))) {
             cli_msg("%s:%llu: %s", d.file, (unsigned long long)d.line, dedup_strerror(rc));
             status = EXIT_INTERNAL;
             break;

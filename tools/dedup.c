@@ -43,6 +43,7 @@ void cli_input_defaults(cli_input_opts *o)
     o->format = CLI_FMT_JSONL;
     o->id_field = "id";
     o->text_field = "title,text";
+    o->site_field = "url";
     o->max_doc_bytes = (size_t)64 << 20;
 }
 
@@ -90,6 +91,13 @@ int cli_common_option(int c, const char *arg, cli_input_opts *io, cli_param_opts
                 return -1;
             }
             io->id_field = arg;
+            return 1;
+        case OPT_SITE_FIELD:
+            if (*arg && !valid_field_list(arg, 0)) {
+                cli_msg("invalid --site-field '%s'", arg);
+                return -1;
+            }
+            io->site_field = *arg ? arg : NULL;
             return 1;
         case OPT_TEXT_FIELD:
             if (!valid_field_list(arg, 1)) {

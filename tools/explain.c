@@ -10,6 +10,7 @@
 void cli_side_free(cli_side *s)
 {
     free(s->text);
+    free(s->site);
     free(s->file);
     dedup_analysis_free(s->an);
     free(s->pa);
@@ -28,7 +29,9 @@ char *cli_strndup(const char *p, size_t n)
 
 int cli_side_analyse(dedup_hasher *h, cli_side *s)
 {
-    int rc = dedup_analyse(&s->an, h, s->text, s->text_len);
+    int rc = dedup_hasher_set_site(h, s->site, s->site_len);
+    if (!rc)
+        rc = dedup_analyse(&s->an, h, s->text, s->text_len);
     if (!rc) {
         s->ntok = dedup_analysis_tokens(s->an);
         s->nsh = dedup_analysis_shingles(s->an);

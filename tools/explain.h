@@ -15,6 +15,8 @@ typedef struct cli_side {
     int found;
     char *text;             /* a copy of its text */
     size_t text_len;
+    char *site;             /* its site (cli_doc.site), or NULL */
+    size_t site_len;
     char *file;             /* where it was read */
     uint64_t line;
     dedup_analysis *an;     /* what the comparison made of it */
@@ -33,7 +35,8 @@ char *cli_strndup(const char *p, size_t n);
 
 /* Release what s holds (not s itself) and zero it. */
 void cli_side_free(cli_side *s);
-/* Run the pipeline of h on s->text. A library status. */
+/* Run the pipeline of h on s->text, as a page of s->site. A library
+ * status. */
 int cli_side_analyse(dedup_hasher *h, cli_side *s);
 /* The passages of a that b shares, into a->pa / a->np / a->shared_tokens
  * (replacing earlier ones). 0, or -1 when out of memory. */

@@ -374,7 +374,7 @@ struct cli_reader {
     cli_json *json;
     cli_json_field fields[FIELD_MAX];
     size_t nfields, ntext;  /* text fields come first */
-    int id_slot, time_slot, title_slot;
+    int id_slot, time_slot, title_slot, site_slot;
     cli_buf join;
     cli_buf repair;     /* a repaired copy of the current JSON line */
     /* CSV: the current record, its unescaped values, the columns the
@@ -581,7 +581,7 @@ int cli_reader_open(cli_reader **out, const cli_input_opts *o, char **paths, siz
     *out = r;
     r->o = *o;
     r->stdin_fd = r->spool_fd = -1;
-    r->id_slot = r->time_slot = r->title_slot = -1;
+    r->id_slot = r->time_slot = r->title_slot = r->site_slot = -1;
     size_t n = npaths ? npaths : 1;
     r->paths = calloc(n, sizeof *r->paths);
     if (!r->paths)
@@ -617,6 +617,13 @@ int cli_reader_open(cli_reader **out, const cli_input_opts *o, char **paths, siz
             r->title_slot = (int)r->nfields;
             if (add_fields(r, o->title_field) != 1)
                 goto nomem;
+        }
+        if (o->site_field) {
+            r->site_slot = (int)r->nfields;
+            if (add_fields(r, o->site_field) != 1) {
+                snprintf(r->err, sizeof r->err, "bad --site-field '%s'", o->site_field);
+                return CLI_EIO;
+            }
         }
         if (!(r->json = cli_json_create()))
             goto nomem;
@@ -1090,6 +1097,9 @@ static int fill_doc(cli_reader *r, cli_doc *d)
         d->title = r->fields[r->title_slot].value;
         d->title_len = r->fields[r->title_slot].len;
     }
+    if (r->site_slot >= 0 && r->fields[r->site_slot].type == CLI_JSON_STRING)
+        cli_site_of(r->fields[r->site_slot].value, r->fields[r->site_slot].len, &d->site,
+                    &d->site_len);
     return 1;
 }
 

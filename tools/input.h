@@ -53,6 +53,8 @@ typedef struct cli_doc {
     size_t raw_len;
     const char *title;  /* the title field if asked for and present */
     size_t title_len;
+    const char *site;   /* the page's site (a URL's host), borrowed; */
+    size_t site_len;    /* 0 when there is none */
     int64_t time;       /* the time field in Unix seconds, if asked for */
     const char *file;   /* for messages */
     uint64_t line;      /* line in file, 1-based; 0 for whole files */

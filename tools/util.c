@@ -937,3 +937,25 @@ int cli_open_reader(cli_reader **r, const cli_input_opts *io, char **paths, size
     cli_msg("%s", *r ? cli_reader_error(*r) : "out of memory");
     return rc == CLI_ENOMEM ? EXIT_INTERNAL : EXIT_IO;
 }
+
+void cli_site_of(const char *s, size_t n, const char **site, size_t *len)
+{
+    *site = s;
+    *len = n;
+    const char *sep = n >= 3 ? memmem(s, n, "://", 3) : NULL;
+    if (!sep)
+        return;
+    const char *h = sep + 3, *end = s + n, *e = h;
+    while (e < end && *e != '/' && *e != '?' && *e != '#')
+        e++;
+    const char *at = memchr(h, '@', (size_t)(e - h));
+    if (at)
+        h = at + 1;
+    const char *colon = memchr(h, ':', (size_t)(e - h));
+    if (colon && *h != '[')
+        e = colon;
+    if (e - h > 4 && !memcmp(h, "www.", 4))
+        h += 4;
+    *site = h;
+    *len = (size_t)(e - h);
+}
