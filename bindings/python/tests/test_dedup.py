@@ -304,6 +304,30 @@ def test_index_explain_leaves_out_learned_furniture():
         idx.explain(a, b, passages=-1)
 
 
+def test_index_site_furniture(tmp_path):
+    """Pages that name their site: two different stories under one long menu
+    of a site are no copies from the second page on; without the site they
+    are. The site's counts are saved with the index."""
+    menu = "\n".join("Section %d | Weather | Markets | Sport" % i for i in range(25))
+    words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
+    pages = [menu + "\n" + " ".join(words[(i + j) % 8] + str(i * 97 + j) for j in range(60))
+             for i in range(3)]
+    with_site, without = dedup.Index(), dedup.Index()
+    assert with_site.add_unique("a1", pages[0], site="news-a.example") is None
+    assert without.add_unique("a1", pages[0]) is None
+    assert with_site.add_unique("a2", pages[1], site="news-a.example") is None
+    assert without.add_unique("a2", pages[1]).key == "a1"
+    path = str(tmp_path / "sites.idx")
+    with_site.save(path)
+    back = dedup.Index.load(path)
+    assert back.add_unique("a3", pages[2], site="news-a.example") is None
+    # on another site the menu is kept, and makes the page a copy
+    assert back.add_unique("b3", pages[2].replace("alpha", "omega"), site="b.example").key \
+        in ("a1", "a3")
+    with pytest.raises(TypeError):
+        back.add_unique("x", "text", site=3)
+
+
 def test_read_jsonl_large_input():
     """A few MB of records with blank lines, escapes and non-ASCII text:
     records, line numbers (ids of records without one) and the first bad

@@ -163,15 +163,20 @@ class Index(_dedup.Index):
     more than the latest stored. Documents older than a time are forgotten
     with expire(before)."""
 
-    def add_unique(self, key: str, text: Text, time=None) -> Optional[Match]:
+    def add_unique(self, key: str, text: Text, time=None,
+                   site: Optional[str] = None) -> Optional[Match]:
         """Store text under key unless it duplicates a stored document; return
-        None (stored) or the best Match. KeyError if key is stored already."""
-        m = super().add_unique(key, text, _stamp(time))
+        None (stored) or the best Match. KeyError if key is stored already.
+        site names the page's site (the host of its URL, say): its lines are
+        also counted for that site, and the site's furniture (a menu or a
+        headline on two of its pages, any line on three) is left out."""
+        m = super().add_unique(key, text, _stamp(time), site)
         return None if m is None else Match(*m)
 
-    def add(self, key: str, text: Text, time=None) -> None:
-        """Store text under key whatever it duplicates."""
-        super().add(key, text, _stamp(time))
+    def add(self, key: str, text: Text, time=None, site: Optional[str] = None) -> None:
+        """Store text under key whatever it duplicates (signed as a page of
+        site, if given)."""
+        super().add(key, text, _stamp(time), site)
 
     def query(self, text: Text, limit: int = 100) -> list:
         """The stored documents text duplicates, best first (at most limit)."""

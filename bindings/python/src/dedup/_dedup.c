@@ -806,17 +806,18 @@ static int stamp_from(IndexObject *o, PyObject *time, int64_t *stamp)
     return 0;
 }
 
-/* add_unique(key, text, time=None) -> None (added) or (key, sim, id) */
+/* add_unique(key, text, time=None, site=None) -> None (added) or
+ * (key, sim, id) */
 static PyObject *index_add_common(PyObject *self, PyObject *args, PyObject *kwargs, int unique)
 {
-    static char *kw[] = {"key", "text", "time", NULL};
+    static char *kw[] = {"key", "text", "time", "site", NULL};
     IndexObject *o = (IndexObject *)self;
     module_state *st = state_from_type(Py_TYPE(self));
-    const char *key;
-    Py_ssize_t klen;
+    const char *key, *site = NULL;
+    Py_ssize_t klen, slen = 0;
     PyObject *text, *time = NULL;
-    if (!index_ready(o) ||
-        !PyArg_ParseTupleAndKeywords(args, kwargs, "s#O|O", kw, &key, &klen, &text, &time))
+    if (!index_ready(o) || !PyArg_ParseTupleAndKeywords(args, kwargs, "s#O|Oz#", kw, &key, &klen,
+                                                        &text, &time, &site, &slen))
         return NULL;
     fields x;
     int64_t stamp;
@@ -828,7 +829,8 @@ static PyObject *index_add_common(PyObject *self, PyObject *args, PyObject *kwar
     Py_BEGIN_ALLOW_THREADS
     pthread_rwlock_wrlock(&o->lock);
     if (unique) {
-        rc = dedup_index_add_text(o->idx, key, (size_t)klen, stamp, x.f, x.n, &dup, &best, NULL);
+        rc = dedup_index_add_text_site(o->idx, site, (size_t)slen, key, (size_t)klen, stamp, x.f,
+                                       x.n, &dup, &best, NULL);
     } else {
         /* Added whatever it duplicates: sign as the index does, store. */
         dedup_hasher *h = NULL;
@@ -836,6 +838,8 @@ static PyObject *index_add_common(PyObject *self, PyObject *args, PyObject *kwar
         rc = dedup_index_hasher(o->idx, &h);
         if (!rc)
             rc = dedup_signature_create(&sig, dedup_index_params(o->idx));
+        if (!rc)
+            rc = dedup_hasher_set_site(h, site, (size_t)slen);
         if (!rc)
             rc = dedup_hasher_sign_fields(h, x.f, x.n, sig);
         if (!rc)
