@@ -328,6 +328,31 @@ def test_index_site_furniture(tmp_path):
         back.add_unique("x", "text", site=3)
 
 
+def test_cluster_site_furniture(tmp_path):
+    """cluster() takes each record's site from its url, as the tool does:
+    two stories under one site's long menu stay apart, a copy on another
+    site joins; the same clusters as `dedup cluster`."""
+    menu = "\n".join("Section %d | Weather | Markets | Sport" % i for i in range(25))
+    words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
+    s1, s2 = (" ".join(words[(i + j) % 8] + str(i * 97 + j) for j in range(60)) for i in (1, 2))
+    recs = [{"id": "a1", "url": "https://www.news-a.example/1", "text": menu + "\n" + s1},
+            {"id": "a2", "url": "http://news-a.example:8080/2?x=1", "text": menu + "\n" + s2},
+            {"id": "b1", "url": "https://news-b.example/1", "text": s1}]
+    assert dedup.site_of(recs[0]["url"]) == dedup.site_of(recs[1]["url"]) == "news-a.example"
+    assert dedup.site_of("plain name") == "plain name"
+    assert dedup.cluster(recs) == [0, 1, 0]
+    assert dedup.cluster(recs, site_field=None) == [0, 0, 0]
+    corpus = tmp_path / "sites.jsonl"
+    corpus.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    out = subprocess.run([DEDUP, "cluster", "-q", str(corpus)], check=True,
+                         capture_output=True, text=True).stdout
+    assert [line.split("\t")[1] for line in out.splitlines()] == ["a1", "a2", "a1"]
+    with pytest.raises(ValueError):
+        dedup._dedup.cluster(["x", "y"], sites=["a"])
+    with pytest.raises(TypeError):
+        dedup._dedup.cluster(["x"], sites=[3])
+
+
 def test_read_jsonl_large_input():
     """A few MB of records with blank lines, escapes and non-ASCII text:
     records, line numbers (ids of records without one) and the first bad

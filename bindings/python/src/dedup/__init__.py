@@ -141,15 +141,47 @@ def _fields_of(doc, text_fields):
     return doc
 
 
+def site_of(value: str) -> str:
+    """The site a record's site field names, as `dedup --site-field` reads it:
+    a URL's host without user, port and a leading "www."; anything else as
+    it is."""
+    sep = value.find("://")
+    if sep < 0:
+        return value
+    host = value[sep + 3:]
+    for stop in "/?#":
+        host = host.split(stop, 1)[0]
+    host = host.rsplit("@", 1)[-1]
+    if not host.startswith("["):
+        host = host.split(":", 1)[0]
+    if len(host) > 4 and host.startswith("www."):
+        host = host[4:]
+    return host
+
+
+def _site(doc, site_field):
+    if not site_field or not isinstance(doc, dict):
+        return None
+    v = doc.get(site_field)
+    return site_of(v) if isinstance(v, str) and v else None
+
+
 def cluster(texts: Iterable, threads: int = 0, boilerplate: int = BOILERPLATE_DEFAULT,
-            text_fields: Sequence[str] = ("title", "text"), **params) -> list:
+            text_fields: Sequence[str] = ("title", "text"), site_field: Optional[str] = "url",
+            **params) -> list:
     """Cluster a corpus as `dedup cluster` does: for each document, the position
     of its cluster's representative (its first document). Documents are str,
     sequences of fields, or dicts (records) whose text_fields are joined.
-    Lines found in `boilerplate` or more documents are left out (0: off).
+    Lines found in `boilerplate` or more documents are left out (0: off), and
+    so is the furniture of a record's site (site_of(record[site_field]): a
+    menu or a headline on two pages of the site, any line on three).
     threads: 0 uses every processor."""
+    texts = list(texts)
     docs = [_fields_of(d, text_fields) for d in texts]
-    return _dedup.cluster(docs, threads=threads, boilerplate=boilerplate, **params)
+    sites = [_site(d, site_field) for d in texts]
+    if not any(sites):
+        sites = None
+    return _dedup.cluster(docs, threads=threads, boilerplate=boilerplate, sites=sites, **params)
 
 
 class Index(_dedup.Index):

@@ -1243,6 +1243,9 @@ typedef struct {
     /* the boilerplate pass: each document's line hashes */
     uint64_t **hashes;
     size_t *nhashes;
+    /* each document's site (NULL: none) */
+    const char **site;
+    Py_ssize_t *site_len;
 } sign_job;
 
 /* Take the next block of documents [*from, *to) of j, or 0 when done or
@@ -1290,6 +1293,18 @@ static void *hash_worker(void *arg)
                 }
                 total += err ? 0 : m;
             }
+            /* the lines' keys under the document's site follow them */
+            if (!err && total && j->site && j->site[i]) {
+                uint64_t *nh = realloc(h, 2 * total * sizeof *nh);
+                if (!nh)
+                    err = DEDUP_E_NOMEM;
+                else {
+                    h = nh;
+                    err = dedup_linestats_site_keys(j->site[i], (size_t)j->site_len[i], h,
+                                                    total, h + total);
+                    total *= 2;
+                }
+            }
             j->hashes[i] = h;
             j->nhashes[i] = total;
         }
@@ -1328,7 +1343,10 @@ static void *sign_worker(void *arg)
     size_t i, end;
     while (take_block(j, err, &i, &end)) {
         for (; i < end && !err; i++) {
-            err = dedup_hasher_sign_fields(h, j->docs[i].f, j->docs[i].n, sig);
+            if (j->site)
+                err = dedup_hasher_set_site(h, j->site[i], j->site[i] ? (size_t)j->site_len[i] : 0);
+            if (!err)
+                err = dedup_hasher_sign_fields(h, j->docs[i].f, j->docs[i].n, sig);
             if (!err)
                 err = dedup_batch_set(j->batch, i, sig);
         }
@@ -1352,7 +1370,7 @@ static size_t lines_width(uint64_t total)
     return width;
 }
 
-static const char *const cluster_skip[] = {"boilerplate", "threads", NULL};
+static const char *const cluster_skip[] = {"boilerplate", "threads", "sites", NULL};
 
 /* A number of threads: 1 to 1024, 0 or None for every processor. -1 with
  * an exception set if bad. */
@@ -1390,10 +1408,16 @@ typedef struct {
     dedup_clusters *c;
     uint64_t **hashes; /* the boilerplate pass's line hashes */
     size_t *nhashes;
+    PyObject *sites;   /* the sites given, kept alive, or NULL */
+    const char **site; /* each document's site in UTF-8, or NULL */
+    Py_ssize_t *site_len;
 } corpus;
 
 static void corpus_free(corpus *k)
 {
+    PyMem_Free(k->site);
+    PyMem_Free(k->site_len);
+    Py_XDECREF(k->sites);
     for (Py_ssize_t i = 0; k->hashes && i < k->n; i++)
         free(k->hashes[i]);
     free(k->hashes);
@@ -1429,6 +1453,36 @@ static int corpus_read(corpus *k, PyObject *texts)
     return 0;
 }
 
+/* Each document's site from sites, a sequence as long as the corpus of
+ * str or None. 0, or -1 with an exception set. */
+static int corpus_sites(corpus *k, PyObject *sites)
+{
+    if (!(k->sites = PySequence_List(sites)))
+        return -1;
+    if (PyList_Size(k->sites) != k->n) {
+        PyErr_SetString(PyExc_ValueError, "sites: one for each document");
+        return -1;
+    }
+    k->site = PyMem_Calloc(k->n ? (size_t)k->n : 1, sizeof *k->site);
+    k->site_len = PyMem_Calloc(k->n ? (size_t)k->n : 1, sizeof *k->site_len);
+    if (!k->site || !k->site_len) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < k->n; i++) {
+        PyObject *s = PyList_GetItem(k->sites, i);
+        if (s == Py_None)
+            continue;
+        if (!PyUnicode_Check(s)) {
+            PyErr_Format(PyExc_TypeError, "sites[%zd]: a str or None", i);
+            return -1;
+        }
+        if (!(k->site[i] = PyUnicode_AsUTF8AndSize(s, &k->site_len[i])))
+            return -1;
+    }
+    return 0;
+}
+
 /* Line statistics, signatures and clusters, without the GIL: the
  * boilerplate pass first, over the whole corpus, as dedup cluster (the
  * line hashes on every thread, then counted in document order, so that
@@ -1451,7 +1505,7 @@ static int corpus_cluster(corpus *k, const dedup_params *p, long b, long threads
     if (rc)
         return rc;
     sign_job job = {p, NULL, (uint32_t)b, k->batch, k->docs, n, 0,
-                    PTHREAD_MUTEX_INITIALIZER, 0, k->hashes, k->nhashes};
+                    PTHREAD_MUTEX_INITIALIZER, 0, k->hashes, k->nhashes, k->site, k->site_len};
     Py_BEGIN_ALLOW_THREADS
     if (k->lines) {
         run_threads(hash_worker, &job, threads);
@@ -1908,7 +1962,8 @@ static PyObject *py_cluster(PyObject *module, PyObject *args, PyObject *kwargs)
     memset(&k, 0, sizeof k);
     PyObject *result = NULL;
     int rc;
-    if (corpus_read(&k, texts) == 0) {
+    PyObject *sites = kwargs ? PyDict_GetItemString(kwargs, "sites") : NULL;
+    if (corpus_read(&k, texts) == 0 && (!sites || sites == Py_None || corpus_sites(&k, sites) == 0)) {
         if ((rc = corpus_cluster(&k, p, b, threads))) {
             status_error(st, rc, NULL);
         } else if ((result = PyList_New(k.n))) {
