@@ -130,6 +130,29 @@ def test_dataframe_and_series(client):
         docs, text_fields=("headline", "text"))
 
 
+def test_sites(client):
+    """Records that name their site by url: the same clusters in any number
+    of partitions, from a bag and from a dataframe, as dedup.cluster gives,
+    and the site's furniture matters."""
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    menu = "\n".join("Section %d | Weather | Markets | Sport" % i for i in range(25))
+    words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
+    docs = []
+    for i in range(12):   # 8 stories, 4 pages on each of 3 sites
+        story = " ".join(words[(i + j) % 8] + str((i % 8) * 97 + j) for j in range(60))
+        site = "news-%d.example" % (i % 3)
+        docs.append({"url": "https://www.%s/%d" % (site, i), "text": menu + "\n" + story})
+    want = dedup.cluster(docs)
+    assert len(set(want)) == 8 and want[8:] == [0, 1, 2, 3]
+    assert set(dedup.cluster(docs, site_field=None)) == {0}   # the menu joins them all
+    for n in (1, 3, 5):
+        assert dedup.dask.cluster(db.from_sequence(docs, npartitions=n)) == want
+    frame = dd.from_pandas(pd.DataFrame(docs), npartitions=4)
+    assert dedup.dask.cluster(frame) == want
+    assert dedup.dask.cluster(frame, site_field=None) == dedup.cluster(docs, site_field=None)
+
+
 def test_bad_input(client):
     texts = ["first story about the harbour terminal", "second story, on the weather"] * 5
     with pytest.raises(TypeError) as mem:

@@ -2184,7 +2184,8 @@ static PyObject *corpus_hashes(module_state *st, corpus *k, long threads)
     if (!k->hashes || !k->nhashes)
         return PyErr_NoMemory();
     sign_job job = {.docs = k->docs, .n = n, .mu = PTHREAD_MUTEX_INITIALIZER,
-                    .hashes = k->hashes, .nhashes = k->nhashes};
+                    .hashes = k->hashes, .nhashes = k->nhashes, .site = k->site,
+                    .site_len = k->site_len};
     Py_BEGIN_ALLOW_THREADS
     run_threads(hash_worker, &job, threads);
     Py_END_ALLOW_THREADS
@@ -2207,21 +2208,24 @@ static PyObject *corpus_hashes(module_state *st, corpus *k, long threads)
     return Py_BuildValue("(nKN)", k->n, (unsigned long long)k->total, b);
 }
 
-/* line_hashes(texts, *, threads=0) -> (documents, text bytes, line hashes):
- * what the line statistics count of each text (texts as cluster() takes
- * them), and the bytes of text cluster() sizes the statistics by. */
+/* line_hashes(texts, *, threads=0, sites=None) -> (documents, text bytes,
+ * line hashes): what the line statistics count of each text (texts and
+ * sites as cluster() takes them), and the bytes of text cluster() sizes
+ * the statistics by. */
 static PyObject *py_line_hashes(PyObject *module, PyObject *args, PyObject *kwargs)
 {
-    static char *kw[] = {"texts", "threads", NULL};
+    static char *kw[] = {"texts", "threads", "sites", NULL};
     module_state *st = state_of(module);
-    PyObject *texts, *tv = NULL;
+    PyObject *texts, *tv = NULL, *sites = Py_None;
     long threads;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$O", kw, &texts, &tv) ||
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$OO", kw, &texts, &tv, &sites) ||
         (threads = threads_value(st, tv)) < 0)
         return NULL;
     corpus k;
     memset(&k, 0, sizeof k);
-    PyObject *result = corpus_read(&k, texts) ? NULL : corpus_hashes(st, &k, threads);
+    PyObject *result = corpus_read(&k, texts) || (sites != Py_None && corpus_sites(&k, sites))
+                           ? NULL
+                           : corpus_hashes(st, &k, threads);
     corpus_free(&k);
     return result;
 }
@@ -2320,7 +2324,8 @@ static PyObject *corpus_records(module_state *st, corpus *k, const dedup_params 
     if (!rc) {
         sign_job job = {.params = p, .lines = k->lines, .min_docs = (uint32_t)b,
                         .batch = k->batch, .docs = k->docs, .n = n,
-                        .mu = PTHREAD_MUTEX_INITIALIZER};
+                        .mu = PTHREAD_MUTEX_INITIALIZER, .site = k->site,
+                        .site_len = k->site_len};
         run_threads(sign_worker, &job, threads);
         rc = job.err;
     }
@@ -2364,7 +2369,9 @@ static PyObject *py_stage_sign(PyObject *module, PyObject *args, PyObject *kwarg
         return NULL;
     corpus k;
     memset(&k, 0, sizeof k);
-    PyObject *result = corpus_read(&k, texts)
+    PyObject *sites = kwargs ? PyDict_GetItemString(kwargs, "sites") : NULL;
+    PyObject *result = corpus_read(&k, texts) ||
+                               (sites && sites != Py_None && corpus_sites(&k, sites))
                            ? NULL
                            : corpus_records(st, &k, p, s, (size_t)slen, b, threads, base);
     corpus_free(&k);

@@ -45,7 +45,7 @@ import math
 import sys
 from typing import Optional, Sequence
 
-from . import BOILERPLATE_DEFAULT, ParamError, _dedup, _fields_of
+from . import BOILERPLATE_DEFAULT, ParamError, _dedup, _fields_of, _site, site_of
 
 __all__ = ["cluster"]
 
@@ -64,17 +64,27 @@ def _field(value):
     return value
 
 
-def _texts(part, text_fields):
-    """A partition's documents as dedup.cluster takes them. A pandas DataFrame
-    gives, per row, its text_fields columns as fields (a column it lacks is
-    None, as a record without the key); anything else is iterated, its items
-    being str, sequences of fields or dicts."""
+def _texts(part, text_fields, site_field):
+    """A partition's documents as dedup.cluster takes them, and their sites
+    (None when no document has one). A pandas DataFrame gives, per row, its
+    text_fields columns as fields (a column it lacks is None, as a record
+    without the key) and its site_field column as the site; anything else is
+    iterated, its items being str, sequences of fields or dicts."""
     columns = getattr(part, "columns", None)
     if columns is None:
-        return [_fields_of(d, text_fields) for d in part]
-    n = len(part)
-    cols = [[_field(v) for v in part[f]] if f in columns else [None] * n for f in text_fields]
-    return [list(row) for row in zip(*cols)] if cols else [[] for _ in range(n)]
+        part = list(part)
+        docs = [_fields_of(d, text_fields) for d in part]
+        sites = [_site(d, site_field) for d in part]
+    else:
+        n = len(part)
+        cols = [[_field(v) for v in part[f]] if f in columns else [None] * n
+                for f in text_fields]
+        docs = [list(row) for row in zip(*cols)] if cols else [[] for _ in range(n)]
+        sites = [None] * n
+        if site_field and site_field in columns:
+            sites = [site_of(v) if isinstance(v, str) and v else None
+                     for v in (_field(v) for v in part[site_field])]
+    return docs, (sites if any(sites) else None)
 
 
 def _starts(counts):
@@ -85,10 +95,10 @@ def _starts(counts):
     return starts
 
 
-def _sign(texts, starts, i, stats, nparts, **kw):
+def _sign(texts, sites, starts, i, stats, nparts, **kw):
     """Partition i signed: (its document records, its band records in nparts
     parts)."""
-    records, bands = _dedup.stage_sign(texts, starts[i], stats, **kw)
+    records, bands = _dedup.stage_sign(texts, starts[i], stats, sites=sites, **kw)
     return records, _dedup.stage_split(bands, nparts)
 
 
@@ -129,7 +139,8 @@ class _Graph:
 def _lines(g, texts, threads):
     """The line statistics of the whole collection, and each partition's
     number of documents."""
-    hashed = [g.task("line-hashes", i, _dedup.line_hashes, t, threads=threads, nout=3)
+    hashed = [g.task("line-hashes", i, _dedup.line_hashes, t[0], threads=threads, sites=t[1],
+                     nout=3)
               for i, t in enumerate(texts)]
     total = g.task("text-bytes", None, sum, [h[1] for h in hashed])
     stats = None
@@ -150,16 +161,18 @@ def _links(g, edges):
     return level[0]
 
 
-def _graph(g, parts, text_fields, nparts, info, threads, boilerplate, params):
+def _graph(g, parts, text_fields, site_field, nparts, info, threads, boilerplate, params):
     """The Delayed labels of the documents of parts."""
-    texts = [g.task("texts", i, _texts, p, text_fields) for i, p in enumerate(parts)]
+    texts = [g.task("texts", i, _texts, p, text_fields, site_field, nout=2)
+             for i, p in enumerate(parts)]
     if boilerplate:
         stats, counts = _lines(g, texts, threads)
     else:
-        stats, counts = None, [g.task("count", i, len, t) for i, t in enumerate(texts)]
+        stats, counts = None, [g.task("count", i, len, t[0]) for i, t in enumerate(texts)]
     starts = g.task("starts", None, _starts, counts)
-    signed = [g.task("sign", i, _sign, t, starts, i, stats, nparts, nout=2, threads=threads,
-                     boilerplate=boilerplate, **params) for i, t in enumerate(texts)]
+    signed = [g.task("sign", i, _sign, t[0], t[1], starts, i, stats, nparts, nout=2,
+                     threads=threads, boilerplate=boilerplate, **params)
+              for i, t in enumerate(texts)]
     records = [s[0] for s in signed]
     kept = [g.task("keep", j, _dedup.stage_keep, [s[1][j] for s in signed], nout=2)
             for j in range(nparts)]
@@ -182,8 +195,8 @@ def _graph(g, parts, text_fields, nparts, info, threads, boilerplate, params):
 
 
 def cluster(collection, *, threads: int = 1, boilerplate: int = BOILERPLATE_DEFAULT,
-            text_fields: Sequence[str] = ("title", "text"), npartitions: Optional[int] = None,
-            client=None, **params) -> list:
+            text_fields: Sequence[str] = ("title", "text"), site_field: Optional[str] = "url",
+            npartitions: Optional[int] = None, client=None, **params) -> list:
     """Cluster the documents of a dask collection as dedup.cluster clusters them
     in memory: for each document, in the collection's order, the position of
     its cluster's first document.
@@ -192,6 +205,8 @@ def cluster(collection, *, threads: int = 1, boilerplate: int = BOILERPLATE_DEFA
     sequences of fields, dicts whose text_fields are joined), or a
     dask.dataframe.DataFrame whose text_fields columns are the fields (missing
     values and absent columns are None), or a dask.dataframe.Series of str.
+    site_field: the field (or column) naming each document's site, read as
+    dedup.cluster reads it (site_of; None: none).
     boilerplate: lines found in that many documents or more are left out, as
     dedup.cluster counts them over the whole collection (0: off). npartitions:
     the parts the pair and assignment stages run in (default: the
@@ -214,10 +229,10 @@ def cluster(collection, *, threads: int = 1, boilerplate: int = BOILERPLATE_DEFA
         return []
     from dask.base import tokenize
 
-    token = tokenize([p.key for p in parts], list(text_fields), npartitions, threads,
-                     boilerplate, sorted(params.items()))
-    labels = _graph(_Graph(token), parts, list(text_fields), npartitions, info, threads,
-                    info["boilerplate"], params)
+    token = tokenize([p.key for p in parts], list(text_fields), site_field, npartitions,
+                     threads, boilerplate, sorted(params.items()))
+    labels = _graph(_Graph(token), parts, list(text_fields), site_field, npartitions, info,
+                    threads, info["boilerplate"], params)
     if client is not None:
         return client.compute(labels).result()
     return labels.compute()
