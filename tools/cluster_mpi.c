@@ -999,11 +999,11 @@ int cluster_mpi_cluster(cluster_run *run, const cluster_opts *o)
 
 /* ------------------------------------------------------------- explain */
 
-/* The texts of this rank's documents wanted[i] set, read again (the
- * reader is left at the start). NULL entries elsewhere. EXIT_OK or a
+/* The texts and sites of this rank's documents wanted[i] set, read again
+ * (the reader is left at the start). NULL entries elsewhere. EXIT_OK or a
  * status after a message. */
 static int read_texts(cluster_run *run, const cluster_opts *o, const unsigned char *wanted,
-                      char **text, size_t *len)
+                      char **text, size_t *len, char **site, size_t *slen)
 {
     uint64_t skipped = 0;
     size_t i = 0, n = run->ids.count;
@@ -1018,6 +1018,9 @@ static int read_texts(cluster_run *run, const cluster_opts *o, const unsigned ch
             text[i] = xmalloc(d.text_len + 1);
             memcpy(text[i], d.text, d.text_len);
             len[i] = d.text_len;
+            site[i] = xmalloc(d.site_len + 1);
+            memcpy(site[i], d.site, d.site_len);
+            slen[i] = d.site_len;
         }
         i++;
     }
@@ -1037,9 +1040,9 @@ int cluster_mpi_far_sides(cluster_run *run, const cluster_opts *o, dedup_hasher 
     cli_buf *out = calloc((size_t)nranks_, sizeof *out), req = {0}, ans = {0};
     uint64_t *from = xmalloc(((size_t)nranks_ + 1) * sizeof *from);
     unsigned char *wanted = calloc(n ? n : 1, 1);
-    char **text = calloc(n ? n : 1, sizeof *text);
-    size_t *len = calloc(n ? n : 1, sizeof *len);
-    if (!out || !wanted || !text || !len)
+    char **text = calloc(n ? n : 1, sizeof *text), **site = calloc(n ? n : 1, sizeof *site);
+    size_t *len = calloc(n ? n : 1, sizeof *len), *slen = calloc(n ? n : 1, sizeof *slen);
+    if (!out || !wanted || !text || !len || !site || !slen)
         die("out of memory");
     /* far_ is sorted: the answers come back rank by rank in its order. */
     for (size_t j = 0; j < nf; j++)
@@ -1050,16 +1053,19 @@ int cluster_mpi_far_sides(cluster_run *run, const cluster_opts *o, dedup_hasher 
         memcpy(&doc, req.data + at, 8);
         wanted[doc - base] = 1;
     }
-    int status = read_texts(run, o, wanted, text, len);
+    int status = read_texts(run, o, wanted, text, len, site, slen);
     for (int d = 0; d < nranks_; d++)
         for (uint64_t at = from[d]; at < from[d + 1]; at += 8) {
             uint64_t doc;
             memcpy(&doc, req.data + at, 8);
             size_t i = (size_t)(doc - base);
-            uint64_t l = text[i] ? len[i] : 0;
+            uint64_t l = text[i] ? len[i] : 0, sl = text[i] ? slen[i] : 0;
             buf_add(&out[d], &l, 8);
             if (l)
                 buf_add(&out[d], text[i], (size_t)l);
+            buf_add(&out[d], &sl, 8);
+            if (sl)
+                buf_add(&out[d], site[i], (size_t)sl);
         }
     exchange(out, &ans);
     for (size_t at = 0, j = 0; j < nf && status == EXIT_OK; j++) {
@@ -1070,18 +1076,31 @@ int cluster_mpi_far_sides(cluster_run *run, const cluster_opts *o, dedup_hasher 
             die("out of memory");
         memcpy(side->text, ans.data + at + 8, (size_t)l);
         side->text_len = (size_t)l;
+        at += 8 + (size_t)l;
+        uint64_t sl;
+        memcpy(&sl, ans.data + at, 8);
+        if (sl) {
+            side->site = cli_strndup(ans.data + at + 8, (size_t)sl);
+            if (!side->site)
+                die("out of memory");
+            side->site_len = (size_t)sl;
+        }
+        at += 8 + (size_t)sl;
         if (cli_side_analyse(h, side))
             die("out of memory");
         open[n + j] = side;
-        at += 8 + (size_t)l;
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         free(text[i]);
+        free(site[i]);
+    }
     for (int d = 0; d < nranks_; d++)
         cli_buf_free(&out[d]);
     free(out);
     free(text);
     free(len);
+    free(site);
+    free(slen);
     free(wanted);
     free(from);
     cli_buf_free(&req);

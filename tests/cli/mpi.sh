@@ -82,6 +82,19 @@ head -n 6000 a.jsonl > e.jsonl
 ranks 3 cluster -q --output jsonl --explain e.jsonl > got.jsonl
 cmp -s one.jsonl got.jsonl
 ok $? "--output jsonl --explain, 3 ranks: the same explanations"
+# Pages that name their site (a url on 7 hosts): per-site counts and
+# explanations of representatives read on other ranks.
+python3 -c '
+import json, sys
+for i, line in enumerate(open(sys.argv[1])):
+    r = json.loads(line)
+    r["url"] = "https://www.s%d.example/%d" % (i % 7, i)
+    print(json.dumps(r))' e.jsonl > s.jsonl
+"$DEDUP" cluster -q --output jsonl --explain s.jsonl > one.jsonl
+ranks 3 cluster -q --output jsonl --explain s.jsonl > got.jsonl
+cmp -s one.jsonl got.jsonl && ! cmp -s one.jsonl <("$DEDUP" cluster -q --output jsonl \
+    --explain --site-field '' s.jsonl)
+ok $? "sites: 3 ranks give the same explanations, which the sites change"
 ranks 2 cluster -q - < a.jsonl > /dev/null 2> err.txt
 is $? 3 "stdin over ranks: refused"
 contains err.txt "inputs must be files" "saying so"
