@@ -471,11 +471,12 @@ DEDUP_API uint64_t dedup_linestats_documents(const dedup_linestats *ls);
  * appears, holds two or three. When pages name their site (a host name,
  * or any string the application uses for one), their lines are also
  * counted per site, and a hasher told the site of the page it signs
- * (dedup_hasher_set_site) also leaves out the lines counted on 3 pages of
- * that site, or on 2 when the line is short (160 bytes at most) and does
- * not end like a sentence (with . , ; : or their full-width forms, 。 or
- * 、, before closing quotes or brackets): a menu, a headline, a byline. A
- * story a site runs twice keeps its paragraphs. The per-site counts live in the same sketch as the
+ * (dedup_hasher_set_site) also leaves out the short lines (160 bytes at
+ * most) counted on 3 pages of that site, or on 2 when the line does not
+ * end like a sentence (with . , ; : or their full-width forms, 。 or 、,
+ * before closing quotes or brackets): a menu, a headline, a byline, a
+ * credit. A story a site runs twice keeps its sentences, and one it runs
+ * in several versions keeps its paragraphs. The per-site counts live in the same sketch as the
  * others (give it about twice the width), and so are saved, loaded and
  * merged with it.
  */

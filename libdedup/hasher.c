@@ -223,19 +223,21 @@ static int line_hashes(dedup_hasher *h, const char *text, size_t len)
 }
 
 /* Whether the line u[0..len) (hash lh, not 0) is furniture of the site
- * set: counted under it on DEDUP_SITE_FURNITURE_DOCS pages, or on
- * DEDUP_SITE_FURNITURE_SHORT when it is short and does not end like a
- * sentence. A story run twice by one site (a correction, a second
- * section) shares its paragraphs on two pages, and keeps them, even one
- * that ends in an agency's credit instead of a full stop; menus,
- * headlines and bylines are short and are not sentences. */
+ * set: a short line counted under it on DEDUP_SITE_FURNITURE_DOCS pages,
+ * or on DEDUP_SITE_FURNITURE_SHORT when it does not end like a sentence.
+ * Menus, headlines, bylines and credit lines are short, and only the
+ * first are sentences. A story a site runs twice (a correction, a second
+ * section) shares its sentences on two pages and keeps them, and a site
+ * that runs several versions of one story keeps its paragraphs, even one
+ * that ends in an agency's credit instead of a full stop. */
 static int site_furniture(const dedup_hasher *h, const unsigned char *u, size_t len, uint64_t lh)
 {
+    if (len > DEDUP_SITE_SHORT_LINE)
+        return 0;
     uint64_t k = dedup__site_key(lh, h->site);
     if (!dedup__linestats_at_least(h->ls, k, DEDUP_SITE_FURNITURE_SHORT))
         return 0;
-    return (len <= DEDUP_SITE_SHORT_LINE && !ends_clause(u, len)) ||
-           dedup__linestats_at_least(h->ls, k, DEDUP_SITE_FURNITURE_DOCS);
+    return !ends_clause(u, len) || dedup__linestats_at_least(h->ls, k, DEDUP_SITE_FURNITURE_DOCS);
 }
 
 /*

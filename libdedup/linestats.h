@@ -17,10 +17,10 @@
  * and dropped from every copy. */
 #define DEDUP_BOILERPLATE_MAX_LINE 300
 
-/* Site furniture: a line counted under one site is furniture of that site
- * on DEDUP_SITE_FURNITURE_DOCS of its pages, or on
- * DEDUP_SITE_FURNITURE_SHORT when it is a short line, of at most
- * DEDUP_SITE_SHORT_LINE bytes, that does not end like a sentence. */
+/* Site furniture: a short line (at most DEDUP_SITE_SHORT_LINE bytes)
+ * counted under one site is furniture of that site on
+ * DEDUP_SITE_FURNITURE_DOCS of its pages, or on DEDUP_SITE_FURNITURE_SHORT
+ * when it does not end like a sentence. */
 #define DEDUP_SITE_FURNITURE_DOCS 3
 #define DEDUP_SITE_FURNITURE_SHORT 2
 #define DEDUP_SITE_SHORT_LINE 160

@@ -447,6 +447,11 @@ static void sites(void)
     dedup_hasher_compared(h, &t, &tl, NULL);
     ok(!strstr(t, menu) && !strstr(t, notice) && strstr(t, "story 0 opens"),
        "three pages: the notice is furniture too");
+    dedup_linestats_add_site(ls, site, sl, twice, strlen(twice));
+    dedup_hasher_shingles(h, twice, strlen(twice), &(const uint64_t *){0}, &(size_t){0});
+    dedup_hasher_compared(h, &t, &tl, NULL);
+    ok(!strstr(t, "Its second sentence") && strstr(t, "Its last paragraph"),
+       "a story run three times: its short sentences go, its paragraph stays");
     dedup_hasher_set_site(h, "other.org", 9);
     dedup_hasher_shingles(h, page[3], strlen(page[3]), &(const uint64_t *){0}, &(size_t){0});
     dedup_hasher_compared(h, &t, &tl, NULL);

@@ -174,7 +174,7 @@ def cluster(texts: Iterable, threads: int = 0, boilerplate: int = BOILERPLATE_DE
     sequences of fields, or dicts (records) whose text_fields are joined.
     Lines found in `boilerplate` or more documents are left out (0: off), and
     so is the furniture of a record's site (site_of(record[site_field]): a
-    menu or a headline on two pages of the site, any line on three).
+    menu or a headline on two pages of the site, any short line on three).
     threads: 0 uses every processor."""
     texts = list(texts)
     docs = [_fields_of(d, text_fields) for d in texts]
@@ -201,7 +201,7 @@ class Index(_dedup.Index):
         None (stored) or the best Match. KeyError if key is stored already.
         site names the page's site (the host of its URL, say): its lines are
         also counted for that site, and the site's furniture (a menu or a
-        headline on two of its pages, any line on three) is left out."""
+        headline on two of its pages, any short line on three) is left out."""
         m = super().add_unique(key, text, _stamp(time), site)
         return None if m is None else Match(*m)
 
