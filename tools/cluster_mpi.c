@@ -1019,7 +1019,8 @@ static int read_texts(cluster_run *run, const cluster_opts *o, const unsigned ch
             memcpy(text[i], d.text, d.text_len);
             len[i] = d.text_len;
             site[i] = xmalloc(d.site_len + 1);
-            memcpy(site[i], d.site, d.site_len);
+            if (d.site_len)
+                memcpy(site[i], d.site, d.site_len);
             slen[i] = d.site_len;
         }
         i++;

@@ -90,6 +90,13 @@ enum { OPT_EXPLAIN = 3000 };
 
 /* One worker: its own hasher and signature; signs documents of the current
  * job in small blocks taken from a shared counter. */
+/* The site of document i of c (NULL and 0 when it has none). */
+static const char *chunk_site(const chunk *c, size_t i, size_t *len)
+{
+    *len = c->soff[i + 1] - c->soff[i];
+    return *len ? c->site.data + c->soff[i] : NULL;
+}
+
 static void *worker(void *arg)
 {
     pool *p = arg;
@@ -118,8 +125,9 @@ static void *worker(void *arg)
                 break;
             size_t end = i + 16 < c->n ? i + 16 : c->n;
             for (; i < end && !err; i++) {
-                err = dedup_hasher_set_site(h, c->site.data + c->soff[i],
-                                            c->soff[i + 1] - c->soff[i]);
+                size_t sl;
+                const char *site = chunk_site(c, i, &sl);
+                err = dedup_hasher_set_site(h, site, sl);
                 if (!err)
                     err = dedup_hasher_sign(h, c->text.data + c->off[i],
                                             c->off[i + 1] - c->off[i], sig);
@@ -357,10 +365,12 @@ static void *count_chunk(void *arg)
     count_job *j = arg;
     const chunk *c = j->c;
     j->rc = DEDUP_OK;
-    for (size_t i = 0; i < c->n && j->rc == DEDUP_OK; i++)
-        j->rc = dedup_linestats_add_site(j->lines, c->site.data + c->soff[i],
-                                         c->soff[i + 1] - c->soff[i], c->text.data + c->off[i],
+    for (size_t i = 0; i < c->n && j->rc == DEDUP_OK; i++) {
+        size_t sl;
+        const char *site = chunk_site(c, i, &sl);
+        j->rc = dedup_linestats_add_site(j->lines, site, sl, c->text.data + c->off[i],
                                          c->off[i + 1] - c->off[i]);
+    }
     return NULL;
 }
 
