@@ -358,6 +358,12 @@ static void tops(void)
     dedup_linestats_free(c);
 }
 
+/* Whether text[0..len), not NUL-terminated, holds s. */
+static int has(const char *text, size_t len, const char *s)
+{
+    return memmem(text, len, s, strlen(s)) != NULL;
+}
+
 /* Lines counted per site: a menu on two pages of one site, a notice on
  * three, are that site's furniture for a hasher told the site; a story the
  * site runs twice keeps its sentences; other sites and pages without a
@@ -432,12 +438,12 @@ static void sites(void)
     size_t tl;
     dedup_hasher_shingles(h, page[0], strlen(page[0]), &(const uint64_t *){0}, &(size_t){0});
     dedup_hasher_compared(h, &t, &tl, NULL);
-    ok(strstr(t, menu) && strstr(t, notice), "no site set: everything kept");
+    ok(has(t, tl, menu) && has(t, tl, notice), "no site set: everything kept");
     is_int(dedup_hasher_set_site(h, NULL, 2), DEDUP_E_INVAL, "set_site: NULL with a length");
     dedup_hasher_set_site(h, site, sl);
     dedup_hasher_shingles(h, page[0], strlen(page[0]), &(const uint64_t *){0}, &(size_t){0});
     dedup_hasher_compared(h, &t, &tl, NULL);
-    ok(!strstr(t, menu) && strstr(t, notice) && strstr(t, "story 0 opens"),
+    ok(!has(t, tl, menu) && has(t, tl, notice) && has(t, tl, "story 0 opens"),
        "two pages: the menu is furniture, the sentence is not");
     dedup_hasher_shingles(h, twice, strlen(twice), &(const uint64_t *){0}, &(size_t){0});
     dedup_hasher_compared(h, &t, &tl, NULL);
@@ -445,21 +451,21 @@ static void sites(void)
     dedup_linestats_add_site(ls, site, sl, page[2], strlen(page[2]));
     dedup_hasher_shingles(h, page[0], strlen(page[0]), &(const uint64_t *){0}, &(size_t){0});
     dedup_hasher_compared(h, &t, &tl, NULL);
-    ok(!strstr(t, menu) && !strstr(t, notice) && strstr(t, "story 0 opens"),
+    ok(!has(t, tl, menu) && !has(t, tl, notice) && has(t, tl, "story 0 opens"),
        "three pages: the notice is furniture too");
     dedup_linestats_add_site(ls, site, sl, twice, strlen(twice));
     dedup_hasher_shingles(h, twice, strlen(twice), &(const uint64_t *){0}, &(size_t){0});
     dedup_hasher_compared(h, &t, &tl, NULL);
-    ok(!strstr(t, "Its second sentence") && strstr(t, "Its last paragraph"),
+    ok(!has(t, tl, "Its second sentence") && has(t, tl, "Its last paragraph"),
        "a story run three times: its short sentences go, its paragraph stays");
     dedup_hasher_set_site(h, "other.org", 9);
     dedup_hasher_shingles(h, page[3], strlen(page[3]), &(const uint64_t *){0}, &(size_t){0});
     dedup_hasher_compared(h, &t, &tl, NULL);
-    ok(strstr(t, menu) && strstr(t, notice), "another site's page keeps them");
+    ok(has(t, tl, menu) && has(t, tl, notice), "another site's page keeps them");
     dedup_hasher_set_site(h, NULL, 0);
     dedup_hasher_shingles(h, page[0], strlen(page[0]), &(const uint64_t *){0}, &(size_t){0});
     dedup_hasher_compared(h, &t, &tl, NULL);
-    ok(strstr(t, menu) && strstr(t, notice), "the site unset: kept again");
+    ok(has(t, tl, menu) && has(t, tl, notice), "the site unset: kept again");
     dedup_hasher_free(h);
     dedup_linestats_free(ls);
     dedup_linestats_free(via);
