@@ -718,7 +718,8 @@ DEDUP_API uint32_t dedup_index_boilerplate(const dedup_index *idx);
  * Borrowed; changed by dedup_index_add_text. */
 DEDUP_API const dedup_linestats *dedup_index_linestats(const dedup_index *idx);
 /* A hasher that signs as the index does: its parameters and, when
- * boilerplate is on, its line statistics (borrowed: do not use the hasher
+ * boilerplate is on, its line statistics (give it a page's site with
+ * dedup_hasher_set_site) (borrowed: do not use the hasher
  * while the index is being changed, or after it is freed). The caller
  * frees it. One per thread, to query by text from several threads:
  * dedup_hasher_sign_fields, then dedup_index_query. */

@@ -240,28 +240,25 @@ static void count_lines(dedup_linestats *ls, const uint64_t *h, size_t n)
 
 int dedup_linestats_add(dedup_linestats *ls, const char *text, size_t len)
 {
-    if (!ls || (!text && len))
-        return DEDUP_E_INVAL;
-    size_t n = 0;
-    if (len && line_hashes(text, len, &ls->scratch, &ls->scratch_cap, &n))
-        return DEDUP_E_NOMEM;
-    count_lines(ls, ls->scratch, sort_unique(ls->scratch, n));
-    return DEDUP_OK;
+    return dedup_linestats_add_site(ls, NULL, 0, text, len);
 }
 
-/* Append to the n distinct line hashes at ls->scratch their keys under
- * site hash sh; the new count into *n. */
-static int add_site_keys(dedup_linestats *ls, uint64_t sh, size_t *n)
+/* Count the document whose n line hashes (repeats allowed) are at
+ * ls->scratch: each distinct line once, and its key under site hash sh
+ * too unless sh is 0. */
+static int count_scratch(dedup_linestats *ls, uint64_t sh, size_t n)
 {
-    if (!sh || !*n)
-        return DEDUP_OK;
-    void *b = ls->scratch;
-    if (dedup__grow(&b, &ls->scratch_cap, 2 * *n, sizeof(uint64_t)) != DEDUP_OK)
-        return DEDUP_E_NOMEM;
-    ls->scratch = b;
-    for (size_t i = 0; i < *n; i++)
-        ls->scratch[*n + i] = dedup__site_key(ls->scratch[i], sh);
-    *n *= 2;
+    n = sort_unique(ls->scratch, n);
+    if (sh && n) {
+        void *b = ls->scratch;
+        if (dedup__grow(&b, &ls->scratch_cap, 2 * n, sizeof(uint64_t)) != DEDUP_OK)
+            return DEDUP_E_NOMEM;
+        ls->scratch = b;
+        for (size_t i = 0; i < n; i++)
+            ls->scratch[n + i] = dedup__site_key(ls->scratch[i], sh);
+        n = sort_unique(ls->scratch, 2 * n);
+    }
+    count_lines(ls, ls->scratch, n);
     return DEDUP_OK;
 }
 
@@ -290,11 +287,7 @@ int dedup__linestats_add_fields(dedup_linestats *ls, uint64_t site_hash,
         total += m;
     }
     dedup__free(part);
-    total = sort_unique(ls->scratch, total);
-    if (add_site_keys(ls, site_hash, &total))
-        return DEDUP_E_NOMEM;
-    count_lines(ls, ls->scratch, sort_unique(ls->scratch, total));
-    return DEDUP_OK;
+    return count_scratch(ls, site_hash, total);
 }
 
 int dedup_linestats_hashes(const char *text, size_t len, uint64_t *out, size_t cap, size_t *n)
@@ -381,11 +374,7 @@ int dedup_linestats_add_site(dedup_linestats *ls, const char *site, size_t site_
     size_t n = 0;
     if (len && line_hashes(text, len, &ls->scratch, &ls->scratch_cap, &n))
         return DEDUP_E_NOMEM;
-    n = sort_unique(ls->scratch, n);
-    if (add_site_keys(ls, dedup__site_hash(site, site_len), &n))
-        return DEDUP_E_NOMEM;
-    count_lines(ls, ls->scratch, sort_unique(ls->scratch, n));
-    return DEDUP_OK;
+    return count_scratch(ls, dedup__site_hash(site, site_len), n);
 }
 
 uint32_t dedup_linestats_count_site(const dedup_linestats *ls, const char *site,

@@ -49,9 +49,8 @@ DEDUP_INTERNAL int dedup__linestats_at_least(const dedup_linestats *ls, uint64_t
 DEDUP_INTERNAL void dedup__linestats_prefetch_top(const dedup_linestats *ls, uint64_t h);
 
 /* Count one document given as fields joined with line breaks
- * (dedup_hasher_sign_fields). */
-/* Count the lines of fields joined by line breaks, and, when site_hash is
- * not 0 (dedup__site_hash), each also under the site. */
+ * (dedup_hasher_sign_fields), and, when site_hash is not 0
+ * (dedup__site_hash), each of its lines also under the site. */
 DEDUP_INTERNAL int dedup__linestats_add_fields(dedup_linestats *ls, uint64_t site_hash,
                                                const dedup_field *fields, size_t n);
 
