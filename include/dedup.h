@@ -469,7 +469,8 @@ DEDUP_API uint64_t dedup_linestats_documents(const dedup_linestats *ls);
  * Site furniture. Line statistics need many pages of a site to see its
  * navigation and notices; a small corpus, or an index when a site first
  * appears, holds two or three. When pages name their site (a host name,
- * or any string the application uses for one), their lines are also
+ * or any string the application uses for one; ASCII letters compare
+ * without regard to case, as in host names), their lines are also
  * counted per site, and a hasher told the site of the page it signs
  * (dedup_hasher_set_site) also leaves out the short lines (160 bytes at
  * most) counted on 3 pages of that site, or on 2 when the line does not

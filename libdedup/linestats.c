@@ -339,11 +339,38 @@ int dedup_linestats_add_hashes(dedup_linestats *ls, const uint64_t *hashes, size
     return DEDUP_OK;
 }
 
+/* A site's hash, its ASCII letters folded to lower case: host names are
+ * case-insensitive, and a crawler may keep a URL as it found it. Sites
+ * already in lower case hash as their bytes do (so do the keys stored by
+ * earlier versions). */
 uint64_t dedup__site_hash(const char *site, size_t len)
 {
     if (!site || len == 0)
         return 0;
-    uint64_t h = XXH3_64bits_withSeed(site, len, 0x73697465u); /* "site" */
+    const uint64_t seed = 0x73697465u; /* "site" */
+    size_t upper = 0;
+    while (upper < len && !(site[upper] >= 'A' && site[upper] <= 'Z'))
+        upper++;
+    uint64_t h;
+    if (upper == len) {
+        h = XXH3_64bits_withSeed(site, len, seed);
+    } else {
+        /* One-shot and streaming XXH3 agree; fold a block at a time. */
+        XXH3_state_t st;
+        memset(&st, 0, sizeof st);
+        XXH3_64bits_reset_withSeed(&st, seed);
+        char buf[256];
+        for (size_t i = 0; i < len;) {
+            size_t k = len - i < sizeof buf ? len - i : sizeof buf;
+            for (size_t j = 0; j < k; j++) {
+                char c = site[i + j];
+                buf[j] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+            }
+            XXH3_64bits_update(&st, buf, k);
+            i += k;
+        }
+        h = XXH3_64bits_digest(&st);
+    }
     return h ? h : 1;
 }
 

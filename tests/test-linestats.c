@@ -405,6 +405,19 @@ static void sites(void)
            "and on one of the other site");
     is_int(dedup_linestats_count(ls, menu, strlen(menu)), 3, "and on three pages in all");
     is_int(dedup_linestats_count_site(ls, "", 0, menu, strlen(menu)), 0, "no site: 0");
+    is_int(dedup_linestats_count_site(ls, "News.EXAMPLE.com", sl, menu, strlen(menu)), 2,
+           "a site's name compares without regard to ASCII case");
+    {
+        /* Longer than the block the name is folded in. */
+        char lo[600], up[600];
+        for (size_t i = 0; i < sizeof lo; i++)
+            lo[i] = (char)('a' + i % 26), up[i] = (char)((i % 3 ? 'a' : 'A') + i % 26);
+        uint64_t line = 99, k1 = 0, k2 = 0, k3 = 0;
+        dedup_linestats_site_keys(lo, sizeof lo, &line, 1, &k1);
+        dedup_linestats_site_keys(up, sizeof up, &line, 1, &k2);
+        dedup_linestats_site_keys(lo, sizeof lo - 1, &line, 1, &k3);
+        ok(k1 && k1 == k2 && k1 != k3, "a long site name folds to one key, its prefix not");
+    }
     is_int(dedup_linestats_documents(ls), 5, "five documents");
 
     /* The same pages through the line hashes and their site keys. */

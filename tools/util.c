@@ -954,8 +954,9 @@ void cli_site_of(const char *s, size_t n, const char **site, size_t *len)
     const char *colon = memchr(h, ':', (size_t)(e - h));
     if (colon && *h != '[')
         e = colon;
-    if (e - h > 4 && !memcmp(h, "www.", 4))
-        h += 4;
+    if (e - h > 4 && (h[0] | 0x20) == 'w' && (h[1] | 0x20) == 'w' && (h[2] | 0x20) == 'w' &&
+        h[3] == '.')
+        h += 4; /* any case: the library folds the site's letters */
     *site = h;
     *len = (size_t)(e - h);
 }

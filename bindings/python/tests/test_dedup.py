@@ -340,6 +340,7 @@ def test_cluster_site_furniture(tmp_path):
             {"id": "b1", "url": "https://news-b.example/1", "text": s1}]
     assert dedup.site_of(recs[0]["url"]) == dedup.site_of(recs[1]["url"]) == "news-a.example"
     assert dedup.site_of("plain name") == "plain name"
+    assert dedup.site_of("HTTPS://WWW.News-A.Example:443/X") == "news-a.example"
     assert dedup.cluster(recs) == [0, 1, 0]
     assert dedup.cluster(recs, site_field=None) == [0, 0, 0]
     corpus = tmp_path / "sites.jsonl"
