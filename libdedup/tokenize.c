@@ -112,6 +112,33 @@ static inline size_t ascii_word_end(const unsigned char *text, size_t i, size_t 
     return i;
 }
 
+/* Bit j of the result set when byte j of the 64 at p is an ASCII letter
+ * or digit; 0 with *ascii 0 when a byte is not ASCII (the classification
+ * below holds for ASCII bytes only: a byte of 0x80 or more carries into the
+ * next). Eight bytes at a time: a byte's 0x80 bit says whether it lies in
+ * a range, and a multiply gathers the eight bits. */
+static inline uint64_t ascii_word_mask64(const unsigned char *p, int *ascii)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    uint64_t m = 0, any_high = 0;
+    for (unsigned k = 0; k < 8; k++) {
+        uint64_t w;
+        memcpy(&w, p + 8 * k, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        w = __builtin_bswap64(w);
+#endif
+        any_high |= w;
+        uint64_t lower = (w + ones * (0x80 - 'a')) & ~(w + ones * (0x80 - 'z' - 1));
+        uint64_t upper = (w + ones * (0x80 - 'A')) & ~(w + ones * (0x80 - 'Z' - 1));
+        uint64_t digit = (w + ones * (0x80 - '0')) & ~(w + ones * (0x80 - '9' - 1));
+        uint64_t word = (lower | upper | digit) & high;
+        /* 0x80 of byte j to bit j, bits 56-63 after the multiply. */
+        m |= (((word >> 7) * 0x0102040810204080ULL) >> 56) << (8 * k);
+    }
+    *ascii = (any_high & high) == 0;
+    return *ascii ? m : 0;
+}
+
 static inline int token_class(int32_t cp)
 {
     if (cp < 0x10000)
@@ -219,7 +246,48 @@ int dedup__tokenize(dedup_tokenizer *tk, const unsigned char *text, size_t len)
      * token is a single character that must close before the next letter. */
     size_t start = SIZE_MAX;
     int open_char = 0;
+    /* ASCII text goes 64 bytes at a time: from a mask of its word bytes,
+     * tokens start where a word byte follows another byte and end where a
+     * word byte is followed by another; a block with a byte that is not
+     * ASCII is left to the loop below, byte by byte up to the block's end.
+     * The two give the same tokens (tests compare them). */
+    size_t bytewise_to = tk->bytewise ? len : 0;
     while (i < len) {
+        if (i >= bytewise_to && len - i >= 64) {
+            int ascii;
+            uint64_t m = ascii_word_mask64(text + i, &ascii);
+            if (!ascii) {
+                bytewise_to = i + 64;
+            } else {
+                /* An ASCII byte closes a character token (Han, kana...). */
+                if (start != SIZE_MAX && open_char) {
+                    if (push(tk, text, start, i) != DEDUP_OK)
+                        return DEDUP_E_NOMEM;
+                    start = SIZE_MAX;
+                }
+                uint64_t before = m << 1 | (start != SIZE_MAX);
+                uint64_t starts = m & ~before, ends = ~m & before;
+                for (;;) {
+                    if (start != SIZE_MAX) {
+                        if (!ends)
+                            break;
+                        size_t e = i + (size_t)__builtin_ctzll(ends);
+                        ends &= ends - 1;
+                        if (push(tk, text, start, e) != DEDUP_OK)
+                            return DEDUP_E_NOMEM;
+                        start = SIZE_MAX;
+                    } else {
+                        if (!starts)
+                            break;
+                        start = i + (size_t)__builtin_ctzll(starts);
+                        starts &= starts - 1;
+                    }
+                }
+                open_char = 0;
+                i += 64;
+                continue;
+            }
+        }
         unsigned c = text[i];
         if (c < 0x80) {
             if (aclass[c]) {

@@ -26,6 +26,7 @@ typedef struct dedup_tokenizer {
                                   written without spaces, or Hangul
                                   syllables when they are tokens */
     size_t nhangul_tokens;     /* of those, Hangul syllables */
+    int bytewise;              /* tests: no 64-byte blocks (tokenize.c) */
 } dedup_tokenizer;
 
 typedef struct dedup_shingler {

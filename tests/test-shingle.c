@@ -15,6 +15,7 @@
 #include <xxhash.h>
 
 #include "hasher.h"
+#include "tokenize.h"
 #include "tap.h"
 
 static int print_golden;
@@ -699,6 +700,71 @@ static void quotations(void)
 #undef AROUND
 }
 
+/* The tokenizer takes ASCII text 64 bytes at a time and everything else
+ * byte by byte: on random texts that mix ASCII words, digits, separators
+ * and upper case with letters of other scripts, Han and kana, Hangul and
+ * combining marks, at every alignment, both ways give the same tokens,
+ * hashes and numbers. */
+static void block_tokenizer(void)
+{
+    static const char *const pieces[] = {
+        "the", "Reuters", "a", "longerwordthanthirtytwobytesinonepiecexyz", "7", "3,772",
+        "2024", "x1", " ", "  ", "\n", ", ", ". ", "-", "'", "\"", "caf\xc3\xa9",
+        "\xc3\xbc", "\xe4\xb8\xad\xe5\x9b\xbd", "\xe3\x81\x82", "\xed\x95\x9c\xea\xb5\xad",
+        "e\xcc\x81", "\xcc\x81", "\xe2\x80\x94", "\xf0\x9f\x98\x80", "\xff", "ABC", "z",
+    };
+    const size_t np = sizeof pieces / sizeof *pieces;
+    uint64_t state = 12345;
+    char buf[2048];
+    int same = 1;
+    size_t texts = 0, tokens = 0;
+    for (int hangul = 0; hangul < 2; hangul++) {
+        dedup_tokenizer a, b;
+        dedup__tokenizer_init(&a, 7, 1, hangul);
+        dedup__tokenizer_init(&b, 7, 1, hangul);
+        b.bytewise = 1;
+        for (int t = 0; t < 1500 && same; t++) {
+            size_t len = 0, want = (size_t)(t % 7) * 150 + (size_t)(t % 64);
+            /* Mostly ASCII words, so that most blocks are ASCII. */
+            while (len < want) {
+                state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+                unsigned r = (unsigned)(state >> 33);
+                const char *pc = pieces[r % 100 < 96 ? r % 12 : r % np];
+                size_t pl = strlen(pc);
+                if (len + pl >= sizeof buf)
+                    break;
+                memcpy(buf + len, pc, pl);
+                len += pl;
+            }
+            for (size_t off = 0; off < 3 && off <= len; off++) {
+                const unsigned char *x = (const unsigned char *)buf + off;
+                size_t n = len - off;
+                if (dedup__tokenize(&a, x, n) != DEDUP_OK || dedup__tokenize(&b, x, n) != DEDUP_OK) {
+                    same = 0;
+                    break;
+                }
+                texts++;
+                tokens += a.ntokens;
+                if (a.ntokens != b.ntokens || a.nnumbers != b.nnumbers ||
+                    a.nchar_tokens != b.nchar_tokens || a.nhangul_tokens != b.nhangul_tokens)
+                    same = 0;
+                for (size_t k = 0; same && k < a.ntokens; k++)
+                    same = a.tokens[k].offset == b.tokens[k].offset &&
+                           a.tokens[k].length == b.tokens[k].length &&
+                           a.tokens[k].hash == b.tokens[k].hash;
+                for (size_t k = 0; same && k < a.nnumbers; k++)
+                    same = a.numbers[k] == b.numbers[k];
+                if (!same)
+                    tap_diag("differ on text %zu (%zu bytes, hangul_chars %d)", texts, n, hangul);
+            }
+        }
+        dedup__tokenizer_release(&a);
+        dedup__tokenizer_release(&b);
+    }
+    ok(same && tokens > 100000, "64-byte blocks and bytes give the same tokens (%zu texts, %zu tokens)",
+       texts, tokens);
+}
+
 int main(void)
 {
     print_golden = getenv("DEDUP_GOLDEN_PRINT") != NULL;
@@ -716,5 +782,6 @@ int main(void)
     large_inputs();
     link_lists();
     quotations();
+    block_tokenizer();
     return tap_done();
 }
