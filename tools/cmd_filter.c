@@ -34,8 +34,11 @@
  * as the index work, and signing does not depend on the index, so by
  * default a second thread, the feeder, reads and signs documents into a
  * ring of RING entries while the main thread takes them in input order,
- * queries and updates the index and writes. Each document is handed over
- * as soon as it is signed, so a line read from a pipe goes out at once.
+ * queries and updates the index and writes. A side that waits for the
+ * other is woken once FEED_BATCH documents are ready (or entries free), not
+ * at each one, which cost a context switch a document when one side was
+ * faster; and whatever is ready is handed over before the feeder waits for
+ * input, so a line read from a pipe still goes out at once.
  * The output is the same as with one thread (-j 1), where the main thread
  * does everything. SIGINT and SIGTERM are blocked in the main thread, so
  * they reach the feeder, whose blocked read returns EINTR; it stops, and
@@ -106,6 +109,12 @@ static const char help_text[] =
 
 /* Documents read and signed ahead of the index work. */
 #define RING 256
+/* A side that waits for the other is woken once this many documents are
+ * ready, or this many entries free: one wake-up a batch rather than one a
+ * document when one side is the faster. Documents ready also go at once
+ * when the feeder is about to wait for input (feed_wake), so a line read
+ * from a pipe is not held back. */
+#define FEED_BATCH 32
 
 /* A document read and signed, with what the main thread needs of it. */
 typedef struct {
@@ -236,7 +245,7 @@ static void *feeder(void *arg)
         if (!got)
             break;
         f->tail++;
-        if (f->waiting) {
+        if (f->waiting && f->tail - f->head >= FEED_BATCH) {
             f->waiting = 0;
             pthread_cond_signal(&f->cv);
         }
@@ -248,6 +257,19 @@ static void *feeder(void *arg)
     }
     pthread_mutex_unlock(&f->mu);
     return NULL;
+}
+
+/* The reader is about to wait for input (cli_reader_on_wait): hand on
+ * the documents ready to a main thread waiting for them. */
+static void feed_wake(void *arg)
+{
+    feed *f = arg;
+    pthread_mutex_lock(&f->mu);
+    if (f->waiting && f->tail != f->head) {
+        f->waiting = 0;
+        pthread_cond_signal(&f->cv);
+    }
+    pthread_mutex_unlock(&f->mu);
 }
 
 static int feed_init(feed *f, cli_reader *reader, const cli_input_opts *io, dedup_hasher *h,
@@ -275,7 +297,10 @@ static void feed_start(feed *f)
         pthread_mutex_destroy(&f->mu);
         return;
     }
+    cli_reader_on_wait(f->reader, feed_wake, f);
     f->threaded = pthread_create(&f->thread, NULL, feeder, f) == 0;
+    if (!f->threaded)
+        cli_reader_on_wait(f->reader, NULL, NULL);
     if (!f->threaded) {
         pthread_cond_destroy(&f->cv);
         pthread_mutex_destroy(&f->mu);
@@ -317,7 +342,7 @@ static int feed_release(feed *f)
     pthread_mutex_lock(&f->mu);
     f->head++;
     int ready = f->tail != f->head;
-    if (f->waiting) {
+    if (f->waiting && RING - (f->tail - f->head) >= FEED_BATCH) {
         f->waiting = 0;
         pthread_cond_signal(&f->cv);
     }
@@ -340,6 +365,7 @@ static void feed_stop(feed *f)
     if (running)
         pthread_kill(f->thread, SIGTERM);
     pthread_join(f->thread, NULL);
+    cli_reader_on_wait(f->reader, NULL, NULL);
     pthread_cond_destroy(&f->cv);
     pthread_mutex_destroy(&f->mu);
     f->threaded = 0;

@@ -387,6 +387,8 @@ struct cli_reader {
     cli_buf csv_first_header; /* the first file's header row, as read */
     char idbuf[32];
     char err[512];
+    void (*wait_fn)(void *); /* cli_reader_on_wait */
+    void *wait_arg;
     /* Set by cli_reader_set_pieces: the parts of the inputs to read, in
      * place of the whole inputs. */
     cli_piece *pieces;
@@ -696,6 +698,12 @@ static void close_source(cli_reader *r)
     }
 }
 
+void cli_reader_on_wait(cli_reader *r, void (*fn)(void *), void *arg)
+{
+    r->wait_fn = fn;
+    r->wait_arg = arg;
+}
+
 int cli_reader_rewind(cli_reader *r)
 {
     close_source(r);
@@ -745,6 +753,8 @@ static int open_next_piece(cli_reader *r)
 static int open_next(cli_reader *r)
 {
     close_source(r);
+    if (r->wait_fn)
+        r->wait_fn(r->wait_arg);
     if (r->pieces)
         return open_next_piece(r);
     if (r->next_path >= r->npaths)
@@ -798,6 +808,8 @@ static long fill(cli_reader *r, size_t want)
     size_t room = r->cap - r->end - CLI_JSON_PADDING - 1;
     if (room > READ_STEP)
         room = READ_STEP;
+    if (r->wait_fn)
+        r->wait_fn(r->wait_arg);
     long n = cli_source_read(r->src, r->buf + r->end, room);
     if (n < 0) {
         if (n == CLI_EIO || n == CLI_ECORRUPT)

@@ -92,6 +92,12 @@ uint64_t cli_reader_raw_bytes(const cli_reader *r);
 uint64_t cli_reader_total_bytes(const cli_reader *r);
 /* Decompressed bytes read so far. */
 uint64_t cli_reader_bytes(const cli_reader *r);
+/* Call fn(arg), on the reading thread, before each read of more input and
+ * before opening the next input: the points where reading may wait (a
+ * pipe, a terminal). A pipeline that hands documents on in batches hands
+ * on what it holds there, so that no document waits for input that has
+ * not come. NULL fn: none. */
+void cli_reader_on_wait(cli_reader *r, void (*fn)(void *), void *arg);
 
 /* CSV input: the header row of the first file, as read (NULL before it
  * was read). Set once, so another thread may read it once a document of

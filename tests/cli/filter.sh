@@ -39,6 +39,20 @@ is "$first" "$(sed -n 1p corpus.jsonl)" "a kept line is flushed at once"
 exec {F[1]}>&-
 wait "$fpid" 2>/dev/null
 
+# And every later one, each before the next line is written: documents
+# signed ahead are handed on in batches, but never held for input.
+coproc F { "$DEDUP" filter -q -j 2; }
+fpid=$F_PID
+got=0
+for n in 1 2 3 4 5; do
+    sed -n "${n}p" corpus.jsonl >&"${F[1]}"
+    IFS= read -r -t 10 line <&"${F[0]}" && [ "$line" = "$(sed -n "${n}p" corpus.jsonl)" ] &&
+        got=$((got + 1))
+done
+is "$got" 5 "-j 2 in a pipe: each kept line goes out before the next comes in"
+exec {F[1]}>&-
+wait "$fpid" 2>/dev/null
+
 # --window: with a window of 1, copies of an older story are new again.
 "$DEDUP" filter -q --window 1 corpus.jsonl > w1.jsonl
 is "$(wc -l < w1.jsonl)" 20 "--window 1: with five stories interleaved, nothing repeats in the window"
