@@ -449,14 +449,14 @@ static inline int quote_word(const unsigned char *p)
 #if defined(__GNUC__)
 typedef unsigned char q16 __attribute__((vector_size(16)));
 
-/* Whether a line break or a quotation mark starts in the 16 bytes at p
- * (18 readable): '\n', '"', 0xC2 (the lead of « and »), or the three
+/* The first of the 16 bytes at p (18 readable) where a line break or a
+ * quotation mark may start, or 16 if none: '\n', '"', 0xC2 (the lead of « and »), or the three
  * bytes of the other marks, E2/E3 80 then 8C-8F, 9C-9F or B3, and EF
  * BC/BD then 82 or A2-A3 (a few more triples than there are marks). Lead
  * bytes alone will not do: 0xE3 begins every kana, E3 80 begins 、 and 。,
  * EF BC a full-width letter, all too common in CJK text to stop at. The
  * vectors are 16 bytes of the compiler's: SSE2 or NEON, or plain code. */
-static inline int quote_block(const unsigned char *p)
+static inline unsigned quote_block(const unsigned char *p)
 {
     q16 a, b, c;
     memcpy(&a, p, 16);
@@ -469,7 +469,19 @@ static inline int quote_block(const unsigned char *p)
          ((q16)(c == 0x82) | (q16)((c & 0xFE) == 0xA2));
     uint64_t h[2];
     memcpy(h, &m, 16);
-    return (h[0] | h[1]) != 0;
+    /* The first byte where one may start, or 16. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    if (h[0])
+        return (unsigned)__builtin_clzll(h[0]) >> 3;
+    if (h[1])
+        return 8 + ((unsigned)__builtin_clzll(h[1]) >> 3);
+#else
+    if (h[0])
+        return (unsigned)__builtin_ctzll(h[0]) >> 3;
+    if (h[1])
+        return 8 + ((unsigned)__builtin_ctzll(h[1]) >> 3);
+#endif
+    return 16;
 }
 #endif
 
@@ -588,23 +600,32 @@ static int holds_statement(const unsigned char *t, size_t n)
  * every quotation between double marks; rule 2 takes single marks too
  * (single_mark) and only quotations that hold a statement
  * (holds_statement). Every byte where a line break or a mark may start is
- * looked at; the rest are skipped by blocks (quote_block) or words
- * (quote_word) known to hold none. A word's test cannot see a mark's later
+ * looked at; the rest are skipped, by blocks (quote_block, which also
+ * says where in the block the next such byte is) or words (quote_word)
+ * known to hold none. A word's test cannot see a mark's later
  * bytes, so the byte before the next word is looked at again, as it may be
  * the lead of a mark whose second byte starts that word. */
 static int next_quotation(const unsigned char *t, size_t len, int rule, size_t *pos,
-                          size_t *start, size_t *end)
+                          size_t *start, size_t *end, int bytewise)
 {
     int fam = 0;         /* family of the open quotation, or 0 */
     size_t open_at = 0;  /* where it opened */
     size_t open_end = 0; /* past its opening mark */
-    size_t i = *pos, stop = *pos;
+    size_t i = *pos, stop = bytewise ? len : *pos; /* bytewise: tests */
     while (i < len) {
         if (i >= stop) {
 #if defined(__GNUC__)
-            while (len - i >= 18 && !quote_block(t + i))
+            /* Straight to the next byte where a mark or a line break may
+             * start; the bytes between cannot change the state. */
+            unsigned k = 16;
+            while (len - i >= 18 && (k = quote_block(t + i)) == 16)
                 i += 16;
-            stop = i + 16 < len ? i + 16 : len;
+            if (len - i >= 18) {
+                i += k;
+                stop = i + 1;
+            } else {
+                stop = len;
+            }
 #else
             size_t from = i;
             while (len - i > 8 && !quote_word(t + i))
@@ -651,11 +672,12 @@ static int next_quotation(const unsigned char *t, size_t len, int rule, size_t *
     return 0;
 }
 
-int dedup__find_quotations(const char *text, size_t len, int rule, dedup_span *spans,
-                           size_t cap, size_t *n)
+int dedup__find_quotations_how(const char *text, size_t len, int rule, int bytewise,
+                               dedup_span *spans, size_t cap, size_t *n)
 {
     size_t pos = 0, qs, qe, k = 0;
-    while (text && rule && next_quotation((const unsigned char *)text, len, rule, &pos, &qs, &qe)) {
+    while (text && rule &&
+           next_quotation((const unsigned char *)text, len, rule, &pos, &qs, &qe, bytewise)) {
         if (k < cap) {
             spans[k].offset = qs;
             spans[k].length = qe - qs;
@@ -664,6 +686,12 @@ int dedup__find_quotations(const char *text, size_t len, int rule, dedup_span *s
     }
     *n = k;
     return DEDUP_OK;
+}
+
+int dedup__find_quotations(const char *text, size_t len, int rule, dedup_span *spans,
+                           size_t cap, size_t *n)
+{
+    return dedup__find_quotations_how(text, len, rule, 0, spans, cap, n);
 }
 
 int dedup_find_quotations(const char *text, size_t len, dedup_span *spans, size_t cap,
@@ -701,7 +729,7 @@ static int strip_quotes(dedup_hasher *h, const char *text, size_t len, const cha
     unsigned char *o = (unsigned char *)h->unquoted;
     size_t n = 0, from = 0; /* bytes of text before from are decided */
     size_t pos = i, qs, qe;
-    while (next_quotation(t, len, h->quotes, &pos, &qs, &qe)) {
+    while (next_quotation(t, len, h->quotes, &pos, &qs, &qe, 0)) {
         memcpy(o + n, t + from, qs - from);
         n += qs - from;
         o[n++] = ' ';

@@ -43,6 +43,11 @@ struct dedup_hasher {
 /* dedup_find_quotations under rule, a value of DEDUP_P_QUOTES (0: none). */
 DEDUP_INTERNAL int dedup__find_quotations(const char *text, size_t len, int rule,
                                           dedup_span *spans, size_t cap, size_t *n);
+/* The same, byte by byte when bytewise (for tests: the default skips the
+ * bytes where no mark can start, 16 at a time). */
+DEDUP_INTERNAL int dedup__find_quotations_how(const char *text, size_t len, int rule,
+                                              int bytewise, dedup_span *spans, size_t cap,
+                                              size_t *n);
 
 /* Shingle text into h->sh (runs the three stages). */
 DEDUP_INTERNAL int dedup__hasher_shingle(dedup_hasher *h, const char *text, size_t len);

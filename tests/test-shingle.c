@@ -765,6 +765,59 @@ static void block_tokenizer(void)
        texts, tokens);
 }
 
+/* Quotation marks are looked for 16 bytes at a time, straight to the
+ * next byte where one may start: on random texts of every kind of mark,
+ * kana and Han (whose lead bytes marks share), words and line breaks, at
+ * three alignments and under both rules, the quotations found are those a
+ * byte-by-byte walk finds. */
+static void block_quotations(void)
+{
+    static const char *const pieces[] = {
+        "the minister said", " ", " ", "\n", "\"", "'", "it's", "\xe2\x80\x9c", "\xe2\x80\x9d",
+        "\xe2\x80\x98", "\xe2\x80\x99", "\xc2\xab", "\xc2\xbb", "\xc2\xa0", "\xe3\x80\x8c",
+        "\xe3\x80\x8d", "\xe3\x80\x8e", "\xe3\x80\x8f", "\xe2\x80\xb3", "\xef\xbc\x82",
+        "\xef\xbc\x87", "\xef\xbd\xa2", "\xef\xbd\xa3", "\xe3\x81\x82\xe3\x81\x84",
+        "\xe4\xb8\xad\xe5\x9b\xbd", "\xe3\x80\x81", "\xe3\x80\x82", "\xe2\x80\x94",
+        "we will cut taxes for every family", ", ", ".",
+    };
+    const size_t np = sizeof pieces / sizeof *pieces;
+    uint64_t state = 99;
+    char buf[1600];
+    dedup_span a[256], b[256];
+    int same = 1;
+    size_t texts = 0, found = 0;
+    for (int t = 0; t < 3000 && same; t++) {
+        size_t len = 0, want = (size_t)(t % 9) * 160 + (size_t)(t % 50);
+        while (len < want) {
+            state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+            const char *pc = pieces[(state >> 33) % np];
+            size_t pl = strlen(pc);
+            if (len + pl >= sizeof buf)
+                break;
+            memcpy(buf + len, pc, pl);
+            len += pl;
+        }
+        for (size_t off = 0; off < 3 && off <= len; off++)
+            for (int rule = 1; rule <= 2; rule++) {
+                size_t na = 0, nb = 0;
+                dedup__find_quotations_how(buf + off, len - off, rule, 0, a, 256, &na);
+                dedup__find_quotations_how(buf + off, len - off, rule, 1, b, 256, &nb);
+                texts++;
+                found += na;
+                if (na != nb)
+                    same = 0;
+                for (size_t k = 0; same && k < na && k < 256; k++)
+                    same = a[k].offset == b[k].offset && a[k].length == b[k].length;
+                if (!same) {
+                    tap_diag("differ on text %zu (%zu bytes, rule %d)", texts, len - off, rule);
+                    break;
+                }
+            }
+    }
+    ok(same && found > 5000, "16-byte steps and bytes find the same quotations (%zu texts, %zu found)",
+       texts, found);
+}
+
 int main(void)
 {
     print_golden = getenv("DEDUP_GOLDEN_PRINT") != NULL;
@@ -783,5 +836,6 @@ int main(void)
     link_lists();
     quotations();
     block_tokenizer();
+    block_quotations();
     return tap_done();
 }
