@@ -28,6 +28,7 @@
  * Ill-formed UTF-8 is replaced by U+FFFD before anything else (utf8.h).
  */
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "normalize.h"
@@ -96,6 +97,36 @@ static inline int32_t hant_fold(int32_t cp)
 static inline unsigned nt_class(const dedup_normalizer *nz, int32_t cp)
 {
     return dedup_nt_blocks[dedup_nt_stage1[nz->mode][cp >> 8]][cp & 0xFF];
+}
+
+/* For each mode and folding setting, a bit per BMP code point: set when
+ * the code point is stable and not folded, so that it is copied as it is.
+ * One load from 8 KB where the tables take two dependent loads each; most
+ * of a Chinese or Japanese text is such characters. Built once per
+ * process from the tables themselves. */
+static uint8_t plain_bits[2 * 4][0x10000 / 8];
+static pthread_once_t plain_once = PTHREAD_ONCE_INIT;
+
+static void plain_build(void)
+{
+    for (int mode = 0; mode < 4; mode++)
+        for (int fold = 0; fold < 2; fold++) {
+            uint8_t *b = plain_bits[mode * 2 + fold];
+            for (int32_t cp = 0x80; cp < 0x10000; cp++) {
+                if (cp >= 0xD800 && cp < 0xE000)
+                    continue;
+                if (dedup_nt_blocks[dedup_nt_stage1[mode][cp >> 8]][cp & 0xFF] != NT_STABLE)
+                    continue;
+                if (fold && cp >= 0x3400 && hant_fold(cp) != cp)
+                    continue;
+                b[cp >> 3] |= (uint8_t)(1u << (cp & 7));
+            }
+        }
+}
+
+static inline int plain(const uint8_t *bits, int32_t cp)
+{
+    return (bits[(uint32_t)cp >> 3] >> (cp & 7)) & 1;
 }
 
 static inline int ensure_out(dedup_normalizer *nz, size_t extra)
@@ -367,6 +398,8 @@ static const unsigned char *stable_run(dedup_normalizer *nz, const unsigned char
     if (*rc != DEDUP_OK)
         return p;
     const int fold = (nz->flags & DEDUP_NORM_HANT_TO_HANS) != 0;
+    pthread_once(&plain_once, plain_build);
+    const uint8_t *bits = plain_bits[nz->mode * 2 + fold];
     unsigned char *o = nz->out + nz->out_len;
     const unsigned char *from = p;
     int32_t cp = dedup__utf8_decode3(p, end);
@@ -378,10 +411,10 @@ static const unsigned char *stable_run(dedup_normalizer *nz, const unsigned char
                 break; /* a control character: the general path's */
         } else if (q < end) {
             ncp = dedup__utf8_decode3(q, end);
-            if (ncp < 0 || nt_class(nz, ncp) != NT_STABLE)
+            if (ncp < 0 || (!plain(bits, ncp) && nt_class(nz, ncp) != NT_STABLE))
                 break;
         }
-        int32_t f = fold && cp >= 0x3400 ? hant_fold(cp) : cp;
+        int32_t f = plain(bits, cp) ? cp : fold && cp >= 0x3400 ? hant_fold(cp) : cp;
         if (f == cp) {
             memcpy(o, p, 3);
             o += 3;
