@@ -450,9 +450,10 @@ static inline int quote_word(const unsigned char *p)
 typedef unsigned char q16 __attribute__((vector_size(16)));
 
 /* The first of the 16 bytes at p (18 readable) where a line break or a
- * quotation mark may start, or 16 if none: '\n', '"', 0xC2 (the lead of « and »), or the three
- * bytes of the other marks, E2/E3 80 then 8C-8F, 9C-9F or B3, and EF
- * BC/BD then 82 or A2-A3 (a few more triples than there are marks). Lead
+ * quotation mark may start, or 16 if none: '\n', '"', 0xC2 (the lead of
+ * « and »), or the three bytes of the other marks, E2/E3 80 then 8C-8F,
+ * 9C-9F or B3, and EF BC/BD then 82 or A2-A3 (a few more triples than
+ * there are marks). Lead
  * bytes alone will not do: 0xE3 begins every kana, E3 80 begins 、 and 。,
  * EF BC a full-width letter, all too common in CJK text to stop at. The
  * vectors are 16 bytes of the compiler's: SSE2 or NEON, or plain code. */
