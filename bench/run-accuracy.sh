@@ -22,7 +22,9 @@
 # copy recall, lenient precision, same-event merges and ARI; then the same
 # pages go through dedup filter (rows filter-real). --errors FILE
 # writes its error listing there: each missed copy pair and each false merge
-# with the passages the two texts share.
+# with the passages the two texts share, and for a missed pair whether a
+# chain of pairs over the threshold joins it (from a run in --mode
+# transitive).
 #
 # Programs come from the build directory ($BUILD, default build/):
 # $DEDUP (default $BUILD/tools/dedup), $GEN, $SCORE. Extra arguments for
@@ -151,6 +153,10 @@ if [ -n "$real" ]; then
         >"$work/news-real.clusters.tsv" 2>"$work/news-real.dedup.log"; then
         score_args=()
         [ -n "$errors" ] && score_args+=(--errors "$errors")
+        if [ -n "$errors" ] && "$DEDUP" cluster "${cluster_args[@]}" --mode transitive \
+            --id-field id "$real/docs.jsonl" >"$work/news-real.chains.tsv" 2>/dev/null; then
+            score_args+=(--chains "$work/news-real.chains.tsv")
+        fi
         python3 "$here/score-real.py" "${score_args[@]}" "$real/docs.jsonl" \
             "$real/labels.tsv" "$work/news-real.clusters.tsv" || status=1
     else

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """score-real.py - score a clustering of the labeled real news set.
 
-usage: score-real.py DOCS.jsonl LABELS.tsv CLUSTERS.tsv [--errors FILE] [--name NAME]
+usage: score-real.py DOCS.jsonl LABELS.tsv CLUSTERS.tsv [--errors FILE] [--chains TSV]
+                    [--name NAME]
        score-real.py DOCS.jsonl LABELS.tsv --dups DUPS.jsonl [--errors FILE] [--name NAME]
 
 DOCS.jsonl    the set's documents (id, url, lang, text), as its assemble.py writes them
@@ -20,6 +21,10 @@ Prints one line per language and one for all documents:
 With --errors, writes every missed copy pair and every false merge with the
 longest passages the two texts share (runs of 8 or more words, or 12 or more
 characters in text written without spaces), so that failures can be read.
+With --chains TSV as well (the clusters of `dedup cluster --mode transitive`),
+each missed pair also says whether a chain of pairs at or above the threshold
+joins the two documents: a miss of the cluster rule rather than of the
+similarity.
 """
 import collections
 import json
@@ -111,6 +116,15 @@ def main():
         k = args.index("--errors")
         errors = args[k + 1]
         del args[k:k + 2]
+    chains = None
+    if "--chains" in args:
+        k = args.index("--chains")
+        chains = {}
+        for line in open(args[k + 1], encoding="utf-8"):
+            r = line.rstrip("\n").split("\t")
+            if len(r) >= 2:
+                chains[r[0]] = r[1]
+        del args[k:k + 2]
     dups = None
     if "--dups" in args:
         k = args.index("--dups")
@@ -193,6 +207,10 @@ def main():
                 for i in (a, b):
                     f.write("   %s %s %d chars: %s\n" % (i, docs[i]["url"], len(docs[i]["text"]),
                                                        note[i]))
+                if chains is not None and kind == "MISSED":
+                    f.write("   joined by a chain of pairs over the threshold: %s\n"
+                            % ("yes" if chains.get(a) is not None and chains.get(a) == chains.get(b)
+                               else "no"))
                 runs = shared_passages(docs[a]["text"], docs[b]["text"])
                 total = sum(r[0] for r in runs)
                 f.write("   shared: %d runs, %d tokens\n" % (len(runs), total))
