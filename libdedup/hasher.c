@@ -718,19 +718,17 @@ static int strip_quotes(dedup_hasher *h, const char *text, size_t len, const cha
     if (!h->quotes || len == 0)
         return DEDUP_OK;
     const unsigned char *t = (const unsigned char *)text;
-    size_t i = 0;
-    while (i < len && !quote_lead(t[i]))
-        i++;
-    if (i == len)
-        return DEDUP_OK;
-    void *b = h->unquoted;
-    if (dedup__grow(&b, &h->unquoted_cap, len, 1) != DEDUP_OK)
-        return DEDUP_E_NOMEM;
-    h->unquoted = b;
-    unsigned char *o = (unsigned char *)h->unquoted;
+    unsigned char *o = NULL; /* the copy, once a quotation is found */
     size_t n = 0, from = 0; /* bytes of text before from are decided */
-    size_t pos = i, qs, qe;
+    size_t pos = 0, qs, qe;
     while (next_quotation(t, len, h->quotes, &pos, &qs, &qe, 0)) {
+        if (!o) {
+            void *b = h->unquoted;
+            if (dedup__grow(&b, &h->unquoted_cap, len, 1) != DEDUP_OK)
+                return DEDUP_E_NOMEM;
+            h->unquoted = b;
+            o = (unsigned char *)h->unquoted;
+        }
         memcpy(o + n, t + from, qs - from);
         n += qs - from;
         o[n++] = ' ';
