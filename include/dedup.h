@@ -477,9 +477,9 @@ DEDUP_API uint64_t dedup_linestats_documents(const dedup_linestats *ls);
  * end like a sentence (with . , ; : or their full-width forms, 。 or 、,
  * before closing quotes or brackets): a menu, a headline, a byline, a
  * credit. A story a site runs twice keeps its sentences, and one it runs
- * in several versions keeps its paragraphs. The per-site counts live in the same sketch as the
- * others (give it about twice the width), and so are saved, loaded and
- * merged with it.
+ * in several versions keeps its paragraphs. The per-site counts live in
+ * the same sketch as the others (give it about twice the width), and so
+ * are saved, loaded and merged with it.
  */
 /* dedup_linestats_add, and each distinct line counted again under site
  * (site_len 0: as dedup_linestats_add). Not thread-safe. Since 0.2. */
@@ -719,9 +719,9 @@ DEDUP_API uint32_t dedup_index_boilerplate(const dedup_index *idx);
  * Borrowed; changed by dedup_index_add_text. */
 DEDUP_API const dedup_linestats *dedup_index_linestats(const dedup_index *idx);
 /* A hasher that signs as the index does: its parameters and, when
- * boilerplate is on, its line statistics (give it a page's site with
- * dedup_hasher_set_site) (borrowed: do not use the hasher
- * while the index is being changed, or after it is freed). The caller
+ * boilerplate is on, its line statistics, borrowed (do not use the hasher
+ * while the index is being changed, or after it is freed); give it each
+ * page's site with dedup_hasher_set_site. The caller
  * frees it. One per thread, to query by text from several threads:
  * dedup_hasher_sign_fields, then dedup_index_query. */
 DEDUP_API int dedup_index_hasher(const dedup_index *idx, dedup_hasher **out);
