@@ -490,6 +490,17 @@ DEDUP_API int dedup_linestats_add_site(dedup_linestats *ls, const char *site,
 DEDUP_API uint32_t dedup_linestats_count_site(const dedup_linestats *ls, const char *site,
                                               size_t site_len, const char *line,
                                               size_t len);
+/* The site of a page from its address, as the dedup tool reads a URL in
+ * a record's site field: the host of url[0..len), the part after
+ * "scheme://" and before the path, query or fragment, without user
+ * information, port, a trailing dot or a leading "www." (in any case), as
+ * the span (*site, *site_len) of url. A value without "://" is a name of
+ * the application's own and is returned whole. No case folding is done:
+ * the functions that take a site compare its ASCII letters without regard
+ * to case. An address without a host ("file:///x") gives an empty site,
+ * which those functions take for none. DEDUP_E_INVAL for a NULL site or
+ * site_len, or a NULL url with len > 0. Thread-safe. Since 0.2. */
+DEDUP_API int dedup_site_of(const char *url, size_t len, const char **site, size_t *site_len);
 /* Add the counts of src to dst (statistics gathered by several threads or
  * machines); both must have been created with the same width
  * (DEDUP_E_MISMATCH otherwise). Since 0.1. */

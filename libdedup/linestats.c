@@ -343,6 +343,48 @@ int dedup_linestats_add_hashes(dedup_linestats *ls, const uint64_t *hashes, size
  * case-insensitive, and a crawler may keep a URL as it found it. Sites
  * already in lower case hash as their bytes do (so do the keys stored by
  * earlier versions). */
+int dedup_site_of(const char *url, size_t len, const char **site, size_t *site_len)
+{
+    if ((!url && len) || !site || !site_len)
+        return DEDUP_E_INVAL;
+    *site = url;
+    *site_len = len;
+    const char *sep = NULL;
+    for (size_t i = 0; i + 3 <= len && !sep; i++)
+        if (url[i] == ':' && url[i + 1] == '/' && url[i + 2] == '/')
+            sep = url + i;
+    if (!sep)
+        return DEDUP_OK; /* a name of the application's own */
+    /* The authority: up to the path, the query or the fragment. */
+    const char *h = sep + 3, *end = url + len, *e = h;
+    while (e < end && *e != '/' && *e != '?' && *e != '#' && *e != '\\')
+        e++;
+    /* Without user information (up to the last '@', as browsers read it). */
+    for (const char *q = e; q > h; q--)
+        if (q[-1] == '@') {
+            h = q;
+            break;
+        }
+    if (h < e && *h == '[') {
+        /* An IPv6 address: up to its bracket, the port after it. */
+        const char *close = memchr(h, ']', (size_t)(e - h));
+        if (close)
+            e = close + 1;
+    } else {
+        const char *colon = memchr(h, ':', (size_t)(e - h));
+        if (colon)
+            e = colon;
+    }
+    if (e > h && e[-1] == '.')
+        e--; /* "example.com." names example.com */
+    if (e - h > 4 && (h[0] | 0x20) == 'w' && (h[1] | 0x20) == 'w' && (h[2] | 0x20) == 'w' &&
+        h[3] == '.')
+        h += 4;
+    *site = h;
+    *site_len = (size_t)(e - h);
+    return DEDUP_OK;
+}
+
 uint64_t dedup__site_hash(const char *site, size_t len)
 {
     if (!site || len == 0)

@@ -484,6 +484,55 @@ static void sites(void)
     dedup_linestats_free(via);
 }
 
+/* A page's site from its address: the host, without what does not name
+ * the site; anything else whole. */
+static void site_of(void)
+{
+    static const struct {
+        const char *url, *site;
+    } cases[] = {
+        {"https://news.example.com/2023/09/story.html", "news.example.com"},
+        {"https://www.example.com/a", "example.com"},
+        {"HTTP://WWW.Example.COM/A", "Example.COM"},
+        {"https://Www.example.com", "example.com"},
+        {"https://example.com:8443/x", "example.com"},
+        {"https://user:secret@example.com/x", "example.com"},
+        {"https://a@b@example.com:1/x", "example.com"},
+        {"https://example.com?q=http://other.org/", "example.com"},
+        {"https://example.com#top", "example.com"},
+        {"https://example.com./x", "example.com"},
+        {"https://example.com\\x", "example.com"},
+        {"http://[2001:db8::1]:8080/x", "[2001:db8::1]"},
+        {"http://[2001:db8::1]/x", "[2001:db8::1]"},
+        {"https://www./x", "www"},
+        {"file:///tmp/page.html", ""},
+        {"example.com", "example.com"},
+        {"Reuters", "Reuters"},
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *site = NULL;
+        size_t n = 99;
+        int rc = dedup_site_of(cases[i].url, strlen(cases[i].url), &site, &n);
+        ok(rc == DEDUP_OK && n == strlen(cases[i].site) && !memcmp(site, cases[i].site, n) &&
+               site >= cases[i].url && site + n <= cases[i].url + strlen(cases[i].url),
+           "site of \"%s\": \"%s\" (got \"%.*s\")", cases[i].url, cases[i].site, (int)n,
+           site ? site : "");
+    }
+    /* The span lies inside the given bytes, also when they do not end the
+     * string. */
+    const char *url = "https://example.com/path";
+    const char *site;
+    size_t n;
+    dedup_site_of(url, 14, &site, &n);
+    ok(n == 6 && !memcmp(site, "exampl", 6), "only the len bytes given are read");
+    is_int(dedup_site_of(NULL, 0, &site, &n), DEDUP_OK, "NULL url with len 0");
+    is_int((long)n, 0, "gives an empty site");
+    is_int(dedup_site_of(NULL, 3, &site, &n), DEDUP_E_INVAL, "NULL url with a length");
+    is_int(dedup_site_of(url, 5, NULL, &n), DEDUP_E_INVAL, "NULL site");
+    is_int(dedup_site_of(url, 5, &site, NULL), DEDUP_E_INVAL, "NULL site_len");
+}
+
 int main(void)
 {
     counts();
@@ -493,6 +542,7 @@ int main(void)
     filtering();
     serialization();
     sites();
+    site_of();
     out_of_memory();
     return tap_done();
 }
