@@ -940,23 +940,8 @@ int cli_open_reader(cli_reader **r, const cli_input_opts *io, char **paths, size
 
 void cli_site_of(const char *s, size_t n, const char **site, size_t *len)
 {
-    *site = s;
-    *len = n;
-    const char *sep = n >= 3 ? memmem(s, n, "://", 3) : NULL;
-    if (!sep)
-        return;
-    const char *h = sep + 3, *end = s + n, *e = h;
-    while (e < end && *e != '/' && *e != '?' && *e != '#')
-        e++;
-    const char *at = memchr(h, '@', (size_t)(e - h));
-    if (at)
-        h = at + 1;
-    const char *colon = memchr(h, ':', (size_t)(e - h));
-    if (colon && *h != '[')
-        e = colon;
-    if (e - h > 4 && (h[0] | 0x20) == 'w' && (h[1] | 0x20) == 'w' && (h[2] | 0x20) == 'w' &&
-        h[3] == '.')
-        h += 4; /* any case: the library folds the site's letters */
-    *site = h;
-    *len = (size_t)(e - h);
+    if (dedup_site_of(s, n, site, len) != DEDUP_OK) {
+        *site = s;
+        *len = n;
+    }
 }

@@ -6,7 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 
 # Three stories. Pages a1 and a2 carry two different stories under the
-# same long menu of one site (its host written two ways, in two cases); b1 is story 1
+# same long menu of one site (its host written two ways: in two cases, the
+# second with a user, a port and the root's trailing dot); b1 is story 1
 # on another site, with a menu of its own; c1 is story 3 on a third site.
 python3 - <<'PY'
 import json, random
@@ -19,7 +20,7 @@ menu = "\n".join("Section %d | Weather | Markets | Sport | Video" % i for i in r
 other = "\n".join("Rubrique %d | Meteo | Bourse" % i for i in range(5))
 pages = [
     ("a1", "https://WWW.News-A.example/world/1", menu + "\n" + s1),
-    ("a2", "http://reader@news-a.example:8080/politics/2?ref=rss", menu + "\n" + s2),
+    ("a2", "http://reader@news-a.example.:8080/politics/2?ref=rss", menu + "\n" + s2),
     ("b1", "https://news-b.example/1", other + "\n" + s1),
     ("c1", "https://news-c.example/9", s3),
 ]
@@ -32,7 +33,8 @@ with open("later.jsonl", "w") as f:
 with open("named.jsonl", "w") as f:
     for id_, url, text in pages:
         f.write(json.dumps({"id": id_, "outlet": url.split("/")[2].split(":")[0]
-                            .split("@")[-1].lower().removeprefix("www."), "text": text}) + "\n")
+                            .split("@")[-1].lower().rstrip(".").removeprefix("www."),
+                            "text": text}) + "\n")
 PY
 
 "$DEDUP" cluster -q pages.jsonl > got.tsv

@@ -341,6 +341,10 @@ def test_cluster_site_furniture(tmp_path):
     assert dedup.site_of(recs[0]["url"]) == dedup.site_of(recs[1]["url"]) == "news-a.example"
     assert dedup.site_of("plain name") == "plain name"
     assert dedup.site_of("HTTPS://WWW.News-A.Example:443/X") == "news-a.example"
+    # The library's reading (dedup_site_of), the tool's too.
+    assert dedup.site_of("http://user@host@News-A.Example./x") == "news-a.example"
+    assert dedup.site_of("http://[2001:DB8::1]:8080/x") == "[2001:db8::1]"
+    assert dedup.site_of("file:///tmp/x.html") == ""
     assert dedup.cluster(recs) == [0, 1, 0]
     assert dedup.cluster(recs, site_field=None) == [0, 0, 0]
     corpus = tmp_path / "sites.jsonl"

@@ -142,25 +142,11 @@ def _fields_of(doc, text_fields):
 
 
 def site_of(value: str) -> str:
-    """The site a record's site field names, as `dedup --site-field` reads it:
-    a URL's host without user, port and a leading "www.", in lower case;
-    anything else as it is (sites compare without regard to ASCII case)."""
-    sep = value.find("://")
-    if sep < 0:
-        return value
-    host = value[sep + 3:]
-    for stop in "/?#":
-        host = host.split(stop, 1)[0]
-    host = host.rsplit("@", 1)[-1]
-    if not host.startswith("["):
-        host = host.split(":", 1)[0]
-    host = host.translate(_ASCII_LOWER)
-    if len(host) > 4 and host.startswith("www."):
-        host = host[4:]
-    return host
-
-
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+    """The site a record's site field names, as `dedup --site-field` reads it
+    (the library's dedup_site_of): a URL's host without user, port, a
+    trailing dot and a leading "www.", in lower case; anything else as it
+    is (sites compare without regard to ASCII case)."""
+    return _dedup.site_of(value)
 
 
 def _site(doc, site_field):

@@ -2923,7 +2923,48 @@ static PyObject *py_param_names(PyObject *module, PyObject *unused)
     return params_dict(NULL);
 }
 
+/* site_of(value) -> str: dedup_site_of, a host in ASCII lower case. */
+static PyObject *py_site_of(PyObject *module, PyObject *arg)
+{
+    (void)module;
+    Py_ssize_t len;
+    const char *s = PyUnicode_AsUTF8AndSize(arg, &len);
+    if (!s)
+        return NULL;
+    const char *site;
+    size_t n;
+    if (dedup_site_of(s, (size_t)len, &site, &n) != DEDUP_OK) {
+        PyErr_SetString(PyExc_ValueError, "no site");
+        return NULL;
+    }
+    PyObject *out = PyUnicode_DecodeUTF8(site, (Py_ssize_t)n, "strict");
+    if (!out)
+        return NULL;
+    /* A host in lower case, by ASCII letters only, as the library compares
+     * sites; a name of the application's own as it is. */
+    int upper = 0;
+    if (site == s && n == (size_t)len)
+        return out;
+    for (size_t i = 0; i < n && !upper; i++)
+        upper = site[i] >= 'A' && site[i] <= 'Z';
+    if (!upper)
+        return out;
+    char *low = PyMem_Malloc(n ? n : 1);
+    if (!low) {
+        Py_DECREF(out);
+        return PyErr_NoMemory();
+    }
+    for (size_t i = 0; i < n; i++)
+        low[i] = site[i] >= 'A' && site[i] <= 'Z' ? (char)(site[i] - 'A' + 'a') : site[i];
+    Py_DECREF(out);
+    out = PyUnicode_DecodeUTF8(low, (Py_ssize_t)n, "strict");
+    PyMem_Free(low);
+    return out;
+}
+
 static PyMethodDef module_methods[] = {
+    {"site_of", py_site_of, METH_O,
+     "site_of(value) -> str: the host a URL names (dedup_site_of), in lower case"},
     {"cluster", (PyCFunction)(void (*)(void))py_cluster, METH_VARARGS | METH_KEYWORDS, NULL},
     {"read_jsonl", py_read_jsonl, METH_VARARGS, NULL},
     {"similarity", (PyCFunction)(void (*)(void))py_similarity, METH_VARARGS | METH_KEYWORDS,
