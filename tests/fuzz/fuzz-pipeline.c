@@ -222,6 +222,21 @@ static void check_signature(dedup_hasher *h, const dedup_params *p, const char *
 
 /* Line statistics from the text itself, split into documents at form
  * feeds, so that lines repeated across those parts count as boilerplate. */
+/* dedup_site_of: a span of the text; of an address, a host without the
+ * characters that end it or come before it. */
+static void check_site(const char *text, size_t size)
+{
+    const char *site = NULL;
+    size_t n = 0;
+    FUZZ_OK(dedup_site_of(text, size, &site, &n));
+    FUZZ_CHECK(site >= text && n <= size && (size_t)(site - text) <= size - n);
+    if (site == text && n == size)
+        return; /* a name of its own: whole */
+    for (size_t i = 0; i < n; i++)
+        FUZZ_CHECK(site[i] != '/' && site[i] != '?' && site[i] != '#' && site[i] != '@' &&
+                   site[i] != '\\');
+}
+
 static dedup_linestats *stats_of(const char *text, size_t len)
 {
     dedup_linestats *ls = NULL;
@@ -255,6 +270,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     check_reference(flags, data, size);
     check_quotations(text, size, quotes);
+    check_site(text, size);
 
     dedup_params *p = make_params(set, flags, hangul, lists, quotes);
     dedup_hasher *h = NULL, *fresh_h = NULL;
