@@ -8,6 +8,7 @@ comparisons with the tool are skipped without them."""
 import json
 import os
 import subprocess
+import shutil
 import threading
 
 import pytest
@@ -222,7 +223,7 @@ def test_explain():
 @need_tool
 def test_read_jsonl_as_the_tool_reads(tmp_path):
     """read_jsonl gives the json module's records, and clustering them gives
-    the tool's clusters, from a plain and a gzip file."""
+    the tool's clusters, from a plain, a gzip and a zstd file."""
     import gzip
     ids, docs = dedup.read_jsonl(SAMPLE)
     recs = sample()
@@ -235,6 +236,24 @@ def test_read_jsonl_as_the_tool_reads(tmp_path):
     gz = tmp_path / "s.jsonl.gz"
     gz.write_bytes(gzip.compress(open(SAMPLE, "rb").read()))
     assert dedup.read_jsonl(gz) == (ids, docs)
+    if shutil.which("zstd"):
+        # Built where the tool builds, the package has libzstd too.
+        assert hasattr(dedup._dedup, "zstd_decompress")
+        # Two frames, as `cat a.zst b.zst` makes them: both read.
+        lines = open(SAMPLE, "rb").read().splitlines(keepends=True)
+        half = len(lines) // 2
+        zst = b"".join(subprocess.run(["zstd", "-q", "-c"], input=b"".join(part), check=True,
+                                      capture_output=True).stdout
+                       for part in (lines[:half], lines[half:]))
+        (tmp_path / "s.jsonl.zst").write_bytes(zst)
+        assert dedup.read_jsonl(tmp_path / "s.jsonl.zst") == (ids, docs)
+        out = subprocess.run([DEDUP, "cluster", "-q", str(tmp_path / "s.jsonl.zst")],
+                             check=True, capture_output=True, text=True).stdout
+        assert [line.split("\t")[1] for line in out.splitlines()] == tool
+        cut = tmp_path / "cut.jsonl.zst"
+        cut.write_bytes(zst[:len(zst) // 3])
+        with pytest.raises(dedup.FormatError, match="cut.jsonl.zst: corrupt zstd data"):
+            dedup.read_jsonl(cut)
 
 
 def test_read_jsonl_values():

@@ -117,7 +117,7 @@ def read_jsonl(source, text_fields: Sequence[str] = ("title", "text"),
     index, and ids[i] its id_field (a str, an int, or the line number when
     absent). With raw=True the text fields are bytes (UTF-8), which the
     package takes as texts too, without decoding them into str and encoding
-    them back. gzip files are read as they are. A bad line raises
+    them back. gzip and zstd files are read as they are. A bad line raises
     FormatError with the file and line. Far faster than the json module:
     only the wanted fields become Python objects."""
     if isinstance(source, (bytes, bytearray, memoryview)):
@@ -129,7 +129,13 @@ def read_jsonl(source, text_fields: Sequence[str] = ("title", "text"),
     if data[:2] == b"\x1f\x8b":
         data = _gzip.decompress(data)
     elif data[:4] == b"\x28\xb5\x2f\xfd":
-        raise FormatError("%s: zstd-compressed; decompress it first" % name)
+        if not hasattr(_dedup, "zstd_decompress"):
+            raise FormatError("%s: zstd-compressed, and this build has no zstd; "
+                              "decompress it first" % name)
+        try:
+            data = _dedup.zstd_decompress(data)
+        except ValueError as e:
+            raise FormatError("%s: %s" % (name, e)) from None
     return _dedup.read_jsonl(data, tuple(text_fields), id_field, str(name), raw)
 
 

@@ -24,6 +24,9 @@
 #include <string.h>
 
 #include "dedup.h"
+#ifdef HAVE_ZSTD
+#include <zstd.h>
+#endif
 
 /* ============================================================= errors */
 
@@ -2923,6 +2926,58 @@ static PyObject *py_param_names(PyObject *module, PyObject *unused)
     return params_dict(NULL);
 }
 
+#ifdef HAVE_ZSTD
+/* zstd_decompress(data: bytes) -> bytes: every frame of data, decompressed
+ * (read_jsonl's zstd files). ValueError for corrupt or truncated data. The
+ * bytes object stays alive and unchanged while the GIL is released: the
+ * caller holds it. */
+static PyObject *py_zstd_decompress(PyObject *module, PyObject *arg)
+{
+    (void)module;
+    char *src;
+    Py_ssize_t srclen;
+    if (PyBytes_AsStringAndSize(arg, &src, &srclen))
+        return NULL; /* not bytes */
+    ZSTD_DStream *ds = ZSTD_createDStream();
+    size_t cap = 4 * (size_t)srclen + 4096, len = 0, hint = 1;
+    char *out = malloc(cap);
+    int nomem = !ds || !out;
+    const char *bad = NULL;
+    Py_BEGIN_ALLOW_THREADS
+    ZSTD_inBuffer ib = {src, (size_t)srclen, 0};
+    /* Until the input is used up and its last frame is complete. */
+    while (!nomem && !bad && (ib.pos < ib.size || hint != 0)) {
+        if (len == cap) {
+            char *n = cap < SIZE_MAX / 2 ? realloc(out, 2 * cap) : NULL;
+            if (!n) {
+                nomem = 1;
+                break;
+            }
+            out = n;
+            cap *= 2;
+        }
+        ZSTD_outBuffer ob = {out + len, cap - len, 0};
+        hint = ZSTD_decompressStream(ds, &ob, &ib);
+        len += ob.pos;
+        if (ZSTD_isError(hint))
+            bad = ZSTD_getErrorName(hint);
+        else if (hint != 0 && ib.pos == ib.size && ob.pos < ob.size)
+            bad = "truncated"; /* a frame wants input there is not */
+    }
+    Py_END_ALLOW_THREADS
+    PyObject *result = NULL;
+    if (nomem)
+        PyErr_NoMemory();
+    else if (bad)
+        PyErr_Format(PyExc_ValueError, "corrupt zstd data (%s)", bad);
+    else
+        result = PyBytes_FromStringAndSize(out, (Py_ssize_t)len);
+    free(out);
+    ZSTD_freeDStream(ds);
+    return result;
+}
+#endif
+
 /* site_of(value) -> str: dedup_site_of, a host in ASCII lower case. */
 static PyObject *py_site_of(PyObject *module, PyObject *arg)
 {
@@ -2963,6 +3018,10 @@ static PyObject *py_site_of(PyObject *module, PyObject *arg)
 }
 
 static PyMethodDef module_methods[] = {
+#ifdef HAVE_ZSTD
+    {"zstd_decompress", py_zstd_decompress, METH_O,
+     "zstd_decompress(data) -> bytes: the frames of data decompressed"},
+#endif
     {"site_of", py_site_of, METH_O,
      "site_of(value) -> str: the host a URL names (dedup_site_of), in lower case"},
     {"cluster", (PyCFunction)(void (*)(void))py_cluster, METH_VARARGS | METH_KEYWORDS, NULL},
