@@ -101,8 +101,8 @@ static const char help_text[] =
     "\n"
     "Input and similarity options as for 'dedup cluster' (--input-format,\n"
     "--id-field, --text-field, --site-field, --max-doc-bytes, --on-error,\n"
-    "--threshold, --measure, --shingle-size, --char-shingle-size,\n"
-    "--num-hashes, --seed).\n"
+    "--threshold, --measure, --mode, --shingle-size, --char-shingle-size,\n"
+    "--num-hashes, --seed, --param).\n"
     "When --index loads a saved state, its similarity parameters are used.\n";
 
 /* ------------------------------------------------------------- feeder */

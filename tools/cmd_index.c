@@ -49,8 +49,8 @@ static const char help_text[] =
     "\n"
     "Input options as for 'dedup cluster' (--input-format, --id-field,\n"
     "--text-field, --site-field, --max-doc-bytes, --on-error); build also\n"
-    "takes the similarity options (--threshold, --measure, --shingle-size,\n"
-    "--char-shingle-size, --num-hashes, --seed).\n";
+    "takes the similarity options (--threshold, --measure, --mode,\n"
+    "--shingle-size, --char-shingle-size, --num-hashes, --seed, --param).\n";
 
 enum { ACT_BUILD, ACT_ADD, ACT_QUERY, ACT_STATS };
 
