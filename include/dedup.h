@@ -13,8 +13,9 @@
  *
  * Conventions
  *   - Functions that can fail return an int: DEDUP_OK (0) on success, a
- *     negative dedup_status on failure. Results come back through pointer
- *     arguments named out. New negative codes may appear in later versions:
+ *     negative dedup_status on failure. A created object comes back
+ *     through a pointer argument named out; other results through pointer
+ *     arguments named for them. New negative codes may appear in later versions:
  *     treat any unknown negative value as a failure.
  *   - Two codes hold for every such call and are not repeated at each:
  *     DEDUP_E_INVAL when a pointer the call needs is NULL, and DEDUP_E_NOMEM
@@ -24,7 +25,10 @@
  *   - Text is UTF-8 given as a pointer and a length; it need not be
  *     NUL-terminated and may contain NUL bytes. Invalid UTF-8 is never an
  *     error: each maximal invalid subsequence is replaced by U+FFFD (see
- *     dedup_hasher_normalize).
+ *     dedup_hasher_normalize). A call that normalizes text may also return
+ *     DEDUP_E_TOOBIG for a text its working buffers cannot address (over
+ *     SIZE_MAX / 2 bytes, or a run of about 32 MiB of characters needing
+ *     full normalization on a 32-bit machine).
  *   - An object returned through **out belongs to the caller, who releases it
  *     with the matching _free function; every _free accepts NULL. A pointer
  *     returned as a function's value is borrowed from the object it came from.
@@ -78,7 +82,8 @@ extern "C" {
  * ====================================================================== */
 
 /* Runtime version of the library, as DEDUP_VERSION_NUMBER and
- * DEDUP_VERSION_STRING give it at compile time. Thread-safe. Since 0.1. */
+ * DEDUP_VERSION_STRING give it at compile time (the string is static: never
+ * freed). Thread-safe. Since 0.1. */
 DEDUP_API unsigned dedup_version_number(void);
 DEDUP_API const char *dedup_version_string(void);
 
@@ -309,9 +314,9 @@ DEDUP_API int dedup_param_bounds(dedup_param key, int64_t *min, int64_t *max);
 /* Bounds of a real key (inclusive); DEDUP_E_INVAL for another key.
  * Since 0.1. */
 DEDUP_API int dedup_param_bounds_real(dedup_param key, double *min, double *max);
-/* A key's name ("num_hashes"), or NULL for an unknown key; and the key of a
- * name, for command lines and language bindings (DEDUP_E_INVAL for a name
- * that is no key's). Since 0.1. */
+/* A key's name ("num_hashes", a static string), or NULL for an unknown
+ * key; and the key of a name, for command lines and language bindings
+ * (DEDUP_E_INVAL for a name that is no key's). Thread-safe. Since 0.1. */
 DEDUP_API const char *dedup_param_name(dedup_param key);
 DEDUP_API int dedup_param_from_name(const char *name, dedup_param *out);
 
@@ -697,12 +702,14 @@ DEDUP_API int dedup_index_foreach(const dedup_index *idx, dedup_index_visit_fn f
 
 /* Add sig under key. The id given to it (a number not yet in the index)
  * goes to *id (may be NULL). DEDUP_E_EXISTS if key is present,
- * DEDUP_E_RANGE for a key over 65535 bytes, DEDUP_E_MISMATCH, NOMEM. */
+ * DEDUP_E_RANGE for a key over 65535 bytes, DEDUP_E_MISMATCH, NOMEM, and
+ * DEDUP_E_TOOBIG when the index cannot grow (at about 2^30 documents). */
 DEDUP_API int dedup_index_add_named(dedup_index *idx, const char *key, size_t len,
                                     int64_t stamp, const dedup_signature *sig, uint64_t *id);
 /* dedup_index_add_unique by key: *is_dup 1 and *best (may be NULL) the best
  * match, or *is_dup 0 and the document added, its id in *id (may be NULL).
- * DEDUP_E_EXISTS if key is present (a document sent again). */
+ * DEDUP_E_EXISTS if key is present (a document sent again); else the
+ * errors of dedup_index_add_named. */
 DEDUP_API int dedup_index_add_unique_named(dedup_index *idx, const char *key, size_t len,
                                            int64_t stamp, const dedup_signature *sig,
                                            int *is_dup, dedup_match *best, uint64_t *id);
@@ -724,23 +731,27 @@ DEDUP_API int dedup_index_remove_named(dedup_index *idx, const char *key, size_t
  * kept). DEDUP_E_INVAL for min_docs 1. */
 #define DEDUP_BOILERPLATE_DEFAULT 20
 DEDUP_API int dedup_index_set_boilerplate(dedup_index *idx, uint32_t min_docs);
-/* The threshold set, 0 if none. */
+/* The threshold set, 0 if none. Thread-safe on a const index. */
 DEDUP_API uint32_t dedup_index_boilerplate(const dedup_index *idx);
 /* The index's line statistics when boilerplate is on, else NULL.
- * Borrowed; changed by dedup_index_add_text. */
+ * Borrowed: changed by dedup_index_add_text, freed by the index and by
+ * dedup_index_adopt_linestats. Thread-safe on a const index. */
 DEDUP_API const dedup_linestats *dedup_index_linestats(const dedup_index *idx);
 /* A hasher that signs as the index does: its parameters and, when
  * boilerplate is on, its line statistics, borrowed (do not use the hasher
- * while the index is being changed, or after it is freed); give it each
- * page's site with dedup_hasher_set_site. The caller
- * frees it. One per thread, to query by text from several threads:
- * dedup_hasher_sign_fields, then dedup_index_query. */
+ * while the index is being changed, after it is freed, or after
+ * dedup_index_adopt_linestats replaced them); give it each page's site
+ * with dedup_hasher_set_site. The caller frees it. Thread-safe on a const
+ * index: one hasher per thread, to query by text from several threads
+ * (dedup_hasher_sign_fields, then dedup_index_query). */
 DEDUP_API int dedup_index_hasher(const dedup_index *idx, dedup_hasher **out);
 /* The crawler's call by text: count the document's lines (when
  * boilerplate is on), sign its fields (dedup_hasher_sign_fields) as the
  * index does, and add it under key unless it duplicates a stored document,
- * as dedup_index_add_unique_named. The same documents in the same order
- * give the same answers as `dedup filter -j1 --index`. */
+ * as dedup_index_add_unique_named, with its errors. The same documents in
+ * the same order give the same answers as `dedup filter -j1 --index`. The
+ * lines are counted first: a failure after that (DEDUP_E_NOMEM,
+ * DEDUP_E_TOOBIG) leaves them counted, the document not added. */
 DEDUP_API int dedup_index_add_text(dedup_index *idx, const char *key, size_t len,
                                    int64_t stamp, const dedup_field *fields, size_t n,
                                    int *is_dup, dedup_match *best, uint64_t *id);
@@ -764,7 +775,8 @@ DEDUP_API int dedup_index_save(const dedup_index *idx, const char *path);
 /* Load an index saved by dedup_index_save. A truncated, corrupted or
  * incompatible file gives DEDUP_E_TRUNCATED, DEDUP_E_FORMAT,
  * DEDUP_E_CHECKSUM or DEDUP_E_VERSION; a missing or unreadable one
- * DEDUP_E_IO. Since 0.1. */
+ * DEDUP_E_IO; one whose tables do not fit this machine's address space (a
+ * 32-bit one) DEDUP_E_TOOBIG. Since 0.1. */
 DEDUP_API int dedup_index_load(dedup_index **out, const char *path);
 
 /* The index as bytes in memory, to keep it where a crawler keeps its state
@@ -800,8 +812,8 @@ DEDUP_API int dedup_batch_add(dedup_batch *b, const dedup_signature *sig, size_t
 DEDUP_API int dedup_batch_resize(dedup_batch *b, size_t n);
 /* Store a copy of sig at position i < count (DEDUP_E_RANGE otherwise;
  * DEDUP_E_MISMATCH for a signature made with other parameters). Threads may
- * call this at once for distinct positions, while nothing resizes b.
- * Since 0.1. */
+ * call this at once for distinct positions, while nothing resizes b or
+ * adds to it. Since 0.1. */
 DEDUP_API int dedup_batch_set(dedup_batch *b, size_t i, const dedup_signature *sig);
 DEDUP_API size_t dedup_batch_count(const dedup_batch *b);
 
@@ -823,12 +835,14 @@ DEDUP_API size_t dedup_clusters_candidates(const dedup_clusters *c, size_t *veri
 DEDUP_API size_t dedup_clusters_doc_count(const dedup_clusters *c);
 DEDUP_API size_t dedup_clusters_count(const dedup_clusters *c);
 /* The cluster of document i: the position of the first document of its
- * cluster in input order (i itself for a representative). */
+ * cluster in input order (i itself for a representative); SIZE_MAX for a
+ * NULL c or i out of range. */
 DEDUP_API size_t dedup_clusters_of(const dedup_clusters *c, size_t i);
 /* Estimated similarity of document i to the document it was matched with
- * (1 for a cluster's first document). */
+ * (1 for a cluster's first document); 0 for a NULL c or i out of range. */
 DEDUP_API double dedup_clusters_similarity(const dedup_clusters *c, size_t i);
-/* Size of the cluster that document i belongs to. */
+/* Size of the cluster that document i belongs to; 0 for a NULL c or i out
+ * of range. */
 DEDUP_API size_t dedup_clusters_size_of(const dedup_clusters *c, size_t i);
 /* The documents of the cluster that document i belongs to, in input order
  * (the first is the cluster's first document): out[j] receives the j-th
@@ -999,8 +1013,11 @@ DEDUP_API int dedup_analysis_left_out(const dedup_analysis *a, dedup_left *out, 
 
 /* Give idx line statistics of your own (of another width than the 8 MiB
  * dedup_index_set_boilerplate creates, or counted elsewhere): idx takes ls
- * and frees it; the statistics it held are freed. Takes effect for
- * dedup_index_add_text once boilerplate is on. DEDUP_E_INVAL for NULL. */
+ * and frees it; the statistics it held are freed, so hashers from
+ * dedup_index_hasher and what dedup_index_linestats gave before must not
+ * be used again (get them anew). Takes effect for dedup_index_add_text
+ * once boilerplate is on. DEDUP_E_INVAL for NULL (ls is then not taken:
+ * the caller still frees it). */
 DEDUP_API int dedup_index_adopt_linestats(dedup_index *idx, dedup_linestats *ls);
 
 /*
@@ -1078,7 +1095,8 @@ DEDUP_API uint32_t dedup_band_partition(const dedup_band_record *r, uint32_t npa
 /* The band records among n (holding every record of each band value they
  * contain) of documents that their band value's run does not pair with
  * every later member: in a run longer than the pair stage pairs in full,
- * the members after its first few. Most corpora have few or none. */
+ * the members after its first few. Most corpora have few or none.
+ * DEDUP_E_RANGE for a record of a band out of range. */
 DEDUP_API int dedup_batch_stage_unsure(const dedup_batch *b, const dedup_band_record *recs,
                                        size_t n, dedup_band_record **out, size_t *nout);
 /* The verified pairs that n band records propose, holding every record
@@ -1099,7 +1117,8 @@ DEDUP_API int dedup_batch_stage_pairs(const dedup_batch *b, const dedup_band_rec
 /* The components n links (pairs of documents in one component: edges'
  * ends, or links from earlier calls) form: every document they name once,
  * with the smallest document of its component, sorted by doc. The result
- * depends only on the set of links, never on their order or grouping. */
+ * depends only on the set of links, never on their order or grouping.
+ * DEDUP_E_TOOBIG past 2^32 - 1 distinct documents in one call. */
 DEDUP_API int dedup_components(const dedup_link *links, size_t n, dedup_link **out,
                                size_t *nout);
 /* The position of the first of n links sorted by doc (as
@@ -1111,7 +1130,8 @@ DEDUP_API size_t dedup_links_find(const dedup_link *links, size_t n, uint64_t do
  * name, sorted by doc. Representative mode compares documents, so
  * records (ndocs document records, as above) must hold every document
  * named (DEDUP_E_NOTFOUND otherwise); transitive mode reads none (records
- * may be NULL). */
+ * may be NULL). DEDUP_E_TOOBIG past 2^32 - 1 distinct documents in one
+ * call. */
 DEDUP_API int dedup_batch_stage_assign(const dedup_batch *b, const void *records,
                                        size_t ndocs, const dedup_edge *edges, size_t nedges,
                                        dedup_assignment **out, size_t *nout);
