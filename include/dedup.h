@@ -496,10 +496,11 @@ DEDUP_API uint32_t dedup_linestats_count_site(const dedup_linestats *ls, const c
                                               size_t site_len, const char *line,
                                               size_t len);
 /* The site of a page from its address, as the dedup tool reads a URL in
- * a record's site field: the host of url[0..len), the part after
- * "scheme://" and before the path, query or fragment, without user
- * information, port, a trailing dot or a leading "www." (in any case), as
- * the span (*site, *site_len) of url. A value without "://" is a name of
+ * a record's site field: the host of url[0..len), the part after the
+ * first "://" and before the path, query or fragment (or a backslash, as
+ * browsers read one there), without user information (up to the last
+ * '@'), port, one trailing dot or a leading "www." (in any case), as the
+ * span (*site, *site_len) of url; an IPv6 address keeps its brackets. A value without "://" is a name of
  * the application's own and is returned whole. No case folding is done:
  * the functions that take a site compare its ASCII letters without regard
  * to case. An address without a host ("file:///x") gives an empty site,

@@ -339,10 +339,6 @@ int dedup_linestats_add_hashes(dedup_linestats *ls, const uint64_t *hashes, size
     return DEDUP_OK;
 }
 
-/* A site's hash, its ASCII letters folded to lower case: host names are
- * case-insensitive, and a crawler may keep a URL as it found it. Sites
- * already in lower case hash as their bytes do (so do the keys stored by
- * earlier versions). */
 int dedup_site_of(const char *url, size_t len, const char **site, size_t *site_len)
 {
     if ((!url && len) || !site || !site_len)
@@ -385,6 +381,10 @@ int dedup_site_of(const char *url, size_t len, const char **site, size_t *site_l
     return DEDUP_OK;
 }
 
+/* A site's hash, its ASCII letters folded to lower case: host names are
+ * case-insensitive, and a crawler may keep a URL as it found it. Sites
+ * already in lower case hash as their bytes do (so do the keys stored by
+ * earlier versions). */
 uint64_t dedup__site_hash(const char *site, size_t len)
 {
     if (!site || len == 0)

@@ -511,20 +511,35 @@ static void site_of(void)
         {"", ""},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        /* Each in a buffer of its exact length, so that a sanitizer sees
+         * a read past it. */
+        size_t len = strlen(cases[i].url);
+        char *buf = malloc(len ? len : 1);
+        memcpy(buf, cases[i].url, len);
         const char *site = NULL;
         size_t n = 99;
-        int rc = dedup_site_of(cases[i].url, strlen(cases[i].url), &site, &n);
+        int rc = dedup_site_of(buf, len, &site, &n);
         ok(rc == DEDUP_OK && n == strlen(cases[i].site) && !memcmp(site, cases[i].site, n) &&
-               site >= cases[i].url && site + n <= cases[i].url + strlen(cases[i].url),
+               site >= buf && site + n <= buf + len,
            "site of \"%s\": \"%s\" (got \"%.*s\")", cases[i].url, cases[i].site, (int)n,
            site ? site : "");
+        free(buf);
     }
-    /* The span lies inside the given bytes, also when they do not end the
-     * string. */
-    const char *url = "https://example.com/path";
+    /* Every prefix of an address, in a buffer of its length: the span lies
+     * inside it. */
+    const char *url = "https://u@[2001:db8::1]:8080/p?q#f";
     const char *site;
     size_t n;
-    dedup_site_of(url, 14, &site, &n);
+    int inside = 1;
+    for (size_t len = 0; len <= strlen(url); len++) {
+        char *buf = malloc(len ? len : 1);
+        memcpy(buf, url, len);
+        inside &= dedup_site_of(buf, len, &site, &n) == DEDUP_OK && site >= buf &&
+                  site + n <= buf + len;
+        free(buf);
+    }
+    ok(inside, "every prefix of an address: a span inside the bytes given");
+    dedup_site_of("https://example.com/path", 14, &site, &n);
     ok(n == 6 && !memcmp(site, "exampl", 6), "only the len bytes given are read");
     is_int(dedup_site_of(NULL, 0, &site, &n), DEDUP_OK, "NULL url with len 0");
     is_int((long)n, 0, "gives an empty site");

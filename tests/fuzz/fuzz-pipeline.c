@@ -220,8 +220,6 @@ static void check_signature(dedup_hasher *h, const dedup_params *p, const char *
     dedup_signature_free(again);
 }
 
-/* Line statistics from the text itself, split into documents at form
- * feeds, so that lines repeated across those parts count as boilerplate. */
 /* dedup_site_of: a span of the text; of an address, a host without the
  * characters that end it or come before it. */
 static void check_site(const char *text, size_t size)
@@ -237,6 +235,8 @@ static void check_site(const char *text, size_t size)
                    site[i] != '\\');
 }
 
+/* Line statistics from the text itself, split into documents at form
+ * feeds, so that lines repeated across those parts count as boilerplate. */
 static dedup_linestats *stats_of(const char *text, size_t len)
 {
     dedup_linestats *ls = NULL;
