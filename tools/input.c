@@ -200,8 +200,10 @@ static int source_open(cli_source **out, const char *path, int fd, int spool_fd,
             return CLI_ENOMEM;
         }
         s->z_init = 1;
-    } else if (s->raw_len >= 4 && m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f &&
-               m[3] == 0xfd) {
+    } else if (s->raw_len >= 4 &&
+               ((m[0] == 0x28 && m[1] == 0xb5 && m[2] == 0x2f && m[3] == 0xfd) ||
+                /* a skippable frame first, as pzstd writes one */
+                ((m[0] & 0xf0) == 0x50 && m[1] == 0x2a && m[2] == 0x4d && m[3] == 0x18))) {
         s->kind = SRC_ZSTD;
         s->zs = ZSTD_createDStream();
         if (!s->zs || ZSTD_isError(ZSTD_initDStream(s->zs))) {

@@ -50,6 +50,11 @@ ok $? "zstd input"
 ok $? "stdin"
 zstd -q -c corpus.jsonl | "$DEDUP" cluster -q - > in.tsv && cmp -s in.tsv want.tsv
 ok $? "zstd through a pipe"
+# A skippable frame first (pzstd writes one), then the data in two frames.
+{ printf 'P*M\030\004\000\000\000abcd'; head -n 5 corpus.jsonl | zstd -q -c;
+  tail -n +6 corpus.jsonl | zstd -q -c; } > skip.jsonl.zst
+"$DEDUP" cluster -q skip.jsonl.zst > skip.tsv && cmp -s skip.tsv want.tsv
+ok $? "zstd behind a skippable frame, in two frames"
 
 # Several files: one run, ids kept, clusters across files.
 head -n 12 corpus.jsonl > part1.jsonl

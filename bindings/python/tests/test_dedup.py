@@ -236,9 +236,7 @@ def test_read_jsonl_as_the_tool_reads(tmp_path):
     gz = tmp_path / "s.jsonl.gz"
     gz.write_bytes(gzip.compress(open(SAMPLE, "rb").read()))
     assert dedup.read_jsonl(gz) == (ids, docs)
-    if shutil.which("zstd"):
-        # Built where the tool builds, the package has libzstd too.
-        assert hasattr(dedup._dedup, "zstd_decompress")
+    if shutil.which("zstd") and hasattr(dedup._dedup, "zstd_decompress"):
         # Two frames, as `cat a.zst b.zst` makes them: both read.
         lines = open(SAMPLE, "rb").read().splitlines(keepends=True)
         half = len(lines) // 2
@@ -254,6 +252,35 @@ def test_read_jsonl_as_the_tool_reads(tmp_path):
         cut.write_bytes(zst[:len(zst) // 3])
         with pytest.raises(dedup.FormatError, match="cut.jsonl.zst: corrupt zstd data"):
             dedup.read_jsonl(cut)
+
+
+# Two zstd frames of one record each (zstd -c --no-check), and a skippable
+# frame of four bytes, as pzstd writes one first.
+ZST_A = bytes.fromhex("28b52ffd00584101007b226964223a202261222c202274657874223a2022666972"
+                      "73742073746f72792074657874227d0a")
+ZST_B = bytes.fromhex("28b52ffd00584901007b226964223a202262222c202274657874223a2022736563"
+                      "6f6e642073746f72792074657874227d0a")
+ZST_SKIP = b"\x50\x2a\x4d\x18\x04\x00\x00\x00abcd"
+
+
+def test_read_jsonl_zstd(tmp_path):
+    """zstd input: every frame read, skippable ones passed over, a cut or
+    damaged file a FormatError naming it; a build without libzstd says so."""
+    want = (["a", "b"], [(None, "first story text"), (None, "second story text")])
+    p = tmp_path / "t.jsonl.zst"
+    if not hasattr(dedup._dedup, "zstd_decompress"):
+        p.write_bytes(ZST_A)
+        with pytest.raises(dedup.FormatError, match="t.jsonl.zst: zstd-compressed"):
+            dedup.read_jsonl(p)
+        return
+    for data in (ZST_A + ZST_B, ZST_SKIP + ZST_A + ZST_B, ZST_A + ZST_SKIP + ZST_B):
+        p.write_bytes(data)
+        assert dedup.read_jsonl(p) == want
+    assert dedup.read_jsonl(ZST_A) == (["a"], [(None, "first story text")])
+    for bad in (ZST_A[:20], ZST_A + ZST_B[:30], ZST_A[:4] + b"\xff" * 12, ZST_SKIP[:6]):
+        p.write_bytes(bad)
+        with pytest.raises(dedup.FormatError, match="t.jsonl.zst: corrupt zstd data"):
+            dedup.read_jsonl(p)
 
 
 def test_read_jsonl_values():

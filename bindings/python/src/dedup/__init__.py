@@ -128,7 +128,9 @@ def read_jsonl(source, text_fields: Sequence[str] = ("title", "text"),
             data = f.read()
     if data[:2] == b"\x1f\x8b":
         data = _gzip.decompress(data)
-    elif data[:4] == b"\x28\xb5\x2f\xfd":
+    elif data[:4] == b"\x28\xb5\x2f\xfd" or (data[:1] and (data[0] & 0xF0) == 0x50
+                                             and data[1:4] == b"\x2a\x4d\x18"):
+        # a zstd frame, or a skippable frame before one (as pzstd writes)
         if not hasattr(_dedup, "zstd_decompress"):
             raise FormatError("%s: zstd-compressed, and this build has no zstd; "
                               "decompress it first" % name)

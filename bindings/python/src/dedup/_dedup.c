@@ -2939,7 +2939,10 @@ static PyObject *py_zstd_decompress(PyObject *module, PyObject *arg)
     if (PyBytes_AsStringAndSize(arg, &src, &srclen))
         return NULL; /* not bytes */
     ZSTD_DStream *ds = ZSTD_createDStream();
-    size_t cap = 4 * (size_t)srclen + 4096, len = 0, hint = 1;
+    /* Four times the input to start with, doubled as needed, never past
+     * what a bytes object can hold. */
+    size_t most = (size_t)PY_SSIZE_T_MAX, len = 0, hint = 1;
+    size_t cap = (size_t)srclen <= (most - 4096) / 4 ? 4 * (size_t)srclen + 4096 : most;
     char *out = malloc(cap);
     int nomem = !ds || !out;
     const char *bad = NULL;
@@ -2948,13 +2951,14 @@ static PyObject *py_zstd_decompress(PyObject *module, PyObject *arg)
     /* Until the input is used up and its last frame is complete. */
     while (!nomem && !bad && (ib.pos < ib.size || hint != 0)) {
         if (len == cap) {
-            char *n = cap < SIZE_MAX / 2 ? realloc(out, 2 * cap) : NULL;
+            size_t ncap = cap <= most / 2 ? 2 * cap : most;
+            char *n = ncap > cap ? realloc(out, ncap) : NULL;
             if (!n) {
                 nomem = 1;
                 break;
             }
             out = n;
-            cap *= 2;
+            cap = ncap;
         }
         ZSTD_outBuffer ob = {out + len, cap - len, 0};
         hint = ZSTD_decompressStream(ds, &ob, &ib);
