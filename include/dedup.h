@@ -500,12 +500,13 @@ DEDUP_API uint32_t dedup_linestats_count_site(const dedup_linestats *ls, const c
  * first "://" and before the path, query or fragment (or a backslash, as
  * browsers read one there), without user information (up to the last
  * '@'), port, one trailing dot or a leading "www." (in any case), as the
- * span (*site, *site_len) of url; an IPv6 address keeps its brackets. A value without "://" is a name of
- * the application's own and is returned whole. No case folding is done:
- * the functions that take a site compare its ASCII letters without regard
- * to case. An address without a host ("file:///x") gives an empty site,
- * which those functions take for none. DEDUP_E_INVAL for a NULL site or
- * site_len, or a NULL url with len > 0. Thread-safe. Since 0.2. */
+ * span (*site, *site_len) of url; an IPv6 address keeps its brackets. A
+ * value without "://" is a name of the application's own and is returned
+ * whole. No case folding is done: the functions that take a site compare
+ * its ASCII letters without regard to case. An address without a host
+ * ("file:///x") gives an empty site, which those functions take for none.
+ * DEDUP_E_INVAL for a NULL site or site_len, or a NULL url with len > 0.
+ * Thread-safe. Since 0.2. */
 DEDUP_API int dedup_site_of(const char *url, size_t len, const char **site, size_t *site_len);
 /* Add the counts of src to dst (statistics gathered by several threads or
  * machines); both must have been created with the same width
