@@ -261,6 +261,9 @@ ZST_A = bytes.fromhex("28b52ffd00584101007b226964223a202261222c202274657874223a2
 ZST_B = bytes.fromhex("28b52ffd00584901007b226964223a202262222c202274657874223a2022736563"
                       "6f6e642073746f72792074657874227d0a")
 ZST_SKIP = b"\x50\x2a\x4d\x18\x04\x00\x00\x00abcd"
+# A frame that states its content size (40 bytes), as `zstd FILE` writes.
+ZST_C = bytes.fromhex("28b52ffd20284101007b226964223a202263222c202274657874223a2022746869"
+                      "72642073746f72792074657874227d0a")
 
 
 def test_read_jsonl_zstd(tmp_path):
@@ -277,6 +280,15 @@ def test_read_jsonl_zstd(tmp_path):
         p.write_bytes(data)
         assert dedup.read_jsonl(p) == want
     assert dedup.read_jsonl(ZST_A) == (["a"], [(None, "first story text")])
+    third = (["c"], [(None, "third story text")])
+    assert dedup.read_jsonl(ZST_C) == third
+    assert dedup.read_jsonl(ZST_C + ZST_SKIP) == third
+    assert dedup.read_jsonl(ZST_C + ZST_A) == (["c", "a"], third[1] + [(None, "first story text")])
+    # A frame claiming more than it holds.
+    assert ZST_C[5] == 0x28
+    for claim in (0x29, 0xFF):
+        with pytest.raises(dedup.FormatError, match="corrupt zstd data"):
+            dedup.read_jsonl(ZST_C[:5] + bytes([claim]) + ZST_C[6:])
     for bad in (ZST_A[:20], ZST_A + ZST_B[:30], ZST_A[:4] + b"\xff" * 12, ZST_SKIP[:6]):
         p.write_bytes(bad)
         with pytest.raises(dedup.FormatError, match="t.jsonl.zst: corrupt zstd data"):

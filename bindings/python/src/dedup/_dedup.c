@@ -2938,6 +2938,25 @@ static PyObject *py_zstd_decompress(PyObject *module, PyObject *arg)
     Py_ssize_t srclen;
     if (PyBytes_AsStringAndSize(arg, &src, &srclen))
         return NULL; /* not bytes */
+    /* A frame that states its size (as `zstd FILE` writes it): straight
+     * into the bytes object, which no one else sees yet. Frames after it,
+     * damage, or no memory for the size it claims: the general way. */
+    unsigned long long known = ZSTD_getFrameContentSize(src, (size_t)srclen);
+    if (known != ZSTD_CONTENTSIZE_UNKNOWN && known != ZSTD_CONTENTSIZE_ERROR &&
+        known <= (unsigned long long)PY_SSIZE_T_MAX) {
+        PyObject *b = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)known);
+        char *dst = b ? PyBytes_AsString(b) : NULL;
+        if (dst) {
+            size_t r;
+            Py_BEGIN_ALLOW_THREADS
+            r = ZSTD_decompress(dst, (size_t)known, src, (size_t)srclen);
+            Py_END_ALLOW_THREADS
+            if (!ZSTD_isError(r) && r == known)
+                return b;
+        }
+        Py_XDECREF(b);
+        PyErr_Clear();
+    }
     ZSTD_DStream *ds = ZSTD_createDStream();
     /* Four times the input to start with, doubled as needed, never past
      * what a bytes object can hold. */
