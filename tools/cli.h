@@ -121,10 +121,6 @@ int cli_parse_duration(const char *s, int64_t *seconds);
 /* Parse an ISO 8601 date-time ("2024-05-01", "2024-05-01T12:30:00Z",
  * "+09:00" offsets, fractions ignored) into Unix seconds; 0 or -1. */
 int cli_parse_iso8601(const char *s, size_t n, int64_t *out);
-/* The site of a page from its site field s[0..n) (dedup_site_of): for a
- * URL ("scheme://host/path"), the host without user, port, a trailing dot
- * and a leading "www."; anything else as it is. *site points into s. */
-void cli_site_of(const char *s, size_t n, const char **site, size_t *len);
 /* Parse a document's time into Unix seconds: with format, by strptime(3)
  * (the time taken as UTC); else ISO 8601 (the date must exist, offsets
  * within 14 hours), RFC 2822 as RSS feeds give it ("Mon, 01 Jan 2024

@@ -1112,8 +1112,8 @@ static int fill_doc(cli_reader *r, cli_doc *d)
         d->title_len = r->fields[r->title_slot].len;
     }
     if (r->site_slot >= 0 && r->fields[r->site_slot].type == CLI_JSON_STRING)
-        cli_site_of(r->fields[r->site_slot].value, r->fields[r->site_slot].len, &d->site,
-                    &d->site_len);
+        (void)dedup_site_of(r->fields[r->site_slot].value, r->fields[r->site_slot].len,
+                            &d->site, &d->site_len); /* fails only for NULL pointers */
     return 1;
 }
 

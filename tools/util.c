@@ -937,11 +937,3 @@ int cli_open_reader(cli_reader **r, const cli_input_opts *io, char **paths, size
     cli_msg("%s", *r ? cli_reader_error(*r) : "out of memory");
     return rc == CLI_ENOMEM ? EXIT_INTERNAL : EXIT_IO;
 }
-
-void cli_site_of(const char *s, size_t n, const char **site, size_t *len)
-{
-    if (dedup_site_of(s, n, site, len) != DEDUP_OK) {
-        *site = s;
-        *len = n;
-    }
-}
