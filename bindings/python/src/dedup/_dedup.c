@@ -3001,41 +3001,27 @@ static PyObject *py_zstd_decompress(PyObject *module, PyObject *arg)
 }
 #endif
 
-/* site_of(value) -> str: dedup_site_of, a host in ASCII lower case. */
+/* site_of(value) -> str: dedup_site_of; a host in ASCII lower case, as
+ * the library compares sites, a name of the application's own as it is. */
 static PyObject *py_site_of(PyObject *module, PyObject *arg)
 {
     (void)module;
     Py_ssize_t len;
     const char *s = PyUnicode_AsUTF8AndSize(arg, &len);
-    if (!s)
-        return NULL;
     const char *site;
     size_t n;
-    if (dedup_site_of(s, (size_t)len, &site, &n) != DEDUP_OK) {
-        PyErr_SetString(PyExc_ValueError, "no site");
-        return NULL;
+    if (!s || dedup_site_of(s, (size_t)len, &site, &n) != DEDUP_OK)
+        return NULL; /* not a str (dedup_site_of fails only for NULL) */
+    if (site == s && n == (size_t)len) {
+        Py_INCREF(arg);
+        return arg;
     }
-    PyObject *out = PyUnicode_DecodeUTF8(site, (Py_ssize_t)n, "strict");
-    if (!out)
-        return NULL;
-    /* A host in lower case, by ASCII letters only, as the library compares
-     * sites; a name of the application's own as it is. */
-    int upper = 0;
-    if (site == s && n == (size_t)len)
-        return out;
-    for (size_t i = 0; i < n && !upper; i++)
-        upper = site[i] >= 'A' && site[i] <= 'Z';
-    if (!upper)
-        return out;
     char *low = PyMem_Malloc(n ? n : 1);
-    if (!low) {
-        Py_DECREF(out);
+    if (!low)
         return PyErr_NoMemory();
-    }
     for (size_t i = 0; i < n; i++)
         low[i] = site[i] >= 'A' && site[i] <= 'Z' ? (char)(site[i] - 'A' + 'a') : site[i];
-    Py_DECREF(out);
-    out = PyUnicode_DecodeUTF8(low, (Py_ssize_t)n, "strict");
+    PyObject *out = PyUnicode_DecodeUTF8(low, (Py_ssize_t)n, "strict");
     PyMem_Free(low);
     return out;
 }
